@@ -1,0 +1,1 @@
+"""Transport-level entry points: the socket endpoints, health and admin routes."""

@@ -1,0 +1,246 @@
+//! The verbs behind the command line, and how their errors reach the user.
+
+use std::io::Write;
+
+use clap::Parser;
+
+use crate::checkpoint::{Checkpoint, PhaseStatus};
+use crate::cli::{Cli, Command, OutputArgs, ReportFormat};
+use crate::engine::{self, ResumeOptions, RollbackOptions};
+use crate::error::{exit, Error, Result};
+use crate::plan::load_plan;
+use crate::report;
+use crate::timefmt;
+use crate::ui::Style;
+
+/// Parses the command line, runs the verb, prints any error, returns the exit code.
+pub fn main() -> i32 {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() {
+                exit::BAD_INPUT
+            } else {
+                exit::SUCCESS
+            };
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return exit::PHASE_FAILED;
+        }
+    };
+    match runtime.block_on(dispatch(cli)) {
+        Ok(()) => exit::SUCCESS,
+        Err(e) => {
+            print_error(&e);
+            e.exit_code()
+        }
+    }
+}
+
+/// Prints `error: ...`, each cause as `caused by: ...`, and `help: ...`.
+pub fn print_error(e: &Error) {
+    let mut err = std::io::stderr().lock();
+    let _ = writeln!(err, "error: {e}");
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        let _ = writeln!(err, "  caused by: {s}");
+        source = s.source();
+    }
+    if let Some(help) = e.help() {
+        let _ = writeln!(err, "help: {help}");
+    }
+}
+
+fn style(output: OutputArgs, json: bool) -> Style {
+    Style::detect(output.quiet, json, output.verbose)
+}
+
+async fn dispatch(cli: Cli) -> Result<()> {
+    let out = cli.output;
+    match cli.command {
+        Command::Check { plan, root } => {
+            let root = root.map(|r| engine::resolve_root(&r)).transpose()?;
+            let p = load_plan(&plan, root.as_deref())?;
+            if !out.quiet {
+                println!(
+                    "{}: plan `{}` is valid ({} phases: {})",
+                    plan.display(),
+                    p.id,
+                    p.phases.len(),
+                    p.phases
+                        .iter()
+                        .map(|ph| format!("{} ({})", ph.name, ph.kind))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                );
+            }
+            Ok(())
+        }
+        Command::Run {
+            plan,
+            root,
+            dry_run,
+            json,
+        } => {
+            engine::run(&plan, &root.root, dry_run, style(out, json)).await?;
+            Ok(())
+        }
+        Command::Resume {
+            select,
+            rerun_changed,
+            json,
+        } => {
+            let opts = ResumeOptions {
+                plan: select.plan,
+                rerun_changed,
+            };
+            engine::resume(&select.root.root, &opts, style(out, json)).await?;
+            Ok(())
+        }
+        Command::Rollback {
+            phase,
+            all,
+            force,
+            select,
+        } => {
+            let opts = RollbackOptions {
+                plan: select.plan,
+                phase,
+                all,
+                force,
+            };
+            let s = engine::rollback(&select.root.root, &opts, style(out, false))?;
+            if !out.quiet {
+                if s.phases.is_empty() {
+                    println!("nothing to roll back");
+                } else {
+                    println!(
+                        "rolled back {} phase(s) ({}): {} file(s) restored, {} report file(s) removed",
+                        s.phases.len(),
+                        s.phases.join(", "),
+                        s.restored,
+                        s.removed
+                    );
+                }
+            }
+            Ok(())
+        }
+        Command::Status { select, json } => {
+            let (_, cp) = engine::load_run(&select.root.root, select.plan.as_deref())?;
+            if json {
+                println!("{}", status_json(&cp));
+            } else {
+                print!("{}", status_text(&cp));
+            }
+            Ok(())
+        }
+        Command::Report { select, format } => {
+            let (_, cp) = engine::load_run(&select.root.root, select.plan.as_deref())?;
+            print!(
+                "{}",
+                engine::write_report_text(&cp, matches!(format, ReportFormat::Json))
+            );
+            Ok(())
+        }
+        Command::Diff { phase, select } => {
+            let text = engine::diff(&select.root.root, select.plan.as_deref(), phase.as_deref())?;
+            let (ui, task) = crate::ui::Ui::start(style(out, false));
+            ui.send(crate::ui::Event::Text { text });
+            drop(ui);
+            let _ = task.await;
+            Ok(())
+        }
+        Command::Demo { dir } => crate::demo::run(dir, style(out, false)).await,
+    }
+}
+
+/// The human-readable status table.
+pub fn status_text(cp: &Checkpoint) -> String {
+    let mut s = String::new();
+    s.push_str(&format!(
+        "plan {} ({}) on {}\nstatus: {}; started {}\n\n",
+        cp.plan_id,
+        cp.plan_title,
+        cp.root.display(),
+        report::run_status(cp),
+        timefmt::rfc3339(cp.started_at)
+    ));
+    let width = cp
+        .phases
+        .iter()
+        .map(|p| p.name.len())
+        .max()
+        .unwrap_or(5)
+        .max(5);
+    s.push_str(&format!(
+        "  {:<width$}  {:<8}  {:<11}  {:>8}  summary\n",
+        "phase", "kind", "status", "time"
+    ));
+    for p in &cp.phases {
+        s.push_str(&format!(
+            "  {:<width$}  {:<8}  {:<11}  {:>8}  {}\n",
+            p.name,
+            p.kind.as_str(),
+            p.status.as_str(),
+            p.duration_ms.map(timefmt::duration).unwrap_or_default(),
+            p.summary.as_deref().unwrap_or("")
+        ));
+        if let Some(e) = &p.error {
+            if matches!(p.status, PhaseStatus::Failed | PhaseStatus::Interrupted) {
+                for line in e.lines().take(12) {
+                    s.push_str(&format!("  {:<width$}    {line}\n", ""));
+                }
+            }
+        }
+    }
+    let first_open = cp
+        .phases
+        .iter()
+        .find(|p| p.status != PhaseStatus::Succeeded);
+    if let Some(p) = first_open {
+        if matches!(
+            p.status,
+            PhaseStatus::Failed | PhaseStatus::Interrupted | PhaseStatus::Running
+        ) {
+            s.push_str(&format!(
+                "\nnext: fix the cause, then `remedy resume --root {r}`; or undo with `remedy rollback --all --root {r}`\n",
+                r = cp.root.display()
+            ));
+        }
+    }
+    s
+}
+
+fn status_json(cp: &Checkpoint) -> String {
+    let phases: Vec<serde_json::Value> = cp
+        .phases
+        .iter()
+        .map(|p| {
+            serde_json::json!({
+                "name": p.name,
+                "kind": p.kind,
+                "status": p.status,
+                "duration_ms": p.duration_ms,
+                "summary": p.summary,
+                "error": p.error,
+            })
+        })
+        .collect();
+    serde_json::to_string_pretty(&serde_json::json!({
+        "plan": cp.plan_id,
+        "title": cp.plan_title,
+        "root": cp.root,
+        "status": report::run_status(cp),
+        "started_at": timefmt::rfc3339(cp.started_at),
+        "phases": phases,
+    }))
+    .unwrap_or_default()
+}

@@ -1,0 +1,612 @@
+//! The checkpoint: the single record of what a run did, in `.remedy/<plan-id>/checkpoint.json`.
+//!
+//! The engine writes it atomically after every step (temp file, fsync, rename, fsync of the folder),
+//! so after a crash it describes a state that really happened. It carries a `format_version`; a
+//! checkpoint written by a newer remedy is refused rather than misread.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::fsutil::{self, Durability};
+use crate::paths::RelPath;
+use crate::plan::{PhaseKind, STATE_DIR};
+
+pub const FORMAT_VERSION: u32 = 1;
+pub const CHECKPOINT_FILE: &str = "checkpoint.json";
+
+#[derive(Debug, thiserror::Error)]
+pub enum CheckpointError {
+    #[error("no remedy run found under {}", root.display())]
+    NotFound { root: PathBuf },
+
+    #[error("{} holds several runs ({}); say which", root.display(), ids.join(", "))]
+    Ambiguous { root: PathBuf, ids: Vec<String> },
+
+    #[error("no run of plan `{id}` under {}", root.display())]
+    UnknownRun {
+        root: PathBuf,
+        id: String,
+        ids: Vec<String>,
+    },
+
+    #[error("checkpoint {} is not readable", path.display())]
+    Corrupt {
+        path: PathBuf,
+        #[source]
+        source: serde_json::Error,
+    },
+
+    #[error("checkpoint {} was written by a newer remedy (format {version}, this one reads {FORMAT_VERSION})", path.display())]
+    NewerFormat { path: PathBuf, version: u32 },
+
+    #[error("cannot {action} {}", path.display())]
+    Io {
+        action: &'static str,
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+impl CheckpointError {
+    pub fn is_bad_input(&self) -> bool {
+        matches!(
+            self,
+            CheckpointError::NotFound { .. }
+                | CheckpointError::Ambiguous { .. }
+                | CheckpointError::UnknownRun { .. }
+        )
+    }
+
+    pub fn help(&self) -> Option<String> {
+        match self {
+            CheckpointError::NotFound { .. } => {
+                Some("start one with `remedy run PLAN --root ROOT`, or pass the right `--root`".into())
+            }
+            CheckpointError::Ambiguous { ids, .. } | CheckpointError::UnknownRun { ids, .. } => Some(format!(
+                "pass `--plan ID` with one of: {}",
+                ids.join(", ")
+            )),
+            CheckpointError::Corrupt { .. } => Some(
+                "the file was edited or damaged; restore it from a copy, or remove the run's folder to start over".into(),
+            ),
+            CheckpointError::NewerFormat { .. } => Some("use the remedy version that made this run".into()),
+            CheckpointError::Io { .. } => None,
+        }
+    }
+}
+
+/// The whole record of one run of one plan over one root.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Checkpoint {
+    pub format_version: u32,
+    pub tool_version: String,
+    pub plan_id: String,
+    pub plan_title: String,
+    /// The plan file the run was started with, absolute.
+    pub plan_path: PathBuf,
+    pub root: PathBuf,
+    pub started_at: u64,
+    pub updated_at: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub git: Option<GitInfo>,
+    pub phases: Vec<PhaseRecord>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct GitInfo {
+    pub commit: String,
+    pub dirty: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PhaseStatus {
+    Pending,
+    Running,
+    Succeeded,
+    Failed,
+    Interrupted,
+    RolledBack,
+}
+
+impl PhaseStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PhaseStatus::Pending => "pending",
+            PhaseStatus::Running => "running",
+            PhaseStatus::Succeeded => "succeeded",
+            PhaseStatus::Failed => "failed",
+            PhaseStatus::Interrupted => "interrupted",
+            PhaseStatus::RolledBack => "rolled back",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PhaseRecord {
+    pub name: String,
+    pub kind: PhaseKind,
+    pub fingerprint: String,
+    pub status: PhaseStatus,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub started_at: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub finished_at: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duration_ms: Option<u64>,
+    /// One line saying what the phase did, for `status` and the report.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub summary: Option<String>,
+    /// Why the phase failed or was interrupted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outcome: Option<Outcome>,
+}
+
+/// What a phase did, by kind.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+pub enum Outcome {
+    Validate(ValidateOutcome),
+    Backup(BackupOutcome),
+    Patch(PatchOutcome),
+    Pytest(PytestOutcome),
+    Report(ReportOutcome),
+    Command(CommandOutcome),
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct ValidateOutcome {
+    pub checks: Vec<CheckResult>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CheckResult {
+    pub name: String,
+    /// `pattern`, `python_function`, `command` or `file_exists`.
+    pub check: String,
+    /// The regex, function or command checked.
+    pub subject: String,
+    pub expected: String,
+    pub actual: String,
+    pub passed: bool,
+    /// For pattern checks: the number of matches.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub count: Option<u64>,
+    /// Where it matched or what went wrong (the first few).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub details: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct BackupOutcome {
+    pub files: Vec<BackedUpFile>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct BackedUpFile {
+    pub path: RelPath,
+    pub hash: String,
+    pub mode: u32,
+    pub size: u64,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct PatchOutcome {
+    /// Files the selection matched.
+    pub scanned: u64,
+    pub files: Vec<FileChange>,
+    pub edits: Vec<EditCount>,
+    pub skipped: Vec<SkippedFile>,
+}
+
+/// The write-ahead record of one patched file: recorded before the file is replaced.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct FileChange {
+    pub path: RelPath,
+    /// Hash of the content before the patch; the before-image is `objects/<before>`.
+    pub before: String,
+    /// Hash of the content after the patch; the after-image is `objects/<after>`.
+    pub after: String,
+    pub mode: u32,
+    pub state: FileState,
+    /// Every changed site: line (1-based, in the file before the change) and the edit's index.
+    pub sites: Vec<Site>,
+    pub lines_added: u64,
+    pub lines_removed: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FileState {
+    /// Recorded, before-image stored; the file may still hold its before-content.
+    Intended,
+    /// Replaced by its after-content.
+    Written,
+    /// Put back to its before-content by a rollback.
+    Restored,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Site {
+    pub line: u64,
+    pub edit: usize,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct EditCount {
+    pub name: String,
+    pub sites: u64,
+    pub files: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expected: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SkippedFile {
+    pub path: RelPath,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct PytestOutcome {
+    pub python: String,
+    pub pytest_version: String,
+    pub suites: Vec<SuiteResult>,
+    pub totals: Counts,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pass_rate: Option<f64>,
+    pub criteria: Vec<CriterionResult>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comparison: Option<Comparison>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Counts {
+    pub passed: u64,
+    pub failed: u64,
+    pub errors: u64,
+    pub skipped: u64,
+}
+
+impl Counts {
+    pub fn add(&mut self, other: &Counts) {
+        self.passed += other.passed;
+        self.failed += other.failed;
+        self.errors += other.errors;
+        self.skipped += other.skipped;
+    }
+
+    pub fn executed(&self) -> u64 {
+        self.passed + self.failed + self.errors
+    }
+
+    pub fn pass_rate(&self) -> Option<f64> {
+        let n = self.executed();
+        (n > 0).then(|| self.passed as f64 / n as f64)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SuiteStatus {
+    /// pytest exit 0.
+    Passed,
+    /// pytest exit 1: some tests failed.
+    TestsFailed,
+    /// pytest exit 2: interrupted.
+    Interrupted,
+    /// pytest exit 3: internal error.
+    InternalError,
+    /// pytest exit 4: usage error (bad arguments or paths).
+    UsageError,
+    /// pytest exit 5: no tests were collected.
+    NoTests,
+    /// Killed after its timeout.
+    TimedOut,
+    /// Killed by a signal or an unknown exit code.
+    Crashed,
+}
+
+impl SuiteStatus {
+    pub fn from_exit_code(code: Option<i32>) -> SuiteStatus {
+        match code {
+            Some(0) => SuiteStatus::Passed,
+            Some(1) => SuiteStatus::TestsFailed,
+            Some(2) => SuiteStatus::Interrupted,
+            Some(3) => SuiteStatus::InternalError,
+            Some(4) => SuiteStatus::UsageError,
+            Some(5) => SuiteStatus::NoTests,
+            _ => SuiteStatus::Crashed,
+        }
+    }
+
+    pub fn describe(self) -> &'static str {
+        match self {
+            SuiteStatus::Passed => "passed",
+            SuiteStatus::TestsFailed => "tests failed",
+            SuiteStatus::Interrupted => "interrupted",
+            SuiteStatus::InternalError => "pytest internal error",
+            SuiteStatus::UsageError => "pytest usage error (check the suite's args)",
+            SuiteStatus::NoTests => "no tests collected",
+            SuiteStatus::TimedOut => "timed out",
+            SuiteStatus::Crashed => "crashed",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SuiteResult {
+    pub name: String,
+    pub args: Vec<String>,
+    pub status: SuiteStatus,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exit_code: Option<i32>,
+    pub counts: Counts,
+    pub duration_ms: u64,
+    /// Full output, relative to the root.
+    pub log: RelPath,
+    pub tests: Vec<TestResult>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TestStatus {
+    Passed,
+    Failed,
+    Error,
+    Skipped,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TestResult {
+    /// `path/to/test_file.py::Class::test_name[param]`.
+    pub id: String,
+    pub status: TestStatus,
+    /// The first lines of the failure message.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CriterionResult {
+    pub name: String,
+    pub expected: String,
+    pub actual: String,
+    pub held: bool,
+}
+
+/// Test-by-test comparison with an earlier pytest phase.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Comparison {
+    pub baseline: String,
+    pub fixed: Vec<String>,
+    pub regressed: Vec<String>,
+    pub still_failing: Vec<String>,
+    pub new: Vec<String>,
+    pub gone: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct ReportOutcome {
+    pub outputs: Vec<OutputFile>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct OutputFile {
+    pub path: RelPath,
+    pub hash: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CommandOutcome {
+    pub argv: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exit_code: Option<i32>,
+    pub expected_exit_code: i32,
+    pub log: RelPath,
+    pub timed_out: bool,
+}
+
+/// Where a run's state lives: `ROOT/.remedy/<plan-id>/`.
+#[derive(Debug, Clone)]
+pub struct StateDir {
+    pub root: PathBuf,
+    pub dir: PathBuf,
+}
+
+impl StateDir {
+    pub fn new(root: &Path, plan_id: &str) -> Self {
+        StateDir {
+            root: root.to_path_buf(),
+            dir: root.join(STATE_DIR).join(plan_id),
+        }
+    }
+
+    pub fn checkpoint_path(&self) -> PathBuf {
+        self.dir.join(CHECKPOINT_FILE)
+    }
+
+    pub fn objects_dir(&self) -> PathBuf {
+        self.dir.join("objects")
+    }
+
+    pub fn logs_dir(&self) -> PathBuf {
+        self.dir.join("logs")
+    }
+
+    /// Path of something in the state folder, relative to the root (for records and reports).
+    pub fn rel(&self, path: &Path) -> RelPath {
+        RelPath::from_walk(&self.root, path)
+            .unwrap_or_else(|| RelPath::parse(".").expect("`.` is valid"))
+    }
+
+    /// Creates the state folders, and `.remedy/.gitignore` so they never show up in `git status`.
+    pub fn create(&self) -> crate::error::Result<()> {
+        let top = self.root.join(STATE_DIR);
+        fsutil::create_dir_all(&self.objects_dir())?;
+        fsutil::create_dir_all(&self.logs_dir())?;
+        let ignore = top.join(".gitignore");
+        if !ignore.exists() {
+            fsutil::write_atomic(&ignore, b"*\n", None, Durability::Synced)?;
+        }
+        Ok(())
+    }
+}
+
+impl Checkpoint {
+    pub fn phase(&self, name: &str) -> Option<&PhaseRecord> {
+        self.phases.iter().find(|p| p.name == name)
+    }
+
+    pub fn phase_mut(&mut self, name: &str) -> Option<&mut PhaseRecord> {
+        self.phases.iter_mut().find(|p| p.name == name)
+    }
+
+    /// Writes the checkpoint atomically and durably.
+    pub fn save(&mut self, state: &StateDir) -> crate::error::Result<()> {
+        self.updated_at = crate::timefmt::now_ms();
+        let bytes =
+            serde_json::to_vec_pretty(self).map_err(|e| crate::error::Error::Other(e.into()))?;
+        fsutil::write_atomic(&state.checkpoint_path(), &bytes, None, Durability::Synced)
+    }
+
+    pub fn load(path: &Path) -> Result<Checkpoint, CheckpointError> {
+        let bytes = fs::read(path).map_err(|source| CheckpointError::Io {
+            action: "read",
+            path: path.to_path_buf(),
+            source,
+        })?;
+        #[derive(Deserialize)]
+        struct Version {
+            format_version: u32,
+        }
+        let version: Version =
+            serde_json::from_slice(&bytes).map_err(|source| CheckpointError::Corrupt {
+                path: path.to_path_buf(),
+                source,
+            })?;
+        if version.format_version > FORMAT_VERSION {
+            return Err(CheckpointError::NewerFormat {
+                path: path.to_path_buf(),
+                version: version.format_version,
+            });
+        }
+        serde_json::from_slice(&bytes).map_err(|source| CheckpointError::Corrupt {
+            path: path.to_path_buf(),
+            source,
+        })
+    }
+}
+
+/// The plan ids that have a checkpoint under `root`, sorted.
+pub fn list_runs(root: &Path) -> Vec<String> {
+    let Ok(entries) = fs::read_dir(root.join(STATE_DIR)) else {
+        return Vec::new();
+    };
+    let mut ids: Vec<String> = entries
+        .filter_map(|e| e.ok())
+        .filter(|e| e.path().join(CHECKPOINT_FILE).is_file())
+        .filter_map(|e| e.file_name().to_str().map(str::to_string))
+        .collect();
+    ids.sort();
+    ids
+}
+
+/// Finds the run a verb acts on: the one named by `plan` (an id, or a plan file), or the only one.
+pub fn select_run(
+    root: &Path,
+    plan: Option<&str>,
+) -> Result<(StateDir, Checkpoint), CheckpointError> {
+    let ids = list_runs(root);
+    let id = match plan {
+        Some(p) => {
+            let id = if ids.iter().any(|i| i == p) {
+                p.to_string()
+            } else if Path::new(p).is_file() {
+                // A plan file: read only its id, so a plan that no longer validates still selects.
+                plan_id_of_file(Path::new(p)).unwrap_or_else(|| p.to_string())
+            } else {
+                p.to_string()
+            };
+            if !ids.contains(&id) {
+                return Err(CheckpointError::UnknownRun {
+                    root: root.to_path_buf(),
+                    id,
+                    ids,
+                });
+            }
+            id
+        }
+        None => match ids.len() {
+            0 => {
+                return Err(CheckpointError::NotFound {
+                    root: root.to_path_buf(),
+                })
+            }
+            1 => ids[0].clone(),
+            _ => {
+                return Err(CheckpointError::Ambiguous {
+                    root: root.to_path_buf(),
+                    ids,
+                })
+            }
+        },
+    };
+    let state = StateDir::new(root, &id);
+    let cp = Checkpoint::load(&state.checkpoint_path())?;
+    Ok((state, cp))
+}
+
+fn plan_id_of_file(path: &Path) -> Option<String> {
+    let text = fs::read_to_string(path).ok()?;
+    text.lines().find_map(|l| {
+        let rest = l.strip_prefix("id:")?;
+        Some(rest.trim().trim_matches(['"', '\'']).to_string())
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample(root: &Path) -> Checkpoint {
+        Checkpoint {
+            format_version: FORMAT_VERSION,
+            tool_version: "0".into(),
+            plan_id: "p".into(),
+            plan_title: "t".into(),
+            plan_path: root.join("p.yaml"),
+            root: root.to_path_buf(),
+            started_at: 1,
+            updated_at: 1,
+            git: None,
+            phases: vec![],
+        }
+    }
+
+    #[test]
+    fn saves_loads_and_refuses_newer_formats() {
+        let dir = tempfile::tempdir().unwrap();
+        let state = StateDir::new(dir.path(), "p");
+        state.create().unwrap();
+        assert_eq!(
+            fs::read(dir.path().join(".remedy/.gitignore")).unwrap(),
+            b"*\n"
+        );
+        let mut cp = sample(dir.path());
+        cp.save(&state).unwrap();
+        let (_, loaded) = select_run(dir.path(), None).unwrap();
+        assert_eq!(loaded.plan_id, "p");
+        cp.format_version = FORMAT_VERSION + 1;
+        cp.save(&state).unwrap();
+        assert!(matches!(
+            Checkpoint::load(&state.checkpoint_path()),
+            Err(CheckpointError::NewerFormat { .. })
+        ));
+    }
+}

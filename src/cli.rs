@@ -1,0 +1,172 @@
+//! The command line, as clap definitions. Each verb's `--help` carries examples.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+const EXIT_CODES: &str = "\
+Exit codes:
+  0    success
+  1    a phase failed (a check, a criterion, a test)
+  2    bad input (usage, or a plan that does not load); nothing was changed
+  3    refused to overwrite: files drifted since they were patched, or a rollback met edited files
+  4    another remedy process holds the lock on this root
+  130  interrupted (Ctrl-C); `remedy resume` continues";
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "remedy",
+    version,
+    about = "Carry out a code remediation plan safely: validate, back up, patch, test, report.",
+    long_about = "remedy runs a YAML remediation plan over a repository as staged phases \
+(validate, backup, patch, pytest, report, command), records every step in a checkpoint under \
+ROOT/.remedy/, and can resume after a failure or roll back byte-exactly.",
+    after_help = EXIT_CODES,
+    after_long_help = concat!("Examples:\n  remedy demo\n  remedy check plans/issue-1184-websocket-await.yaml\n  remedy run plan.yaml --root ../repo --dry-run\n  remedy run plan.yaml --root ../repo\n  remedy status --root ../repo\n\n", "Exit codes:\n  0 success · 1 a phase failed · 2 bad input · 3 refused (drift or conflict) · 4 locked · 130 interrupted"),
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub output: OutputArgs,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Args, Clone, Copy)]
+pub struct OutputArgs {
+    /// Print only errors (and diffs that were asked for).
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+
+    /// Print each phase's progress messages too.
+    #[arg(short, long, global = true)]
+    pub verbose: bool,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct RootArgs {
+    /// The repository to work on.
+    #[arg(long, default_value = ".", value_name = "DIR")]
+    pub root: PathBuf,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct SelectArgs {
+    #[command(flatten)]
+    pub root: RootArgs,
+
+    /// Which run, when the root holds several: a plan id or a plan file.
+    #[arg(long, value_name = "ID|FILE")]
+    pub plan: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum ReportFormat {
+    Md,
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Check a plan without running it: YAML, keys, regexes, globs, references, paths.
+    #[command(
+        after_help = "Examples:\n  remedy check plans/issue-1184-websocket-await.yaml\n  remedy check plan.yaml --root ../repo   # also checks the files it names exist\n\nExit codes: 0 valid · 2 invalid (every problem is listed with file:line:col)"
+    )]
+    Check {
+        /// The plan file.
+        plan: PathBuf,
+        /// Also check paths the plan names against this repository.
+        #[arg(long, value_name = "DIR")]
+        root: Option<PathBuf>,
+    },
+
+    /// Run a plan end to end (or preview it with --dry-run).
+    #[command(after_help = concat!("Examples:\n  remedy run plans/issue-1184-websocket-await.yaml --root ../repo --dry-run\n  remedy run plans/issue-1184-websocket-await.yaml --root ../repo\n  remedy run plan.yaml --json | jq .   # one JSON event per line\n\n", "Exit codes: 0 success · 1 a phase failed · 2 bad input · 3 refused · 4 locked · 130 interrupted"))]
+    Run {
+        /// The plan file.
+        plan: PathBuf,
+        #[command(flatten)]
+        root: RootArgs,
+        /// Validate and show the diffs; write nothing (not even .remedy/).
+        #[arg(long)]
+        dry_run: bool,
+        /// One JSON event per line on stdout.
+        #[arg(long)]
+        json: bool,
+    },
+
+    /// Continue a run from the first phase that did not succeed.
+    #[command(
+        after_help = "Examples:\n  remedy resume --root ../repo\n  remedy resume --root ../repo --rerun-changed   # the plan changed: redo from the changed phase\n\nExit codes: 0 success · 1 a phase failed · 2 bad input or stale plan · 3 files drifted · 4 locked · 130 interrupted"
+    )]
+    Resume {
+        #[command(flatten)]
+        select: SelectArgs,
+        /// When a phase's configuration changed since it ran, roll back to it and run on.
+        #[arg(long)]
+        rerun_changed: bool,
+        /// One JSON event per line on stdout.
+        #[arg(long)]
+        json: bool,
+    },
+
+    /// Undo a phase and every later phase, newest first; byte-exact, never clobbering edits.
+    #[command(
+        after_help = "Examples:\n  remedy rollback unawait --root ../repo   # undo `unawait` and everything after it\n  remedy rollback --all --root ../repo     # the tree is as it was before the run\n  remedy rollback --all --force            # keep edited files aside, then restore\n\nExit codes: 0 rolled back · 2 bad input · 3 conflicts (nothing changed) · 4 locked"
+    )]
+    Rollback {
+        /// The phase to rewind to (it and every later phase are undone).
+        #[arg(required_unless_present = "all", conflicts_with = "all")]
+        phase: Option<String>,
+        /// Undo the whole run.
+        #[arg(long)]
+        all: bool,
+        /// Keep files edited since remedy wrote them aside (under .remedy/), then restore anyway.
+        #[arg(long)]
+        force: bool,
+        #[command(flatten)]
+        select: SelectArgs,
+    },
+
+    /// Show the phases of a run: status, duration, summary.
+    #[command(
+        after_help = "Examples:\n  remedy status --root ../repo\n  remedy status --root ../repo --json"
+    )]
+    Status {
+        #[command(flatten)]
+        select: SelectArgs,
+        /// Print the status as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+
+    /// Render a run's report from its checkpoint (to stdout).
+    #[command(
+        after_help = "Examples:\n  remedy report --root ../repo > report.md\n  remedy report --root ../repo --format json | jq .changes"
+    )]
+    Report {
+        #[command(flatten)]
+        select: SelectArgs,
+        /// Markdown or JSON.
+        #[arg(long, value_enum, default_value = "md")]
+        format: ReportFormat,
+    },
+
+    /// Show the unified diff of what patch phases changed.
+    #[command(
+        after_help = "Examples:\n  remedy diff --root ../repo\n  remedy diff unawait --root ../repo"
+    )]
+    Diff {
+        /// Only this patch phase.
+        phase: Option<String>,
+        #[command(flatten)]
+        select: SelectArgs,
+    },
+
+    /// Copy the bundled sample project into DIR and run the founding plan on it.
+    #[command(after_help = "Examples:\n  remedy demo\n  remedy demo /tmp/try-remedy")]
+    Demo {
+        /// Where to put the sample (default: a new folder under the system temp dir).
+        dir: Option<PathBuf>,
+    },
+}

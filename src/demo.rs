@@ -1,0 +1,120 @@
+//! `remedy demo`: the bundled sample project, copied into a fresh folder, remediated end to end.
+
+use std::path::PathBuf;
+
+use crate::error::{Error, Result};
+use crate::fsutil::{self, Durability};
+use crate::python;
+use crate::ui::Style;
+
+include!(concat!(env!("OUT_DIR"), "/sample.rs"));
+
+pub const PLAN_FILE: &str = "issue-1184-websocket-await.yaml";
+pub const REPO_DIR: &str = "websocket-app";
+
+/// Writes the sample project to `dir/websocket-app` and the plan to `dir/<plan>.yaml`.
+pub fn write_sample(dir: &std::path::Path) -> Result<(PathBuf, PathBuf)> {
+    let repo = dir.join(REPO_DIR);
+    if repo.exists() {
+        return Err(Error::usage(
+            format!("{} already exists", repo.display()),
+            Some("pass an empty or new folder to `remedy demo DIR`".to_string()),
+        ));
+    }
+    for (rel, bytes, mode) in SAMPLE_FILES {
+        let path = repo.join(rel);
+        if let Some(parent) = path.parent() {
+            fsutil::create_dir_all(parent)?;
+        }
+        fsutil::write_atomic(&path, bytes, Some(*mode), Durability::Batched)?;
+    }
+    let plan = dir.join(PLAN_FILE);
+    fsutil::write_atomic(&plan, SAMPLE_PLAN.as_bytes(), None, Durability::Batched)?;
+    Ok((repo, plan))
+}
+
+/// Makes sure the sample's tests can run: when the Python remedy would pick cannot import pytest,
+/// creates `websocket-app/.venv` with pytest (the sample's .gitignore keeps it out of the scan).
+fn ensure_pytest(repo: &std::path::Path, quiet: bool) -> Result<()> {
+    let (program, why) = python::choose(repo, None);
+    if python::probe(&program, &why, repo).is_ok() {
+        return Ok(());
+    }
+    if !quiet {
+        eprintln!("remedy demo: `{program}` cannot import pytest; creating websocket-app/.venv with pytest (needs the package index) ...");
+    }
+    let venv = repo.join(".venv");
+    let venv_str = venv.to_string_lossy().into_owned();
+    let (code, out) = crate::process::run_capture("python3", &["-m", "venv", &venv_str], repo)
+        .map_err(|e| {
+            Error::usage(
+                format!("cannot run python3 to create a virtual environment: {e}"),
+                Some("install Python 3 (with the venv module)".to_string()),
+            )
+        })?;
+    if code != Some(0) {
+        return Err(Error::usage(
+            format!("`python3 -m venv` failed:\n{}", out.trim()),
+            Some("install the venv module (Debian: apt-get install python3-venv), or install pytest for python3".to_string()),
+        ));
+    }
+    let py = venv.join("bin/python").to_string_lossy().into_owned();
+    let (code, out) =
+        crate::process::run_capture(&py, &["-m", "pip", "install", "--quiet", "pytest"], repo)
+            .map_err(|e| Error::usage(format!("cannot run pip: {e}"), None))?;
+    if code != Some(0) {
+        return Err(Error::usage(
+            format!("installing pytest into {} failed:\n{}", venv.display(), out.trim()),
+            Some("check your network access to the package index, or install pytest for python3 yourself".to_string()),
+        ));
+    }
+    Ok(())
+}
+
+pub async fn run(dir: Option<PathBuf>, style: Style) -> Result<()> {
+    let dir = match dir {
+        Some(d) => {
+            fsutil::create_dir_all(&d)?;
+            d
+        }
+        None => tempfile::Builder::new()
+            .prefix("remedy-demo-")
+            .tempdir()
+            .map_err(|e| Error::io("create a folder in", std::env::temp_dir(), e))?
+            .keep(),
+    };
+    let dir = dir
+        .canonicalize()
+        .map_err(|e| Error::io("resolve", &dir, e))?;
+    let (repo, plan) = write_sample(&dir)?;
+    let quiet = style.mode == crate::ui::Mode::Quiet;
+    if !quiet {
+        eprintln!(
+            "remedy demo: sample project in {}\nremedy demo: plan {}",
+            repo.display(),
+            plan.display()
+        );
+    }
+    let blocking_repo = repo.clone();
+    tokio::task::spawn_blocking(move || ensure_pytest(&blocking_repo, quiet))
+        .await
+        .map_err(|e| Error::Other(anyhow::anyhow!("{e}")))??;
+    let summary = crate::engine::run(&plan, &repo, false, style).await?;
+    if !quiet {
+        let r = repo.display();
+        println!();
+        if let Some(report) = summary.report {
+            println!("Report: {}", report.display());
+        }
+        println!("Try next:");
+        println!("  remedy status --root {r}");
+        println!("  remedy diff --root {r}");
+        println!("  remedy report --root {r} --format json");
+        println!("  remedy rollback --all --root {r}    # puts every byte back");
+        println!(
+            "  remedy run {} --root {r} --dry-run   # after a rollback: preview again",
+            plan.display()
+        );
+    }
+    Ok(())
+}

@@ -1,0 +1,235 @@
+//! What remedy knows about Python source, from tree-sitter-python's syntax tree: where strings and
+//! comments are (so regexes can stay in code), how many syntax errors a file has (so an edit that
+//! breaks a file is refused), and where a function is defined and whether it is `async`.
+
+use std::cell::RefCell;
+use std::ops::Range;
+
+use tree_sitter::{Node, Parser, Tree};
+
+use crate::plan::Skip;
+
+thread_local! {
+    static PARSER: RefCell<Option<Parser>> = const { RefCell::new(None) };
+}
+
+const BOM: &str = "\u{feff}";
+
+/// Parses `source` (a leading byte-order mark is skipped; offsets still refer to `source`).
+fn parse(source: &str) -> Option<(Tree, usize)> {
+    let offset = if source.starts_with(BOM) {
+        BOM.len()
+    } else {
+        0
+    };
+    PARSER.with(|cell| {
+        let mut slot = cell.borrow_mut();
+        if slot.is_none() {
+            let mut parser = Parser::new();
+            parser
+                .set_language(&tree_sitter_python::LANGUAGE.into())
+                .ok()?;
+            *slot = Some(parser);
+        }
+        let parser = slot.as_mut()?;
+        parser.parse(&source[offset..], None).map(|t| (t, offset))
+    })
+}
+
+pub fn is_python_path(path: &str) -> bool {
+    path.ends_with(".py") || path.ends_with(".pyi")
+}
+
+/// Byte ranges of `source` that are inside string literals or comments (as `skip` asks), sorted.
+/// The code inside f-string `{...}` interpolations is not part of a string range.
+pub fn skipped_ranges(source: &str, skip: Skip) -> Vec<Range<usize>> {
+    let Some((tree, offset)) = parse(source) else {
+        return Vec::new();
+    };
+    let mut ranges = Vec::new();
+    let mut stack = vec![tree.root_node()];
+    while let Some(node) = stack.pop() {
+        match node.kind() {
+            "comment" if skip.comments => {
+                ranges.push(node.start_byte() + offset..node.end_byte() + offset)
+            }
+            "string" if skip.strings => {
+                let mut start = node.start_byte();
+                let mut cursor = node.walk();
+                for child in node.children(&mut cursor) {
+                    if child.kind() == "interpolation" {
+                        ranges.push(start + offset..child.start_byte() + offset);
+                        start = child.end_byte();
+                        stack.push(child);
+                    }
+                }
+                ranges.push(start + offset..node.end_byte() + offset);
+            }
+            _ => {
+                let mut cursor = node.walk();
+                stack.extend(node.children(&mut cursor));
+            }
+        }
+    }
+    ranges.sort_by_key(|r| r.start);
+    ranges
+}
+
+/// Whether `pos` lies inside one of the sorted `ranges`.
+pub fn in_ranges(ranges: &[Range<usize>], pos: usize) -> bool {
+    let i = ranges.partition_point(|r| r.start <= pos);
+    i > 0 && ranges[i - 1].contains(&pos)
+}
+
+/// Number of syntax errors (ERROR and MISSING nodes) in `source`.
+pub fn error_count(source: &str) -> usize {
+    let Some((tree, _)) = parse(source) else {
+        return 0;
+    };
+    if !tree.root_node().has_error() {
+        return 0;
+    }
+    let mut count = 0;
+    let mut stack = vec![tree.root_node()];
+    while let Some(node) = stack.pop() {
+        if node.is_error() || node.is_missing() {
+            count += 1;
+        }
+        if node.has_error() {
+            let mut cursor = node.walk();
+            stack.extend(node.children(&mut cursor));
+        }
+    }
+    count
+}
+
+/// A function definition found in a file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FunctionDef {
+    pub line: usize,
+    pub is_async: bool,
+}
+
+/// The definitions of `name` (`f` at module level, `Class.method` in a class), in file order.
+pub fn find_functions(source: &str, name: &str) -> Vec<FunctionDef> {
+    let Some((tree, offset)) = parse(source) else {
+        return Vec::new();
+    };
+    let wanted: Vec<&str> = name.split('.').collect();
+    let mut found = Vec::new();
+    collect_functions(
+        tree.root_node(),
+        source,
+        offset,
+        &mut Vec::new(),
+        &wanted,
+        &mut found,
+    );
+    found.sort_by_key(|f| f.line);
+    found
+}
+
+fn collect_functions<'s>(
+    node: Node,
+    source: &'s str,
+    offset: usize,
+    scope: &mut Vec<&'s str>,
+    wanted: &[&str],
+    found: &mut Vec<FunctionDef>,
+) {
+    let mut cursor = node.walk();
+    for child in node.children(&mut cursor) {
+        match child.kind() {
+            "function_definition" | "class_definition" => {
+                let Some(name_node) = child.child_by_field_name("name") else {
+                    continue;
+                };
+                let name = &source[name_node.start_byte() + offset..name_node.end_byte() + offset];
+                scope.push(name);
+                if child.kind() == "function_definition" && scope.as_slice() == wanted {
+                    let is_async = child.child(0).is_some_and(|c| c.kind() == "async");
+                    found.push(FunctionDef {
+                        line: child.start_position().row + 1,
+                        is_async,
+                    });
+                }
+                if let Some(body) = child.child_by_field_name("body") {
+                    collect_functions(body, source, offset, scope, wanted, found);
+                }
+                scope.pop();
+            }
+            "decorated_definition"
+            | "block"
+            | "if_statement"
+            | "try_statement"
+            | "else_clause"
+            | "except_clause"
+            | "finally_clause"
+            | "elif_clause" => {
+                collect_functions(child, source, offset, scope, wanted, found);
+            }
+            _ => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ALL: Skip = Skip {
+        strings: true,
+        comments: true,
+    };
+
+    #[test]
+    fn strings_and_comments_are_skipped_but_interpolations_are_code() {
+        let src = "x = 'await f()'  # await f()\ny = f\"{await f()} await f()\"\nawait f()\n";
+        let ranges = skipped_ranges(src, ALL);
+        let sites: Vec<usize> = src.match_indices("await f()").map(|(i, _)| i).collect();
+        let skipped: Vec<bool> = sites.iter().map(|&i| in_ranges(&ranges, i)).collect();
+        assert_eq!(skipped, vec![true, true, false, true, false]);
+        let comments_only = skipped_ranges(
+            src,
+            Skip {
+                strings: false,
+                comments: true,
+            },
+        );
+        assert!(!in_ranges(&comments_only, sites[0]));
+        assert!(in_ranges(&comments_only, sites[1]));
+    }
+
+    #[test]
+    fn finds_functions_and_async() {
+        let src = "\u{feff}import x\n\ndef get():\n    pass\n\nclass M:\n    async def get(self):\n        pass\n\n@deco\nasync def other():\n    pass\n";
+        assert_eq!(
+            find_functions(src, "get"),
+            vec![FunctionDef {
+                line: 3,
+                is_async: false
+            }]
+        );
+        assert_eq!(
+            find_functions(src, "M.get"),
+            vec![FunctionDef {
+                line: 7,
+                is_async: true
+            }]
+        );
+        assert_eq!(
+            find_functions(src, "other"),
+            vec![FunctionDef {
+                line: 11,
+                is_async: true
+            }]
+        );
+        assert!(find_functions(src, "missing").is_empty());
+    }
+
+    #[test]
+    fn counts_syntax_errors() {
+        assert_eq!(error_count("x = f(1)\n"), 0);
+        assert!(error_count("x = f(1\n") > 0);
+    }
+}

@@ -1,0 +1,807 @@
+//! The engine: `run`, `resume`, `rollback` and `status`, over a plan and a root.
+//!
+//! The engine owns the run state. It records `running` in the checkpoint before a phase starts and
+//! the phase's outcome after it ends, runs each phase as a tokio task, and on Ctrl-C (or SIGTERM)
+//! ends the children's process groups, records `interrupted` and stops.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use crate::checkpoint::{
+    self, Checkpoint, FileState, GitInfo, Outcome, PhaseRecord, PhaseStatus, StateDir,
+};
+use crate::error::{Error, Result};
+use crate::fsutil::{self, Durability};
+use crate::lock::RootLock;
+use crate::objects::ObjectStore;
+use crate::phase::{self, Journal, PhaseContext, PhaseReport, SharedJournal};
+use crate::plan::{load_plan, Phase, PhaseKind, Plan};
+use crate::process::ChildGroups;
+use crate::report;
+use crate::timefmt;
+use crate::ui::{Event, Style, Ui};
+
+/// Resolves `--root`: it must be an existing folder.
+pub fn resolve_root(root: &Path) -> Result<PathBuf> {
+    let canonical = root.canonicalize().map_err(|e| {
+        Error::usage(
+            format!("root `{}` is not usable: {e}", root.display()),
+            Some("pass `--root` with the repository folder to remediate".to_string()),
+        )
+    })?;
+    if !canonical.is_dir() {
+        return Err(Error::usage(
+            format!("root `{}` is not a folder", root.display()),
+            None,
+        ));
+    }
+    Ok(canonical)
+}
+
+/// How a verb that drives phases ended.
+#[derive(Debug, Clone)]
+pub struct RunSummary {
+    pub plan_id: String,
+    pub report: Option<PathBuf>,
+}
+
+fn git_info(root: &Path) -> Option<GitInfo> {
+    let (code, out) = crate::process::run_capture("git", &["rev-parse", "HEAD"], root).ok()?;
+    if code != Some(0) {
+        return None;
+    }
+    let (_, status) = crate::process::run_capture("git", &["status", "--porcelain"], root).ok()?;
+    Some(GitInfo {
+        commit: out.trim().to_string(),
+        dirty: !status.trim().is_empty(),
+    })
+}
+
+fn new_checkpoint(plan: &Plan, root: &Path) -> Checkpoint {
+    let now = timefmt::now_ms();
+    Checkpoint {
+        format_version: checkpoint::FORMAT_VERSION,
+        tool_version: env!("CARGO_PKG_VERSION").to_string(),
+        plan_id: plan.id.clone(),
+        plan_title: plan.title.clone(),
+        plan_path: plan.source.clone(),
+        root: root.to_path_buf(),
+        started_at: now,
+        updated_at: now,
+        git: git_info(root),
+        phases: plan.phases.iter().map(pending_record).collect(),
+    }
+}
+
+fn pending_record(p: &Phase) -> PhaseRecord {
+    PhaseRecord {
+        name: p.name.clone(),
+        kind: p.kind,
+        fingerprint: p.fingerprint.clone(),
+        status: PhaseStatus::Pending,
+        started_at: None,
+        finished_at: None,
+        duration_ms: None,
+        summary: None,
+        error: None,
+        outcome: None,
+    }
+}
+
+/// `remedy run PLAN`: the whole plan, or with `dry_run` a preview that writes nothing.
+pub async fn run(plan_path: &Path, root: &Path, dry_run: bool, style: Style) -> Result<RunSummary> {
+    let root = resolve_root(root)?;
+    let plan = Arc::new(load_plan(plan_path, Some(&root))?);
+    let (ui, ui_task) = Ui::start(style);
+    ui.send(Event::RunStarted {
+        plan: plan.id.clone(),
+        title: plan.title.clone(),
+        root: root.display().to_string(),
+        dry_run,
+    });
+    let result = if dry_run {
+        drive(&plan, &root, None, 0, &ui).await
+    } else {
+        start_run(&plan, &root, &ui).await
+    };
+    finish(ui, ui_task, &plan.id, result, dry_run).await
+}
+
+async fn start_run(plan: &Arc<Plan>, root: &Path, ui: &Ui) -> Result<Option<PathBuf>> {
+    let _lock = RootLock::acquire(root)?;
+    let state = StateDir::new(root, &plan.id);
+    if state.checkpoint_path().exists() {
+        let cp = Checkpoint::load(&state.checkpoint_path())?;
+        if !cp
+            .phases
+            .iter()
+            .all(|p| matches!(p.status, PhaseStatus::RolledBack | PhaseStatus::Pending))
+        {
+            return Err(Error::usage(
+                format!(
+                    "plan `{}` already has a run under {} ({})",
+                    plan.id,
+                    root.display(),
+                    report::run_status(&cp)
+                ),
+                Some(format!(
+                    "see `remedy status --root {r}`; continue it with `remedy resume --root {r}`, or undo it with `remedy rollback --all --root {r}` and run again",
+                    r = root.display()
+                )),
+            ));
+        }
+    }
+    state.create()?;
+    let mut cp = new_checkpoint(plan, root);
+    cp.save(&state)?;
+    let journal = Arc::new(tokio::sync::Mutex::new(Journal {
+        checkpoint: cp,
+        state,
+    }));
+    drive(plan, root, Some(journal), 0, ui).await
+}
+
+async fn finish(
+    ui: Ui,
+    ui_task: tokio::task::JoinHandle<()>,
+    plan_id: &str,
+    result: Result<Option<PathBuf>>,
+    dry_run: bool,
+) -> Result<RunSummary> {
+    let status = match &result {
+        Ok(_) if dry_run => "dry run finished; nothing was written".to_string(),
+        Ok(_) => "all phases succeeded".to_string(),
+        Err(Error::Interrupted { .. }) => "interrupted".to_string(),
+        Err(e) => format!("stopped: {}", first_line(&e.to_string())),
+    };
+    let report = result.as_ref().ok().and_then(|r| r.clone());
+    ui.send(Event::RunFinished {
+        status,
+        report: report.as_ref().map(|p| p.display().to_string()),
+    });
+    drop(ui);
+    let _ = ui_task.await;
+    result.map(|report| RunSummary {
+        plan_id: plan_id.to_string(),
+        report,
+    })
+}
+
+fn first_line(s: &str) -> &str {
+    s.lines().next().unwrap_or("")
+}
+
+/// Runs the plan's phases from `start`, recording each in the journal (none in a dry run).
+/// Returns the path of the Markdown report, if a report phase wrote one.
+async fn drive(
+    plan: &Arc<Plan>,
+    root: &Path,
+    journal: Option<SharedJournal>,
+    start: usize,
+    ui: &Ui,
+) -> Result<Option<PathBuf>> {
+    let groups = ChildGroups::default();
+    let ctx = PhaseContext {
+        root: root.to_path_buf(),
+        plan: plan.clone(),
+        ui: ui.clone(),
+        groups: groups.clone(),
+        journal: journal.clone(),
+        overlay: Arc::new(Mutex::new(HashMap::new())),
+    };
+    let mut report_path = None;
+    let total = plan.phases.len();
+    let mut sigterm = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .map_err(|e| Error::Other(anyhow::anyhow!("cannot listen for SIGTERM: {e}")))?;
+    for (index, phase) in plan.phases.iter().enumerate().skip(start) {
+        let started = timefmt::now_ms();
+        if let Some(j) = &journal {
+            let mut j = j.lock().await;
+            if let Some(rec) = j.checkpoint.phases.get_mut(index) {
+                *rec = pending_record(phase);
+                rec.status = PhaseStatus::Running;
+                rec.started_at = Some(started);
+            }
+            j.save()?;
+        }
+        ui.send(Event::PhaseStarted {
+            index,
+            total,
+            phase: phase.name.clone(),
+            kind: phase.kind.to_string(),
+        });
+        let task = {
+            let phase = phase.clone();
+            let ctx = ctx.clone();
+            tokio::spawn(async move { phase::execute(&phase, &ctx).await })
+        };
+        let abort = task.abort_handle();
+        let outcome = tokio::select! {
+            joined = task => joined.map_err(|e| Error::Other(anyhow::anyhow!("phase task failed: {e}"))).and_then(|r| r),
+            _ = tokio::signal::ctrl_c() => Err(Error::Interrupted { phase: phase.name.clone() }),
+            _ = sigterm.recv() => Err(Error::Interrupted { phase: phase.name.clone() }),
+        };
+        if matches!(outcome, Err(Error::Interrupted { .. })) {
+            abort.abort();
+            groups.signal_all(libc::SIGTERM);
+            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+            groups.signal_all(libc::SIGKILL);
+        }
+        let finished = timefmt::now_ms();
+        let duration = finished.saturating_sub(started);
+        let (status, report) = match &outcome {
+            Ok(r) => (
+                if r.success {
+                    PhaseStatus::Succeeded
+                } else {
+                    PhaseStatus::Failed
+                },
+                r.clone(),
+            ),
+            Err(Error::Interrupted { .. }) => (
+                PhaseStatus::Interrupted,
+                PhaseReport {
+                    success: false,
+                    summary: "interrupted".into(),
+                    error: Some("interrupted by a signal".into()),
+                    outcome: None,
+                },
+            ),
+            Err(e) => (
+                PhaseStatus::Failed,
+                PhaseReport {
+                    success: false,
+                    summary: "error".into(),
+                    error: Some(error_chain(e)),
+                    outcome: None,
+                },
+            ),
+        };
+        if let Some(j) = &journal {
+            let mut j = j.lock().await;
+            if let Some(rec) = j.checkpoint.phases.get_mut(index) {
+                rec.status = status;
+                rec.finished_at = Some(finished);
+                rec.duration_ms = Some(duration);
+                rec.summary = Some(report.summary.clone());
+                rec.error = report.error.clone();
+                // Keep a write-ahead record the phase made itself when it ended without an outcome.
+                if report.outcome.is_some() {
+                    rec.outcome = report.outcome.clone();
+                }
+            }
+            j.save()?;
+            if status == PhaseStatus::Succeeded {
+                if let crate::plan::PhaseConfig::Report { markdown, .. } = &phase.config {
+                    report_path = Some(markdown.to_path(root));
+                }
+            }
+        }
+        ui.send(Event::PhaseFinished {
+            phase: phase.name.clone(),
+            status,
+            duration_ms: duration,
+            summary: if status == PhaseStatus::Failed {
+                format!(
+                    "{} — {}",
+                    report.summary,
+                    report.error.as_deref().map(first_line).unwrap_or("")
+                )
+            } else {
+                report.summary.clone()
+            },
+        });
+        match outcome {
+            Err(e) => return Err(e),
+            Ok(r) if !r.success => {
+                return Err(Error::PhaseFailed {
+                    phase: phase.name.clone(),
+                    message: r.error.unwrap_or(r.summary),
+                })
+            }
+            Ok(_) => {}
+        }
+    }
+    Ok(report_path)
+}
+
+fn error_chain(e: &Error) -> String {
+    let mut text = e.to_string();
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        text.push_str(&format!(": {s}"));
+        source = s.source();
+    }
+    text
+}
+
+/// Options of `remedy resume`.
+#[derive(Debug, Clone, Default)]
+pub struct ResumeOptions {
+    pub plan: Option<String>,
+    pub rerun_changed: bool,
+}
+
+/// `remedy resume`: verify what completed phases did, then continue from the first phase that did
+/// not succeed.
+pub async fn resume(root: &Path, opts: &ResumeOptions, style: Style) -> Result<RunSummary> {
+    let root = resolve_root(root)?;
+    let (state, cp) = checkpoint::select_run(&root, opts.plan.as_deref())?;
+    let plan_path = cp.plan_path.clone();
+    let plan = Arc::new(load_plan(&plan_path, Some(&root))?);
+    let lock = RootLock::acquire(&root)?;
+    // Re-read under the lock: another process may have changed it between the first read and now.
+    let cp = Checkpoint::load(&state.checkpoint_path())?;
+
+    let (ui, ui_task) = Ui::start(style);
+    ui.send(Event::RunStarted {
+        plan: plan.id.clone(),
+        title: plan.title.clone(),
+        root: root.display().to_string(),
+        dry_run: false,
+    });
+    let result = resume_locked(&plan, &root, state, cp, opts, &ui).await;
+    let summary = finish(ui, ui_task, &plan.id, result, false).await;
+    drop(lock);
+    summary
+}
+
+async fn resume_locked(
+    plan: &Arc<Plan>,
+    root: &Path,
+    state: StateDir,
+    mut cp: Checkpoint,
+    opts: &ResumeOptions,
+    ui: &Ui,
+) -> Result<Option<PathBuf>> {
+    // A phase is stale when the plan no longer has it at the same place with the same config.
+    let stale = cp.phases.iter().enumerate().find(|(i, rec)| {
+        rec.status != PhaseStatus::Pending
+            && plan
+                .phases
+                .get(*i)
+                .is_none_or(|p| p.name != rec.name || p.fingerprint != rec.fingerprint)
+    });
+    let stale = stale.map(|(i, rec)| (i, rec.name.clone()));
+    if cp.phases.len() != plan.phases.len() && stale.is_none() {
+        // Phases were added or removed after the last recorded one: adopt the plan's list.
+        let names: Vec<String> = cp.phases.iter().map(|p| p.name.clone()).collect();
+        let keep = names.len().min(plan.phases.len());
+        cp.phases.truncate(keep);
+        cp.phases
+            .extend(plan.phases[keep..].iter().map(pending_record));
+    }
+    if let Some((index, name)) = &stale {
+        if !opts.rerun_changed {
+            return Err(Error::Usage {
+                message: format!(
+                    "phase `{name}` changed in the plan since it ran (its configuration fingerprint differs)"
+                ),
+                help: Some(format!(
+                    "undo it and what followed with `remedy rollback {name} --root {r}`, then `remedy resume --root {r}`; or do both with `remedy resume --rerun-changed --root {r}`",
+                    r = root.display()
+                )),
+            });
+        }
+        ui.note(format!(
+            "phase `{name}` changed in the plan; rolling back to it first"
+        ));
+        let mut j = Journal {
+            checkpoint: cp,
+            state,
+        };
+        rollback_locked(&mut j, *index, false, ui)?;
+        cp = j.checkpoint;
+        cp.phases.truncate(*index);
+        cp.phases
+            .extend(plan.phases[*index..].iter().map(pending_record));
+        let state = j.state;
+        let start = *index;
+        cp.save(&state)?;
+        let journal = Arc::new(tokio::sync::Mutex::new(Journal {
+            checkpoint: cp,
+            state,
+        }));
+        return drive(plan, root, Some(journal), start, ui).await;
+    }
+
+    // Effects of completed phases must still hold.
+    let drifted = drifted_files(&cp, root);
+    if !drifted.is_empty() {
+        return Err(Error::Refused {
+            message: format!(
+                "{} file(s) changed since remedy patched them:\n{}",
+                drifted.len(),
+                drifted.iter().map(|d| format!("  {d}")).collect::<Vec<_>>().join("\n")
+            ),
+            help: format!(
+                "keep your edits and undo the run with `remedy rollback --all --force --root {r}` (your versions are kept aside), or restore the files and resume",
+                r = root.display()
+            ),
+        });
+    }
+
+    let Some(start) = cp
+        .phases
+        .iter()
+        .position(|p| p.status != PhaseStatus::Succeeded)
+    else {
+        ui.note("every phase has already succeeded; nothing to resume");
+        return Ok(report_path_of(plan, root, &cp));
+    };
+    let mut journal = Journal {
+        checkpoint: cp,
+        state,
+    };
+    // A patch phase cut short may have written some of its files: put them back, then redo it whole.
+    if journal.checkpoint.phases[start].kind == PhaseKind::Patch {
+        rollback_phase_files(&mut journal, start, false, ui)?;
+    }
+    let journal = Arc::new(tokio::sync::Mutex::new(journal));
+    drive(plan, root, Some(journal), start, ui).await
+}
+
+fn report_path_of(plan: &Plan, root: &Path, cp: &Checkpoint) -> Option<PathBuf> {
+    plan.phases
+        .iter()
+        .zip(&cp.phases)
+        .find_map(|(p, rec)| match &p.config {
+            crate::plan::PhaseConfig::Report { markdown, .. }
+                if rec.status == PhaseStatus::Succeeded =>
+            {
+                Some(markdown.to_path(root))
+            }
+            _ => None,
+        })
+}
+
+/// Files written by succeeded patch phases that no longer hold their after-content.
+fn drifted_files(cp: &Checkpoint, root: &Path) -> Vec<String> {
+    let mut expected: HashMap<String, String> = HashMap::new();
+    for rec in cp
+        .phases
+        .iter()
+        .filter(|p| p.status == PhaseStatus::Succeeded)
+    {
+        if let Some(Outcome::Patch(o)) = &rec.outcome {
+            for f in &o.files {
+                expected.insert(f.path.as_str().to_string(), f.after.clone());
+            }
+        }
+    }
+    let mut drifted: Vec<String> = expected
+        .iter()
+        .filter(|(path, after)| {
+            let now = std::fs::read(root.join(path)).map(|b| fsutil::hash_bytes(&b));
+            now.as_deref().ok() != Some(after.as_str())
+        })
+        .map(|(p, _)| p.clone())
+        .collect();
+    drifted.sort();
+    drifted
+}
+
+/// Options of `remedy rollback`.
+#[derive(Debug, Clone, Default)]
+pub struct RollbackOptions {
+    pub plan: Option<String>,
+    /// The phase to rewind to (undoing it and every later phase); `None` with `all`.
+    pub phase: Option<String>,
+    pub all: bool,
+    pub force: bool,
+}
+
+/// What a rollback did.
+#[derive(Debug, Clone, Default)]
+pub struct RollbackSummary {
+    pub phases: Vec<String>,
+    pub restored: usize,
+    pub removed: usize,
+    pub kept_aside: Vec<PathBuf>,
+}
+
+/// `remedy rollback PHASE|--all`: rewinds the run to just before PHASE, newest phase first.
+pub fn rollback(root: &Path, opts: &RollbackOptions, style: Style) -> Result<RollbackSummary> {
+    let root = resolve_root(root)?;
+    let (state, _) = checkpoint::select_run(&root, opts.plan.as_deref())?;
+    let _lock = RootLock::acquire(&root)?;
+    let cp = Checkpoint::load(&state.checkpoint_path())?;
+    let index = if opts.all {
+        0
+    } else {
+        let name = opts
+            .phase
+            .as_deref()
+            .ok_or_else(|| Error::usage("name the phase to roll back to, or pass `--all`", None))?;
+        cp.phases
+            .iter()
+            .position(|p| p.name == name)
+            .ok_or_else(|| {
+                let names: Vec<&str> = cp.phases.iter().map(|p| p.name.as_str()).collect();
+                Error::usage(
+                    format!("the run has no phase `{name}`"),
+                    Some(
+                        match crate::plan::did_you_mean(name, names.iter().copied()) {
+                            Some(s) => format!("did you mean `{s}`?"),
+                            None => format!("its phases: {}", names.join(", ")),
+                        },
+                    ),
+                )
+            })?
+    };
+    let mut journal = Journal {
+        checkpoint: cp,
+        state,
+    };
+    let ui = PlainNotes {
+        quiet: style.mode == crate::ui::Mode::Quiet,
+    };
+    rollback_locked_with(&mut journal, index, opts.force, &ui)
+}
+
+/// Where rollback messages go; rollback is synchronous and needs no event consumer.
+trait Notes {
+    fn note(&self, message: String);
+}
+
+struct PlainNotes {
+    quiet: bool,
+}
+
+impl Notes for PlainNotes {
+    fn note(&self, message: String) {
+        if !self.quiet {
+            eprintln!("{message}");
+        }
+    }
+}
+
+impl Notes for Ui {
+    fn note(&self, message: String) {
+        Ui::note(self, message);
+    }
+}
+
+fn rollback_locked(
+    journal: &mut Journal,
+    index: usize,
+    force: bool,
+    ui: &Ui,
+) -> Result<RollbackSummary> {
+    rollback_locked_with(journal, index, force, ui)
+}
+
+/// A file a rollback would put back (or remove), and what it must hold now.
+struct Restore {
+    phase: usize,
+    path: crate::paths::RelPath,
+    /// The hash the file must have now for the rollback to touch it.
+    expect_now: String,
+    /// Content to put back (`None`: remove the file, for report outputs).
+    restore_to: Option<(String, u32)>,
+}
+
+fn rollback_locked_with(
+    journal: &mut Journal,
+    index: usize,
+    force: bool,
+    ui: &dyn Notes,
+) -> Result<RollbackSummary> {
+    let root = journal.checkpoint.root.clone();
+    let objects = journal.objects();
+    let targets: Vec<usize> = (index..journal.checkpoint.phases.len())
+        .rev()
+        .filter(|i| {
+            !matches!(
+                journal.checkpoint.phases[*i].status,
+                PhaseStatus::Pending | PhaseStatus::RolledBack
+            )
+        })
+        .collect();
+
+    // Plan every restore first, newest phase first, simulating the tree so that two phases that
+    // changed the same file are undone in turn; nothing is written while a conflict exists.
+    let mut simulated: HashMap<String, Option<String>> = HashMap::new();
+    let mut restores = Vec::new();
+    let mut conflicts = Vec::new();
+    for &i in &targets {
+        for r in restores_of(&journal.checkpoint.phases[i], i) {
+            let key = r.path.as_str().to_string();
+            let now = match simulated.get(&key) {
+                Some(h) => h.clone(),
+                None => std::fs::read(r.path.to_path(&root))
+                    .ok()
+                    .map(|b| fsutil::hash_bytes(&b)),
+            };
+            let target = r.restore_to.as_ref().map(|(h, _)| h.clone());
+            if now == target {
+                continue; // Already restored (a rollback that was interrupted, or a write that never happened).
+            }
+            if now.as_deref() != Some(r.expect_now.as_str()) {
+                conflicts.push((r, now.is_some()));
+                continue;
+            }
+            simulated.insert(key, target);
+            restores.push(r);
+        }
+    }
+    let mut kept_aside = Vec::new();
+    if !conflicts.is_empty() && !force {
+        let list: Vec<String> = conflicts
+            .iter()
+            .map(|(r, exists)| {
+                format!(
+                    "  {}{}",
+                    r.path,
+                    if *exists {
+                        " (edited since remedy wrote it)"
+                    } else {
+                        " (deleted since remedy wrote it)"
+                    }
+                )
+            })
+            .collect();
+        return Err(Error::Refused {
+            message: format!(
+                "{} file(s) changed since remedy wrote them; nothing was rolled back:\n{}",
+                conflicts.len(),
+                list.join("\n")
+            ),
+            help: "resolve them by hand, or pass `--force` to keep your versions aside and restore remedy's backups".into(),
+        });
+    }
+    if !conflicts.is_empty() {
+        let aside = journal
+            .state
+            .dir
+            .join("conflicts")
+            .join(timefmt::rfc3339(timefmt::now_ms()).replace(':', "-"));
+        for (r, exists) in conflicts {
+            let src = r.path.to_path(&root);
+            if exists {
+                let dst = aside.join(r.path.as_str());
+                if let Some(parent) = dst.parent() {
+                    fsutil::create_dir_all(parent)?;
+                }
+                std::fs::copy(&src, &dst).map_err(|e| Error::io("keep aside", &src, e))?;
+                kept_aside.push(dst);
+            }
+            restores.push(r);
+        }
+        fsutil::sync_filesystem(&journal.state.dir)?;
+        ui.note(format!(
+            "your versions of conflicting files are kept in {}",
+            aside.display()
+        ));
+    }
+
+    // Apply, newest phase first, recording each phase as rolled back once its files are back.
+    let mut summary = RollbackSummary {
+        kept_aside,
+        ..RollbackSummary::default()
+    };
+    for &i in &targets {
+        for r in restores.iter().filter(|r| r.phase == i) {
+            let path = r.path.to_path(&root);
+            match &r.restore_to {
+                Some((hash, mode)) => {
+                    let bytes = objects.get(hash)?;
+                    if let Some(parent) = path.parent() {
+                        fsutil::create_dir_all(parent)?;
+                    }
+                    fsutil::write_atomic(&path, &bytes, Some(*mode), Durability::Batched)?;
+                    summary.restored += 1;
+                }
+                None => match std::fs::remove_file(&path) {
+                    Ok(()) => summary.removed += 1,
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                    Err(e) => return Err(Error::io("remove", &path, e)),
+                },
+            }
+        }
+        fsutil::sync_filesystem(&root)?;
+        let rec = &mut journal.checkpoint.phases[i];
+        rec.status = PhaseStatus::RolledBack;
+        if let Some(Outcome::Patch(o)) = &mut rec.outcome {
+            for f in &mut o.files {
+                f.state = FileState::Restored;
+            }
+        }
+        summary.phases.push(rec.name.clone());
+        ui.note(format!("rolled back `{}`", rec.name));
+        journal.save()?;
+    }
+    Ok(summary)
+}
+
+/// What undoing one phase puts back.
+fn restores_of(rec: &PhaseRecord, index: usize) -> Vec<Restore> {
+    match &rec.outcome {
+        Some(Outcome::Patch(o)) => o
+            .files
+            .iter()
+            .filter(|f| f.state != FileState::Restored)
+            .map(|f| Restore {
+                phase: index,
+                path: f.path.clone(),
+                expect_now: f.after.clone(),
+                restore_to: Some((f.before.clone(), f.mode)),
+            })
+            .collect(),
+        Some(Outcome::Report(r)) => r
+            .outputs
+            .iter()
+            .map(|o| Restore {
+                phase: index,
+                path: o.path.clone(),
+                expect_now: o.hash.clone(),
+                restore_to: None,
+            })
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// Puts back the files a cut-short patch phase wrote, before it is run again.
+fn rollback_phase_files(journal: &mut Journal, index: usize, force: bool, ui: &Ui) -> Result<()> {
+    if journal.checkpoint.phases[index].outcome.is_none() {
+        return Ok(());
+    }
+    rollback_locked(journal, index, force, ui)?;
+    let rec = &mut journal.checkpoint.phases[index];
+    rec.outcome = None;
+    rec.status = PhaseStatus::Pending;
+    journal.save()
+}
+
+/// The run a status or report is about.
+pub fn load_run(root: &Path, plan: Option<&str>) -> Result<(StateDir, Checkpoint)> {
+    let root = resolve_root(root)?;
+    Ok(checkpoint::select_run(&root, plan)?)
+}
+
+/// The unified diff of what patch phases changed, from the object store.
+pub fn diff(root: &Path, plan: Option<&str>, phase: Option<&str>) -> Result<String> {
+    let (state, cp) = load_run(root, plan)?;
+    let objects = ObjectStore::new(state.objects_dir());
+    if let Some(name) = phase {
+        let rec = cp
+            .phase(name)
+            .ok_or_else(|| Error::usage(format!("the run has no phase `{name}`"), None))?;
+        if rec.kind != PhaseKind::Patch {
+            return Err(Error::usage(
+                format!("phase `{name}` is a {} phase, not a patch phase", rec.kind),
+                None,
+            ));
+        }
+    }
+    let mut out = String::new();
+    for rec in cp
+        .phases
+        .iter()
+        .filter(|p| phase.is_none_or(|n| n == p.name))
+    {
+        if let Some(Outcome::Patch(o)) = &rec.outcome {
+            for f in &o.files {
+                let before = objects.get(&f.before)?;
+                let after = objects.get(&f.after)?;
+                out.push_str(&crate::ui::unified_diff(
+                    f.path.as_str(),
+                    &String::from_utf8_lossy(&before),
+                    &String::from_utf8_lossy(&after),
+                ));
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Writes the report files again from the checkpoint (the `report` verb with `--write`).
+pub fn write_report_text(cp: &Checkpoint, json: bool) -> String {
+    if json {
+        report::json::render(cp)
+    } else {
+        report::markdown::render(cp)
+    }
+}

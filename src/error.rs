@@ -1,0 +1,114 @@
+//! The error type every verb returns, and the exit codes it maps to.
+//!
+//! Library areas have their own typed errors (`PlanErrors`, `CheckpointError`, ...); they meet here so
+//! that the binary has one place that decides the exit code and the `help:` line a user sees.
+
+use std::path::PathBuf;
+
+use crate::checkpoint::CheckpointError;
+use crate::plan::PlanErrors;
+
+/// Exit codes, documented in the README and in `remedy --help`.
+pub mod exit {
+    /// Everything asked for was done.
+    pub const SUCCESS: i32 = 0;
+    /// A phase failed: a check, a criterion or a test.
+    pub const PHASE_FAILED: i32 = 1;
+    /// Bad input: usage, or a plan that does not load or validate. Nothing on disk was changed.
+    pub const BAD_INPUT: i32 = 2;
+    /// Refused to overwrite: files drifted since they were patched, or a rollback met edited files.
+    pub const REFUSED: i32 = 3;
+    /// Another run, resume or rollback holds the lock on this root.
+    pub const LOCKED: i32 = 4;
+    /// Interrupted by Ctrl-C or SIGTERM; the checkpoint says where, and `remedy resume` continues.
+    pub const INTERRUPTED: i32 = 130;
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(transparent)]
+    Plan(#[from] PlanErrors),
+
+    #[error(transparent)]
+    Checkpoint(#[from] CheckpointError),
+
+    #[error("{message}")]
+    Usage {
+        message: String,
+        help: Option<String>,
+    },
+
+    #[error("cannot {action} `{}`", path.display())]
+    Io {
+        action: &'static str,
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+
+    #[error("another remedy process (pid {pid}) holds the lock on {}", root.display())]
+    Locked { pid: u32, root: PathBuf },
+
+    #[error("phase `{phase}` failed: {message}")]
+    PhaseFailed { phase: String, message: String },
+
+    #[error("{message}")]
+    Refused { message: String, help: String },
+
+    #[error("interrupted during phase `{phase}`")]
+    Interrupted { phase: String },
+
+    #[error(transparent)]
+    Other(#[from] anyhow::Error),
+}
+
+impl Error {
+    pub fn io(action: &'static str, path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        Error::Io {
+            action,
+            path: path.into(),
+            source,
+        }
+    }
+
+    pub fn usage(message: impl Into<String>, help: impl Into<Option<String>>) -> Self {
+        Error::Usage {
+            message: message.into(),
+            help: help.into(),
+        }
+    }
+
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            Error::Plan(_) | Error::Usage { .. } => exit::BAD_INPUT,
+            Error::Checkpoint(e) if e.is_bad_input() => exit::BAD_INPUT,
+            Error::Refused { .. } => exit::REFUSED,
+            Error::Locked { .. } => exit::LOCKED,
+            Error::Interrupted { .. } => exit::INTERRUPTED,
+            Error::Checkpoint(_)
+            | Error::Io { .. }
+            | Error::PhaseFailed { .. }
+            | Error::Other(_) => exit::PHASE_FAILED,
+        }
+    }
+
+    /// What the user can do about it, printed as a `help:` line.
+    pub fn help(&self) -> Option<String> {
+        match self {
+            Error::Plan(_) => Some("fix the plan and run `remedy check PLAN` again; nothing was changed".into()),
+            Error::Usage { help, .. } => help.clone(),
+            Error::Checkpoint(e) => e.help(),
+            Error::Locked { .. } => Some(
+                "wait for it to finish; if that process is gone, the lock is released on the next run".into(),
+            ),
+            Error::Refused { help, .. } => Some(help.clone()),
+            Error::Interrupted { .. } => Some("run `remedy resume` to continue, or `remedy rollback --all` to undo".into()),
+            Error::PhaseFailed { .. } => Some(
+                "see `remedy status` and the logs; fix the cause, then `remedy resume` (or `remedy rollback`)".into(),
+            ),
+            Error::Io { .. } | Error::Other(_) => None,
+        }
+    }
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,105 @@
+//! One writer per root: `run`, `resume` and `rollback` hold `.remedy/lock`, which names their pid.
+//!
+//! The lock file is created with `O_EXCL`, so two processes cannot both take it. A lock whose pid is
+//! no longer alive (the holder was SIGKILLed) is stale and is taken over.
+
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use crate::error::{Error, Result};
+use crate::fsutil;
+use crate::plan::STATE_DIR;
+
+#[derive(Debug)]
+pub struct RootLock {
+    path: PathBuf,
+}
+
+impl RootLock {
+    pub fn acquire(root: &Path) -> Result<RootLock> {
+        let dir = root.join(STATE_DIR);
+        fsutil::create_dir_all(&dir)?;
+        let path = dir.join("lock");
+        for _ in 0..3 {
+            match fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&path)
+            {
+                Ok(mut f) => {
+                    writeln!(f, "{}", std::process::id())
+                        .map_err(|e| Error::io("write", &path, e))?;
+                    f.sync_all().map_err(|e| Error::io("sync", &path, e))?;
+                    return Ok(RootLock { path });
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                    let holder = fs::read_to_string(&path)
+                        .ok()
+                        .and_then(|s| s.trim().parse::<u32>().ok());
+                    match holder {
+                        Some(pid) if pid != std::process::id() && is_alive(pid) => {
+                            return Err(Error::Locked {
+                                pid,
+                                root: root.to_path_buf(),
+                            });
+                        }
+                        // Stale (holder gone), or half-written by a holder killed while creating it.
+                        _ => {
+                            let _ = fs::remove_file(&path);
+                        }
+                    }
+                }
+                Err(e) => return Err(Error::io("create the lock", &path, e)),
+            }
+        }
+        Err(Error::io(
+            "take the lock",
+            &path,
+            std::io::Error::other("the lock kept changing hands"),
+        ))
+    }
+}
+
+impl Drop for RootLock {
+    fn drop(&mut self) {
+        let _ = fs::remove_file(&self.path);
+    }
+}
+
+fn is_alive(pid: u32) -> bool {
+    let Ok(pid) = i32::try_from(pid) else {
+        return false;
+    };
+    // SAFETY: signal 0 only checks that the process exists and may be signalled.
+    let rc = unsafe { libc::kill(pid, 0) };
+    rc == 0 || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn second_holder_is_refused_and_stale_lock_is_taken() {
+        let dir = tempfile::tempdir().unwrap();
+        // A live foreign holder: our parent process.
+        let lock_path = dir.path().join(".remedy/lock");
+        fs::create_dir_all(lock_path.parent().unwrap()).unwrap();
+        let parent = std::os::unix::process::parent_id();
+        fs::write(&lock_path, format!("{parent}\n")).unwrap();
+        assert!(matches!(
+            RootLock::acquire(dir.path()),
+            Err(Error::Locked { .. })
+        ));
+        // A dead holder: a pid that cannot exist.
+        fs::write(&lock_path, "4194304000\n").unwrap();
+        let lock = RootLock::acquire(dir.path()).unwrap();
+        assert_eq!(
+            fs::read_to_string(&lock_path).unwrap().trim(),
+            std::process::id().to_string()
+        );
+        drop(lock);
+        assert!(!lock_path.exists());
+    }
+}

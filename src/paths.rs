@@ -1,0 +1,140 @@
+//! Paths a plan names: relative to the root, never escaping it.
+//!
+//! A plan is code that rewrites a repository, so every path it names is checked twice: as text when
+//! the plan is loaded (no absolute paths, no `..`), and on disk before use (no symlink leading out).
+
+use std::fmt;
+use std::path::{Component, Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+/// A normalised path relative to the root, with `/` separators; `""` is the root itself.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct RelPath(String);
+
+impl RelPath {
+    /// Checks a path written in a plan: relative, and without `..`.
+    pub fn parse(text: &str) -> Result<RelPath, String> {
+        if text.contains('\0') {
+            return Err("a path cannot contain a NUL byte".into());
+        }
+        let path = Path::new(text);
+        let mut parts = Vec::new();
+        for component in path.components() {
+            match component {
+                Component::Normal(part) => match part.to_str() {
+                    Some(p) => parts.push(p.to_string()),
+                    None => return Err(format!("`{text}` is not valid UTF-8")),
+                },
+                Component::CurDir => {}
+                Component::ParentDir => {
+                    return Err(format!("`{text}` escapes the root with `..`"));
+                }
+                Component::RootDir | Component::Prefix(_) => {
+                    return Err(format!(
+                        "`{text}` is absolute; paths in a plan are relative to the root"
+                    ));
+                }
+            }
+        }
+        Ok(RelPath(parts.join("/")))
+    }
+
+    /// Builds a `RelPath` from a path found under the root by the scanner.
+    pub fn from_walk(root: &Path, path: &Path) -> Option<RelPath> {
+        let rel = path.strip_prefix(root).ok()?;
+        let mut parts = Vec::new();
+        for component in rel.components() {
+            match component {
+                Component::Normal(part) => parts.push(part.to_str()?.to_string()),
+                Component::CurDir => {}
+                _ => return None,
+            }
+        }
+        Some(RelPath(parts.join("/")))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn to_path(&self, root: &Path) -> PathBuf {
+        if self.0.is_empty() {
+            root.to_path_buf()
+        } else {
+            root.join(&self.0)
+        }
+    }
+
+    /// The folder part (`a/b` for `a/b/c.py`, `` for a file at the root).
+    pub fn parent(&self) -> &str {
+        self.0.rfind('/').map_or("", |i| &self.0[..i])
+    }
+
+    /// Resolves the path under `root`, refusing symlinks that lead outside it.
+    pub fn resolve_inside(&self, root: &Path) -> Result<PathBuf, String> {
+        let full = self.to_path(root);
+        let canonical_root = root
+            .canonicalize()
+            .map_err(|e| format!("cannot resolve the root {}: {e}", root.display()))?;
+        // Walk up to the longest existing prefix: that is where a symlink could lead elsewhere.
+        let mut existing = full.as_path();
+        while existing.symlink_metadata().is_err() {
+            match existing.parent() {
+                Some(p) => existing = p,
+                None => break,
+            }
+        }
+        if let Ok(real) = existing.canonicalize() {
+            if !real.starts_with(&canonical_root) {
+                return Err(format!(
+                    "`{}` leads outside the root (to {}) through a symbolic link",
+                    self.0,
+                    real.display()
+                ));
+            }
+        }
+        Ok(full)
+    }
+}
+
+impl fmt::Display for RelPath {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.0.is_empty() {
+            f.write_str(".")
+        } else {
+            f.write_str(&self.0)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rejects_escapes_and_normalises() {
+        assert_eq!(RelPath::parse("./a//b/c.py").unwrap().as_str(), "a/b/c.py");
+        assert_eq!(RelPath::parse(".").unwrap().as_str(), "");
+        assert!(RelPath::parse("../etc/passwd").unwrap_err().contains(".."));
+        assert!(RelPath::parse("a/../../b").is_err());
+        assert!(RelPath::parse("/etc/passwd")
+            .unwrap_err()
+            .contains("absolute"));
+    }
+
+    #[test]
+    fn refuses_symlink_out_of_root() {
+        let outside = tempfile::tempdir().unwrap();
+        let root = tempfile::tempdir().unwrap();
+        std::os::unix::fs::symlink(outside.path(), root.path().join("out")).unwrap();
+        let p = RelPath::parse("out/secret.txt").unwrap();
+        assert!(p
+            .resolve_inside(root.path())
+            .unwrap_err()
+            .contains("outside the root"));
+        let ok = RelPath::parse("inside/new.md").unwrap();
+        assert!(ok.resolve_inside(root.path()).is_ok());
+    }
+}

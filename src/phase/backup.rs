@@ -1,0 +1,70 @@
+//! The backup phase: before-images of every file the named patch phases will change, in the run's
+//! object store (outside the tree), flushed before the phase is recorded as done.
+
+use crate::checkpoint::{BackedUpFile, BackupOutcome, Outcome};
+use crate::error::Result;
+use crate::fsutil;
+use crate::plan::{Phase, PhaseConfig};
+
+use super::patch::compute_changes;
+use super::{blocking, PhaseContext, PhaseReport};
+
+pub async fn execute(
+    phase: &Phase,
+    patch_phases: &[String],
+    ctx: &PhaseContext,
+) -> Result<PhaseReport> {
+    let mut edits = Vec::new();
+    for name in patch_phases {
+        if let Some((_, p)) = ctx.plan.phase(name) {
+            if let PhaseConfig::Patch { edits: e } = &p.config {
+                edits.extend(e.iter().cloned());
+            }
+        }
+    }
+    ctx.ui.progress(
+        &phase.name,
+        "finding the files the patch phases will change",
+    );
+    let set = {
+        let ctx = ctx.clone();
+        blocking(move || compute_changes(&edits, &ctx)).await?
+    };
+    let files: Vec<BackedUpFile> = set
+        .changes
+        .iter()
+        .map(|c| BackedUpFile {
+            path: c.rel.clone(),
+            hash: fsutil::hash_bytes(&c.before),
+            mode: c.mode,
+            size: c.before.len() as u64,
+        })
+        .collect();
+    let bytes: u64 = files.iter().map(|f| f.size).sum();
+    let Some(journal) = &ctx.journal else {
+        return Ok(PhaseReport {
+            success: true,
+            summary: format!("would back up {} files ({bytes} bytes)", files.len()),
+            error: None,
+            outcome: Some(Outcome::Backup(BackupOutcome { files })),
+        });
+    };
+    let (objects, dir) = {
+        let j = journal.lock().await;
+        (j.objects(), j.state.dir.clone())
+    };
+    let hashes: Vec<String> = files.iter().map(|f| f.hash.clone()).collect();
+    blocking(move || -> Result<()> {
+        for (change, hash) in set.changes.iter().zip(hashes) {
+            objects.put(&hash, &change.before)?;
+        }
+        fsutil::sync_filesystem(&dir)
+    })
+    .await??;
+    Ok(PhaseReport {
+        success: true,
+        summary: format!("backed up {} files ({bytes} bytes)", files.len()),
+        error: None,
+        outcome: Some(Outcome::Backup(BackupOutcome { files })),
+    })
+}

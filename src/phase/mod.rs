@@ -1,0 +1,135 @@
+//! The phase kinds, one module each, behind one `execute` entry point.
+//!
+//! A phase computes its effect and reports it as an [`Outcome`]; the engine records that outcome in
+//! the checkpoint. Only the patch phase writes to the checkpoint itself, because its write-ahead
+//! record must be durable before the first target file is replaced.
+
+pub mod backup;
+pub mod command;
+pub mod patch;
+pub mod pytest;
+pub mod report;
+pub mod validate;
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use crate::checkpoint::{Checkpoint, Outcome, StateDir};
+use crate::error::Result;
+use crate::objects::ObjectStore;
+use crate::paths::RelPath;
+use crate::plan::{Phase, PhaseConfig, Plan};
+use crate::process::ChildGroups;
+use crate::scan;
+use crate::ui::Ui;
+
+/// The checkpoint and where it lives, shared by the engine and the patch phase.
+#[derive(Debug)]
+pub struct Journal {
+    pub checkpoint: Checkpoint,
+    pub state: StateDir,
+}
+
+impl Journal {
+    pub fn save(&mut self) -> Result<()> {
+        self.checkpoint.save(&self.state)
+    }
+
+    pub fn objects(&self) -> ObjectStore {
+        ObjectStore::new(self.state.objects_dir())
+    }
+}
+
+pub type SharedJournal = Arc<tokio::sync::Mutex<Journal>>;
+
+/// What a phase gets to work with.
+#[derive(Debug, Clone)]
+pub struct PhaseContext {
+    pub root: PathBuf,
+    pub plan: Arc<Plan>,
+    pub ui: Ui,
+    pub groups: ChildGroups,
+    /// `None` in a dry run: nothing is recorded and nothing is written.
+    pub journal: Option<SharedJournal>,
+    /// In a dry run, the content patch phases would have written, so later checks see it.
+    pub overlay: Arc<Mutex<HashMap<RelPath, String>>>,
+}
+
+impl PhaseContext {
+    pub fn is_dry_run(&self) -> bool {
+        self.journal.is_none()
+    }
+
+    /// A file's text as the run sees it: the dry-run overlay first, then the disk.
+    pub fn read_text(
+        &self,
+        rel: &RelPath,
+        path: &Path,
+    ) -> std::io::Result<std::result::Result<String, &'static str>> {
+        if let Some(text) = self
+            .overlay
+            .lock()
+            .expect("overlay holders do not panic")
+            .get(rel)
+        {
+            return Ok(Ok(text.clone()));
+        }
+        Ok(scan::text_of(std::fs::read(path)?))
+    }
+}
+
+/// How a phase ended.
+#[derive(Debug, Clone)]
+pub struct PhaseReport {
+    pub success: bool,
+    pub summary: String,
+    /// Why it failed, when it did.
+    pub error: Option<String>,
+    pub outcome: Option<Outcome>,
+}
+
+impl PhaseReport {
+    pub fn skipped_in_dry_run(what: &str) -> PhaseReport {
+        PhaseReport {
+            success: true,
+            summary: format!("not run in a dry run ({what})"),
+            error: None,
+            outcome: None,
+        }
+    }
+}
+
+/// Runs one phase to its end.
+pub async fn execute(phase: &Phase, ctx: &PhaseContext) -> Result<PhaseReport> {
+    match &phase.config {
+        PhaseConfig::Validate { checks } => validate::execute(phase, checks, ctx).await,
+        PhaseConfig::Backup { patch_phases } => backup::execute(phase, patch_phases, ctx).await,
+        PhaseConfig::Patch { edits } => patch::execute(phase, edits, ctx).await,
+        PhaseConfig::Pytest(config) => pytest::execute(phase, config, ctx).await,
+        PhaseConfig::Report { markdown, json } => report::execute(phase, markdown, json, ctx).await,
+        PhaseConfig::Command(config) => command::execute(phase, config, ctx).await,
+    }
+}
+
+/// A file name made from free text (suite and phase names): safe characters only.
+pub fn slug(text: &str) -> String {
+    let s: String = text
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.' {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    s.trim_matches('-').to_string()
+}
+
+/// Runs blocking work on the blocking pool, turning a panic into an error.
+pub async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Result<T> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| crate::error::Error::Other(anyhow::anyhow!("a worker task failed: {e}")))
+}

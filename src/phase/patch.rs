@@ -1,0 +1,308 @@
+//! The patch phase: search-and-replace across the tree, write-ahead.
+//!
+//! Order of work, so that a crash at any instant leaves every file either before or after and the
+//! checkpoint knowing which: (1) compute every change in memory; (2) store before- and after-images
+//! in the object store and flush them; (3) record the per-file intent (path, hashes, mode) in the
+//! checkpoint, durably; (4) check that no target changed since it was read; (5) replace each file
+//! atomically; (6) flush, and record the files as written.
+
+use std::sync::Arc;
+
+use crate::checkpoint::{
+    EditCount, FileChange, FileState, Outcome, PatchOutcome, Site, SkippedFile,
+};
+use crate::edit::{self, EditError};
+use crate::error::{Error, Result};
+use crate::fsutil::{self, Durability};
+use crate::paths::RelPath;
+use crate::plan::{Edit, Phase};
+use crate::scan;
+use crate::ui::{unified_diff, Event};
+
+use super::{blocking, PhaseContext, PhaseReport};
+
+/// One file's planned change.
+#[derive(Debug, Clone)]
+pub struct PlannedChange {
+    pub rel: RelPath,
+    pub before: Vec<u8>,
+    pub after: String,
+    pub mode: u32,
+    pub sites: Vec<(u64, usize)>,
+}
+
+/// Everything a patch phase would do to the tree.
+#[derive(Debug, Default)]
+pub struct ChangeSet {
+    pub scanned: u64,
+    pub changes: Vec<PlannedChange>,
+    pub skipped: Vec<SkippedFile>,
+    pub errors: Vec<EditError>,
+}
+
+/// Computes the changes `edits` make to the tree as `ctx` sees it (blocking).
+pub fn compute_changes(edits: &[Edit], ctx: &PhaseContext) -> ChangeSet {
+    let out = scan::scan(
+        &ctx.root,
+        |p| edits.iter().any(|e| e.selection.matches(p)),
+        |rel, path| {
+            let meta = std::fs::metadata(path).ok()?;
+            let text = match ctx.read_text(rel, path) {
+                Ok(Ok(t)) => t,
+                Ok(Err(reason)) => return Some(Err(Ok(reason.to_string()))),
+                Err(e) => return Some(Err(Ok(format!("unreadable: {e}")))),
+            };
+            let applicable: Vec<(usize, &Edit)> = edits
+                .iter()
+                .enumerate()
+                .filter(|(_, e)| e.selection.matches(rel.as_str()))
+                .collect();
+            match edit::apply_edits(rel, &text, &applicable) {
+                Ok(None) => None,
+                Ok(Some(fe)) => Some(Ok(PlannedChange {
+                    rel: rel.clone(),
+                    before: text.into_bytes(),
+                    after: fe.content,
+                    mode: fsutil::mode_of(&meta),
+                    sites: fe.sites,
+                })),
+                Err(e) => Some(Err(Err(e))),
+            }
+        },
+    );
+    let mut set = ChangeSet {
+        scanned: out.scanned,
+        ..ChangeSet::default()
+    };
+    for e in out.errors {
+        set.skipped.push(SkippedFile {
+            path: RelPath::parse(".").expect("`.` is valid"),
+            reason: e,
+        });
+    }
+    for (rel, item) in out.items {
+        match item {
+            Ok(change) => set.changes.push(change),
+            Err(Ok(reason)) => set.skipped.push(SkippedFile { path: rel, reason }),
+            Err(Err(e)) => set.errors.push(e),
+        }
+    }
+    set
+}
+
+fn diffstat(before: &str, after: &str) -> (u64, u64) {
+    let diff = similar::TextDiff::from_lines(before, after);
+    let (mut added, mut removed) = (0, 0);
+    for change in diff.iter_all_changes() {
+        match change.tag() {
+            similar::ChangeTag::Insert => added += 1,
+            similar::ChangeTag::Delete => removed += 1,
+            similar::ChangeTag::Equal => {}
+        }
+    }
+    (added, removed)
+}
+
+pub async fn execute(phase: &Phase, edits: &[Edit], ctx: &PhaseContext) -> Result<PhaseReport> {
+    ctx.ui.progress(&phase.name, "scanning");
+    let set = {
+        let edits = edits.to_vec();
+        let ctx = ctx.clone();
+        blocking(move || compute_changes(&edits, &ctx)).await?
+    };
+    if !set.errors.is_empty() {
+        let list: Vec<String> = set.errors.iter().map(|e| e.to_string()).collect();
+        return Ok(PhaseReport {
+            success: false,
+            summary: format!(
+                "refused: {} file(s) would be edited wrongly; nothing written",
+                list.len()
+            ),
+            error: Some(list.join("\n")),
+            outcome: None,
+        });
+    }
+
+    let mut edit_counts: Vec<EditCount> = edits
+        .iter()
+        .map(|e| EditCount {
+            name: e.name.clone(),
+            sites: 0,
+            files: 0,
+            expected: e.expect.map(|x| x.to_string()),
+        })
+        .collect();
+    let mut files = Vec::new();
+    for change in &set.changes {
+        let mut touched = vec![false; edits.len()];
+        for (_, edit) in &change.sites {
+            edit_counts[*edit].sites += 1;
+            touched[*edit] = true;
+        }
+        for (i, t) in touched.iter().enumerate() {
+            edit_counts[i].files += u64::from(*t);
+        }
+        let before_text = String::from_utf8_lossy(&change.before);
+        let (lines_added, lines_removed) = diffstat(&before_text, &change.after);
+        files.push(FileChange {
+            path: change.rel.clone(),
+            before: fsutil::hash_bytes(&change.before),
+            after: fsutil::hash_bytes(change.after.as_bytes()),
+            mode: change.mode,
+            state: FileState::Intended,
+            sites: change
+                .sites
+                .iter()
+                .map(|(line, edit)| Site {
+                    line: *line,
+                    edit: *edit,
+                })
+                .collect(),
+            lines_added,
+            lines_removed,
+        });
+    }
+    let sites: u64 = edit_counts.iter().map(|e| e.sites).sum();
+    let unmet: Vec<String> = edits
+        .iter()
+        .zip(&edit_counts)
+        .filter_map(|(e, c)| {
+            let expect = e.expect?;
+            (!expect.holds(c.sites)).then(|| {
+                format!(
+                    "edit `{}` changes {} sites, expected {expect}",
+                    e.name, c.sites
+                )
+            })
+        })
+        .collect();
+    let mut outcome = PatchOutcome {
+        scanned: set.scanned,
+        files,
+        edits: edit_counts,
+        skipped: set.skipped.clone(),
+    };
+    if !unmet.is_empty() {
+        return Ok(PhaseReport {
+            success: false,
+            summary: "refused: an edit's count is not what the plan expects; nothing written"
+                .into(),
+            error: Some(unmet.join("; ")),
+            outcome: Some(Outcome::Patch(outcome)),
+        });
+    }
+
+    let tail = format!(
+        "{} files ({} scanned{})",
+        set.changes.len(),
+        set.scanned,
+        if set.skipped.is_empty() {
+            String::new()
+        } else {
+            format!(", {} skipped", set.skipped.len())
+        }
+    );
+    let summary = |verb: &str| format!("{verb} {sites} sites in {tail}");
+
+    let Some(journal) = &ctx.journal else {
+        // Dry run: show the diffs and let later phases see the result.
+        for change in &set.changes {
+            let before = String::from_utf8_lossy(&change.before);
+            ctx.ui.send(Event::Text {
+                text: unified_diff(change.rel.as_str(), &before, &change.after),
+            });
+        }
+        let mut overlay = ctx.overlay.lock().expect("overlay holders do not panic");
+        for change in &set.changes {
+            overlay.insert(change.rel.clone(), change.after.clone());
+        }
+        return Ok(PhaseReport {
+            success: true,
+            summary: summary("would change"),
+            error: None,
+            outcome: Some(Outcome::Patch(outcome)),
+        });
+    };
+
+    // (2) Before- and after-images into the object store, flushed in one batch.
+    ctx.ui.progress(
+        &phase.name,
+        format!("storing {} before-images", set.changes.len()),
+    );
+    let (objects, state_dir) = {
+        let j = journal.lock().await;
+        (j.objects(), j.state.dir.clone())
+    };
+    let changes = Arc::new(set.changes);
+    {
+        let changes = changes.clone();
+        let hashes: Vec<(String, String)> = outcome
+            .files
+            .iter()
+            .map(|f| (f.before.clone(), f.after.clone()))
+            .collect();
+        blocking(move || -> Result<()> {
+            for (change, (before, after)) in changes.iter().zip(hashes) {
+                objects.put(&before, &change.before)?;
+                objects.put(&after, change.after.as_bytes())?;
+            }
+            fsutil::sync_filesystem(&state_dir)
+        })
+        .await??;
+    }
+
+    // (3) The write-ahead record.
+    {
+        let mut j = journal.lock().await;
+        if let Some(rec) = j.checkpoint.phase_mut(&phase.name) {
+            rec.outcome = Some(Outcome::Patch(outcome.clone()));
+        }
+        j.save()?;
+    }
+
+    // (4) Nothing changed under our feet since the scan; (5) replace the files.
+    ctx.ui
+        .progress(&phase.name, format!("writing {} files", changes.len()));
+    {
+        let changes = changes.clone();
+        let root = ctx.root.clone();
+        let expected: Vec<String> = outcome.files.iter().map(|f| f.before.clone()).collect();
+        blocking(move || -> Result<()> {
+            let mut drifted = Vec::new();
+            for (change, before) in changes.iter().zip(&expected) {
+                let path = change.rel.to_path(&root);
+                let now = std::fs::read(&path).map_err(|e| Error::io("read", &path, e))?;
+                if &fsutil::hash_bytes(&now) != before {
+                    drifted.push(change.rel.to_string());
+                }
+            }
+            if !drifted.is_empty() {
+                return Err(Error::Refused {
+                    message: format!(
+                        "{} file(s) changed while the patch was being prepared: {}; nothing was written",
+                        drifted.len(),
+                        drifted.join(", ")
+                    ),
+                    help: "let whatever is editing the tree finish, then `remedy resume`".into(),
+                });
+            }
+            for change in changes.iter() {
+                let path = change.rel.to_path(&root);
+                fsutil::write_atomic(&path, change.after.as_bytes(), Some(change.mode), Durability::Batched)?;
+            }
+            fsutil::sync_filesystem(&root)
+        })
+        .await??;
+    }
+
+    // (6) Recorded as written.
+    for f in &mut outcome.files {
+        f.state = FileState::Written;
+    }
+    Ok(PhaseReport {
+        success: true,
+        summary: summary("changed"),
+        error: None,
+        outcome: Some(Outcome::Patch(outcome)),
+    })
+}

@@ -1,0 +1,208 @@
+//! The validate phase: preconditions and postconditions (pattern counts, Python function shapes,
+//! commands, files), each compared with what the plan expects.
+
+use crate::checkpoint::{CheckResult, Outcome, ValidateOutcome};
+use crate::edit::{self, python, LineIndex};
+use crate::error::Result;
+use crate::plan::{Check, CheckKind, Phase};
+use crate::scan;
+
+use super::{blocking, PhaseContext, PhaseReport};
+
+/// How many match locations a check result lists.
+const MAX_DETAILS: usize = 20;
+
+pub async fn execute(phase: &Phase, checks: &[Check], ctx: &PhaseContext) -> Result<PhaseReport> {
+    let mut results = Vec::new();
+    for check in checks {
+        ctx.ui
+            .progress(&phase.name, format!("checking: {}", check.name));
+        let c = check.clone();
+        let ctx2 = ctx.clone();
+        let result = match &check.kind {
+            CheckKind::Command { argv, exit_code } => {
+                run_command_check(check, argv, *exit_code, ctx).await
+            }
+            _ => blocking(move || evaluate(&c, &ctx2)).await?,
+        };
+        results.push(result);
+    }
+    let passed = results.iter().filter(|r| r.passed).count();
+    let failed: Vec<String> = results
+        .iter()
+        .filter(|r| !r.passed)
+        .map(|r| format!("`{}`: expected {}, found {}", r.name, r.expected, r.actual))
+        .collect();
+    Ok(PhaseReport {
+        success: failed.is_empty(),
+        summary: format!("{passed}/{} checks passed", results.len()),
+        error: (!failed.is_empty()).then(|| format!("check failed: {}", failed.join("; "))),
+        outcome: Some(Outcome::Validate(ValidateOutcome { checks: results })),
+    })
+}
+
+fn evaluate(check: &Check, ctx: &PhaseContext) -> CheckResult {
+    match &check.kind {
+        CheckKind::Pattern {
+            regex,
+            expect,
+            skip,
+            selection,
+        } => {
+            let out = scan::scan(
+                &ctx.root,
+                |p| selection.matches(p),
+                |rel, path| {
+                    let text = ctx.read_text(rel, path).ok()?.ok()?;
+                    if !regex.is_match(&text) {
+                        return None;
+                    }
+                    let skipped = if skip.any() && python::is_python_path(rel.as_str()) {
+                        python::skipped_ranges(&text, *skip)
+                    } else {
+                        Vec::new()
+                    };
+                    let starts = edit::regex::match_starts(regex, &text, &skipped);
+                    if starts.is_empty() {
+                        return None;
+                    }
+                    let lines = LineIndex::new(&text);
+                    Some(
+                        starts
+                            .iter()
+                            .map(|&s| lines.line_of(s))
+                            .collect::<Vec<u64>>(),
+                    )
+                },
+            );
+            let count: u64 = out.items.iter().map(|(_, l)| l.len() as u64).sum();
+            let details = out
+                .items
+                .iter()
+                .flat_map(|(rel, lines)| lines.iter().map(move |l| format!("{rel}:{l}")))
+                .take(MAX_DETAILS)
+                .collect();
+            CheckResult {
+                name: check.name.clone(),
+                check: "pattern".into(),
+                subject: regex.as_str().to_string(),
+                expected: expect.to_string(),
+                actual: format!("{count} in {} files", out.items.len()),
+                passed: expect.holds(count),
+                count: Some(count),
+                details,
+            }
+        }
+        CheckKind::PythonFunction {
+            file,
+            name,
+            is_async,
+        } => {
+            let expected = match is_async {
+                Some(true) => format!("`async def {name}` in {file}"),
+                Some(false) => format!("`def {name}` (not async) in {file}"),
+                None => format!("`{name}` defined in {file}"),
+            };
+            let (actual, passed) = match file
+                .resolve_inside(&ctx.root)
+                .map_err(|e| e.to_string())
+                .and_then(|path| {
+                    ctx.read_text(file, &path)
+                        .map_err(|e| format!("cannot read {file}: {e}"))
+                }) {
+                Err(e) => (e, false),
+                Ok(Err(reason)) => (format!("{file} is {reason}"), false),
+                Ok(Ok(text)) => {
+                    let defs = python::find_functions(&text, name);
+                    if defs.is_empty() {
+                        (format!("no definition of `{name}` in {file}"), false)
+                    } else {
+                        let shown: Vec<String> = defs
+                            .iter()
+                            .map(|d| {
+                                format!(
+                                    "{}def {name} at line {}",
+                                    if d.is_async { "async " } else { "" },
+                                    d.line
+                                )
+                            })
+                            .collect();
+                        let ok =
+                            is_async.is_none_or(|want| defs.iter().all(|d| d.is_async == want));
+                        (shown.join(", "), ok)
+                    }
+                }
+            };
+            CheckResult {
+                name: check.name.clone(),
+                check: "python_function".into(),
+                subject: format!("{file}::{name}"),
+                expected,
+                actual,
+                passed,
+                count: None,
+                details: Vec::new(),
+            }
+        }
+        CheckKind::FileExists { path } => {
+            let exists = path.resolve_inside(&ctx.root).is_ok_and(|p| p.exists());
+            CheckResult {
+                name: check.name.clone(),
+                check: "file_exists".into(),
+                subject: path.to_string(),
+                expected: "exists".into(),
+                actual: if exists { "exists" } else { "missing" }.into(),
+                passed: exists,
+                count: None,
+                details: Vec::new(),
+            }
+        }
+        CheckKind::Command { .. } => unreachable!("command checks run asynchronously"),
+    }
+}
+
+async fn run_command_check(
+    check: &Check,
+    argv: &[String],
+    exit_code: i32,
+    ctx: &PhaseContext,
+) -> CheckResult {
+    let subject = argv.join(" ");
+    let mut result = CheckResult {
+        name: check.name.clone(),
+        check: "command".into(),
+        subject,
+        expected: format!("exit code {exit_code}"),
+        actual: String::new(),
+        passed: false,
+        count: None,
+        details: Vec::new(),
+    };
+    if ctx.is_dry_run() {
+        result.actual = "not run in a dry run".into();
+        result.passed = true;
+        return result;
+    }
+    let argv = argv.to_vec();
+    let root = ctx.root.clone();
+    let out = blocking(move || {
+        let args: Vec<&str> = argv[1..].iter().map(String::as_str).collect();
+        crate::process::run_capture(&argv[0], &args, &root)
+    })
+    .await;
+    match out {
+        Ok(Ok((code, output))) => {
+            result.actual =
+                code.map_or_else(|| "killed by a signal".into(), |c| format!("exit code {c}"));
+            result.passed = code == Some(exit_code);
+            let lines: Vec<&str> = output.lines().collect();
+            result.details = lines[lines.len().saturating_sub(10)..]
+                .iter()
+                .map(|s| s.to_string())
+                .collect();
+        }
+        Ok(Err(e)) => result.actual = format!("could not start: {e}"),
+        Err(e) => result.actual = e.to_string(),
+    }
+    result
+}

@@ -1,0 +1,117 @@
+//! Plan errors: every problem found in a plan, each with its file, line, column and a hint.
+
+use std::fmt;
+use std::path::PathBuf;
+
+use super::locate::Location;
+
+/// One problem in a plan.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Diagnostic {
+    /// Where in the plan, when known.
+    pub location: Option<Location>,
+    /// The key path of the offending value, e.g. `phases[2].edits[0].regex`.
+    pub path: String,
+    /// What is wrong.
+    pub message: String,
+    /// What would be valid.
+    pub help: Option<String>,
+}
+
+/// All problems found in one plan file. Loading collects them all before giving up.
+#[derive(Debug, thiserror::Error)]
+pub struct PlanErrors {
+    pub file: PathBuf,
+    pub diagnostics: Vec<Diagnostic>,
+    /// The plan's text, to quote the offending line.
+    pub source_text: String,
+}
+
+impl PlanErrors {
+    pub fn single(file: PathBuf, diagnostic: Diagnostic, source_text: String) -> Self {
+        PlanErrors {
+            file,
+            diagnostics: vec![diagnostic],
+            source_text,
+        }
+    }
+}
+
+impl fmt::Display for PlanErrors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let n = self.diagnostics.len();
+        write!(
+            f,
+            "{} is not a valid plan ({n} error{})",
+            self.file.display(),
+            if n == 1 { "" } else { "s" }
+        )?;
+        for d in &self.diagnostics {
+            f.write_str("\n")?;
+            match d.location {
+                Some(loc) => write!(f, "  {}:{}:{}: ", self.file.display(), loc.line, loc.col)?,
+                None => write!(f, "  {}: ", self.file.display())?,
+            }
+            if !d.path.is_empty() {
+                write!(f, "{}: ", d.path)?;
+            }
+            f.write_str(&d.message)?;
+            if let Some(loc) = d.location {
+                if let Some(line) = self.source_text.lines().nth(loc.line.saturating_sub(1)) {
+                    let gutter = loc.line.to_string();
+                    write!(f, "\n   {gutter} | {}", line.trim_end())?;
+                    let caret_pad: String = line
+                        .chars()
+                        .take(loc.col.saturating_sub(1))
+                        .map(|c| if c == '\t' { '\t' } else { ' ' })
+                        .collect();
+                    write!(f, "\n   {} | {caret_pad}^", " ".repeat(gutter.len()))?;
+                }
+            }
+            if let Some(help) = &d.help {
+                write!(f, "\n   = help: {help}")?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The closest candidate to `word`, if one is close enough to be a likely typo.
+pub fn did_you_mean<'a>(
+    word: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
+    let limit = (word.chars().count() / 3).max(1);
+    candidates
+        .into_iter()
+        .map(|c| (levenshtein(word, c), c))
+        .filter(|(d, _)| *d <= limit)
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, c)| c)
+}
+
+fn levenshtein(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let cost = usize::from(ca != *cb);
+            cur.push((prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1));
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn suggests_near_misses_only() {
+        let keys = ["include", "exclude"];
+        assert_eq!(did_you_mean("inculde", keys), Some("include"));
+        assert_eq!(did_you_mean("paths", keys), None);
+    }
+}

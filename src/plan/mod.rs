@@ -1,0 +1,18 @@
+//! Plans: the YAML a user writes (`spec`), how it is read (`load`) and checked (`validate`), and the
+//! model the engine runs (`model`).
+
+mod error;
+mod expect;
+mod load;
+mod locate;
+mod model;
+mod spec;
+mod validate;
+
+pub use error::{did_you_mean, Diagnostic, PlanErrors};
+pub use expect::{Expect, Op};
+pub use load::{load_plan, load_plan_text};
+pub use locate::Location;
+pub use model::*;
+pub use spec::{PhaseKind, PlanSpec, SkipKind};
+pub use validate::STATE_DIR;

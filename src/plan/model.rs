@@ -1,0 +1,169 @@
+//! The validated plan the engine runs: regexes compiled, globs built, paths checked, references
+//! resolved. Built from a `PlanSpec` by `validate.rs`; nothing here can be invalid.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use globset::GlobSet;
+use regex::Regex;
+
+use super::expect::Expect;
+use super::spec::{PhaseKind, SkipKind};
+use crate::paths::RelPath;
+
+#[derive(Debug, Clone)]
+pub struct Plan {
+    pub id: String,
+    pub title: String,
+    pub description: Option<String>,
+    /// The plan file, absolute.
+    pub source: PathBuf,
+    /// Interpreter named by the plan for pytest phases.
+    pub python: Option<String>,
+    pub phases: Vec<Phase>,
+}
+
+impl Plan {
+    pub fn phase(&self, name: &str) -> Option<(usize, &Phase)> {
+        self.phases.iter().enumerate().find(|(_, p)| p.name == name)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Phase {
+    pub name: String,
+    pub kind: PhaseKind,
+    pub description: Option<String>,
+    /// Hash of the phase's normalised configuration; a change means results recorded for it are stale.
+    pub fingerprint: String,
+    pub config: PhaseConfig,
+}
+
+#[derive(Debug, Clone)]
+pub enum PhaseConfig {
+    Validate {
+        checks: Vec<Check>,
+    },
+    /// Backs up the files the named patch phases will change.
+    Backup {
+        patch_phases: Vec<String>,
+    },
+    Patch {
+        edits: Vec<Edit>,
+    },
+    Pytest(PytestConfig),
+    Report {
+        markdown: RelPath,
+        json: RelPath,
+    },
+    Command(CommandConfig),
+}
+
+/// Which files a phase, check or edit looks at: every include level must match, no exclude may.
+#[derive(Debug, Clone, Default)]
+pub struct Selection {
+    includes: Vec<Arc<GlobSet>>,
+    excludes: Vec<Arc<GlobSet>>,
+}
+
+impl Selection {
+    pub fn narrowed(&self, include: Option<GlobSet>, exclude: Option<GlobSet>) -> Selection {
+        let mut s = self.clone();
+        if let Some(i) = include {
+            s.includes.push(Arc::new(i));
+        }
+        if let Some(e) = exclude {
+            s.excludes.push(Arc::new(e));
+        }
+        s
+    }
+
+    pub fn matches(&self, rel: &str) -> bool {
+        self.includes.iter().all(|g| g.is_match(rel))
+            && !self.excludes.iter().any(|g| g.is_match(rel))
+    }
+}
+
+/// Parts of Python files a regex does not look into.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Skip {
+    pub strings: bool,
+    pub comments: bool,
+}
+
+impl Skip {
+    pub fn from_kinds(kinds: &[SkipKind]) -> Skip {
+        Skip {
+            strings: kinds.contains(&SkipKind::Strings),
+            comments: kinds.contains(&SkipKind::Comments),
+        }
+    }
+
+    pub fn any(&self) -> bool {
+        self.strings || self.comments
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Check {
+    pub name: String,
+    pub kind: CheckKind,
+}
+
+#[derive(Debug, Clone)]
+pub enum CheckKind {
+    Pattern {
+        regex: Regex,
+        expect: Expect,
+        skip: Skip,
+        selection: Selection,
+    },
+    PythonFunction {
+        file: RelPath,
+        name: String,
+        is_async: Option<bool>,
+    },
+    Command {
+        argv: Vec<String>,
+        exit_code: i32,
+    },
+    FileExists {
+        path: RelPath,
+    },
+}
+
+#[derive(Debug, Clone)]
+pub struct Edit {
+    pub name: String,
+    pub regex: Regex,
+    pub replace: String,
+    pub skip: Skip,
+    pub selection: Selection,
+    pub expect: Option<Expect>,
+}
+
+#[derive(Debug, Clone)]
+pub struct PytestConfig {
+    pub suites: Vec<Suite>,
+    pub allow_failures: bool,
+    pub min_pass_rate: Option<f64>,
+    pub no_new_failures: bool,
+    pub compare_with: Option<String>,
+    pub python: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Suite {
+    pub name: String,
+    pub args: Vec<String>,
+    pub timeout: Option<std::time::Duration>,
+}
+
+#[derive(Debug, Clone)]
+pub struct CommandConfig {
+    pub argv: Vec<String>,
+    pub shell: bool,
+    pub cwd: RelPath,
+    pub exit_code: i32,
+    pub timeout: Option<std::time::Duration>,
+}

@@ -1,0 +1,234 @@
+//! The plan exactly as written in YAML: plain serde structs, unknown keys rejected.
+//!
+//! Nothing here is checked beyond its type; `validate.rs` turns a `PlanSpec` into the `Plan` the
+//! engine runs. Every phase is one flat struct rather than a tagged enum because serde's buffered
+//! enum representations drop the line and column from errors, and a plan author needs both.
+
+use serde::{Deserialize, Serialize};
+
+/// A remediation plan.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct PlanSpec {
+    /// Identifier of the plan; names the state folder `.remedy/<id>/`. Letters, digits, `-`, `_`, `.`.
+    pub id: String,
+    /// One line saying what the plan fixes; shown in the report.
+    #[serde(default)]
+    pub title: Option<String>,
+    /// Longer description, shown in the report.
+    #[serde(default)]
+    pub description: Option<String>,
+    /// Default file selection of every phase; a phase, check or edit may narrow it.
+    #[serde(default)]
+    pub files: Option<FilesSpec>,
+    /// Python interpreter for pytest phases (a path, relative to the root, or a command name).
+    #[serde(default)]
+    pub python: Option<String>,
+    /// The phases, run in order.
+    #[serde(default)]
+    pub phases: Vec<PhaseSpec>,
+}
+
+/// A selection of files by glob, relative to the root.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct FilesSpec {
+    /// Globs a file must match (any of them). Empty means every file.
+    #[serde(default)]
+    pub include: Vec<String>,
+    /// Globs that remove files from the selection.
+    #[serde(default)]
+    pub exclude: Vec<String>,
+}
+
+/// The kinds of phase a plan can run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PhaseKind {
+    Validate,
+    Backup,
+    Patch,
+    Pytest,
+    Report,
+    Command,
+}
+
+impl PhaseKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PhaseKind::Validate => "validate",
+            PhaseKind::Backup => "backup",
+            PhaseKind::Patch => "patch",
+            PhaseKind::Pytest => "pytest",
+            PhaseKind::Report => "report",
+            PhaseKind::Command => "command",
+        }
+    }
+}
+
+impl std::fmt::Display for PhaseKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One phase. Which keys apply depends on `kind`; a key that does not apply is an error.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct PhaseSpec {
+    /// Unique name of the phase, used by `resume`, `rollback` and `diff`.
+    pub name: String,
+    /// What the phase does: validate, backup, patch, pytest, report or command.
+    pub kind: PhaseKind,
+    /// Free text shown in the report.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// validate, backup, patch: narrows the plan's file selection.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub files: Option<FilesSpec>,
+    /// validate: the checks, all of which must hold.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checks: Option<Vec<CheckSpec>>,
+    /// patch: the edits, applied together file by file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub edits: Option<Vec<EditSpec>>,
+    /// backup: the patch phases whose files are backed up (default: every later patch phase).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phases: Option<Vec<String>>,
+    /// pytest: the suites to run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub suites: Option<Vec<SuiteSpec>>,
+    /// pytest: succeed even when tests fail (a baseline run before the fix).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allow_failures: Option<bool>,
+    /// pytest: what counts as success.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub criteria: Option<CriteriaSpec>,
+    /// pytest: an earlier pytest phase to compare results with, test by test.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub compare_with: Option<String>,
+    /// pytest: interpreter for this phase, overriding the plan's `python`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub python: Option<String>,
+    /// pytest, command: seconds after which the process group is killed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout: Option<f64>,
+    /// command: program and arguments, run without a shell.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub argv: Option<Vec<String>>,
+    /// command: run `argv[0]` through `sh -c` (only when written explicitly).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shell: Option<bool>,
+    /// command: working directory, relative to the root.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cwd: Option<String>,
+    /// command: the exit code that counts as success (default 0).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exit_code: Option<i32>,
+    /// report: where to write the Markdown report (default `.remedy/<id>/report.md`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub markdown: Option<String>,
+    /// report: where to write the JSON report (default `.remedy/<id>/report.json`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub json: Option<String>,
+}
+
+/// A validation check: exactly one of `pattern`, `python_function`, `command`, `file_exists`.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct CheckSpec {
+    /// What the check asserts, in words.
+    pub name: String,
+    /// A regex counted over the selected files; compared with `expect`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pattern: Option<String>,
+    /// For `pattern`: the count expected, e.g. `>= 1`, `== 0`, `<= 47`, `47`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expect: Option<String>,
+    /// For `pattern` on Python files: do not count matches inside `strings` or `comments`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub skip: Option<Vec<SkipKind>>,
+    /// Narrows the file selection for `pattern`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub files: Option<FilesSpec>,
+    /// A Python function that must exist, and be async or not.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub python_function: Option<PythonFunctionSpec>,
+    /// A command (argv, no shell) that must exit with `exit_code` (default 0).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub command: Option<Vec<String>>,
+    /// For `command`: the expected exit code.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exit_code: Option<i32>,
+    /// A file (relative to the root) that must exist.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file_exists: Option<String>,
+}
+
+/// A Python function definition to look for.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct PythonFunctionSpec {
+    /// The file that defines it, relative to the root.
+    pub file: String,
+    /// The function name; `Class.method` for a method.
+    pub name: String,
+    /// Whether it must be `async def` (true) or plain `def` (false). Omitted: either.
+    #[serde(default, rename = "async", skip_serializing_if = "Option::is_none")]
+    pub is_async: Option<bool>,
+}
+
+/// Parts of a Python file that a regex should not look into.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SkipKind {
+    Strings,
+    Comments,
+}
+
+/// A search-and-replace edit.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct EditSpec {
+    /// What the edit does, in words.
+    pub name: String,
+    /// The regex to search for (Rust regex syntax; `(?m)`, `(?s)` flags allowed).
+    pub regex: String,
+    /// The replacement; `$1`, `${name}` refer to capture groups, `$$` is a literal `$`.
+    pub replace: String,
+    /// For Python files: do not edit inside `strings` or `comments`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub skip: Option<Vec<SkipKind>>,
+    /// Narrows the phase's file selection.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub files: Option<FilesSpec>,
+    /// The number of sites this edit is expected to change, e.g. `>= 1` or `== 47`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expect: Option<String>,
+}
+
+/// A pytest suite: arguments passed to `python -m pytest`.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct SuiteSpec {
+    /// Name shown in progress output and the report.
+    pub name: String,
+    /// Arguments to pytest: paths (relative to the root), `-k` expressions, options.
+    #[serde(default)]
+    pub args: Vec<String>,
+    /// Seconds after which the suite's process group is killed (overrides the phase's `timeout`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout: Option<f64>,
+}
+
+/// Success criteria of a pytest phase.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct CriteriaSpec {
+    /// Passed / (passed + failed + errors) must be at least this (0.0 to 1.0).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_pass_rate: Option<f64>,
+    /// With `compare_with`: no test that passed there may fail here.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub no_new_failures: Option<bool>,
+}

@@ -1,0 +1,163 @@
+//! Which Python runs the tests, and whether it can import pytest.
+//!
+//! Order: `python:` in the plan, then `$VIRTUAL_ENV`, `ROOT/.venv`, `ROOT/venv`, then `python3` on
+//! the PATH. The first that exists is probed; when it cannot import pytest the error says which
+//! interpreter was tried, why it was chosen, and how to fix it.
+
+use std::path::{Path, PathBuf};
+
+/// A probed interpreter.
+#[derive(Debug, Clone)]
+pub struct Interpreter {
+    /// What was run (a path or a command name).
+    pub program: String,
+    /// `sys.executable` as the interpreter reports it.
+    pub executable: String,
+    pub version: String,
+    pub pytest_version: String,
+    /// Why this interpreter was chosen.
+    pub chosen_by: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum PythonError {
+    #[error("cannot start the Python interpreter `{program}` ({chosen_by}): {source}")]
+    NotFound {
+        program: String,
+        chosen_by: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("pytest is not importable by `{program}` ({chosen_by}): {detail}")]
+    NoPytest {
+        program: String,
+        chosen_by: String,
+        detail: String,
+    },
+}
+
+impl PythonError {
+    pub fn help(&self) -> String {
+        match self {
+            PythonError::NotFound { .. } => {
+                "set `python:` in the plan to an interpreter path (e.g. `.venv/bin/python`), or install python3".into()
+            }
+            PythonError::NoPytest { program, .. } => format!(
+                "install it for that interpreter (`{program} -m pip install pytest`), or point `python:` in the plan at an interpreter that has it (e.g. `.venv/bin/python`)"
+            ),
+        }
+    }
+}
+
+/// Picks the interpreter to use for `root`, without running it.
+pub fn choose(root: &Path, configured: Option<&str>) -> (String, String) {
+    if let Some(p) = configured {
+        let program = if p.contains('/') && !Path::new(p).is_absolute() {
+            root.join(p).to_string_lossy().into_owned()
+        } else {
+            p.to_string()
+        };
+        return (program, "set by `python:` in the plan".into());
+    }
+    if let Some(venv) = std::env::var_os("VIRTUAL_ENV") {
+        let p = PathBuf::from(venv).join("bin/python");
+        if p.exists() {
+            return (p.to_string_lossy().into_owned(), "from $VIRTUAL_ENV".into());
+        }
+    }
+    for dir in [".venv", "venv"] {
+        let p = root.join(dir).join("bin/python");
+        if p.exists() {
+            return (
+                p.to_string_lossy().into_owned(),
+                format!("found {dir}/ in the root"),
+            );
+        }
+    }
+    ("python3".into(), "python3 on the PATH".into())
+}
+
+const PROBE: &str = "import sys\nprint(sys.executable)\nprint(sys.version.split()[0])\nimport pytest\nprint(pytest.__version__)\n";
+
+/// Runs the interpreter once to learn its version and pytest's.
+pub fn probe(program: &str, chosen_by: &str, root: &Path) -> Result<Interpreter, PythonError> {
+    let (code, out) =
+        crate::process::run_capture(program, &["-c", PROBE], root).map_err(|source| {
+            PythonError::NotFound {
+                program: program.to_string(),
+                chosen_by: chosen_by.to_string(),
+                source,
+            }
+        })?;
+    let lines: Vec<&str> = out.lines().collect();
+    if code != Some(0) || lines.len() < 3 {
+        let detail = lines
+            .iter()
+            .rev()
+            .find(|l| !l.trim().is_empty())
+            .map_or_else(|| format!("exit code {code:?}"), |l| l.trim().to_string());
+        return Err(PythonError::NoPytest {
+            program: program.to_string(),
+            chosen_by: chosen_by.to_string(),
+            detail,
+        });
+    }
+    Ok(Interpreter {
+        program: program.to_string(),
+        executable: lines[0].to_string(),
+        version: lines[1].to_string(),
+        pytest_version: lines[2].to_string(),
+        chosen_by: chosen_by.to_string(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn missing_interpreter_is_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let err = probe(
+            "/nonexistent/python9",
+            "set by `python:` in the plan",
+            dir.path(),
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("/nonexistent/python9"), "{err}");
+    }
+
+    #[test]
+    fn interpreter_without_pytest_is_explained() {
+        // `-S` would not hide site-packages from a plain probe; use an interpreter-like script instead.
+        let dir = tempfile::tempdir().unwrap();
+        let fake = dir.path().join("python");
+        std::fs::write(
+            &fake,
+            "#!/bin/sh\necho \"ModuleNotFoundError: No module named 'pytest'\" >&2\nexit 1\n",
+        )
+        .unwrap();
+        std::fs::set_permissions(&fake, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+            .unwrap();
+        let err = probe(fake.to_str().unwrap(), "test", dir.path()).unwrap_err();
+        assert!(
+            err.to_string().contains("No module named 'pytest'"),
+            "{err}"
+        );
+        assert!(err.help().contains("-m pip install pytest"));
+    }
+
+    #[test]
+    fn root_venv_is_preferred_over_path() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join(".venv/bin")).unwrap();
+        std::fs::write(dir.path().join(".venv/bin/python"), "").unwrap();
+        if std::env::var_os("VIRTUAL_ENV").is_none() {
+            let (program, why) = choose(dir.path(), None);
+            assert!(program.ends_with(".venv/bin/python"), "{program}");
+            assert!(why.contains(".venv"));
+        }
+        let (program, _) = choose(dir.path(), Some("tools/py"));
+        assert_eq!(PathBuf::from(program), dir.path().join("tools/py"));
+    }
+}

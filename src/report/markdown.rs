@@ -1,0 +1,362 @@
+//! The Markdown report: what a reviewer pastes into the tracker. Renders well on GitHub (tables,
+//! collapsible `<details>` for long lists).
+
+use std::collections::BTreeMap;
+use std::fmt::Write;
+
+use crate::checkpoint::{
+    Checkpoint, Outcome, PatchOutcome, PhaseStatus, PytestOutcome, TestStatus, ValidateOutcome,
+};
+use crate::timefmt;
+
+use super::{count_mismatches, next_commands, run_status};
+
+/// Lists longer than this are folded into `<details>`.
+const FOLD_AT: usize = 15;
+
+/// Escapes text for a table cell.
+fn cell(text: &str) -> String {
+    text.replace('|', "\\|").replace('\n', " ")
+}
+
+fn code(text: &str) -> String {
+    let ticks = if text.contains('`') { "``" } else { "`" };
+    let pad = if text.starts_with('`') || text.ends_with('`') {
+        " "
+    } else {
+        ""
+    };
+    format!(
+        "{ticks}{pad}{}{pad}{ticks}",
+        text.replace('|', "\\|").replace('\n', " ")
+    )
+}
+
+fn mark(ok: bool) -> &'static str {
+    if ok {
+        "✅"
+    } else {
+        "❌"
+    }
+}
+
+fn status_icon(status: PhaseStatus) -> &'static str {
+    match status {
+        PhaseStatus::Succeeded => "✅ succeeded",
+        PhaseStatus::Failed => "❌ failed",
+        PhaseStatus::Interrupted => "⚠️ interrupted",
+        PhaseStatus::Running => "⏳ running",
+        PhaseStatus::Pending => "⏸ pending",
+        PhaseStatus::RolledBack => "↩️ rolled back",
+    }
+}
+
+pub fn render(cp: &Checkpoint) -> String {
+    let mut md = String::new();
+    let _ = writeln!(md, "# Remediation report: {}\n", cp.plan_title);
+    let _ = writeln!(md, "| | |\n|---|---|");
+    let _ = writeln!(md, "| Plan | {} |", code(&cp.plan_id));
+    let _ = writeln!(md, "| Status | **{}** |", run_status(cp));
+    let _ = writeln!(md, "| Root | {} |", code(&cp.root.display().to_string()));
+    if let Some(git) = &cp.git {
+        let _ = writeln!(
+            md,
+            "| Git | {}{} |",
+            code(&git.commit),
+            if git.dirty {
+                " (uncommitted changes before the run)"
+            } else {
+                ""
+            }
+        );
+    }
+    let _ = writeln!(md, "| Started | {} |", timefmt::rfc3339(cp.started_at));
+    let _ = writeln!(md, "| Tool | remedy {} |", cp.tool_version);
+    md.push('\n');
+
+    for m in count_mismatches(cp) {
+        let _ = writeln!(
+            md,
+            "> [!WARNING]\n> **Count mismatch:** check “{}” in phase `{}` counted **{}** sites, but the patch changed **{}**. \
+             The precondition does not describe the work; review the plan.\n",
+            m.check, m.phase, m.counted, m.changed
+        );
+    }
+
+    let _ = writeln!(md, "## Phases\n");
+    let _ = writeln!(
+        md,
+        "| Phase | Kind | Status | Duration | Summary |\n|---|---|---|---:|---|"
+    );
+    for p in &cp.phases {
+        let status = if p.kind == crate::plan::PhaseKind::Report && p.status == PhaseStatus::Running
+        {
+            "📝 this report".to_string()
+        } else {
+            status_icon(p.status).to_string()
+        };
+        let _ = writeln!(
+            md,
+            "| {} | {} | {} | {} | {} |",
+            code(&p.name),
+            p.kind,
+            status,
+            p.duration_ms.map(timefmt::duration).unwrap_or_default(),
+            cell(p.error.as_deref().or(p.summary.as_deref()).unwrap_or(""))
+        );
+    }
+    md.push('\n');
+
+    let mut criteria: Vec<(String, bool)> = Vec::new();
+    for p in &cp.phases {
+        match &p.outcome {
+            Some(Outcome::Validate(v)) => {
+                render_validate(&mut md, &p.name, v);
+                for c in &v.checks {
+                    criteria.push((
+                        format!(
+                            "{}: {} (expected {}, got {})",
+                            p.name, c.name, c.expected, c.actual
+                        ),
+                        c.passed,
+                    ));
+                }
+            }
+            Some(Outcome::Patch(o)) if p.status != PhaseStatus::RolledBack => {
+                render_patch(&mut md, &p.name, o)
+            }
+            Some(Outcome::Pytest(o)) => {
+                render_pytest(&mut md, &p.name, o);
+                for c in &o.criteria {
+                    criteria.push((
+                        format!(
+                            "{}: {} (expected {}, got {})",
+                            p.name, c.name, c.expected, c.actual
+                        ),
+                        c.held,
+                    ));
+                }
+            }
+            Some(Outcome::Backup(b)) => {
+                let bytes: u64 = b.files.iter().map(|f| f.size).sum();
+                let _ = writeln!(
+                    md,
+                    "## Backup `{}`\n\n{} files ({bytes} bytes) stored outside the tree in `.remedy/{}/objects/`.\n",
+                    p.name,
+                    b.files.len(),
+                    cp.plan_id
+                );
+            }
+            Some(Outcome::Command(c)) => {
+                let _ = writeln!(
+                    md,
+                    "## Command `{}`\n\n{}: {} (expected {}); output in {}.\n",
+                    p.name,
+                    code(&c.argv.join(" ")),
+                    if c.timed_out {
+                        "timed out".to_string()
+                    } else {
+                        c.exit_code
+                            .map_or("killed".into(), |e| format!("exit code {e}"))
+                    },
+                    c.expected_exit_code,
+                    code(c.log.as_str())
+                );
+            }
+            _ => {}
+        }
+    }
+
+    if !criteria.is_empty() {
+        let _ = writeln!(md, "## Success criteria\n");
+        for (text, ok) in &criteria {
+            let _ = writeln!(md, "- [{}] {}", if *ok { "x" } else { " " }, text);
+        }
+        md.push('\n');
+    }
+
+    let _ = writeln!(md, "## Next steps\n\n```sh");
+    for (what, cmd) in next_commands(cp) {
+        let _ = writeln!(md, "# {what}\n{cmd}");
+    }
+    let _ = writeln!(md, "```");
+    md
+}
+
+fn render_validate(md: &mut String, name: &str, v: &ValidateOutcome) {
+    let _ = writeln!(md, "## Validation `{name}`\n");
+    let _ = writeln!(
+        md,
+        "| Check | Subject | Expected | Actual | |\n|---|---|---|---|---|"
+    );
+    for c in &v.checks {
+        let _ = writeln!(
+            md,
+            "| {} | {} | {} | {} | {} |",
+            cell(&c.name),
+            code(&c.subject),
+            cell(&c.expected),
+            cell(&c.actual),
+            mark(c.passed)
+        );
+    }
+    md.push('\n');
+}
+
+fn render_patch(md: &mut String, name: &str, o: &PatchOutcome) {
+    let sites: usize = o.files.iter().map(|f| f.sites.len()).sum();
+    let added: u64 = o.files.iter().map(|f| f.lines_added).sum();
+    let removed: u64 = o.files.iter().map(|f| f.lines_removed).sum();
+    let _ = writeln!(md, "## Changes `{name}`\n");
+    let _ = writeln!(
+        md,
+        "**{sites} sites in {} files** ({} files scanned); diffstat: +{added} −{removed} lines.\n",
+        o.files.len(),
+        o.scanned
+    );
+    let _ = writeln!(
+        md,
+        "| Edit | Sites | Files | Expected |\n|---|---:|---:|---|"
+    );
+    for e in &o.edits {
+        let _ = writeln!(
+            md,
+            "| {} | {} | {} | {} |",
+            cell(&e.name),
+            e.sites,
+            e.files,
+            e.expected.as_deref().unwrap_or("")
+        );
+    }
+    md.push('\n');
+    let mut by_folder: BTreeMap<&str, Vec<&crate::checkpoint::FileChange>> = BTreeMap::new();
+    for f in &o.files {
+        by_folder.entry(f.path.parent()).or_default().push(f);
+    }
+    let fold = o.files.len() > FOLD_AT;
+    if fold {
+        let _ = writeln!(
+            md,
+            "<details><summary>Changed files ({})</summary>\n",
+            o.files.len()
+        );
+    }
+    let _ = writeln!(md, "| File | Lines | +/− |\n|---|---|---|");
+    for (folder, files) in by_folder {
+        let folder = if folder.is_empty() { "." } else { folder };
+        let _ = writeln!(md, "| **{}/** | | |", cell(folder));
+        for f in files {
+            let lines: Vec<String> = f.sites.iter().map(|s| s.line.to_string()).collect();
+            let _ = writeln!(
+                md,
+                "| {} | {} | +{} −{} |",
+                code(f.path.as_str()),
+                lines.join(", "),
+                f.lines_added,
+                f.lines_removed
+            );
+        }
+    }
+    if fold {
+        let _ = writeln!(md, "\n</details>");
+    }
+    md.push('\n');
+    if !o.skipped.is_empty() {
+        let _ = writeln!(
+            md,
+            "<details><summary>Skipped files ({})</summary>\n",
+            o.skipped.len()
+        );
+        let _ = writeln!(md, "| File | Reason |\n|---|---|");
+        for s in &o.skipped {
+            let _ = writeln!(md, "| {} | {} |", code(s.path.as_str()), cell(&s.reason));
+        }
+        let _ = writeln!(md, "\n</details>\n");
+    }
+}
+
+fn render_pytest(md: &mut String, name: &str, o: &PytestOutcome) {
+    let _ = writeln!(md, "## Tests `{name}`\n");
+    let _ = writeln!(
+        md,
+        "Python {} with pytest {}.\n",
+        code(&o.python),
+        o.pytest_version
+    );
+    let _ = writeln!(md, "| Suite | Result | Passed | Failed | Errors | Skipped | Duration |\n|---|---|---:|---:|---:|---:|---:|");
+    for s in &o.suites {
+        let _ = writeln!(
+            md,
+            "| {} | {} | {} | {} | {} | {} | {} |",
+            cell(&s.name),
+            s.status.describe(),
+            s.counts.passed,
+            s.counts.failed,
+            s.counts.errors,
+            s.counts.skipped,
+            timefmt::duration(s.duration_ms)
+        );
+    }
+    let t = &o.totals;
+    let _ = writeln!(
+        md,
+        "| **Total** | {} | {} | {} | {} | {} | |\n",
+        o.pass_rate
+            .map_or("no tests".into(), |r| format!("{:.1}% pass", r * 100.0)),
+        t.passed,
+        t.failed,
+        t.errors,
+        t.skipped
+    );
+    if let Some(c) = &o.comparison {
+        let _ = writeln!(md, "Compared with `{}`:\n", c.baseline);
+        let _ = writeln!(
+            md,
+            "| Fixed | Regressed | Still failing | New | Gone |\n|---:|---:|---:|---:|---:|"
+        );
+        let _ = writeln!(
+            md,
+            "| {} | {} | {} | {} | {} |\n",
+            c.fixed.len(),
+            c.regressed.len(),
+            c.still_failing.len(),
+            c.new.len(),
+            c.gone.len()
+        );
+        for (title, list) in [
+            ("Regressed", &c.regressed),
+            ("Still failing", &c.still_failing),
+            ("Fixed", &c.fixed),
+        ] {
+            if list.is_empty() {
+                continue;
+            }
+            let _ = writeln!(md, "<details><summary>{title} ({})</summary>\n", list.len());
+            for id in list {
+                let _ = writeln!(md, "- {}", code(id));
+            }
+            let _ = writeln!(md, "\n</details>\n");
+        }
+    }
+    let failures: Vec<_> = o
+        .suites
+        .iter()
+        .flat_map(|s| s.tests.iter())
+        .filter(|t| matches!(t.status, TestStatus::Failed | TestStatus::Error))
+        .collect();
+    if !failures.is_empty() {
+        let _ = writeln!(
+            md,
+            "<details><summary>Failures ({})</summary>\n",
+            failures.len()
+        );
+        for t in failures {
+            let _ = writeln!(md, "- {}", code(&t.id));
+            if let Some(m) = &t.message {
+                let first = m.lines().next().unwrap_or("");
+                let _ = writeln!(md, "  {}", code(first));
+            }
+        }
+        let _ = writeln!(md, "\n</details>\n");
+    }
+}

@@ -1,0 +1,110 @@
+//! Reports rendered from the checkpoint alone, so `remedy report` can be rerun at any time.
+
+pub mod json;
+pub mod markdown;
+
+use crate::checkpoint::{Checkpoint, Outcome, PhaseStatus};
+use crate::plan::PhaseKind;
+
+/// The run's overall state, from its phases.
+pub fn run_status(cp: &Checkpoint) -> &'static str {
+    let statuses: Vec<PhaseStatus> = cp.phases.iter().map(|p| p.status).collect();
+    if statuses.contains(&PhaseStatus::Failed) {
+        "failed"
+    } else if statuses.contains(&PhaseStatus::Interrupted) {
+        "interrupted"
+    } else if !statuses.is_empty() && statuses.iter().all(|s| *s == PhaseStatus::RolledBack) {
+        "rolled back"
+    } else if cp.phases.iter().all(|p| {
+        p.status == PhaseStatus::Succeeded
+            || (p.kind == PhaseKind::Report && p.status == PhaseStatus::Running)
+    }) {
+        "succeeded"
+    } else {
+        "incomplete"
+    }
+}
+
+/// Sites changed by all patch phases that are in effect.
+pub fn changed_sites(cp: &Checkpoint) -> u64 {
+    cp.phases
+        .iter()
+        .filter(|p| p.status == PhaseStatus::Succeeded)
+        .filter_map(|p| match &p.outcome {
+            Some(Outcome::Patch(o)) => {
+                Some(o.files.iter().map(|f| f.sites.len() as u64).sum::<u64>())
+            }
+            _ => None,
+        })
+        .sum()
+}
+
+/// A validate check whose count disagrees with what the patch phases changed: a plan whose
+/// precondition under- or over-counts the work is a planning error a reviewer must see.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct CountMismatch {
+    pub phase: String,
+    pub check: String,
+    pub counted: u64,
+    pub changed: u64,
+}
+
+pub fn count_mismatches(cp: &Checkpoint) -> Vec<CountMismatch> {
+    let first_patch = cp.phases.iter().position(|p| p.kind == PhaseKind::Patch);
+    let Some(first_patch) = first_patch else {
+        return Vec::new();
+    };
+    let changed = changed_sites(cp);
+    if changed == 0 {
+        return Vec::new();
+    }
+    let mut out = Vec::new();
+    for p in &cp.phases[..first_patch] {
+        if let Some(Outcome::Validate(v)) = &p.outcome {
+            for c in &v.checks {
+                if let Some(count) = c.count {
+                    if count > 0 && count != changed {
+                        out.push(CountMismatch {
+                            phase: p.name.clone(),
+                            check: c.name.clone(),
+                            counted: count,
+                            changed,
+                        });
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The commands that continue or undo this run.
+pub fn next_commands(cp: &Checkpoint) -> Vec<(String, String)> {
+    let root = cp.root.display();
+    let plan = &cp.plan_id;
+    let mut cmds = vec![
+        (
+            "status".to_string(),
+            format!("remedy status --root {root} --plan {plan}"),
+        ),
+        (
+            "resume".to_string(),
+            format!("remedy resume --root {root} --plan {plan}"),
+        ),
+    ];
+    if let Some(p) = cp
+        .phases
+        .iter()
+        .find(|p| p.kind == PhaseKind::Patch && p.status == PhaseStatus::Succeeded)
+    {
+        cmds.push((
+            format!("undo `{}` and later phases", p.name),
+            format!("remedy rollback {} --root {root} --plan {plan}", p.name),
+        ));
+    }
+    cmds.push((
+        "undo the whole run".to_string(),
+        format!("remedy rollback --all --root {root} --plan {plan}"),
+    ));
+    cmds
+}

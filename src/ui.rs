@@ -1,0 +1,390 @@
+//! All terminal output goes through here: phases send [`Event`]s over a channel, and one consumer
+//! task decides how they look: progress bars on a terminal, plain lines otherwise, JSON lines with
+//! `--json`, nothing but errors with `--quiet`.
+
+use std::collections::HashMap;
+use std::io::{IsTerminal, Write};
+use std::time::Duration;
+
+use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
+use serde::Serialize;
+use tokio::sync::mpsc;
+
+use crate::checkpoint::PhaseStatus;
+use crate::timefmt;
+
+/// How output is rendered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// Spinners and bars on stderr.
+    Terminal,
+    /// One plain line per event, no escape codes.
+    Plain,
+    /// One JSON object per line on stdout.
+    Json,
+    /// Only errors (and diffs explicitly asked for).
+    Quiet,
+}
+
+/// Output settings decided once from flags and the environment.
+#[derive(Debug, Clone, Copy)]
+pub struct Style {
+    pub mode: Mode,
+    pub color: bool,
+    pub verbose: bool,
+}
+
+impl Style {
+    /// The one decision about how output looks. Bars only on a terminal outside CI; color only on a
+    /// terminal without `NO_COLOR`.
+    pub fn detect(quiet: bool, json: bool, verbose: bool) -> Style {
+        let stderr_tty = std::io::stderr().is_terminal();
+        let ci = std::env::var_os("CI").is_some_and(|v| !v.is_empty() && v != "false");
+        let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+        let term_dumb = std::env::var("TERM").is_ok_and(|t| t == "dumb");
+        let mode = if json {
+            Mode::Json
+        } else if quiet {
+            Mode::Quiet
+        } else if stderr_tty && !ci && !term_dumb {
+            Mode::Terminal
+        } else {
+            Mode::Plain
+        };
+        Style {
+            mode,
+            color: std::io::stdout().is_terminal() && !no_color && !term_dumb && mode != Mode::Json,
+            verbose,
+        }
+    }
+
+    pub fn plain() -> Style {
+        Style {
+            mode: Mode::Plain,
+            color: false,
+            verbose: false,
+        }
+    }
+}
+
+/// Something that happened during a run, for people (and for `--json`).
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum Event {
+    RunStarted {
+        plan: String,
+        title: String,
+        root: String,
+        dry_run: bool,
+    },
+    PhaseStarted {
+        index: usize,
+        total: usize,
+        phase: String,
+        kind: String,
+    },
+    PhaseProgress {
+        phase: String,
+        message: String,
+    },
+    SuiteStarted {
+        phase: String,
+        suite: String,
+    },
+    SuiteProgress {
+        phase: String,
+        suite: String,
+        done: u64,
+        total: u64,
+    },
+    SuiteFinished {
+        phase: String,
+        suite: String,
+        summary: String,
+        ok: bool,
+    },
+    PhaseFinished {
+        phase: String,
+        status: PhaseStatus,
+        duration_ms: u64,
+        summary: String,
+    },
+    /// A block of text for stdout (a diff); colored lines are colored only on a terminal.
+    Text {
+        text: String,
+    },
+    /// An informational line.
+    Note {
+        message: String,
+    },
+    RunFinished {
+        status: String,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        report: Option<String>,
+    },
+}
+
+/// A handle phases use to send events.
+#[derive(Debug, Clone)]
+pub struct Ui {
+    tx: mpsc::UnboundedSender<Event>,
+    pub style: Style,
+}
+
+impl Ui {
+    /// Starts the consumer task; await the handle after dropping every `Ui` clone.
+    pub fn start(style: Style) -> (Ui, tokio::task::JoinHandle<()>) {
+        let (tx, rx) = mpsc::unbounded_channel();
+        let handle = tokio::spawn(consume(rx, style));
+        (Ui { tx, style }, handle)
+    }
+
+    pub fn send(&self, event: Event) {
+        // The consumer only goes away at the very end of a run; a lost event then is harmless.
+        let _ = self.tx.send(event);
+    }
+
+    pub fn note(&self, message: impl Into<String>) {
+        self.send(Event::Note {
+            message: message.into(),
+        });
+    }
+
+    pub fn progress(&self, phase: &str, message: impl Into<String>) {
+        self.send(Event::PhaseProgress {
+            phase: phase.to_string(),
+            message: message.into(),
+        });
+    }
+}
+
+struct Bars {
+    multi: MultiProgress,
+    phase: Option<ProgressBar>,
+    suites: HashMap<String, ProgressBar>,
+}
+
+async fn consume(mut rx: mpsc::UnboundedReceiver<Event>, style: Style) {
+    let mut bars = Bars {
+        multi: MultiProgress::with_draw_target(ProgressDrawTarget::stderr()),
+        phase: None,
+        suites: HashMap::new(),
+    };
+    while let Some(event) = rx.recv().await {
+        match style.mode {
+            Mode::Json => {
+                if let Ok(line) = serde_json::to_string(&event) {
+                    let mut out = std::io::stdout().lock();
+                    let _ = writeln!(out, "{line}");
+                }
+            }
+            Mode::Quiet => {
+                if let Event::Text { text } = &event {
+                    print_text(text, style.color);
+                }
+            }
+            Mode::Plain => render_plain(&event, style),
+            Mode::Terminal => render_terminal(&event, style, &mut bars),
+        }
+    }
+    if let Some(bar) = bars.phase.take() {
+        bar.finish_and_clear();
+    }
+}
+
+fn paint(
+    text: &str,
+    color: bool,
+    f: impl Fn(console::StyledObject<&str>) -> console::StyledObject<&str>,
+) -> String {
+    if color {
+        f(console::style(text)).force_styling(true).to_string()
+    } else {
+        text.to_string()
+    }
+}
+
+/// Prints a diff (or other text) to stdout, coloring diff lines when asked.
+fn print_text(text: &str, color: bool) {
+    let mut out = std::io::stdout().lock();
+    if !color {
+        let _ = out.write_all(text.as_bytes());
+        if !text.ends_with('\n') {
+            let _ = out.write_all(b"\n");
+        }
+        return;
+    }
+    for line in text.lines() {
+        let painted = if line.starts_with("+++") || line.starts_with("---") {
+            paint(line, true, |s| s.bold())
+        } else if line.starts_with('+') {
+            paint(line, true, |s| s.green())
+        } else if line.starts_with('-') {
+            paint(line, true, |s| s.red())
+        } else if line.starts_with("@@") {
+            paint(line, true, |s| s.cyan())
+        } else {
+            line.to_string()
+        };
+        let _ = writeln!(out, "{painted}");
+    }
+}
+
+fn status_mark(status: PhaseStatus, color: bool) -> String {
+    match status {
+        PhaseStatus::Succeeded => paint("✓", color, |s| s.green()),
+        PhaseStatus::Failed => paint("✗", color, |s| s.red()),
+        PhaseStatus::Interrupted => paint("!", color, |s| s.yellow()),
+        _ => "-".to_string(),
+    }
+}
+
+fn render_plain(event: &Event, style: Style) {
+    let line = match event {
+        Event::RunStarted {
+            plan,
+            title,
+            root,
+            dry_run,
+        } => Some(format!(
+            "remedy: plan {plan} ({title}) on {root}{}",
+            if *dry_run {
+                " [dry run: nothing is written]"
+            } else {
+                ""
+            }
+        )),
+        Event::PhaseStarted {
+            index,
+            total,
+            phase,
+            kind,
+        } => Some(format!("[{}/{total}] {phase} ({kind}) ...", index + 1)),
+        Event::PhaseProgress { phase, message } => {
+            style.verbose.then(|| format!("      {phase}: {message}"))
+        }
+        Event::SuiteStarted { .. } | Event::SuiteProgress { .. } => None,
+        Event::SuiteFinished { suite, summary, .. } => {
+            Some(format!("      suite {suite}: {summary}"))
+        }
+        Event::PhaseFinished {
+            phase,
+            status,
+            duration_ms,
+            summary,
+        } => Some(format!(
+            "      {} {phase} {} in {}: {summary}",
+            status_mark(*status, false),
+            status.as_str(),
+            timefmt::duration(*duration_ms)
+        )),
+        Event::Text { text } => {
+            print_text(text, style.color);
+            None
+        }
+        Event::Note { message } => Some(message.clone()),
+        Event::RunFinished { status, report } => Some(match report {
+            Some(r) => format!("remedy: {status}; report: {r}"),
+            None => format!("remedy: {status}"),
+        }),
+    };
+    if let Some(line) = line {
+        eprintln!("{line}");
+    }
+}
+
+fn render_terminal(event: &Event, style: Style, bars: &mut Bars) {
+    let c = style.color || console::colors_enabled_stderr();
+    match event {
+        Event::PhaseStarted {
+            index,
+            total,
+            phase,
+            kind,
+        } => {
+            let bar = bars.multi.add(ProgressBar::new_spinner());
+            bar.set_style(
+                ProgressStyle::with_template("{spinner:.cyan} {prefix} {wide_msg:.dim}")
+                    .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+            );
+            bar.set_prefix(format!("[{}/{total}] {phase} ({kind})", index + 1));
+            bar.enable_steady_tick(Duration::from_millis(100));
+            bars.phase = Some(bar);
+        }
+        Event::PhaseProgress { message, .. } => {
+            if let Some(bar) = &bars.phase {
+                bar.set_message(message.clone());
+            }
+        }
+        Event::SuiteStarted { suite, .. } => {
+            let bar = bars.multi.add(ProgressBar::new(0));
+            bar.set_style(
+                ProgressStyle::with_template(
+                    "    {prefix:20} [{bar:30.cyan/blue}] {pos}/{len} {msg}",
+                )
+                .unwrap_or_else(|_| ProgressStyle::default_bar())
+                .progress_chars("=> "),
+            );
+            bar.set_prefix(suite.clone());
+            bars.suites.insert(suite.clone(), bar);
+        }
+        Event::SuiteProgress {
+            suite, done, total, ..
+        } => {
+            if let Some(bar) = bars.suites.get(suite) {
+                bar.set_length(*total);
+                bar.set_position(*done);
+            }
+        }
+        Event::SuiteFinished {
+            suite, summary, ok, ..
+        } => {
+            if let Some(bar) = bars.suites.remove(suite) {
+                bar.finish_and_clear();
+            }
+            let mark = if *ok {
+                paint("✓", c, |s| s.green())
+            } else {
+                paint("✗", c, |s| s.red())
+            };
+            let _ = bars
+                .multi
+                .println(format!("    {mark} suite {suite}: {summary}"));
+        }
+        Event::PhaseFinished {
+            phase,
+            status,
+            duration_ms,
+            summary,
+        } => {
+            if let Some(bar) = bars.phase.take() {
+                bar.finish_and_clear();
+            }
+            let line = format!(
+                "{} {phase} {} {}",
+                status_mark(*status, c),
+                paint(&format!("({})", timefmt::duration(*duration_ms)), c, |s| s
+                    .dim()),
+                summary
+            );
+            let _ = bars.multi.println(line);
+        }
+        Event::Text { text } => {
+            bars.multi.suspend(|| print_text(text, style.color));
+        }
+        _ => {
+            let mut plain = style;
+            plain.color = c;
+            bars.multi.suspend(|| render_plain(event, plain));
+        }
+    }
+}
+
+/// Renders a unified diff of one file.
+pub fn unified_diff(path: &str, old: &str, new: &str) -> String {
+    similar::TextDiff::from_lines(old, new)
+        .unified_diff()
+        .context_radius(3)
+        .header(&format!("a/{path}"), &format!("b/{path}"))
+        .to_string()
+}
