@@ -148,6 +148,8 @@ pub struct PhaseRecord {
 }
 
 /// What a phase did, by kind.
+// A run holds a handful of outcomes; boxing the larger ones would only add indirection.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "lowercase")]
 pub enum Outcome {

@@ -163,7 +163,7 @@ mod tests {
         );
         assert_eq!(
             loc.value("phases[0].edits[0].regex"),
-            Some(Location { line: 6, col: 30 })
+            Some(Location { line: 6, col: 27 })
         );
         // A missing key falls back to its enclosing mapping.
         assert_eq!(loc.value("phases[0].nothing"), loc.value("phases[0]"));
