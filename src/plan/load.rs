@@ -74,7 +74,15 @@ pub fn parse_spec(text: &str) -> Result<PlanSpec, Diagnostic> {
             ),
         });
     }
-    serde_yaml::from_str::<PlanSpec>(text).map_err(|e| {
+    // Syntax first: serde reads as it goes, so a type error early in the file would otherwise hide
+    // a syntax error further down.
+    serde_yaml::from_str::<serde_yaml::Value>(text)
+        .map_err(diagnostic)
+        .and_then(|_| serde_yaml::from_str::<PlanSpec>(text).map_err(diagnostic))
+}
+
+fn diagnostic(e: serde_yaml::Error) -> Diagnostic {
+    {
         let location = e.location().map(|l| Location {
             line: l.line(),
             col: l.column(),
@@ -83,6 +91,8 @@ pub fn parse_spec(text: &str) -> Result<PlanSpec, Diagnostic> {
         if let Some(cut) = message.rfind(" at line ") {
             message.truncate(cut);
         }
+        // serde_yaml's wording for "an enum wanted a plain word" is about YAML tags; say it plainly.
+        message = message.replace("expected a YAML tag starting with '!'", "expected a plain word");
         let help = suggestion(&message);
         Diagnostic {
             location,
@@ -90,7 +100,7 @@ pub fn parse_spec(text: &str) -> Result<PlanSpec, Diagnostic> {
             message,
             help,
         }
-    })
+    }
 }
 
 /// A "did you mean" for serde's "unknown field `x`, expected one of `a`, `b`" messages.

@@ -1,0 +1,203 @@
+//! A small harness: a temp copy of the sample project, the binary run as a user would run it, and
+//! snapshots of a tree (content hash and mode of every file) to compare before and after.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+pub const PLAN_NAME: &str = "issue-1184-websocket-await.yaml";
+
+pub fn workspace() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// A fresh temp folder with `repo/` (a copy of the sample) and `plan.yaml` (the founding plan).
+pub struct Sandbox {
+    pub dir: tempfile::TempDir,
+    pub repo: PathBuf,
+    pub plan: PathBuf,
+}
+
+impl Sandbox {
+    pub fn sample() -> Sandbox {
+        let dir = tempfile::Builder::new().prefix("remedy-test-").tempdir().unwrap();
+        let repo = dir.path().join("repo");
+        copy_tree(&workspace().join("examples/websocket-app"), &repo);
+        let plan = dir.path().join("plan.yaml");
+        fs::copy(workspace().join("plans").join(PLAN_NAME), &plan).unwrap();
+        Sandbox { dir, repo, plan }
+    }
+
+    /// An empty repository folder with a plan written from `plan_text`.
+    pub fn empty(plan_text: &str) -> Sandbox {
+        let dir = tempfile::Builder::new().prefix("remedy-test-").tempdir().unwrap();
+        let repo = dir.path().join("repo");
+        fs::create_dir_all(&repo).unwrap();
+        let plan = dir.path().join("plan.yaml");
+        fs::write(&plan, plan_text).unwrap();
+        Sandbox { dir, repo, plan }
+    }
+
+    pub fn write_plan(&self, text: &str) {
+        fs::write(&self.plan, text).unwrap();
+    }
+
+    pub fn write(&self, rel: &str, content: impl AsRef<[u8]>) {
+        let p = self.repo.join(rel);
+        fs::create_dir_all(p.parent().unwrap()).unwrap();
+        fs::write(p, content).unwrap();
+    }
+
+    pub fn read(&self, rel: &str) -> String {
+        fs::read_to_string(self.repo.join(rel)).unwrap()
+    }
+
+    pub fn cmd(&self) -> Command {
+        remedy_cmd(&self.repo)
+    }
+
+    /// Runs `remedy ARGS --root REPO` (with `--root` appended when the verb takes it).
+    pub fn remedy(&self, args: &[&str]) -> Run {
+        let mut cmd = self.cmd();
+        cmd.args(args);
+        let takes_root = !matches!(args.first(), Some(&"check") | Some(&"demo"));
+        if takes_root && !args.contains(&"--root") {
+            cmd.arg("--root").arg(&self.repo);
+        }
+        Run::from(cmd.output().unwrap())
+    }
+
+    pub fn plan_str(&self) -> &str {
+        self.plan.to_str().unwrap()
+    }
+
+    pub fn checkpoint(&self) -> serde_json::Value {
+        let text = fs::read_to_string(self.repo.join(".remedy/issue-1184-websocket-await/checkpoint.json")).unwrap();
+        serde_json::from_str(&text).unwrap()
+    }
+
+    pub fn snapshot(&self) -> Tree {
+        Tree::of(&self.repo, true)
+    }
+}
+
+/// The binary with a predictable environment: no color, not a terminal, not CI-specific.
+pub fn remedy_cmd(cwd: &Path) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_remedy"));
+    cmd.current_dir(cwd).env("NO_COLOR", "1").env_remove("VIRTUAL_ENV").env_remove("CLICOLOR_FORCE");
+    cmd
+}
+
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl From<Output> for Run {
+    fn from(o: Output) -> Self {
+        Run {
+            code: o.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
+        }
+    }
+}
+
+impl Run {
+    #[track_caller]
+    pub fn expect_code(&self, code: i32) -> &Self {
+        assert_eq!(
+            self.code, code,
+            "expected exit {code}, got {}\n--- stdout\n{}\n--- stderr\n{}",
+            self.code, self.stdout, self.stderr
+        );
+        self
+    }
+
+    pub fn all(&self) -> String {
+        format!("{}{}", self.stdout, self.stderr)
+    }
+}
+
+/// Every file under a folder: path → (content hash, mode).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tree(pub BTreeMap<String, (String, u32)>);
+
+impl Tree {
+    pub fn of(root: &Path, skip_state: bool) -> Tree {
+        let mut map = BTreeMap::new();
+        walk(root, root, skip_state, &mut map);
+        Tree(map)
+    }
+
+    /// Paths whose content or mode differ, and paths only one side has.
+    pub fn differences(&self, other: &Tree) -> Vec<String> {
+        let mut out = Vec::new();
+        for (k, v) in &self.0 {
+            match other.0.get(k) {
+                Some(w) if w == v => {}
+                Some(_) => out.push(format!("changed: {k}")),
+                None => out.push(format!("removed: {k}")),
+            }
+        }
+        for k in other.0.keys() {
+            if !self.0.contains_key(k) {
+                out.push(format!("added: {k}"));
+            }
+        }
+        out
+    }
+}
+
+fn walk(root: &Path, dir: &Path, skip_state: bool, map: &mut BTreeMap<String, (String, u32)>) {
+    let mut entries: Vec<_> = fs::read_dir(dir).unwrap().flatten().collect();
+    entries.sort_by_key(|e| e.file_name());
+    for e in entries {
+        let path = e.path();
+        let rel = path.strip_prefix(root).unwrap().to_string_lossy().into_owned();
+        if skip_state && rel == ".remedy" {
+            continue;
+        }
+        let meta = fs::symlink_metadata(&path).unwrap();
+        if meta.is_dir() {
+            map.insert(format!("{rel}/"), (String::new(), meta.permissions().mode() & 0o7777));
+            walk(root, &path, skip_state, map);
+        } else if meta.file_type().is_symlink() {
+            let target = fs::read_link(&path).unwrap();
+            map.insert(rel, (format!("-> {}", target.display()), 0));
+        } else {
+            let bytes = fs::read(&path).unwrap();
+            map.insert(rel, (blake3::hash(&bytes).to_hex().to_string(), meta.permissions().mode() & 0o7777));
+        }
+    }
+}
+
+pub fn copy_tree(from: &Path, to: &Path) {
+    fs::create_dir_all(to).unwrap();
+    for e in fs::read_dir(from).unwrap().flatten() {
+        let name = e.file_name();
+        if name == "__pycache__" || name == ".pytest_cache" || name == ".remedy" || name == ".venv" {
+            continue;
+        }
+        let src = e.path();
+        let dst = to.join(&name);
+        if e.file_type().unwrap().is_dir() {
+            copy_tree(&src, &dst);
+        } else {
+            fs::copy(&src, &dst).unwrap();
+        }
+    }
+}
+
+/// python3 must be able to import pytest: these tests run real suites. Fail loudly otherwise.
+pub fn require_pytest() {
+    let ok = Command::new("python3")
+        .args(["-c", "import pytest"])
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false);
+    assert!(ok, "these tests run real pytest suites: install pytest for python3 (`python3 -m pip install pytest`)");
+}

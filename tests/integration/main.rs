@@ -1,0 +1,6 @@
+//! CLI-level tests: real files, real pytest runs, real signals. One binary, one module per area.
+
+mod harness;
+
+mod bad_input;
+mod run;
