@@ -406,6 +406,7 @@ async fn resume_locked(
         return drive(plan, root, Some(journal), start, ui).await;
     }
 
+    remove_leftovers(&cp, &state);
     // Effects of completed phases must still hold.
     let drifted = drifted_files(&cp, root);
     if !drifted.is_empty() {
@@ -454,6 +455,26 @@ fn report_path_of(plan: &Plan, root: &Path, cp: &Checkpoint) -> Option<PathBuf> 
             }
             _ => None,
         })
+}
+
+/// Removes temporary files that a killed run left next to the files it was replacing.
+fn remove_leftovers(cp: &Checkpoint, state: &StateDir) {
+    let mut dirs = std::collections::BTreeSet::new();
+    for rec in &cp.phases {
+        match &rec.outcome {
+            Some(Outcome::Patch(o)) => {
+                dirs.extend(o.files.iter().map(|f| f.path.parent().to_string()))
+            }
+            Some(Outcome::Report(r)) => {
+                dirs.extend(r.outputs.iter().map(|f| f.path.parent().to_string()))
+            }
+            _ => {}
+        }
+    }
+    for dir in dirs {
+        fsutil::remove_stale_temp_files(&cp.root.join(dir));
+    }
+    fsutil::remove_stale_temp_files(&state.dir);
 }
 
 /// Files written by succeeded patch phases that no longer hold their after-content.
@@ -530,6 +551,7 @@ pub fn rollback(root: &Path, opts: &RollbackOptions, style: Style) -> Result<Rol
                 )
             })?
     };
+    remove_leftovers(&cp, &state);
     let mut journal = Journal {
         checkpoint: cp,
         state,

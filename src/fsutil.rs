@@ -26,7 +26,7 @@ pub fn write_atomic(
 ) -> Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
     let mut tmp = tempfile::Builder::new()
-        .prefix(".remedy-tmp-")
+        .prefix(TEMP_PREFIX)
         .tempfile_in(dir)
         .map_err(|e| Error::io("create a temporary file in", dir, e))?;
     tmp.write_all(bytes)
@@ -46,6 +46,25 @@ pub fn write_atomic(
         sync_dir(dir)?;
     }
     Ok(())
+}
+
+/// Prefix of the temporary files `write_atomic` creates next to their target.
+pub const TEMP_PREFIX: &str = ".remedy-tmp-";
+
+/// Removes temporary files a killed process left in `dir` (not recursive). Returns how many.
+pub fn remove_stale_temp_files(dir: &Path) -> usize {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return 0;
+    };
+    entries
+        .flatten()
+        .filter(|e| {
+            e.file_name()
+                .to_str()
+                .is_some_and(|n| n.starts_with(TEMP_PREFIX))
+        })
+        .filter(|e| fs::remove_file(e.path()).is_ok())
+        .count()
 }
 
 /// fsyncs a folder so that renames and creations in it survive a power loss.

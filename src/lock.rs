@@ -1,7 +1,8 @@
 //! One writer per root: `run`, `resume` and `rollback` hold `.remedy/lock`, which names their pid.
 //!
-//! The lock file is created with `O_EXCL`, so two processes cannot both take it. A lock whose pid is
-//! no longer alive (the holder was SIGKILLed) is stale and is taken over.
+//! The lock file is created with `O_EXCL`, so two processes cannot both take it. It names the
+//! holder's pid and the pid's start time; a lock whose holder is gone (SIGKILLed, or the pid now
+//! belongs to another process) is stale and is taken over.
 
 use std::fs;
 use std::io::Write;
@@ -36,9 +37,11 @@ impl RootLock {
                 Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
                     let holder = fs::read_to_string(&path)
                         .ok()
-                        .and_then(|s| s.trim().parse::<u32>().ok());
+                        .and_then(|s| parse_holder(&s));
                     match holder {
-                        Some(pid) if pid != std::process::id() && is_alive(pid) => {
+                        Some((pid, started))
+                            if pid != std::process::id() && is_alive(pid, started) =>
+                        {
                             return Err(Error::Locked {
                                 pid,
                                 root: root.to_path_buf(),
@@ -67,13 +70,37 @@ impl Drop for RootLock {
     }
 }
 
-fn is_alive(pid: u32) -> bool {
-    let Ok(pid) = i32::try_from(pid) else {
+fn parse_holder(text: &str) -> Option<(u32, Option<u64>)> {
+    let mut parts = text.split_whitespace();
+    let pid = parts.next()?.parse().ok()?;
+    let started = parts
+        .next()
+        .and_then(|s| s.parse().ok())
+        .filter(|s| *s != 0);
+    Some((pid, started))
+}
+
+/// The process's start time in clock ticks since boot (field 22 of /proc/PID/stat).
+fn start_time(pid: u32) -> Option<u64> {
+    let stat = fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The command name (field 2) may contain spaces; fields after it follow the last `)`.
+    let rest = &stat[stat.rfind(')')? + 2..];
+    rest.split_whitespace().nth(19)?.parse().ok()
+}
+
+/// Whether the holder still runs: the pid exists and, when recorded, started at the same time.
+fn is_alive(pid: u32, started: Option<u64>) -> bool {
+    let Ok(raw) = i32::try_from(pid) else {
         return false;
     };
     // SAFETY: signal 0 only checks that the process exists and may be signalled.
-    let rc = unsafe { libc::kill(pid, 0) };
-    rc == 0 || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
+    let rc = unsafe { libc::kill(raw, 0) };
+    let exists = rc == 0 || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM);
+    match (exists, started, start_time(pid)) {
+        (false, _, _) => false,
+        (true, Some(recorded), Some(now)) => recorded == now,
+        (true, _, _) => true,
+    }
 }
 
 #[cfg(test)]

@@ -33,11 +33,13 @@ impl ObjectStore {
         self.path_of(hash).is_file()
     }
 
-    /// Stores `bytes` under `hash` (which the caller computed) unless it is already there.
+    /// Stores `bytes` under `hash` (which the caller computed) unless it is already there intact.
     /// Durability is batched: call [`fsutil::sync_filesystem`] before relying on it.
     pub fn put(&self, hash: &str, bytes: &[u8]) -> Result<()> {
         let path = self.path_of(hash);
-        if path.is_file() {
+        // An object left by a run that lost power before its batch was synced may exist but be
+        // damaged; only an intact one is reused.
+        if fs::read(&path).is_ok_and(|old| fsutil::hash_bytes(&old) == hash) {
             return Ok(());
         }
         let parent = path.parent().unwrap_or(&self.dir);

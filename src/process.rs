@@ -86,6 +86,22 @@ pub async fn run_logged(
         .stderr(writer)
         .process_group(0)
         .kill_on_drop(true);
+    // If remedy itself dies (SIGKILL, a crash), the child must not run on unobserved and write into
+    // the logs of a resumed run: ask the kernel to kill it when its parent goes.
+    // SAFETY: the closure runs between fork and exec and only calls async-signal-safe functions.
+    let parent = std::process::id() as libc::pid_t;
+    unsafe {
+        cmd.pre_exec(move || {
+            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL, 0, 0, 0) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            // The parent may have died before the request took effect.
+            if libc::getppid() != parent {
+                libc::_exit(1);
+            }
+            Ok(())
+        });
+    }
     for (k, v) in &spec.env {
         cmd.env(k, v);
     }

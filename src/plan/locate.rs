@@ -4,6 +4,7 @@
 //! deserializing (a regex that does not compile, a duplicate phase name) need to point at the value
 //! too. This module reads the same text a second time with a YAML event parser that carries marks.
 
+use std::collections::hash_map::Entry;
 use std::collections::HashMap;
 
 use yaml_rust2::parser::{Event, MarkedEventReceiver, Parser};
@@ -21,6 +22,8 @@ pub struct Location {
 pub struct Locator {
     keys: HashMap<String, Location>,
     values: HashMap<String, Location>,
+    /// The second occurrence of a key written twice in one mapping.
+    duplicates: HashMap<String, Location>,
 }
 
 impl Locator {
@@ -34,7 +37,18 @@ impl Locator {
         Locator {
             keys: builder.keys,
             values: builder.values,
+            duplicates: builder.duplicates,
         }
+    }
+
+    /// Whether the key that introduces `path` is written in the plan.
+    pub fn has_key(&self, path: &str) -> bool {
+        self.keys.contains_key(path)
+    }
+
+    /// Where `path` (e.g. `phases[0].kind`) is written a second time in its mapping, if it is.
+    pub fn duplicate_key(&self, path: &str) -> Option<Location> {
+        self.duplicates.get(path).copied()
     }
 
     /// The location of the value at `path`, falling back to the nearest enclosing value.
@@ -71,8 +85,16 @@ fn location(mark: Marker) -> Location {
 }
 
 enum Frame {
-    Mapping { path: String, key: Option<String> },
-    Sequence { path: String, index: usize },
+    Mapping {
+        path: String,
+        key: Option<String>,
+        /// No key read yet: the first key fixes where a block mapping starts.
+        first: bool,
+    },
+    Sequence {
+        path: String,
+        index: usize,
+    },
 }
 
 #[derive(Default)]
@@ -80,6 +102,7 @@ struct Builder {
     stack: Vec<Frame>,
     keys: HashMap<String, Location>,
     values: HashMap<String, Location>,
+    duplicates: HashMap<String, Location>,
 }
 
 impl Builder {
@@ -92,7 +115,7 @@ impl Builder {
                 *index += 1;
                 Some(p)
             }
-            Some(Frame::Mapping { path, key }) => match key.take() {
+            Some(Frame::Mapping { path, key, first }) => match key.take() {
                 Some(k) => Some(if path.is_empty() {
                     k
                 } else {
@@ -105,7 +128,24 @@ impl Builder {
                     } else {
                         format!("{path}.{k}")
                     };
-                    self.keys.entry(full).or_insert(location(mark));
+                    let at = location(mark);
+                    // The parser marks a block mapping where its first `:` is; a reader expects
+                    // the mapping to start where its first key does.
+                    if std::mem::take(first) {
+                        if let Some(start) = self.values.get_mut(path.as_str()) {
+                            if (at.line, at.col) < (start.line, start.col) {
+                                *start = at;
+                            }
+                        }
+                    }
+                    match self.keys.entry(full) {
+                        Entry::Occupied(first) => {
+                            self.duplicates.entry(first.key().clone()).or_insert(at);
+                        }
+                        Entry::Vacant(slot) => {
+                            slot.insert(at);
+                        }
+                    }
                     *key = Some(k);
                     None
                 }
@@ -131,7 +171,11 @@ impl MarkedEventReceiver for Builder {
                 let p = self.node_path(None, mark).unwrap_or_else(|| "?".into());
                 self.values.entry(p.clone()).or_insert(location(mark));
                 self.stack.push(if matches!(ev, Event::MappingStart(..)) {
-                    Frame::Mapping { path: p, key: None }
+                    Frame::Mapping {
+                        path: p,
+                        key: None,
+                        first: true,
+                    }
                 } else {
                     Frame::Sequence { path: p, index: 0 }
                 });
@@ -167,5 +211,33 @@ mod tests {
         );
         // A missing key falls back to its enclosing mapping.
         assert_eq!(loc.value("phases[0].nothing"), loc.value("phases[0]"));
+    }
+
+    #[test]
+    fn block_mapping_starts_at_its_first_key() {
+        let text = "id: x\nphases:\n  - name: a\n    kind: validate\n";
+        let loc = Locator::new(text);
+        assert_eq!(loc.value(""), Some(Location { line: 1, col: 1 }));
+        assert_eq!(loc.value("phases[0]"), Some(Location { line: 3, col: 5 }));
+        // A flow mapping still starts at its brace.
+        let loc = Locator::new("id: x\nphases: [{ name: a, kind: report }]\n");
+        assert_eq!(loc.value("phases[0]"), Some(Location { line: 2, col: 10 }));
+    }
+
+    #[test]
+    fn records_the_second_of_two_equal_keys() {
+        let text = "id: x\nphases:\n  - name: a\n    kind: report\n    kind: patch\n";
+        let loc = Locator::new(text);
+        assert_eq!(
+            loc.key("phases[0].kind"),
+            Some(Location { line: 4, col: 5 })
+        );
+        assert_eq!(
+            loc.duplicate_key("phases[0].kind"),
+            Some(Location { line: 5, col: 5 })
+        );
+        assert_eq!(loc.duplicate_key("phases[0].name"), None);
+        assert!(loc.has_key("phases[0].name"));
+        assert!(!loc.has_key("phases[0].edits"));
     }
 }

@@ -44,7 +44,8 @@ impl Checker<'_> {
             Ok(r) => Some(r),
             Err(e) => {
                 let detail = e.to_string();
-                let last = detail.lines().last().unwrap_or("").trim().to_string();
+                let last = detail.lines().last().unwrap_or("").trim();
+                let last = last.strip_prefix("error: ").unwrap_or(last).to_string();
                 self.at_value(
                     path,
                     format!("invalid regex `{text}`: {last}"),
@@ -78,7 +79,7 @@ impl Checker<'_> {
                     self.at_value(
                         &format!("{path}[{i}]"),
                         format!("invalid glob `{g}`: {}", e.kind()),
-                        Some("`*` matches within a folder, `**` across folders, `{a,b}` either"),
+                        Some("`*` matches within a folder, `**` across folders, `{a,b}` either, `[ab]` one character of a set (close it with `]`)"),
                     );
                     ok = false;
                 }
@@ -154,10 +155,15 @@ impl Checker<'_> {
     fn timeout(&mut self, path: &str, secs: Option<f64>) -> Option<std::time::Duration> {
         let secs = secs?;
         if !(secs.is_finite() && secs > 0.0 && secs < 1e9) {
+            let shown = if secs.abs() < 1e9 {
+                secs.to_string()
+            } else {
+                format!("{secs:e}")
+            };
             self.at_value(
                 path,
-                format!("timeout {secs} is not a positive number of seconds"),
-                None,
+                format!("timeout {shown} is not a positive number of seconds"),
+                Some("write a number of seconds greater than 0 and below 1e9, e.g. `timeout: 600`"),
             );
             return None;
         }
@@ -235,6 +241,33 @@ fn is_simple_name(s: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
 }
 
+/// Why `s`, a `what` (e.g. "plan id"), is not a simple name: for a name `is_simple_name` refuses.
+fn name_problem(what: &str, s: &str) -> String {
+    if s.is_empty() {
+        return format!("{what} is empty");
+    }
+    let why = if s.starts_with('.') {
+        "starts with `.`".to_string()
+    } else {
+        name_char_problem(s)
+    };
+    format!("{what} `{s}` {why}")
+}
+
+fn name_char_problem(s: &str) -> String {
+    match s
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')))
+    {
+        Some(' ') => "contains a space".into(),
+        Some(c) if c.is_whitespace() || c.is_control() => {
+            format!("contains the character {:?}", c)
+        }
+        Some(c) => format!("contains `{c}`"),
+        None => "is not a simple name".into(),
+    }
+}
+
 const NAME_HELP: &str = "use letters, digits, `-`, `_` and `.`, e.g. `unawait` or `issue-1184`";
 
 /// Which optional keys each kind accepts.
@@ -308,37 +341,48 @@ pub(crate) fn validate(
     if !is_simple_name(&spec.id) {
         c.at_value(
             "id",
-            format!("plan id `{}` cannot name a folder", spec.id),
+            format!(
+                "{}; the id names the state folder `{STATE_DIR}/<id>/`",
+                name_problem("plan id", &spec.id)
+            ),
             Some(NAME_HELP),
         );
     }
     if spec.phases.is_empty() {
-        c.at_key(
-            "phases",
-            "the plan has no phases",
-            Some("add at least one phase, e.g. `- { name: preflight, kind: validate, checks: [...] }`"),
-        );
+        let help = "add at least one phase, e.g. `phases: [{ name: preflight, kind: validate, checks: [...] }]`";
+        if c.locator.has_key("phases") {
+            c.at_key("phases", "the plan has no phases", Some(help));
+        } else {
+            c.at_value("", "the plan has no `phases:` key", Some(help));
+        }
     }
 
     let base = c.narrow(&Selection::default(), "files", spec.files.as_ref());
 
-    let mut seen: Vec<&str> = Vec::new();
+    let mut seen: Vec<(&str, usize)> = Vec::new();
     for (i, p) in spec.phases.iter().enumerate() {
         let at = format!("phases[{i}]");
         if !is_simple_name(&p.name) {
             c.at_value(
                 &format!("{at}.name"),
-                format!("phase name `{}` is not usable on the command line", p.name),
+                format!(
+                    "{}; phase names are typed on the command line (`remedy rollback NAME`)",
+                    name_problem("phase name", &p.name)
+                ),
                 Some(NAME_HELP),
             );
-        } else if seen.contains(&p.name.as_str()) {
+        } else if let Some((_, first)) = seen.iter().find(|(n, _)| *n == p.name) {
+            let first_at = match c.locator.value(&format!("phases[{first}].name")) {
+                Some(l) => format!(" (first at line {})", l.line),
+                None => String::new(),
+            };
             c.at_value(
                 &format!("{at}.name"),
-                format!("phase name `{}` is used twice", p.name),
-                Some("phase names must be unique; rename one"),
+                format!("phase name `{}` is used twice{first_at}", p.name),
+                Some("phase names must be unique: `resume`, `rollback` and `diff` name phases; rename one"),
             );
         }
-        seen.push(&p.name);
+        seen.push((&p.name, i));
         let allowed = allowed_keys(p.kind);
         for key in present_keys(p) {
             if !allowed.contains(&key) {
@@ -394,6 +438,9 @@ pub(crate) fn validate(
     }
 
     if !c.diagnostics.is_empty() {
+        // In file order, so an author can fix them top to bottom; unlocated ones last.
+        c.diagnostics
+            .sort_by_key(|d| d.location.map_or((usize::MAX, 0), |l| (l.line, l.col)));
         return Err(c.diagnostics);
     }
     Ok(Plan {
@@ -416,7 +463,7 @@ fn validate_checks(
         c.at_value(
             at,
             format!("validate phase `{}` has no `checks`", p.name),
-            Some("add `checks:` with at least one check"),
+            Some("add `checks:` with at least one check, e.g. `checks: [{ name: has tests, file_exists: tests/__init__.py }]`"),
         );
         return None;
     };
@@ -424,7 +471,7 @@ fn validate_checks(
         c.at_value(
             &format!("{at}.checks"),
             "`checks` is empty",
-            Some("add at least one check"),
+            Some("add at least one check, e.g. `- { name: has tests, file_exists: tests/__init__.py }`"),
         );
     }
     let before = c.diagnostics.len();
@@ -437,13 +484,40 @@ fn validate_checks(
             s.command.is_some(),
             s.file_exists.is_some(),
         ];
-        let count = kinds.iter().filter(|k| **k).count();
-        if count != 1 {
-            c.at_value(
-                &at,
-                format!("check `{}` must have exactly one of `pattern`, `python_function`, `command`, `file_exists` (it has {count})", s.name),
-                None,
-            );
+        let mut present: Vec<&str> = ["pattern", "python_function", "command", "file_exists"]
+            .into_iter()
+            .zip(kinds)
+            .filter(|(_, present)| *present)
+            .map(|(key, _)| key)
+            .collect();
+        // In the order they are written, to point at the one that came second.
+        present.sort_by_key(|key| {
+            c.locator
+                .key(&format!("{at}.{key}"))
+                .map(|l| (l.line, l.col))
+        });
+        if present.len() != 1 {
+            let (message, help) = if present.is_empty() {
+                (
+                    format!("check `{}` says nothing to check", s.name),
+                    "add one of `pattern` (with `expect`), `python_function`, `command`, `file_exists`".to_string(),
+                )
+            } else {
+                (
+                    format!(
+                        "check `{}` has {} kinds (`{}`); a check has exactly one",
+                        s.name,
+                        present.len(),
+                        present.join("`, `")
+                    ),
+                    "split it into one check per kind, each with its own `name`".to_string(),
+                )
+            };
+            let key = present.get(1).map(|k| format!("{at}.{k}"));
+            match key {
+                Some(key) => c.at_key(&key, message, Some(&help)),
+                None => c.at_value(&at, message, Some(&help)),
+            }
             continue;
         }
         let stray = |c: &mut Checker, key: &str, present: bool, owner: &str| {
@@ -451,7 +525,9 @@ fn validate_checks(
                 c.at_key(
                     &format!("{at}.{key}"),
                     format!("key `{key}` only applies to a `{owner}` check"),
-                    None,
+                    Some(&format!(
+                        "remove `{key}` here, or make this a `{owner}` check"
+                    )),
                 );
             }
         };
@@ -464,7 +540,7 @@ fn validate_checks(
                     c.at_value(
                         &at,
                         format!("pattern check `{}` has no `expect`", s.name),
-                        Some(EXPECT_HELP),
+                        Some(&format!("add `expect:` to the check; {EXPECT_HELP}")),
                     );
                     None
                 }
@@ -539,7 +615,7 @@ fn validate_edits(
         c.at_value(
             at,
             format!("patch phase `{}` has no `edits`", p.name),
-            Some("add `edits:` with at least one edit"),
+            Some("add `edits:` with at least one edit, e.g. `edits: [{ name: drop await, regex: 'await\\s+(f\\()', replace: '$1' }]`"),
         );
         return None;
     };
@@ -547,7 +623,7 @@ fn validate_edits(
         c.at_value(
             &format!("{at}.edits"),
             "`edits` is empty",
-            Some("add at least one edit"),
+            Some("add at least one edit, e.g. `- { name: drop await, regex: 'await\\s+(f\\()', replace: '$1' }`"),
         );
     }
     let before = c.diagnostics.len();
@@ -599,27 +675,43 @@ fn validate_backup(
         .map(|p| p.name.as_str())
         .collect();
     let phase = &spec.phases[index];
+    let listed = if later_patches.is_empty() {
+        "there is no patch phase after this backup".to_string()
+    } else {
+        format!(
+            "patch phases after this backup: {}",
+            later_patches.join(", ")
+        )
+    };
     let names = match &phase.phases {
+        Some(names) if names.is_empty() => {
+            c.at_value(
+                &format!("{at}.phases"),
+                "`phases` is empty, so the backup would protect nothing",
+                Some(&format!("list the patch phases to back up, or remove `phases` to back up every later one; {listed}")),
+            );
+            return None;
+        }
         Some(names) => {
             let mut ok = true;
             for (k, n) in names.iter().enumerate() {
                 if !later_patches.contains(&n.as_str()) {
-                    let help = match did_you_mean(n, later_patches.iter().copied()) {
-                        Some(s) => format!("did you mean `{s}`?"),
-                        None => format!(
-                            "later patch phases: {}",
-                            if later_patches.is_empty() {
-                                "none".to_string()
-                            } else {
-                                later_patches.join(", ")
-                            }
+                    let message = match spec.phases.iter().position(|q| q.name == *n) {
+                        Some(j) if spec.phases[j].kind != PhaseKind::Patch => format!(
+                            "`{n}` is a {} phase; a backup protects patch phases",
+                            spec.phases[j].kind
                         ),
+                        Some(_) => format!(
+                            "`{n}` runs before this backup, so its files would be backed up too late"
+                        ),
+                        None => format!("`{n}` is not a phase of this plan"),
                     };
-                    c.at_value(
-                        &format!("{at}.phases[{k}]"),
-                        format!("`{n}` is not a patch phase after this backup"),
-                        Some(&help),
-                    );
+                    let is_phase = spec.phases.iter().any(|q| q.name == *n);
+                    let help = match did_you_mean(n, later_patches.iter().copied()) {
+                        Some(s) if !is_phase => format!("did you mean `{s}`?"),
+                        _ => listed.clone(),
+                    };
+                    c.at_value(&format!("{at}.phases[{k}]"), message, Some(&help));
                     ok = false;
                 }
             }
@@ -637,7 +729,16 @@ fn validate_backup(
                 "backup phase `{}` has no later patch phase to back up",
                 phase.name
             ),
-            Some("put the backup phase before the patch phases it protects"),
+            Some(&match spec.phases[..index]
+                .iter()
+                .find(|p| p.kind == PhaseKind::Patch)
+            {
+                Some(earlier) => format!(
+                    "move the backup phase before `{}`, the patch phase it should protect",
+                    earlier.name
+                ),
+                None => "put the backup phase before the patch phases it protects".to_string(),
+            }),
         );
         return None;
     }
@@ -670,7 +771,7 @@ fn validate_pytest(
             c.at_value(
                 &format!("{at}.suites[{j}].name"),
                 format!("suite name `{}` is used twice in this phase", s.name),
-                None,
+                Some("suite names must be unique within a phase; rename one"),
             );
         }
         names.push(&s.name);
@@ -678,7 +779,7 @@ fn validate_pytest(
             c.at_value(
                 &format!("{at}.suites[{j}].name"),
                 "suite name is empty",
-                None,
+                Some("name the suite, e.g. `name: unit`"),
             );
         }
         let timeout = c
@@ -707,29 +808,37 @@ fn validate_pytest(
             .map(|q| q.name.as_str())
             .collect();
         if !earlier.contains(&other.as_str()) {
-            let help = match did_you_mean(other, earlier.iter().copied()) {
-                Some(s) => format!("did you mean `{s}`?"),
-                None => format!(
-                    "earlier pytest phases: {}",
-                    if earlier.is_empty() {
-                        "none".into()
-                    } else {
-                        earlier.join(", ")
-                    }
-                ),
+            let listed = if earlier.is_empty() {
+                "there is no pytest phase before this one; add a baseline run (`kind: pytest`, `allow_failures: true`) before it".to_string()
+            } else {
+                format!("pytest phases before this one: {}", earlier.join(", "))
             };
-            c.at_value(
-                &format!("{at}.compare_with"),
-                format!("`{other}` is not an earlier pytest phase"),
-                Some(&help),
-            );
+            let is_phase = spec.phases.iter().any(|q| q.name == *other);
+            let help = match did_you_mean(other, earlier.iter().copied()) {
+                Some(s) if !is_phase => format!("did you mean `{s}`?"),
+                _ => listed,
+            };
+            let message = match spec.phases.iter().position(|q| q.name == *other) {
+                Some(j) if j == index => {
+                    format!("`{other}` is this phase; `compare_with` names an earlier pytest phase")
+                }
+                Some(j) if spec.phases[j].kind != PhaseKind::Pytest => format!(
+                    "`{other}` is a {} phase; `compare_with` names an earlier pytest phase",
+                    spec.phases[j].kind
+                ),
+                Some(_) => format!(
+                    "`{other}` runs after this phase; `compare_with` names an earlier pytest phase"
+                ),
+                None => format!("`{other}` is not a phase of this plan"),
+            };
+            c.at_value(&format!("{at}.compare_with"), message, Some(&help));
         }
     }
     if criteria.no_new_failures == Some(true) && p.compare_with.is_none() {
         c.at_value(
             &format!("{at}.criteria.no_new_failures"),
             "`no_new_failures` needs `compare_with` naming the baseline phase",
-            None,
+            Some("add `compare_with: NAME` naming an earlier pytest phase (a baseline run with `allow_failures: true`), or remove `no_new_failures`"),
         );
     }
     (c.diagnostics.len() == before).then(|| {
@@ -747,15 +856,37 @@ fn validate_pytest(
 fn validate_command(c: &mut Checker, at: &str, p: &PhaseSpec) -> Option<PhaseConfig> {
     let argv = p.argv.clone().unwrap_or_default();
     if argv.is_empty() || argv[0].is_empty() {
-        c.at_value(at, format!("command phase `{}` has no `argv`", p.name), Some("write the program and its arguments, e.g. `argv: [python3, -m, compileall, -q, app]`"));
+        let help =
+            "write the program and its arguments, e.g. `argv: [python3, -m, compileall, -q, app]`";
+        match &p.argv {
+            None => c.at_value(
+                at,
+                format!("command phase `{}` has no `argv`", p.name),
+                Some(help),
+            ),
+            Some(a) if a.is_empty() => {
+                c.at_value(&format!("{at}.argv"), "`argv` is empty", Some(help))
+            }
+            Some(_) => c.at_value(
+                &format!("{at}.argv[0]"),
+                "the program in `argv` is empty",
+                Some(help),
+            ),
+        }
         return None;
     }
     let shell = p.shell.unwrap_or(false);
     if shell && argv.len() != 1 {
+        let line = argv.join(" ").replace('"', "\\\"");
         c.at_value(
             &format!("{at}.argv"),
-            "with `shell: true`, `argv` must be one string: the shell command line",
-            None,
+            format!(
+                "with `shell: true`, `argv` must be one string, the shell command line (it has {} items)",
+                argv.len()
+            ),
+            Some(&format!(
+                "write `argv: [\"{line}\"]`, or remove `shell: true` to run the program without a shell"
+            )),
         );
         return None;
     }
@@ -779,5 +910,118 @@ mod tests {
         assert_eq!(capture_references("$1"), vec!["1"]);
         assert_eq!(capture_references("a$$b${name}c$2x"), vec!["name", "2x"]);
         assert!(capture_references("cost: $$5").is_empty());
+    }
+
+    fn diagnostics(text: &str) -> Vec<Diagnostic> {
+        crate::plan::load_plan_text(std::path::Path::new("p.yaml"), "p.yaml".into(), text, None)
+            .unwrap_err()
+            .diagnostics
+    }
+
+    fn only(text: &str) -> Diagnostic {
+        let d = diagnostics(text);
+        assert_eq!(d.len(), 1, "{d:?}");
+        d.into_iter().next().unwrap()
+    }
+
+    #[test]
+    fn diagnostics_come_in_file_order() {
+        let d = diagnostics(
+            "id: x\nphases:\n  - { name: a, kind: validate, checks: [{ name: c, pattern: x, expect: lots }] }\n  - { name: a, kind: report }\n  - { name: b, kind: command, argv: [x], timeout: 0 }\n",
+        );
+        let lines: Vec<usize> = d.iter().map(|d| d.location.unwrap().line).collect();
+        assert_eq!(lines, vec![3, 4, 5], "{d:?}");
+        assert!(d[1].message.contains("first at line 3"), "{}", d[1].message);
+    }
+
+    #[test]
+    fn names_say_which_character_is_wrong() {
+        assert_eq!(name_problem("plan id", "a/b"), "plan id `a/b` contains `/`");
+        assert_eq!(
+            name_problem("phase name", "final report"),
+            "phase name `final report` contains a space"
+        );
+        assert_eq!(name_problem("phase name", ""), "phase name is empty");
+        assert_eq!(
+            name_problem("plan id", ".x"),
+            "plan id `.x` starts with `.`"
+        );
+    }
+
+    #[test]
+    fn compare_with_says_why_the_phase_does_not_fit() {
+        let later = only("id: x\nphases:\n  - { name: t, kind: pytest, compare_with: b, suites: [{ name: u }] }\n  - { name: b, kind: pytest, suites: [{ name: u }] }\n");
+        assert!(
+            later.message.contains("runs after this phase"),
+            "{}",
+            later.message
+        );
+        let patch = only("id: x\nphases:\n  - { name: p, kind: patch, edits: [{ name: e, regex: a, replace: b }] }\n  - { name: t, kind: pytest, compare_with: p, suites: [{ name: u }] }\n");
+        assert!(
+            patch.message.contains("is a patch phase"),
+            "{}",
+            patch.message
+        );
+        let typo = only("id: x\nphases:\n  - { name: base, kind: pytest, suites: [{ name: u }] }\n  - { name: t, kind: pytest, compare_with: bsae, suites: [{ name: u }] }\n");
+        assert!(
+            typo.message.contains("not a phase of this plan"),
+            "{}",
+            typo.message
+        );
+        assert_eq!(typo.help.as_deref(), Some("did you mean `base`?"));
+    }
+
+    #[test]
+    fn a_backup_names_only_later_patch_phases() {
+        let d = only("id: x\nphases:\n  - { name: r, kind: report }\n  - { name: b, kind: backup, phases: [r] }\n  - { name: p, kind: patch, edits: [{ name: e, regex: a, replace: b }] }\n");
+        assert!(d.message.contains("`r` is a report phase"), "{}", d.message);
+        assert!(d
+            .help
+            .unwrap()
+            .contains("patch phases after this backup: p"));
+        let d = only("id: x\nphases:\n  - { name: p, kind: patch, edits: [{ name: e, regex: a, replace: b }] }\n  - { name: b, kind: backup }\n");
+        assert!(d.help.unwrap().contains("before `p`"));
+        let d = only("id: x\nphases:\n  - { name: b, kind: backup, phases: [] }\n  - { name: p, kind: patch, edits: [{ name: e, regex: a, replace: b }] }\n");
+        assert_eq!(d.path, "phases[0].phases");
+    }
+
+    #[test]
+    fn a_shell_command_of_several_items_gets_the_joined_line() {
+        let d = only("id: x\nphases:\n  - { name: c, kind: command, shell: true, argv: [echo, 'a \"b\"'] }\n");
+        assert_eq!(d.path, "phases[0].argv");
+        assert_eq!(
+            d.help.as_deref(),
+            Some("write `argv: [\"echo a \\\"b\\\"\"]`, or remove `shell: true` to run the program without a shell")
+        );
+    }
+
+    #[test]
+    fn a_check_of_two_kinds_points_at_the_second() {
+        let d = only("id: x\nphases:\n  - name: v\n    kind: validate\n    checks:\n      - name: c\n        file_exists: a.py\n        command: [true]\n");
+        assert_eq!(d.path, "phases[0].checks[0].command");
+        assert_eq!(d.location.map(|l| (l.line, l.col)), Some((8, 9)));
+        assert!(
+            d.message.contains("`file_exists`, `command`"),
+            "{}",
+            d.message
+        );
+        let d = only("id: x\nphases:\n  - { name: v, kind: validate, checks: [{ name: c }] }\n");
+        assert!(d.message.contains("says nothing to check"), "{}", d.message);
+    }
+
+    #[test]
+    fn an_empty_argv_is_located_at_argv() {
+        let d = only("id: x\nphases:\n  - name: c\n    kind: command\n    argv: []\n");
+        assert_eq!(d.path, "phases[0].argv");
+        assert_eq!(d.location.map(|l| l.line), Some(5));
+    }
+
+    #[test]
+    fn a_plan_without_phases_says_which_key_is_missing() {
+        let d = only("id: x\n");
+        assert!(d.message.contains("no `phases:` key"), "{}", d.message);
+        let d = only("id: x\nphases: []\n");
+        assert_eq!(d.message, "the plan has no phases");
+        assert_eq!(d.location.map(|l| l.line), Some(2));
     }
 }

@@ -15,7 +15,11 @@ fn refused(plan: &str, fragments: &[&str]) {
     for f in fragments {
         assert!(run.stderr.contains(f), "missing `{f}` in:\n{}", run.stderr);
     }
-    assert_eq!(Tree::of(&sb.repo, false), before, "a refused plan changed the tree");
+    assert_eq!(
+        Tree::of(&sb.repo, false),
+        before,
+        "a refused plan changed the tree"
+    );
     assert!(!sb.repo.join(".remedy").exists());
     // `check` agrees.
     let check = sb.remedy(&["check", sb.plan_str()]);
@@ -35,27 +39,66 @@ fn yaml_syntax_error_names_line_and_column() {
 #[test]
 fn unknown_key_is_located_with_a_suggestion() {
     let plan = sample_plan().replace("    allow_failures: true", "    allow_failure: true");
-    let line = plan.lines().position(|l| l.contains("allow_failure:")).unwrap() + 1;
-    refused(&plan, &[&format!("plan.yaml:{line}:5"), "unknown field `allow_failure`", "did you mean `allow_failures`?"]);
+    let line = plan
+        .lines()
+        .position(|l| l.contains("allow_failure:"))
+        .unwrap()
+        + 1;
+    refused(
+        &plan,
+        &[
+            &format!("plan.yaml:{line}:5"),
+            "unknown field `allow_failure`",
+            "did you mean `allow_failures`?",
+        ],
+    );
 }
 
 #[test]
 fn unknown_phase_kind_lists_the_kinds() {
     let plan = sample_plan().replace("kind: backup", "kind: snapshot");
-    let line = plan.lines().position(|l| l.contains("kind: snapshot")).unwrap() + 1;
-    refused(&plan, &[&format!("plan.yaml:{line}:"), "unknown variant `snapshot`", "validate, backup, patch, pytest, report, command"]);
+    let line = plan
+        .lines()
+        .position(|l| l.contains("kind: snapshot"))
+        .unwrap()
+        + 1;
+    refused(
+        &plan,
+        &[
+            &format!("plan.yaml:{line}:"),
+            "unknown variant `snapshot`",
+            "validate, backup, patch, pytest, report, command",
+        ],
+    );
 }
 
 #[test]
 fn invalid_regex_is_located() {
-    let plan = sample_plan().replace(r"regex: 'await\s+(get_websocket_manager\()'", r"regex: 'await\s+(get_websocket_manager('");
-    let line = plan.lines().position(|l| l.contains("regex: 'await")).unwrap() + 1;
-    refused(&plan, &[&format!("plan.yaml:{line}:16"), "invalid regex", "unclosed group"]);
+    let plan = sample_plan().replace(
+        r"regex: 'await\s+(get_websocket_manager\()'",
+        r"regex: 'await\s+(get_websocket_manager('",
+    );
+    let line = plan
+        .lines()
+        .position(|l| l.contains("regex: 'await"))
+        .unwrap()
+        + 1;
+    refused(
+        &plan,
+        &[
+            &format!("plan.yaml:{line}:16"),
+            "invalid regex",
+            "unclosed group",
+        ],
+    );
 }
 
 #[test]
 fn path_escaping_the_root_is_refused() {
-    for (bad, why) in [("../outside.py", "escapes the root"), ("/etc/passwd", "is absolute")] {
+    for (bad, why) in [
+        ("../outside.py", "escapes the root"),
+        ("/etc/passwd", "is absolute"),
+    ] {
         let plan = sample_plan().replace("file: app/websocket_core/websocket_manager.py, name: get_websocket_manager, async: false }\n      - name: the async", &format!("file: {bad}, name: get_websocket_manager, async: false }}\n      - name: the async"));
         assert!(plan.contains(bad));
         refused(&plan, &[why, bad, "plan.yaml:"]);
@@ -66,9 +109,17 @@ fn path_escaping_the_root_is_refused() {
 fn symlink_out_of_the_root_is_refused() {
     let sb = Sandbox::sample();
     let outside = tempfile::tempdir().unwrap();
-    fs::write(outside.path().join("m.py"), "def get_websocket_manager():\n    pass\n").unwrap();
+    fs::write(
+        outside.path().join("m.py"),
+        "def get_websocket_manager():\n    pass\n",
+    )
+    .unwrap();
     std::os::unix::fs::symlink(outside.path(), sb.repo.join("linked")).unwrap();
-    let plan = sample_plan().replacen("file: app/websocket_core/websocket_manager.py", "file: linked/m.py", 1);
+    let plan = sample_plan().replacen(
+        "file: app/websocket_core/websocket_manager.py",
+        "file: linked/m.py",
+        1,
+    );
     sb.write_plan(&plan);
     let run = sb.remedy(&["run", sb.plan_str()]);
     run.expect_code(2);
@@ -79,8 +130,19 @@ fn symlink_out_of_the_root_is_refused() {
 #[test]
 fn several_errors_are_reported_at_once() {
     let plan = sample_plan()
-        .replace(r"regex: 'await\s+(get_websocket_manager\()'", r"regex: 'await\s+(get_websocket_manager('")
+        .replace(
+            r"regex: 'await\s+(get_websocket_manager\()'",
+            r"regex: 'await\s+(get_websocket_manager('",
+        )
         .replace(r#"expect: "== 0""#, r#"expect: "none""#)
         .replace("compare_with: baseline", "compare_with: baselin");
-    refused(&plan, &["3 errors", "invalid regex", "`none` is not a count expectation", "did you mean `baseline`?"]);
+    refused(
+        &plan,
+        &[
+            "3 errors",
+            "invalid regex",
+            "`none` is not a count expectation",
+            "did you mean `baseline`?",
+        ],
+    );
 }

@@ -22,7 +22,10 @@ pub struct Sandbox {
 
 impl Sandbox {
     pub fn sample() -> Sandbox {
-        let dir = tempfile::Builder::new().prefix("remedy-test-").tempdir().unwrap();
+        let dir = tempfile::Builder::new()
+            .prefix("remedy-test-")
+            .tempdir()
+            .unwrap();
         let repo = dir.path().join("repo");
         copy_tree(&workspace().join("examples/websocket-app"), &repo);
         let plan = dir.path().join("plan.yaml");
@@ -32,7 +35,10 @@ impl Sandbox {
 
     /// An empty repository folder with a plan written from `plan_text`.
     pub fn empty(plan_text: &str) -> Sandbox {
-        let dir = tempfile::Builder::new().prefix("remedy-test-").tempdir().unwrap();
+        let dir = tempfile::Builder::new()
+            .prefix("remedy-test-")
+            .tempdir()
+            .unwrap();
         let repo = dir.path().join("repo");
         fs::create_dir_all(&repo).unwrap();
         let plan = dir.path().join("plan.yaml");
@@ -74,7 +80,11 @@ impl Sandbox {
     }
 
     pub fn checkpoint(&self) -> serde_json::Value {
-        let text = fs::read_to_string(self.repo.join(".remedy/issue-1184-websocket-await/checkpoint.json")).unwrap();
+        let text = fs::read_to_string(
+            self.repo
+                .join(".remedy/issue-1184-websocket-await/checkpoint.json"),
+        )
+        .unwrap();
         serde_json::from_str(&text).unwrap()
     }
 
@@ -86,7 +96,10 @@ impl Sandbox {
 /// The binary with a predictable environment: no color, not a terminal, not CI-specific.
 pub fn remedy_cmd(cwd: &Path) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_remedy"));
-    cmd.current_dir(cwd).env("NO_COLOR", "1").env_remove("VIRTUAL_ENV").env_remove("CLICOLOR_FORCE");
+    cmd.current_dir(cwd)
+        .env("NO_COLOR", "1")
+        .env_remove("VIRTUAL_ENV")
+        .env_remove("CLICOLOR_FORCE");
     cmd
 }
 
@@ -157,20 +170,33 @@ fn walk(root: &Path, dir: &Path, skip_state: bool, map: &mut BTreeMap<String, (S
     entries.sort_by_key(|e| e.file_name());
     for e in entries {
         let path = e.path();
-        let rel = path.strip_prefix(root).unwrap().to_string_lossy().into_owned();
+        let rel = path
+            .strip_prefix(root)
+            .unwrap()
+            .to_string_lossy()
+            .into_owned();
         if skip_state && rel == ".remedy" {
             continue;
         }
         let meta = fs::symlink_metadata(&path).unwrap();
         if meta.is_dir() {
-            map.insert(format!("{rel}/"), (String::new(), meta.permissions().mode() & 0o7777));
+            map.insert(
+                format!("{rel}/"),
+                (String::new(), meta.permissions().mode() & 0o7777),
+            );
             walk(root, &path, skip_state, map);
         } else if meta.file_type().is_symlink() {
             let target = fs::read_link(&path).unwrap();
             map.insert(rel, (format!("-> {}", target.display()), 0));
         } else {
             let bytes = fs::read(&path).unwrap();
-            map.insert(rel, (blake3::hash(&bytes).to_hex().to_string(), meta.permissions().mode() & 0o7777));
+            map.insert(
+                rel,
+                (
+                    blake3::hash(&bytes).to_hex().to_string(),
+                    meta.permissions().mode() & 0o7777,
+                ),
+            );
         }
     }
 }
@@ -179,7 +205,8 @@ pub fn copy_tree(from: &Path, to: &Path) {
     fs::create_dir_all(to).unwrap();
     for e in fs::read_dir(from).unwrap().flatten() {
         let name = e.file_name();
-        if name == "__pycache__" || name == ".pytest_cache" || name == ".remedy" || name == ".venv" {
+        if name == "__pycache__" || name == ".pytest_cache" || name == ".remedy" || name == ".venv"
+        {
             continue;
         }
         let src = e.path();

@@ -3,4 +3,5 @@
 mod harness;
 
 mod bad_input;
+mod recovery;
 mod run;

@@ -37,10 +37,19 @@ fn run_fixes_every_site_and_nothing_else() {
         changed_files.push(path.clone());
         let old_lines: Vec<&str> = old.split_inclusive('\n').collect();
         let new_lines: Vec<&str> = new.split_inclusive('\n').collect();
-        assert_eq!(old_lines.len(), new_lines.len(), "{path}: line count changed");
+        assert_eq!(
+            old_lines.len(),
+            new_lines.len(),
+            "{path}: line count changed"
+        );
         for (i, (o, n)) in old_lines.iter().zip(&new_lines).enumerate() {
             if o != n {
-                assert_eq!(&re.replace_all(o, "$1"), n, "{path}:{}: unexpected change", i + 1);
+                assert_eq!(
+                    &re.replace_all(o, "$1"),
+                    n,
+                    "{path}:{}: unexpected change",
+                    i + 1
+                );
             }
         }
     }
@@ -68,21 +77,48 @@ fn run_fixes_every_site_and_nothing_else() {
     for path in &remaining {
         let (file, line) = path.split_once(':').unwrap();
         let n: usize = line.parse().unwrap();
-        assert_eq!(original[file].lines().nth(n - 1), sb.read(file).lines().nth(n - 1), "decoy {path} changed");
+        assert_eq!(
+            original[file].lines().nth(n - 1),
+            sb.read(file).lines().nth(n - 1),
+            "decoy {path} changed"
+        );
     }
 
     // The real coroutines are still awaited, as often as before.
-    for decoy in ["await get_websocket_manager_async(", "await get_websocket_manager_factory("] {
-        let count = |tree: &dyn Fn(&str) -> String| original.keys().map(|p| tree(p).matches(decoy).count()).sum::<usize>();
-        assert_eq!(count(&|p| original[p].clone()), count(&|p| sb.read(p)), "{decoy}");
+    for decoy in [
+        "await get_websocket_manager_async(",
+        "await get_websocket_manager_factory(",
+    ] {
+        let count = |tree: &dyn Fn(&str) -> String| {
+            original
+                .keys()
+                .map(|p| tree(p).matches(decoy).count())
+                .sum::<usize>()
+        };
+        assert_eq!(
+            count(&|p| original[p].clone()),
+            count(&|p| sb.read(p)),
+            "{decoy}"
+        );
     }
 
     // Line endings and permissions are kept.
     let crlf = "app/services/notification_service.py";
     let text = sb.read(crlf);
-    assert_eq!(text.matches("\r\n").count(), text.matches('\n').count(), "{crlf} lost CRLF line endings");
-    assert_eq!(text.matches("\r\n").count(), original[crlf].matches("\r\n").count());
-    let mode = fs::metadata(sb.repo.join("scripts/broadcast_maintenance.py")).unwrap().permissions().mode() & 0o777;
+    assert_eq!(
+        text.matches("\r\n").count(),
+        text.matches('\n').count(),
+        "{crlf} lost CRLF line endings"
+    );
+    assert_eq!(
+        text.matches("\r\n").count(),
+        original[crlf].matches("\r\n").count()
+    );
+    let mode = fs::metadata(sb.repo.join("scripts/broadcast_maintenance.py"))
+        .unwrap()
+        .permissions()
+        .mode()
+        & 0o777;
     assert_eq!(mode, 0o755);
     for diff in before.differences(&after) {
         assert!(diff.starts_with("changed: "), "unexpected: {diff}");
@@ -90,43 +126,83 @@ fn run_fixes_every_site_and_nothing_else() {
 
     // The checkpoint: the baseline failed as the defect predicts, the tests pass after the fix.
     let cp = sb.checkpoint();
-    let phase = |name: &str| cp["phases"].as_array().unwrap().iter().find(|p| p["name"] == name).unwrap().clone();
+    let phase = |name: &str| {
+        cp["phases"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["name"] == name)
+            .unwrap()
+            .clone()
+    };
     let baseline = phase("baseline");
     assert_eq!(baseline["status"], "succeeded");
-    assert!(baseline["outcome"]["totals"]["failed"].as_u64().unwrap() >= 20, "{baseline}");
+    assert!(
+        baseline["outcome"]["totals"]["failed"].as_u64().unwrap() >= 20,
+        "{baseline}"
+    );
     let messages = serde_json::to_string(&baseline["outcome"]["suites"]).unwrap();
     assert!(messages.contains("can't be used in 'await' expression"));
     let tests = phase("tests");
     assert_eq!(tests["outcome"]["totals"]["failed"], 0);
     assert_eq!(tests["outcome"]["totals"]["errors"], 0);
     assert!(tests["outcome"]["totals"]["passed"].as_u64().unwrap() >= 30);
-    assert!(tests["outcome"]["comparison"]["regressed"].as_array().unwrap().is_empty());
-    assert!(tests["outcome"]["comparison"]["fixed"].as_array().unwrap().len() >= 20);
+    assert!(tests["outcome"]["comparison"]["regressed"]
+        .as_array()
+        .unwrap()
+        .is_empty());
+    assert!(
+        tests["outcome"]["comparison"]["fixed"]
+            .as_array()
+            .unwrap()
+            .len()
+            >= 20
+    );
 
     // The JSON report states the counts; the Markdown report names every changed file and line.
-    let report: serde_json::Value =
-        serde_json::from_str(&fs::read_to_string(sb.repo.join(".remedy/issue-1184-websocket-await/report.json")).unwrap())
-            .unwrap();
+    let report: serde_json::Value = serde_json::from_str(
+        &fs::read_to_string(
+            sb.repo
+                .join(".remedy/issue-1184-websocket-await/report.json"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
     assert_eq!(report["schema_version"], 1);
     assert_eq!(report["changes"]["sites_changed"], 52);
     assert_eq!(report["changes"]["files_changed"], 18);
-    let md = fs::read_to_string(sb.repo.join(".remedy/issue-1184-websocket-await/report.md")).unwrap();
+    let md =
+        fs::read_to_string(sb.repo.join(".remedy/issue-1184-websocket-await/report.md")).unwrap();
     for file in report["changes"]["files"].as_array().unwrap() {
         let path = file["path"].as_str().unwrap();
-        let lines: Vec<String> = file["lines"].as_array().unwrap().iter().map(|l| l.to_string()).collect();
+        let lines: Vec<String> = file["lines"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|l| l.to_string())
+            .collect();
         let row = format!("| `{path}` | {} |", lines.join(", "));
         assert!(md.contains(&row), "report lacks the row {row}");
         // The lines are those where the original had a site.
         for l in file["lines"].as_array().unwrap() {
             let n = l.as_u64().unwrap() as usize;
-            assert!(re.is_match(original[path].lines().nth(n - 1).unwrap()), "{path}:{n} is not a site");
+            assert!(
+                re.is_match(original[path].lines().nth(n - 1).unwrap()),
+                "{path}:{n} is not a site"
+            );
         }
     }
 
     // `.remedy/` hides itself from git.
-    assert_eq!(fs::read_to_string(sb.repo.join(".remedy/.gitignore")).unwrap(), "*\n");
+    assert_eq!(
+        fs::read_to_string(sb.repo.join(".remedy/.gitignore")).unwrap(),
+        "*\n"
+    );
     // Running tests left no bytecode or pytest cache in the tree.
-    assert!(!after.0.keys().any(|k| k.contains("__pycache__") || k.contains(".pytest_cache")));
+    assert!(!after
+        .0
+        .keys()
+        .any(|k| k.contains("__pycache__") || k.contains(".pytest_cache")));
 }
 
 #[test]
@@ -135,16 +211,35 @@ fn dry_run_writes_nothing_and_prints_diffs() {
     let before = Tree::of(&sb.repo, false);
     let run = sb.remedy(&["run", sb.plan_str(), "--dry-run"]);
     run.expect_code(0);
-    assert_eq!(Tree::of(&sb.repo, false), before, "a dry run changed the tree");
+    assert_eq!(
+        Tree::of(&sb.repo, false),
+        before,
+        "a dry run changed the tree"
+    );
     assert!(!sb.repo.join(".remedy").exists());
-    assert!(run.stdout.contains("--- a/app/agents/execution_engine.py"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("--- a/app/agents/execution_engine.py"),
+        "{}",
+        run.stdout
+    );
     assert!(run.stdout.contains("+++ b/app/agents/execution_engine.py"));
-    assert!(run.stdout.contains("-        manager = await get_websocket_manager(ctx)"));
-    assert!(run.stdout.contains("+        manager = get_websocket_manager(ctx)"));
+    assert!(run
+        .stdout
+        .contains("-        manager = await get_websocket_manager(ctx)"));
+    assert!(run
+        .stdout
+        .contains("+        manager = get_websocket_manager(ctx)"));
     // Postconditions are evaluated against the previewed result, so they pass.
-    assert!(run.stderr.contains("postflight succeeded"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("postflight succeeded"),
+        "{}",
+        run.stderr
+    );
     // Not a terminal: no escape codes anywhere.
-    assert!(!run.all().contains('\u{1b}'), "escape codes in non-terminal output");
+    assert!(
+        !run.all().contains('\u{1b}'),
+        "escape codes in non-terminal output"
+    );
 }
 
 #[test]
@@ -157,11 +252,18 @@ fn rollback_all_restores_every_byte_and_mode() {
     let out = sb.remedy(&["rollback", "--all"]);
     out.expect_code(0);
     assert_eq!(sb.snapshot().differences(&before), Vec::<String>::new());
-    assert!(!sb.repo.join(".remedy/issue-1184-websocket-await/report.md").exists());
+    assert!(!sb
+        .repo
+        .join(".remedy/issue-1184-websocket-await/report.md")
+        .exists());
     // A second rollback is a no-op.
     let again = sb.remedy(&["rollback", "--all"]);
     again.expect_code(0);
-    assert!(again.stdout.contains("nothing to roll back"), "{}", again.stdout);
+    assert!(
+        again.stdout.contains("nothing to roll back"),
+        "{}",
+        again.stdout
+    );
     assert_eq!(sb.snapshot().differences(&before), Vec::<String>::new());
     let status = sb.remedy(&["status"]);
     assert!(status.stdout.contains("rolled back"), "{}", status.stdout);
@@ -180,19 +282,31 @@ fn missing_pytest_names_the_interpreter_and_the_fix() {
         .success();
     assert!(ok, "python3 -m venv failed");
     let python = venv.join("bin/python");
-    let plan = fs::read_to_string(&sb.plan)
-        .unwrap()
-        .replace("files:\n", &format!("python: {}\nfiles:\n", python.display()));
+    let plan = fs::read_to_string(&sb.plan).unwrap().replace(
+        "files:\n",
+        &format!("python: {}\nfiles:\n", python.display()),
+    );
     sb.write_plan(&plan);
     let run = sb.remedy(&["run", sb.plan_str()]);
     run.expect_code(1);
     let text = run.all();
     assert!(text.contains(&python.display().to_string()), "{text}");
-    assert!(text.contains("No module named 'pytest'") || text.contains("No module named pytest"), "{text}");
+    assert!(
+        text.contains("No module named 'pytest'") || text.contains("No module named pytest"),
+        "{text}"
+    );
     assert!(text.contains("-m pip install pytest"), "{text}");
     assert!(text.contains("python:"), "{text}");
     // Nothing was patched: the failing phase comes before the patch.
     let status = sb.remedy(&["status"]);
-    assert!(status.stdout.contains("baseline    pytest    failed"), "{}", status.stdout);
-    assert!(status.stdout.contains("unawait     patch     pending"), "{}", status.stdout);
+    assert!(
+        status.stdout.contains("baseline    pytest    failed"),
+        "{}",
+        status.stdout
+    );
+    assert!(
+        status.stdout.contains("unawait     patch     pending"),
+        "{}",
+        status.stdout
+    );
 }

@@ -1,0 +1,488 @@
+//! The recovery contract: resume and rollback after real failures, kills and signals.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+use std::process::{Child, Stdio};
+use std::time::{Duration, Instant};
+
+use regex::Regex;
+
+use crate::harness::*;
+
+/// A small deterministic generator, so a failing seed can be replayed.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n.max(1)
+    }
+}
+
+const PLAN: &str = r#"
+id: crash
+title: Remove await from the synchronous factory
+files:
+  include: ["**/*.py"]
+phases:
+  - name: preflight
+    kind: validate
+    checks:
+      - { name: sites exist, pattern: 'await\s+get_websocket_manager\(', expect: ">= 1" }
+  - name: backup
+    kind: backup
+  - name: unawait
+    kind: patch
+    edits:
+      - { name: drop await, regex: 'await\s+(get_websocket_manager\()', replace: '$1' }
+  - name: slow
+    kind: pytest
+    suites: [{ name: slow, args: [tests] }]
+  - name: report
+    kind: report
+"#;
+
+/// Writes a repository of `files` Python modules, a tenth of them with awaited call sites, some CRLF,
+/// some executable, plus a slow test suite.
+fn generate_repo(root: &Path, files: usize, rng: &mut Rng) {
+    for i in 0..files {
+        let dir = root.join(format!("pkg{}/sub{}", i % 37, i % 5));
+        fs::create_dir_all(&dir).unwrap();
+        let mut text = format!("\"\"\"Module {i}.\"\"\"\nimport asyncio\n\n");
+        for f in 0..(1 + rng.below(6)) {
+            text.push_str(&format!(
+                "\nasync def handler_{f}(ctx):\n    value = {}\n",
+                rng.below(1000)
+            ));
+            match rng.below(20) {
+                0 | 1 => text.push_str(
+                    "    manager = await get_websocket_manager(ctx)\n    return manager\n",
+                ),
+                2 => text.push_str(
+                    "    return await get_websocket_manager(\n        user_context=ctx,\n    )\n",
+                ),
+                3 => text.push_str(
+                    "    other = await get_websocket_manager_async(ctx)\n    return other\n",
+                ),
+                _ => text.push_str("    await asyncio.sleep(0)\n    return value\n"),
+            }
+        }
+        if rng.below(10) == 0 {
+            text = text.replace('\n', "\r\n");
+        }
+        let path = dir.join(format!("mod_{i}.py"));
+        fs::write(&path, text).unwrap();
+        if rng.below(15) == 0 {
+            fs::set_permissions(&path, fs::Permissions::from_mode(0o755)).unwrap();
+        }
+    }
+    fs::create_dir_all(root.join("tests")).unwrap();
+    fs::write(
+        root.join("tests/test_slow.py"),
+        "import time\n\n\ndef test_one():\n    time.sleep(0.4)\n\n\ndef test_two():\n    time.sleep(0.4)\n",
+    )
+    .unwrap();
+}
+
+/// The tree the plan must produce: every site fixed, every mode kept.
+fn expected_after(before: &BTreeMap<String, (Vec<u8>, u32)>) -> BTreeMap<String, (Vec<u8>, u32)> {
+    let re = Regex::new(r"await\s+(get_websocket_manager\()").unwrap();
+    before
+        .iter()
+        .map(|(k, (bytes, mode))| {
+            let text = String::from_utf8(bytes.clone()).unwrap();
+            (
+                k.clone(),
+                (re.replace_all(&text, "$1").into_owned().into_bytes(), *mode),
+            )
+        })
+        .collect()
+}
+
+/// Every file (not folders) under `root`, outside `.remedy/`: content and mode.
+fn read_tree(root: &Path) -> BTreeMap<String, (Vec<u8>, u32)> {
+    let mut out = BTreeMap::new();
+    fn walk(root: &Path, dir: &Path, out: &mut BTreeMap<String, (Vec<u8>, u32)>) {
+        for e in fs::read_dir(dir).unwrap().flatten() {
+            let p = e.path();
+            let rel = p.strip_prefix(root).unwrap().to_string_lossy().into_owned();
+            if rel == ".remedy" {
+                continue;
+            }
+            if e.file_type().unwrap().is_dir() {
+                walk(root, &p, out);
+            } else {
+                let mode = e.metadata().unwrap().permissions().mode() & 0o7777;
+                out.insert(rel, (fs::read(&p).unwrap(), mode));
+            }
+        }
+    }
+    walk(root, root, &mut out);
+    out
+}
+
+fn spawn_run(repo: &Path, plan: &Path) -> Child {
+    remedy_cmd(repo)
+        .args(["run"])
+        .arg(plan)
+        .arg("--root")
+        .arg(repo)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap()
+}
+
+fn kill9(child: &mut Child) {
+    // SAFETY: sending a signal to our own child.
+    unsafe {
+        libc::kill(child.id() as i32, libc::SIGKILL);
+    }
+    let _ = child.wait();
+}
+
+/// After a kill, every file is either its before- or its after-version, with its mode.
+fn assert_before_or_after(
+    tree: &BTreeMap<String, (Vec<u8>, u32)>,
+    before: &BTreeMap<String, (Vec<u8>, u32)>,
+    after: &BTreeMap<String, (Vec<u8>, u32)>,
+    context: &str,
+) {
+    for (path, now) in tree {
+        if path
+            .rsplit('/')
+            .next()
+            .is_some_and(|n| n.starts_with(".remedy-tmp-"))
+        {
+            continue; // A temporary file of an interrupted atomic write; resume and rollback remove it.
+        }
+        let b = before.get(path);
+        let a = after.get(path);
+        assert!(
+            b == Some(now) || a == Some(now),
+            "{context}: {path} is neither before nor after"
+        );
+    }
+    for path in before.keys() {
+        assert!(tree.contains_key(path), "{context}: {path} vanished");
+    }
+}
+
+#[track_caller]
+fn assert_tree(repo: &Path, want: &BTreeMap<String, (Vec<u8>, u32)>, context: &str) {
+    let now = read_tree(repo);
+    let diff: Vec<&String> = want
+        .keys()
+        .chain(now.keys())
+        .filter(|k| want.get(*k) != now.get(*k))
+        .collect();
+    assert!(
+        diff.is_empty(),
+        "{context}: tree differs at {:?}",
+        diff.iter().take(10).collect::<Vec<_>>()
+    );
+}
+
+/// Kills `remedy run` at random instants, then resumes or rolls back, and checks the tree each time.
+#[test]
+fn crash_consistency_under_sigkill() {
+    require_pytest();
+    let seed: u64 = std::env::var("REMEDY_CRASH_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| {
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_nanos() as u64
+                | 1
+        });
+    let kills: usize = std::env::var("REMEDY_CRASH_KILLS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(20);
+    let files: usize = std::env::var("REMEDY_CRASH_FILES")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(3000);
+    println!("crash test: seed {seed} (replay with REMEDY_CRASH_SEED={seed}), {kills} kills, {files} files");
+    let mut rng = Rng(seed);
+    let sb = Sandbox::empty(PLAN);
+    generate_repo(&sb.repo, files, &mut rng);
+    let before = read_tree(&sb.repo);
+    let after = expected_after(&before);
+    assert_ne!(before, after);
+
+    // One full run tells how long a run takes, so kills can land anywhere in it.
+    let t = Instant::now();
+    sb.remedy(&["run", sb.plan_str()]).expect_code(0);
+    let full = t.elapsed();
+    assert_tree(&sb.repo, &after, "full run");
+    sb.remedy(&["rollback", "--all"]).expect_code(0);
+    assert_tree(&sb.repo, &before, "rollback after full run");
+
+    let mut phases_hit: BTreeMap<String, usize> = BTreeMap::new();
+    for k in 0..kills {
+        // Half the kills land early, where scanning, backup and patching happen.
+        let window = if k % 2 == 0 {
+            full.min(Duration::from_millis(600))
+        } else {
+            full
+        };
+        let delay = Duration::from_micros(rng.below(window.as_micros() as u64));
+        let mut child = spawn_run(&sb.repo, &sb.plan);
+        std::thread::sleep(delay);
+        kill9(&mut child);
+        let context = format!("kill {k} after {delay:?} (seed {seed})");
+        assert_before_or_after(&read_tree(&sb.repo), &before, &after, &context);
+        let cp_path = sb.repo.join(".remedy/crash/checkpoint.json");
+        let running = fs::read_to_string(&cp_path)
+            .ok()
+            .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+            .and_then(|cp| {
+                cp["phases"]
+                    .as_array()?
+                    .iter()
+                    .find(|p| p["status"] == "running")
+                    .map(|p| p["name"].as_str().unwrap_or("").to_string())
+            })
+            .unwrap_or_else(|| "(none)".into());
+        *phases_hit.entry(running).or_default() += 1;
+
+        if !cp_path.exists() {
+            // Killed before the run recorded anything: nothing to resume, and nothing was changed.
+            assert_tree(&sb.repo, &before, &context);
+            continue;
+        }
+        if k % 2 == 0 {
+            sb.remedy(&["resume"]).expect_code(0);
+            assert_tree(&sb.repo, &after, &format!("{context}, then resume"));
+            sb.remedy(&["rollback", "--all"]).expect_code(0);
+            assert_tree(&sb.repo, &before, &format!("{context}, resume, rollback"));
+        } else {
+            sb.remedy(&["rollback", "--all"]).expect_code(0);
+            assert_tree(&sb.repo, &before, &format!("{context}, then rollback"));
+        }
+    }
+    println!("crash test: phase running at each kill: {phases_hit:?}");
+}
+
+/// A repository of a few files with sites, and a fast plan without tests.
+fn small_repo(plan_extra: &str) -> Sandbox {
+    let plan = format!(
+        r#"
+id: small
+files:
+  include: ["**/*.py"]
+phases:
+  - {{ name: backup, kind: backup }}
+  - name: unawait
+    kind: patch
+    edits:
+      - {{ name: drop await, regex: 'await\s+(get_websocket_manager\()', replace: '$1' }}
+{plan_extra}  - {{ name: report, kind: report }}
+"#
+    );
+    let sb = Sandbox::empty(&plan);
+    for i in 0..4 {
+        sb.write(
+            &format!("app/m{i}.py"),
+            format!("async def f():\n    m = await get_websocket_manager({i})\n    return m\n"),
+        );
+    }
+    sb
+}
+
+#[test]
+fn resume_refuses_drifted_files() {
+    let sb = small_repo("  - { name: check, kind: command, argv: [\"false\"] }\n");
+    sb.remedy(&["run", sb.plan_str()]).expect_code(1);
+    sb.write("app/m2.py", "# edited by hand\n");
+    let run = sb.remedy(&["resume"]);
+    run.expect_code(3);
+    assert!(run.stderr.contains("app/m2.py"), "{}", run.stderr);
+    assert_eq!(sb.read("app/m2.py"), "# edited by hand\n");
+}
+
+#[test]
+fn rollback_conflict_changes_nothing_and_force_keeps_the_edit_aside() {
+    let sb = small_repo("");
+    let original = sb.read("app/m1.py");
+    sb.remedy(&["run", sb.plan_str()]).expect_code(0);
+    sb.write("app/m1.py", "# my edit\n");
+    let patched0 = sb.read("app/m0.py");
+    let run = sb.remedy(&["rollback", "--all"]);
+    run.expect_code(3);
+    assert!(run.stderr.contains("app/m1.py"), "{}", run.stderr);
+    // Nothing was rolled back: the other patched files are untouched too.
+    assert_eq!(sb.read("app/m0.py"), patched0);
+    assert_eq!(sb.read("app/m1.py"), "# my edit\n");
+
+    let forced = sb.remedy(&["rollback", "--all", "--force"]);
+    forced.expect_code(0);
+    assert_eq!(sb.read("app/m1.py"), original);
+    assert!(sb
+        .read("app/m0.py")
+        .contains("await get_websocket_manager(0)"));
+    assert!(
+        forced.stderr.contains(".remedy/small/conflicts/"),
+        "{}",
+        forced.stderr
+    );
+    let kept: Vec<_> = walk_files(&sb.repo.join(".remedy/small/conflicts"));
+    assert_eq!(kept.len(), 1);
+    assert_eq!(fs::read_to_string(&kept[0]).unwrap(), "# my edit\n");
+}
+
+fn walk_files(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for e in fs::read_dir(dir).unwrap().flatten() {
+        if e.file_type().unwrap().is_dir() {
+            out.extend(walk_files(&e.path()));
+        } else {
+            out.push(e.path());
+        }
+    }
+    out
+}
+
+#[test]
+fn failed_phase_is_resumed_without_redoing_the_patch() {
+    let sb = small_repo("  - { name: gate, kind: command, argv: [test, -f, ready] }\n");
+    sb.remedy(&["run", sb.plan_str()]).expect_code(1);
+    let status = sb.remedy(&["status"]);
+    assert!(status.stdout.contains("gate"), "{}", status.stdout);
+    assert!(status.stdout.contains("failed"), "{}", status.stdout);
+    let patched = sb.read("app/m0.py");
+    let cp_before: serde_json::Value = serde_json::from_str(
+        &fs::read_to_string(sb.repo.join(".remedy/small/checkpoint.json")).unwrap(),
+    )
+    .unwrap();
+    sb.write("ready", "");
+    sb.remedy(&["resume"]).expect_code(0);
+    assert_eq!(sb.read("app/m0.py"), patched);
+    let cp: serde_json::Value = serde_json::from_str(
+        &fs::read_to_string(sb.repo.join(".remedy/small/checkpoint.json")).unwrap(),
+    )
+    .unwrap();
+    // The patch phase kept its record (same start time): it was not run again.
+    assert_eq!(
+        cp["phases"][1]["started_at"],
+        cp_before["phases"][1]["started_at"]
+    );
+    assert_eq!(cp["phases"][2]["status"], "succeeded");
+    assert_eq!(cp["phases"][3]["status"], "succeeded");
+}
+
+#[test]
+fn stale_phase_is_reported_and_rerun_changed_redoes_it() {
+    let sb = small_repo("  - { name: gate, kind: command, argv: [\"false\"] }\n");
+    sb.remedy(&["run", sb.plan_str()]).expect_code(1);
+    // The plan changes: the edit now also renames the call.
+    let plan = fs::read_to_string(&sb.plan).unwrap();
+    sb.write_plan(
+        &plan
+            .replace("replace: '$1'", "replace: 'ws_$1'")
+            .replace("argv: [\"false\"]", "argv: [\"true\"]"),
+    );
+    let run = sb.remedy(&["resume"]);
+    run.expect_code(2);
+    assert!(
+        run.stderr.contains("phase `unawait` changed"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("--rerun-changed"), "{}", run.stderr);
+    sb.remedy(&["resume", "--rerun-changed"]).expect_code(0);
+    assert!(
+        sb.read("app/m0.py")
+            .contains("m = ws_get_websocket_manager(0)"),
+        "{}",
+        sb.read("app/m0.py")
+    );
+}
+
+#[test]
+fn second_writer_is_locked_out() {
+    let sb = small_repo("  - { name: wait, kind: command, argv: [sleep, \"5\"] }\n");
+    let mut child = spawn_run(&sb.repo, &sb.plan);
+    let lock = sb.repo.join(".remedy/lock");
+    let t = Instant::now();
+    while !sb.repo.join(".remedy/small/checkpoint.json").exists()
+        && t.elapsed() < Duration::from_secs(10)
+    {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(lock.exists());
+    let second = sb.remedy(&["rollback", "--all"]);
+    second.expect_code(4);
+    assert!(
+        second.stderr.contains(&format!("pid {}", child.id())),
+        "{}",
+        second.stderr
+    );
+    kill9(&mut child);
+    // The holder is gone: its lock is stale and is taken over.
+    sb.remedy(&["rollback", "--all"]).expect_code(0);
+    assert!(sb
+        .read("app/m0.py")
+        .contains("await get_websocket_manager(0)"));
+}
+
+#[test]
+fn ctrl_c_records_interrupted_kills_children_and_resume_continues() {
+    let sb = small_repo(
+        "  - { name: wait, kind: command, argv: [sh, -c, \"echo $$ > child.pid; sleep 30\"] }\n",
+    );
+    let mut child = spawn_run(&sb.repo, &sb.plan);
+    let pidfile = sb.repo.join("child.pid");
+    let t = Instant::now();
+    while fs::read_to_string(&pidfile).map_or(true, |s| s.trim().is_empty()) {
+        assert!(
+            t.elapsed() < Duration::from_secs(20),
+            "the command phase never started"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let grandchild: i32 = fs::read_to_string(&pidfile)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    // SAFETY: signalling our own child.
+    unsafe {
+        libc::kill(child.id() as i32, libc::SIGINT);
+    }
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(130));
+    // The command's process group is gone.
+    let t = Instant::now();
+    while Path::new(&format!("/proc/{grandchild}")).exists()
+        && !fs::read_to_string(format!("/proc/{grandchild}/stat"))
+            .unwrap_or_default()
+            .contains(") Z")
+    {
+        assert!(
+            t.elapsed() < Duration::from_secs(5),
+            "child {grandchild} survived Ctrl-C"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let st = sb.remedy(&["status"]);
+    assert!(st.stdout.contains("interrupted"), "{}", st.stdout);
+    // Resume runs the interrupted phase again; make it quick this time.
+    let plan = fs::read_to_string(&sb.plan).unwrap();
+    sb.write_plan(&plan.replace("sleep 30", "true"));
+    sb.remedy(&["resume", "--rerun-changed"]).expect_code(0);
+    assert!(sb
+        .read("app/m3.py")
+        .contains("m = get_websocket_manager(3)"));
+}
