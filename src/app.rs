@@ -158,6 +158,11 @@ async fn dispatch(cli: Cli) -> Result<()> {
             let _ = task.await;
             Ok(())
         }
+        Command::Completions { shell } => {
+            use clap::CommandFactory;
+            clap_complete::generate(shell, &mut Cli::command(), "remedy", &mut std::io::stdout());
+            Ok(())
+        }
         Command::Demo { dir } => crate::demo::run(dir, style(out, false)).await,
     }
 }

@@ -163,6 +163,15 @@ pub enum Command {
         select: SelectArgs,
     },
 
+    /// Print a shell completion script.
+    #[command(
+        after_help = "Examples:\n  remedy completions bash > ~/.local/share/bash-completion/completions/remedy\n  remedy completions zsh > ~/.zfunc/_remedy\n  remedy completions fish > ~/.config/fish/completions/remedy.fish"
+    )]
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+
     /// Copy the bundled sample project into DIR and run the founding plan on it.
     #[command(after_help = "Examples:\n  remedy demo\n  remedy demo /tmp/try-remedy")]
     Demo {

@@ -310,3 +310,39 @@ fn missing_pytest_names_the_interpreter_and_the_fix() {
         status.stdout
     );
 }
+
+#[test]
+fn demo_runs_the_sample_end_to_end_in_the_given_folder() {
+    require_pytest();
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("try");
+    let out = Run::from(
+        remedy_cmd(dir.path())
+            .arg("demo")
+            .arg(&target)
+            .output()
+            .unwrap(),
+    );
+    out.expect_code(0);
+    let repo = target.join("websocket-app");
+    assert!(out.stdout.contains("Report: "), "{}", out.stdout);
+    assert!(out
+        .stdout
+        .contains(&format!("remedy rollback --all --root {}", repo.display())));
+    assert!(repo
+        .join(".remedy/issue-1184-websocket-await/report.md")
+        .is_file());
+    assert!(!fs::read_to_string(repo.join("app/agents/supervisor.py"))
+        .unwrap()
+        .contains("await get_websocket_manager("));
+    // A second demo into the same folder refuses rather than mixing runs.
+    let again = Run::from(
+        remedy_cmd(dir.path())
+            .arg("demo")
+            .arg(&target)
+            .output()
+            .unwrap(),
+    );
+    again.expect_code(2);
+    assert!(again.stderr.contains("already exists"), "{}", again.stderr);
+}

@@ -1,0 +1,173 @@
+//! Reports of the sample run: snapshots of the Markdown and JSON (volatile fields normalised), and the
+//! change inventory checked against the real difference between the trees.
+//!
+//! To accept a deliberate change of the reports, run with `REMEDY_BLESS=1` and review the diff of
+//! `tests/snapshots/`.
+
+use std::collections::BTreeSet;
+use std::fs;
+
+use regex::Regex;
+
+use crate::harness::*;
+
+/// Replaces what changes from run to run: paths, times, durations, interpreter and versions.
+fn normalise(text: &str, sb: &Sandbox, python: &str, pytest: &str) -> String {
+    let mut t = text
+        .replace(sb.repo.to_str().unwrap(), "ROOT")
+        .replace(sb.plan.to_str().unwrap(), "PLAN");
+    t = t.replace(python, "PYTHON");
+    t = t
+        .replace(&format!("pytest {pytest}"), "pytest X.Y.Z")
+        .replace(
+            &format!("\"pytest_version\": \"{pytest}\""),
+            "\"pytest_version\": \"X.Y.Z\"",
+        );
+    t = t.replace(
+        &format!("remedy {}", env!("CARGO_PKG_VERSION")),
+        "remedy VERSION",
+    );
+    t = t.replace(
+        &format!("\"tool_version\": \"{}\"", env!("CARGO_PKG_VERSION")),
+        "\"tool_version\": \"VERSION\"",
+    );
+    let rules = [
+        (r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", "TIME"),
+        (r#""duration_ms": \d+"#, r#""duration_ms": 0"#),
+        (r"\b\d+(\.\d+)?s\b", "Ns"),
+        (r"\b\d+m\d\ds\b", "Ns"),
+    ];
+    for (re, with) in rules {
+        t = Regex::new(re).unwrap().replace_all(&t, with).into_owned();
+    }
+    t
+}
+
+fn check_snapshot(name: &str, actual: &str) {
+    let path = workspace().join("tests/snapshots").join(name);
+    if std::env::var_os("REMEDY_BLESS").is_some() {
+        fs::write(&path, actual).unwrap();
+        return;
+    }
+    let expected = fs::read_to_string(&path).unwrap_or_else(|_| {
+        panic!(
+            "missing snapshot {}; run with REMEDY_BLESS=1",
+            path.display()
+        )
+    });
+    if expected != actual {
+        let diff = similar::TextDiff::from_lines(expected.as_str(), actual)
+            .unified_diff()
+            .header("expected", "actual")
+            .to_string();
+        panic!("report {name} differs from its snapshot (REMEDY_BLESS=1 accepts it):\n{diff}");
+    }
+}
+
+#[test]
+fn sample_reports_match_snapshots_and_the_real_diff() {
+    require_pytest();
+    let sb = Sandbox::sample();
+    let before = read_all(&sb);
+    sb.remedy(&["run", sb.plan_str()]).expect_code(0);
+    let state = sb.repo.join(".remedy/issue-1184-websocket-await");
+    let md = fs::read_to_string(state.join("report.md")).unwrap();
+    let json_text = fs::read_to_string(state.join("report.json")).unwrap();
+    let json: serde_json::Value = serde_json::from_str(&json_text).unwrap();
+    let tests = json["phases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "tests")
+        .unwrap();
+    let python = tests["outcome"]["python"].as_str().unwrap().to_string();
+    let pytest = tests["outcome"]["pytest_version"]
+        .as_str()
+        .unwrap()
+        .to_string();
+
+    check_snapshot("sample-report.md", &normalise(&md, &sb, &python, &pytest));
+    check_snapshot(
+        "sample-report.json",
+        &normalise(&json_text, &sb, &python, &pytest),
+    );
+
+    // `remedy report` renders the same Markdown from the checkpoint alone (the phase that wrote it
+    // was still running then; now it has succeeded).
+    let again = sb.remedy(&["report"]);
+    again.expect_code(0);
+    assert_eq!(
+        normalise(&again.stdout, &sb, &python, &pytest).replace("| ✅ succeeded | Ns | wrote", "| 📝 this report |  | wrote"),
+        normalise(&md, &sb, &python, &pytest).replace("| 📝 this report |  |  |", "| 📝 this report |  | wrote .remedy/issue-1184-websocket-await/report.md and .remedy/issue-1184-websocket-await/report.json |")
+    );
+
+    // The inventory (file, line) equals the lines that really differ between the trees.
+    let after = read_all(&sb);
+    let mut real = BTreeSet::new();
+    for (path, old) in &before {
+        let new = &after[path];
+        for (i, (o, n)) in old.lines().zip(new.lines()).enumerate() {
+            if o != n {
+                real.insert((path.clone(), i as u64 + 1));
+            }
+        }
+    }
+    let mut reported = BTreeSet::new();
+    for f in json["changes"]["files"].as_array().unwrap() {
+        for l in f["lines"].as_array().unwrap() {
+            reported.insert((f["path"].as_str().unwrap().to_string(), l.as_u64().unwrap()));
+        }
+    }
+    assert_eq!(reported, real);
+}
+
+fn read_all(sb: &Sandbox) -> std::collections::BTreeMap<String, String> {
+    sb.snapshot()
+        .0
+        .keys()
+        .filter(|k| !k.ends_with('/'))
+        .map(|k| (k.clone(), fs::read_to_string(sb.repo.join(k)).unwrap()))
+        .collect()
+}
+
+#[test]
+fn run_output_off_a_terminal_has_no_escape_codes_and_json_events_parse() {
+    require_pytest();
+    let sb = Sandbox::sample();
+    let run = sb.remedy(&["run", sb.plan_str()]);
+    run.expect_code(0);
+    assert!(
+        !run.all().contains('\u{1b}'),
+        "escape codes in:\n{}",
+        run.all()
+    );
+    assert!(
+        run.stderr.contains("[4/7] unawait (patch)"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("changed 52 sites in 18 files"),
+        "{}",
+        run.stderr
+    );
+    sb.remedy(&["rollback", "--all"]).expect_code(0);
+    let json = sb.remedy(&["run", sb.plan_str(), "--json"]);
+    json.expect_code(0);
+    let events: Vec<serde_json::Value> = json
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(events.first().unwrap()["event"], "run_started");
+    assert_eq!(events.last().unwrap()["event"], "run_finished");
+    let finished: Vec<_> = events
+        .iter()
+        .filter(|e| e["event"] == "phase_finished")
+        .collect();
+    assert_eq!(finished.len(), 7);
+    assert!(finished.iter().all(|e| e["status"] == "succeeded"));
+    let status = sb.remedy(&["status", "--json"]);
+    let st: serde_json::Value = serde_json::from_str(&status.stdout).unwrap();
+    assert_eq!(st["status"], "succeeded");
+}
