@@ -260,35 +260,57 @@ pub async fn execute(phase: &Phase, edits: &[Edit], ctx: &PhaseContext) -> Resul
         j.save()?;
     }
 
-    // (4) Nothing changed under our feet since the scan; (5) replace the files.
+    // (4) Nothing changed under our feet since the scan.
+    let drifted = {
+        let changes = changes.clone();
+        let root = ctx.root.clone();
+        let expected: Vec<String> = outcome.files.iter().map(|f| f.before.clone()).collect();
+        blocking(move || {
+            changes
+                .iter()
+                .zip(&expected)
+                .filter(|(change, before)| {
+                    let now =
+                        std::fs::read(change.rel.to_path(&root)).map(|b| fsutil::hash_bytes(&b));
+                    now.as_ref().ok() != Some(*before)
+                })
+                .map(|(change, _)| change.rel.to_string())
+                .collect::<Vec<_>>()
+        })
+        .await?
+    };
+    if !drifted.is_empty() {
+        // Nothing was written: withdraw the intent, so that no later rollback treats these files as ours.
+        let mut j = journal.lock().await;
+        if let Some(rec) = j.checkpoint.phase_mut(&phase.name) {
+            rec.outcome = None;
+        }
+        j.save()?;
+        return Err(Error::Refused {
+            message: format!(
+                "{} file(s) changed while the patch was being prepared: {}; nothing was written",
+                drifted.len(),
+                drifted.join(", ")
+            ),
+            help: "let whatever is editing the tree finish, then `remedy resume`".into(),
+        });
+    }
+
+    // (5) Replace the files.
     ctx.ui
         .progress(&phase.name, format!("writing {} files", changes.len()));
     {
         let changes = changes.clone();
         let root = ctx.root.clone();
-        let expected: Vec<String> = outcome.files.iter().map(|f| f.before.clone()).collect();
         blocking(move || -> Result<()> {
-            let mut drifted = Vec::new();
-            for (change, before) in changes.iter().zip(&expected) {
-                let path = change.rel.to_path(&root);
-                let now = std::fs::read(&path).map_err(|e| Error::io("read", &path, e))?;
-                if &fsutil::hash_bytes(&now) != before {
-                    drifted.push(change.rel.to_string());
-                }
-            }
-            if !drifted.is_empty() {
-                return Err(Error::Refused {
-                    message: format!(
-                        "{} file(s) changed while the patch was being prepared: {}; nothing was written",
-                        drifted.len(),
-                        drifted.join(", ")
-                    ),
-                    help: "let whatever is editing the tree finish, then `remedy resume`".into(),
-                });
-            }
             for change in changes.iter() {
                 let path = change.rel.to_path(&root);
-                fsutil::write_atomic(&path, change.after.as_bytes(), Some(change.mode), Durability::Batched)?;
+                fsutil::write_atomic(
+                    &path,
+                    change.after.as_bytes(),
+                    Some(change.mode),
+                    Durability::Batched,
+                )?;
             }
             fsutil::sync_filesystem(&root)
         })
