@@ -262,7 +262,32 @@ fn crash_consistency_under_sigkill() {
             assert_tree(&sb.repo, &before, &context);
             continue;
         }
-        if k % 2 == 0 {
+        // The recovery verb itself is killed too, every third time, and must converge when run again.
+        let verb = if k % 2 == 0 { "resume" } else { "rollback" };
+        if k % 3 == 0 {
+            let mut args = vec![verb.to_string()];
+            if verb == "rollback" {
+                args.push("--all".into());
+            }
+            let mut child = remedy_cmd(&sb.repo)
+                .args(&args)
+                .arg("--root")
+                .arg(&sb.repo)
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap();
+            let delay = Duration::from_micros(rng.below(full.as_micros() as u64 / 2));
+            std::thread::sleep(delay);
+            kill9(&mut child);
+            assert_before_or_after(
+                &read_tree(&sb.repo),
+                &before,
+                &after,
+                &format!("{context}, {verb} killed after {delay:?}"),
+            );
+        }
+        if verb == "resume" {
             sb.remedy(&["resume"]).expect_code(0);
             assert_tree(&sb.repo, &after, &format!("{context}, then resume"));
             sb.remedy(&["rollback", "--all"]).expect_code(0);
