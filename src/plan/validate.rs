@@ -408,22 +408,7 @@ pub(crate) fn validate(
             PhaseKind::Patch => validate_edits(&mut c, &at, p, &selection),
             PhaseKind::Backup => validate_backup(&mut c, &at, spec, i),
             PhaseKind::Pytest => validate_pytest(&mut c, &at, spec, i),
-            PhaseKind::Report => {
-                let default_md = format!("{STATE_DIR}/{}/report.md", spec.id);
-                let default_json = format!("{STATE_DIR}/{}/report.json", spec.id);
-                let md = c.rel_path(
-                    &format!("{at}.markdown"),
-                    p.markdown.as_deref().unwrap_or(&default_md),
-                );
-                let json = c.rel_path(
-                    &format!("{at}.json"),
-                    p.json.as_deref().unwrap_or(&default_json),
-                );
-                match (md, json) {
-                    (Some(markdown), Some(json)) => Some(PhaseConfig::Report { markdown, json }),
-                    _ => None,
-                }
-            }
+            PhaseKind::Report => validate_report(&mut c, &at, spec, p),
             PhaseKind::Command => validate_command(&mut c, &at, p),
         };
         if let Some(config) = config {
@@ -585,7 +570,7 @@ fn validate_checks(
                 } else {
                     Some(CheckKind::Command {
                         argv: argv.clone(),
-                        exit_code: s.exit_code.unwrap_or(0),
+                        exit_code: exit_code(c, &format!("{at}.exit_code"), s.exit_code),
                     })
                 }
             } else {
@@ -853,6 +838,79 @@ fn validate_pytest(
     })
 }
 
+fn validate_report(
+    c: &mut Checker,
+    at: &str,
+    spec: &PlanSpec,
+    p: &PhaseSpec,
+) -> Option<PhaseConfig> {
+    let own_state = format!("{STATE_DIR}/{}", spec.id);
+    let mut report_path = |key: &str, written: Option<&str>, default: &str| {
+        let path = format!("{at}.{key}");
+        let rel = c.rel_path(&path, written.unwrap_or(default))?;
+        let first = rel.as_str().split('/').next().unwrap_or("");
+        let inside_own_state = rel.as_str().starts_with(&format!("{own_state}/"));
+        let refusal = if first == ".git" {
+            Some("is inside `.git/`, which belongs to git")
+        } else if first == STATE_DIR && !inside_own_state {
+            Some("is inside `.remedy/` but not in this plan's own state folder")
+        } else if rel.as_str().is_empty() || rel.as_str() == STATE_DIR || rel.as_str() == own_state
+        {
+            Some("is a folder, not a file")
+        } else {
+            None
+        };
+        match refusal {
+            Some(why) => {
+                c.at_value(
+                    &path,
+                    format!("the {key} report path `{rel}` {why}"),
+                    Some(&format!(
+                        "write the report under `{own_state}/` (the default) or to a file of the repository, e.g. `REPORT.{}`",
+                        if key == "json" { "json" } else { "md" }
+                    )),
+                );
+                None
+            }
+            None => Some(rel),
+        }
+    };
+    let md = report_path(
+        "markdown",
+        p.markdown.as_deref(),
+        &format!("{own_state}/report.md"),
+    );
+    let json = report_path(
+        "json",
+        p.json.as_deref(),
+        &format!("{own_state}/report.json"),
+    );
+    let (markdown, json) = (md?, json?);
+    if markdown == json {
+        let key = if p.json.is_some() { "json" } else { "markdown" };
+        c.at_value(
+            &format!("{at}.{key}"),
+            format!("the markdown and json reports would both be written to `{markdown}`"),
+            Some("give them different paths, e.g. `markdown: REPORT.md` and `json: report.json`"),
+        );
+        return None;
+    }
+    Some(PhaseConfig::Report { markdown, json })
+}
+
+/// An exit code a process can really end with.
+fn exit_code(c: &mut Checker, path: &str, code: Option<i32>) -> i32 {
+    let code = code.unwrap_or(0);
+    if !(0..=255).contains(&code) {
+        c.at_value(
+            path,
+            format!("exit code {code} can never happen: a process exits with 0 to 255"),
+            Some("write the code the program ends with, e.g. `exit_code: 1`; 0 means success"),
+        );
+    }
+    code
+}
+
 fn validate_command(c: &mut Checker, at: &str, p: &PhaseSpec) -> Option<PhaseConfig> {
     let argv = p.argv.clone().unwrap_or_default();
     if argv.is_empty() || argv[0].is_empty() {
@@ -890,13 +948,24 @@ fn validate_command(c: &mut Checker, at: &str, p: &PhaseSpec) -> Option<PhaseCon
         );
         return None;
     }
+    let exit_code = exit_code(c, &format!("{at}.exit_code"), p.exit_code);
     let cwd = c.rel_path(&format!("{at}.cwd"), p.cwd.as_deref().unwrap_or("."))?;
+    if let (Some(root), Some(written)) = (c.root, p.cwd.as_deref()) {
+        if !cwd.to_path(root).is_dir() {
+            c.at_value(
+                &format!("{at}.cwd"),
+                format!("`{written}` is not a folder under {}", root.display()),
+                Some("name an existing folder, relative to the root, or remove `cwd` to run in the root"),
+            );
+            return None;
+        }
+    }
     let timeout = c.timeout(&format!("{at}.timeout"), p.timeout);
     Some(PhaseConfig::Command(CommandConfig {
         argv,
         shell,
         cwd,
-        exit_code: p.exit_code.unwrap_or(0),
+        exit_code,
         timeout,
     }))
 }
@@ -1023,5 +1092,59 @@ mod tests {
         let d = only("id: x\nphases: []\n");
         assert_eq!(d.message, "the plan has no phases");
         assert_eq!(d.location.map(|l| l.line), Some(2));
+    }
+
+    #[test]
+    fn report_paths_stay_out_of_git_and_other_state_and_apart() {
+        let d = only("id: x\nphases:\n  - { name: r, kind: report, json: .git/r.json }\n");
+        assert_eq!(d.path, "phases[0].json");
+        assert!(d.message.contains("inside `.git/`"), "{}", d.message);
+        let d = only("id: x\nphases:\n  - { name: r, kind: report, markdown: .remedy/y/r.md }\n");
+        assert!(
+            d.message.contains("not in this plan's own state folder"),
+            "{}",
+            d.message
+        );
+        let d =
+            only("id: x\nphases:\n  - { name: r, kind: report, markdown: a.md, json: ./a.md }\n");
+        assert!(
+            d.message.contains("both be written to `a.md`"),
+            "{}",
+            d.message
+        );
+        assert!(crate::plan::load_plan_text(
+            std::path::Path::new("p.yaml"),
+            "p.yaml".into(),
+            "id: x\nphases:\n  - { name: r, kind: report, markdown: .remedy/x/r.md, json: REPORT.json }\n",
+            None,
+        )
+        .is_ok());
+    }
+
+    #[test]
+    fn exit_codes_are_between_0_and_255() {
+        let d = only("id: x\nphases:\n  - { name: c, kind: command, argv: [x], exit_code: -1 }\n");
+        assert_eq!(d.path, "phases[0].exit_code");
+        let d = only("id: x\nphases:\n  - { name: v, kind: validate, checks: [{ name: c, command: [x], exit_code: 256 }] }\n");
+        assert_eq!(d.path, "phases[0].checks[0].exit_code");
+    }
+
+    #[test]
+    fn with_a_root_the_cwd_must_be_a_folder() {
+        let root = tempfile::tempdir().unwrap();
+        std::fs::create_dir(root.path().join("app")).unwrap();
+        let load = |cwd: &str| {
+            crate::plan::load_plan_text(
+                std::path::Path::new("p.yaml"),
+                "p.yaml".into(),
+                &format!(
+                    "id: x\nphases:\n  - {{ name: c, kind: command, argv: [ls], cwd: {cwd} }}\n"
+                ),
+                Some(root.path()),
+            )
+        };
+        assert!(load("app").is_ok());
+        let d = load("nowhere").unwrap_err().diagnostics;
+        assert!(d[0].message.contains("`nowhere` is not a folder"), "{d:?}");
     }
 }

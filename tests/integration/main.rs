@@ -3,6 +3,7 @@
 mod harness;
 
 mod bad_input;
+mod bad_plans;
 mod recovery;
 mod report;
 mod run;
