@@ -422,6 +422,44 @@ pub(crate) fn validate(
         }
     }
 
+    // A report must never overwrite a file the plan's own edits select.
+    for (i, p) in spec.phases.iter().enumerate() {
+        let Some(Phase {
+            config: PhaseConfig::Report { markdown, json },
+            ..
+        }) = phases.iter().find(|ph| ph.name == p.name)
+        else {
+            continue;
+        };
+        for (key, out) in [("markdown", markdown), ("json", json)] {
+            // The scanner never enters the state folder, so nothing there can be patched.
+            if out.as_str().starts_with(&format!("{STATE_DIR}/")) {
+                continue;
+            }
+            let patched_by = phases.iter().find_map(|ph| match &ph.config {
+                PhaseConfig::Patch { edits } => edits
+                    .iter()
+                    .find(|e| e.selection.matches(out.as_str()))
+                    .map(|e| (ph.name.clone(), e.name.clone())),
+                _ => None,
+            });
+            if let Some((phase, edit)) = patched_by {
+                let at = if p.markdown.is_some() && key == "markdown"
+                    || p.json.is_some() && key == "json"
+                {
+                    format!("phases[{i}].{key}")
+                } else {
+                    format!("phases[{i}]")
+                };
+                c.at_value(
+                    &at,
+                    format!("report output `{out}` is a file that edit `{edit}` of phase `{phase}` may patch"),
+                    Some("write reports where no edit looks, e.g. under .remedy/ or reports/ (outside the edits' `files:`)"),
+                );
+            }
+        }
+    }
+
     if !c.diagnostics.is_empty() {
         // In file order, so an author can fix them top to bottom; unlocated ones last.
         c.diagnostics
@@ -463,6 +501,13 @@ fn validate_checks(
     let mut checks = Vec::new();
     for (j, s) in specs.iter().enumerate() {
         let at = format!("{at}.checks[{j}]");
+        if s.name.trim().is_empty() {
+            c.at_value(
+                &format!("{at}.name"),
+                "the check has an empty name",
+                Some("give it a name that says what it does; reports and errors refer to it"),
+            );
+        }
         let kinds = [
             s.pattern.is_some(),
             s.python_function.is_some(),
@@ -615,6 +660,13 @@ fn validate_edits(
     let mut edits = Vec::new();
     for (j, s) in specs.iter().enumerate() {
         let at = format!("{at}.edits[{j}]");
+        if s.name.trim().is_empty() {
+            c.at_value(
+                &format!("{at}.name"),
+                "the edit has an empty name",
+                Some("give it a name that says what it does; reports and errors refer to it"),
+            );
+        }
         let regex = c.regex(&format!("{at}.regex"), &s.regex);
         if let Some(r) = &regex {
             c.replacement(&format!("{at}.replace"), r, &s.replace);
