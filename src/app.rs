@@ -158,6 +158,10 @@ async fn dispatch(cli: Cli) -> Result<()> {
             let _ = task.await;
             Ok(())
         }
+        Command::Schema => {
+            print!("{}", crate::plan::schema_json());
+            Ok(())
+        }
         Command::Completions { shell } => {
             use clap::CommandFactory;
             clap_complete::generate(shell, &mut Cli::command(), "remedy", &mut std::io::stdout());

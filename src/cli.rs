@@ -163,6 +163,12 @@ pub enum Command {
         select: SelectArgs,
     },
 
+    /// Print the JSON Schema of a plan (for editors with a YAML language server).
+    #[command(
+        after_help = "Examples:\n  remedy schema > docs/plan.schema.json\n  # then, first line of a plan:\n  # yaml-language-server: $schema=../docs/plan.schema.json"
+    )]
+    Schema,
+
     /// Print a shell completion script.
     #[command(
         after_help = "Examples:\n  remedy completions bash > ~/.local/share/bash-completion/completions/remedy\n  remedy completions zsh > ~/.zfunc/_remedy\n  remedy completions fish > ~/.config/fish/completions/remedy.fish"

@@ -16,3 +16,11 @@ pub use locate::Location;
 pub use model::*;
 pub use spec::{PhaseKind, PlanSpec, SkipKind};
 pub use validate::STATE_DIR;
+
+/// The JSON Schema of a plan, generated from the same types the loader reads, for editors.
+pub fn schema_json() -> String {
+    let schema = schemars::schema_for!(spec::PlanSpec);
+    let mut text = serde_json::to_string_pretty(&schema).unwrap_or_else(|_| "{}".into());
+    text.push('\n');
+    text
+}

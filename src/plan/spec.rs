@@ -4,10 +4,11 @@
 //! engine runs. Every phase is one flat struct rather than a tagged enum because serde's buffered
 //! enum representations drop the line and column from errors, and a plan author needs both.
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 /// A remediation plan.
-#[derive(Debug, Clone, Deserialize, Serialize)]
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PlanSpec {
     /// Identifier of the plan; names the state folder `.remedy/<id>/`. Letters, digits, `-`, `_`, `.`.
@@ -30,7 +31,7 @@ pub struct PlanSpec {
 }
 
 /// A selection of files by glob, relative to the root.
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FilesSpec {
     /// Globs a file must match (any of them). Empty means every file.
@@ -42,7 +43,7 @@ pub struct FilesSpec {
 }
 
 /// The kinds of phase a plan can run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum PhaseKind {
     Validate,
@@ -73,7 +74,7 @@ impl std::fmt::Display for PhaseKind {
 }
 
 /// One phase. Which keys apply depends on `kind`; a key that does not apply is an error.
-#[derive(Debug, Clone, Deserialize, Serialize)]
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PhaseSpec {
     /// Unique name of the phase, used by `resume`, `rollback` and `diff`.
@@ -134,7 +135,7 @@ pub struct PhaseSpec {
 }
 
 /// A validation check: exactly one of `pattern`, `python_function`, `command`, `file_exists`.
-#[derive(Debug, Clone, Deserialize, Serialize)]
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CheckSpec {
     /// What the check asserts, in words.
@@ -166,7 +167,7 @@ pub struct CheckSpec {
 }
 
 /// A Python function definition to look for.
-#[derive(Debug, Clone, Deserialize, Serialize)]
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PythonFunctionSpec {
     /// The file that defines it, relative to the root.
@@ -179,7 +180,7 @@ pub struct PythonFunctionSpec {
 }
 
 /// Parts of a Python file that a regex should not look into.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum SkipKind {
     Strings,
@@ -187,7 +188,7 @@ pub enum SkipKind {
 }
 
 /// A search-and-replace edit.
-#[derive(Debug, Clone, Deserialize, Serialize)]
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EditSpec {
     /// What the edit does, in words.
@@ -208,7 +209,7 @@ pub struct EditSpec {
 }
 
 /// A pytest suite: arguments passed to `python -m pytest`.
-#[derive(Debug, Clone, Deserialize, Serialize)]
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SuiteSpec {
     /// Name shown in progress output and the report.
@@ -222,7 +223,7 @@ pub struct SuiteSpec {
 }
 
 /// Success criteria of a pytest phase.
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CriteriaSpec {
     /// Passed / (passed + failed + errors) must be at least this (0.0 to 1.0).

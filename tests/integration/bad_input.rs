@@ -146,3 +146,36 @@ fn several_errors_are_reported_at_once() {
         ],
     );
 }
+
+#[test]
+fn committed_schema_is_the_generated_one_and_accepts_the_sample_plan() {
+    let sb = Sandbox::sample();
+    let out = sb.remedy(&["schema"]);
+    out.expect_code(0);
+    let committed = fs::read_to_string(workspace().join("docs/plan.schema.json")).unwrap();
+    assert_eq!(
+        out.stdout, committed,
+        "docs/plan.schema.json is stale: run `remedy schema > docs/plan.schema.json`"
+    );
+    let schema: serde_json::Value = serde_json::from_str(&committed).unwrap();
+    // Unknown keys are refused by the schema as by the loader.
+    assert_eq!(schema["additionalProperties"], false);
+    let phase = &schema["$defs"]["PhaseSpec"];
+    assert_eq!(phase["additionalProperties"], false);
+    for key in [
+        "name",
+        "kind",
+        "checks",
+        "edits",
+        "suites",
+        "criteria",
+        "compare_with",
+        "argv",
+    ] {
+        assert!(
+            phase["properties"].get(key).is_some(),
+            "schema lacks phases[].{key}"
+        );
+    }
+    assert!(sample_plan().starts_with("# yaml-language-server: $schema=../docs/plan.schema.json"));
+}

@@ -68,7 +68,10 @@ impl Sandbox {
     pub fn remedy(&self, args: &[&str]) -> Run {
         let mut cmd = self.cmd();
         cmd.args(args);
-        let takes_root = !matches!(args.first(), Some(&"check") | Some(&"demo"));
+        let takes_root = !matches!(
+            args.first(),
+            Some(&"check") | Some(&"demo") | Some(&"schema") | Some(&"completions")
+        );
         if takes_root && !args.contains(&"--root") {
             cmd.arg("--root").arg(&self.repo);
         }
