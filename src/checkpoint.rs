@@ -225,6 +225,8 @@ pub struct FileChange {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum FileState {
+    /// Computed but never written: the phase refused to write (an edit's count was not as expected).
+    Planned,
     /// Recorded, before-image stored; the file may still hold its before-content.
     Intended,
     /// Replaced by its after-content.
@@ -396,12 +398,21 @@ pub struct Comparison {
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct ReportOutcome {
     pub outputs: Vec<OutputFile>,
+    /// Folders the phase created for its outputs; a rollback removes them when they are empty.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub created_dirs: Vec<RelPath>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct OutputFile {
     pub path: RelPath,
     pub hash: String,
+    /// When the report replaced an existing file: its hash (the image is in `objects/`) and mode,
+    /// so that a rollback puts it back instead of removing it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub before: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub before_mode: Option<u32>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

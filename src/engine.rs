@@ -355,9 +355,10 @@ async fn resume_locked(
     opts: &ResumeOptions,
     ui: &Ui,
 ) -> Result<Option<PathBuf>> {
-    // A phase is stale when the plan no longer has it at the same place with the same config.
+    // A phase is stale when it succeeded and the plan no longer has it at the same place with the
+    // same config. Phases that did not succeed run again anyway, with the plan as it is now.
     let stale = cp.phases.iter().enumerate().find(|(i, rec)| {
-        rec.status != PhaseStatus::Pending
+        rec.status == PhaseStatus::Succeeded
             && plan
                 .phases
                 .get(*i)
@@ -435,8 +436,12 @@ async fn resume_locked(
         checkpoint: cp,
         state,
     };
-    // A patch phase cut short may have written some of its files: put them back, then redo it whole.
-    if journal.checkpoint.phases[start].kind == PhaseKind::Patch {
+    // A patch or report phase cut short may have written some of its files: put them back, then
+    // redo it whole.
+    if matches!(
+        journal.checkpoint.phases[start].kind,
+        PhaseKind::Patch | PhaseKind::Report
+    ) {
         rollback_phase_files(&mut journal, start, false, ui)?;
     }
     let journal = Arc::new(tokio::sync::Mutex::new(journal));
@@ -722,6 +727,12 @@ fn rollback_locked_with(
                 },
             }
         }
+        // Folders a report phase created go when they are empty again (deepest first).
+        if let Some(Outcome::Report(r)) = &journal.checkpoint.phases[i].outcome {
+            for dir in r.created_dirs.iter().rev() {
+                let _ = std::fs::remove_dir(dir.to_path(&root));
+            }
+        }
         fsutil::sync_filesystem(&root)?;
         let rec = &mut journal.checkpoint.phases[i];
         rec.status = PhaseStatus::RolledBack;
@@ -743,7 +754,7 @@ fn restores_of(rec: &PhaseRecord, index: usize) -> Vec<Restore> {
         Some(Outcome::Patch(o)) => o
             .files
             .iter()
-            .filter(|f| f.state != FileState::Restored)
+            .filter(|f| !matches!(f.state, FileState::Restored | FileState::Planned))
             .map(|f| Restore {
                 phase: index,
                 path: f.path.clone(),
@@ -758,7 +769,11 @@ fn restores_of(rec: &PhaseRecord, index: usize) -> Vec<Restore> {
                 phase: index,
                 path: o.path.clone(),
                 expect_now: o.hash.clone(),
-                restore_to: None,
+                // A report that replaced a file puts it back; one that created a file removes it.
+                restore_to: o
+                    .before
+                    .clone()
+                    .map(|h| (h, o.before_mode.unwrap_or(0o644))),
             })
             .collect(),
         _ => Vec::new(),
@@ -805,7 +820,8 @@ pub fn diff(root: &Path, plan: Option<&str>, phase: Option<&str>) -> Result<Stri
         .filter(|p| phase.is_none_or(|n| n == p.name))
     {
         if let Some(Outcome::Patch(o)) = &rec.outcome {
-            for f in &o.files {
+            // Files a refused phase only planned were never stored nor written.
+            for f in o.files.iter().filter(|f| f.state != FileState::Planned) {
                 let before = objects.get(&f.before)?;
                 let after = objects.get(&f.after)?;
                 out.push_str(&crate::ui::unified_diff(

@@ -31,10 +31,13 @@ pub fn write_atomic(
         .map_err(|e| Error::io("create a temporary file in", dir, e))?;
     tmp.write_all(bytes)
         .map_err(|e| Error::io("write", tmp.path().to_path_buf(), e))?;
-    if let Some(mode) = mode {
-        fs::set_permissions(tmp.path(), fs::Permissions::from_mode(mode))
-            .map_err(|e| Error::io("set permissions of", tmp.path().to_path_buf(), e))?;
-    }
+    // Without a mode, keep the target's, or give a new file the usual 0644 (a temporary file
+    // starts as 0600, which would make a new report unreadable to others).
+    let mode = mode
+        .or_else(|| fs::metadata(path).ok().map(|m| mode_of(&m)))
+        .unwrap_or(0o644);
+    fs::set_permissions(tmp.path(), fs::Permissions::from_mode(mode))
+        .map_err(|e| Error::io("set permissions of", tmp.path().to_path_buf(), e))?;
     if durability == Durability::Synced {
         tmp.as_file()
             .sync_all()

@@ -29,7 +29,8 @@ impl RootLock {
                 .open(&path)
             {
                 Ok(mut f) => {
-                    writeln!(f, "{}", std::process::id())
+                    let pid = std::process::id();
+                    writeln!(f, "{pid} {}", start_time(pid).unwrap_or(0))
                         .map_err(|e| Error::io("write", &path, e))?;
                     f.sync_all().map_err(|e| Error::io("sync", &path, e))?;
                     return Ok(RootLock { path });

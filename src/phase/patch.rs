@@ -183,6 +183,9 @@ pub async fn execute(phase: &Phase, edits: &[Edit], ctx: &PhaseContext) -> Resul
         skipped: set.skipped.clone(),
     };
     if !unmet.is_empty() {
+        for f in &mut outcome.files {
+            f.state = FileState::Planned;
+        }
         return Ok(PhaseReport {
             success: false,
             summary: "refused: an edit's count is not what the plan expects; nothing written"

@@ -1,7 +1,13 @@
-//! The report phase: Markdown and JSON rendered from the checkpoint, written atomically.
+//! The report phase: Markdown and JSON rendered from the checkpoint, written write-ahead.
+//!
+//! The phase records its outputs (with their hashes) before writing them, so a rollback finds them
+//! even if the process died in between. A report that replaces an existing file first stores that
+//! file's image, so a rollback puts it back rather than deleting it.
+
+use std::path::Path;
 
 use crate::checkpoint::{Outcome, OutputFile, ReportOutcome};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::fsutil::{self, Durability};
 use crate::paths::RelPath;
 use crate::plan::Phase;
@@ -21,30 +27,88 @@ pub async fn execute(
         )));
     };
     ctx.ui.progress(&phase.name, "rendering the report");
-    let checkpoint = journal.lock().await.checkpoint.clone();
-    let md = report::markdown::render(&checkpoint);
-    let js = report::json::render(&checkpoint);
+    let (checkpoint, objects) = {
+        let j = journal.lock().await;
+        (j.checkpoint.clone(), j.objects())
+    };
+    let files = [
+        (markdown, report::markdown::render(&checkpoint).into_bytes()),
+        (json, report::json::render(&checkpoint).into_bytes()),
+    ];
+
     let mut outputs = Vec::new();
-    for (rel, bytes) in [(markdown, md.into_bytes()), (json, js.into_bytes())] {
-        let path = rel
-            .resolve_inside(&ctx.root)
-            .map_err(|e| crate::error::Error::Refused {
-                message: e,
-                help: "write report files inside the root".into(),
-            })?;
+    let mut created_dirs = Vec::new();
+    for (rel, bytes) in &files {
+        let path = rel.resolve_inside(&ctx.root).map_err(|e| Error::Refused {
+            message: e,
+            help: "write report files inside the root".into(),
+        })?;
+        let (before, before_mode) = match std::fs::read(&path) {
+            Ok(old) => {
+                let hash = fsutil::hash_bytes(&old);
+                objects.put(&hash, &old)?;
+                let mode = std::fs::metadata(&path).map(|m| fsutil::mode_of(&m)).ok();
+                (Some(hash), mode)
+            }
+            Err(_) => (None, None),
+        };
+        created_dirs.extend(missing_dirs(&ctx.root, rel));
+        outputs.push(OutputFile {
+            path: (*rel).clone(),
+            hash: fsutil::hash_bytes(bytes),
+            before,
+            before_mode,
+        });
+    }
+    created_dirs.sort();
+    created_dirs.dedup();
+    // Write-ahead, as for patches: images first, then the record, then the files.
+    {
+        let mut j = journal.lock().await;
+        fsutil::sync_filesystem(&j.state.dir)?;
+        if let Some(rec) = j.checkpoint.phase_mut(&phase.name) {
+            rec.outcome = Some(Outcome::Report(ReportOutcome {
+                outputs: outputs.clone(),
+                created_dirs: created_dirs.clone(),
+            }));
+        }
+        j.save()?;
+    }
+    for (rel, bytes) in &files {
+        let path = rel.to_path(&ctx.root);
         if let Some(parent) = path.parent() {
             fsutil::create_dir_all(parent)?;
         }
-        fsutil::write_atomic(&path, &bytes, None, Durability::Synced)?;
-        outputs.push(OutputFile {
-            path: rel.clone(),
-            hash: fsutil::hash_bytes(&bytes),
-        });
+        fsutil::write_atomic(&path, bytes, None, Durability::Synced)?;
     }
+    let replaced = outputs.iter().filter(|o| o.before.is_some()).count();
     Ok(PhaseReport {
         success: true,
-        summary: format!("wrote {markdown} and {json}"),
+        summary: format!(
+            "wrote {markdown} and {json}{}",
+            if replaced > 0 {
+                format!(" (replacing {replaced} existing file(s), kept for rollback)")
+            } else {
+                String::new()
+            }
+        ),
         error: None,
-        outcome: Some(Outcome::Report(ReportOutcome { outputs })),
+        outcome: Some(Outcome::Report(ReportOutcome {
+            outputs,
+            created_dirs,
+        })),
     })
+}
+
+/// The folders above `rel` that do not exist yet, deepest first.
+fn missing_dirs(root: &Path, rel: &RelPath) -> Vec<RelPath> {
+    let mut out = Vec::new();
+    let mut dir = rel.parent();
+    while !dir.is_empty() && !root.join(dir).exists() {
+        if let Ok(p) = RelPath::parse(dir) {
+            out.push(p);
+        }
+        dir = dir.rfind('/').map_or("", |i| &dir[..i]);
+    }
+    out
 }

@@ -3,7 +3,7 @@
 
 use serde_json::{json, Value};
 
-use crate::checkpoint::{Checkpoint, Outcome, PhaseStatus};
+use crate::checkpoint::{Checkpoint, FileState, Outcome, PhaseStatus};
 
 use super::{count_mismatches, next_commands, run_status};
 
@@ -27,7 +27,7 @@ pub fn to_value(cp: &Checkpoint) -> Value {
             continue;
         }
         if let Some(Outcome::Patch(o)) = &p.outcome {
-            for f in &o.files {
+            for f in o.files.iter().filter(|f| f.state != FileState::Planned) {
                 total_sites += f.sites.len() as u64;
                 files.push(json!({
                     "phase": p.name,

@@ -5,7 +5,8 @@ use std::collections::BTreeMap;
 use std::fmt::Write;
 
 use crate::checkpoint::{
-    Checkpoint, Outcome, PatchOutcome, PhaseStatus, PytestOutcome, TestStatus, ValidateOutcome,
+    Checkpoint, FileState, Outcome, PatchOutcome, PhaseStatus, PytestOutcome, TestStatus,
+    ValidateOutcome,
 };
 use crate::timefmt;
 
@@ -208,12 +209,21 @@ fn render_patch(md: &mut String, name: &str, o: &PatchOutcome) {
     let added: u64 = o.files.iter().map(|f| f.lines_added).sum();
     let removed: u64 = o.files.iter().map(|f| f.lines_removed).sum();
     let _ = writeln!(md, "## Changes `{name}`\n");
-    let _ = writeln!(
-        md,
-        "**{sites} sites in {} files** ({} files scanned); diffstat: +{added} −{removed} lines.\n",
-        o.files.len(),
-        o.scanned
-    );
+    if o.files.iter().any(|f| f.state == FileState::Planned) {
+        let _ = writeln!(
+            md,
+            "**Refused: nothing was written.** The phase would have changed {sites} sites in {} files ({} files scanned):\n",
+            o.files.len(),
+            o.scanned
+        );
+    } else {
+        let _ = writeln!(
+            md,
+            "**{sites} sites in {} files** ({} files scanned); diffstat: +{added} −{removed} lines.\n",
+            o.files.len(),
+            o.scanned
+        );
+    }
     let _ = writeln!(
         md,
         "| Edit | Sites | Files | Expected |\n|---|---:|---:|---|"

@@ -426,10 +426,23 @@ fn stale_phase_is_reported_and_rerun_changed_redoes_it() {
         run.stderr
     );
     assert!(run.stderr.contains("--rerun-changed"), "{}", run.stderr);
-    sb.remedy(&["resume", "--rerun-changed"]).expect_code(0);
+    // The first way out the help names: roll back to the changed phase, then resume.
+    sb.remedy(&["rollback", "unawait"]).expect_code(0);
+    sb.remedy(&["resume"]).expect_code(0);
     assert!(
         sb.read("app/m0.py")
             .contains("m = ws_get_websocket_manager(0)"),
+        "{}",
+        sb.read("app/m0.py")
+    );
+    // The second: change the plan again and let resume roll back and run on by itself.
+    let plan = fs::read_to_string(&sb.plan).unwrap();
+    sb.write_plan(&plan.replace("replace: 'ws_$1'", "replace: 'wss_$1'"));
+    sb.remedy(&["resume"]).expect_code(2);
+    sb.remedy(&["resume", "--rerun-changed"]).expect_code(0);
+    assert!(
+        sb.read("app/m0.py")
+            .contains("m = wss_get_websocket_manager(0)"),
         "{}",
         sb.read("app/m0.py")
     );
@@ -510,4 +523,54 @@ fn ctrl_c_records_interrupted_kills_children_and_resume_continues() {
     assert!(sb
         .read("app/m3.py")
         .contains("m = get_websocket_manager(3)"));
+}
+
+#[test]
+fn report_over_an_existing_file_is_undone_byte_exactly() {
+    let sb = Sandbox::empty(
+        "id: rep\nphases:\n  - { name: check, kind: validate, checks: [{ name: readme, file_exists: README.md }] }\n  - { name: report, kind: report, markdown: README.md, json: reports/deep/report.json }\n",
+    );
+    sb.write("README.md", "# My project, written by hand\n");
+    fs::set_permissions(sb.repo.join("README.md"), fs::Permissions::from_mode(0o640)).unwrap();
+    let before = sb.snapshot();
+    sb.remedy(&["run", sb.plan_str()]).expect_code(0);
+    assert!(sb.read("README.md").starts_with("# Remediation report"));
+    let json_mode = fs::metadata(sb.repo.join("reports/deep/report.json"))
+        .unwrap()
+        .permissions()
+        .mode()
+        & 0o777;
+    assert_eq!(json_mode, 0o644);
+    sb.remedy(&["rollback", "--all"]).expect_code(0);
+    assert_eq!(sb.snapshot().differences(&before), Vec::<String>::new());
+}
+
+#[test]
+fn refused_patch_writes_nothing_and_reports_nothing_as_changed() {
+    let sb = small_repo("");
+    let plan = fs::read_to_string(&sb.plan).unwrap();
+    sb.write_plan(&plan.replace("replace: '$1' }", "replace: '$1', expect: \"== 5\" }"));
+    let before = sb.snapshot();
+    let run = sb.remedy(&["run", sb.plan_str()]);
+    run.expect_code(1);
+    assert!(
+        run.stderr.contains("changes 4 sites, expected == 5"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(sb.snapshot().differences(&before), Vec::<String>::new());
+    let diff = sb.remedy(&["diff"]);
+    diff.expect_code(0);
+    assert!(diff.stdout.trim().is_empty(), "{}", diff.stdout);
+    let report = sb.remedy(&["report", "--format", "json"]);
+    let json: serde_json::Value = serde_json::from_str(&report.stdout).unwrap();
+    assert_eq!(json["changes"]["files_changed"], 0);
+    let md = sb.remedy(&["report"]);
+    assert!(
+        md.stdout.contains("Refused: nothing was written"),
+        "{}",
+        md.stdout
+    );
+    sb.remedy(&["rollback", "--all"]).expect_code(0);
+    assert_eq!(sb.snapshot().differences(&before), Vec::<String>::new());
 }
