@@ -104,7 +104,40 @@ pub fn parse_spec(text: &str) -> Result<PlanSpec, Diagnostic> {
             )),
         });
     }
+    if let Some((path, tag)) = first_tag(&value, "") {
+        return Err(Diagnostic {
+            location: Locator::new(text).value(&path),
+            path,
+            message: format!("YAML reads `{tag}` at the start of this value as a tag, not as text"),
+            help: Some(format!(
+                "put the value in quotes, e.g. `expect: \"{tag} 0\"`; plans use no YAML tags"
+            )),
+        });
+    }
     serde_yaml::from_str::<PlanSpec>(text).map_err(|e| type_diagnostic(e, text))
+}
+
+/// The first tagged value (`!= 0` unquoted reads as the tag `!=`) and its key path.
+fn first_tag(value: &serde_yaml::Value, path: &str) -> Option<(String, String)> {
+    let join = |key: &str| {
+        if path.is_empty() {
+            key.to_string()
+        } else {
+            format!("{path}.{key}")
+        }
+    };
+    match value {
+        serde_yaml::Value::Tagged(t) => Some((path.to_string(), t.tag.to_string())),
+        serde_yaml::Value::Mapping(m) => m.iter().find_map(|(k, v)| {
+            let key = k.as_str().map_or_else(|| "?".to_string(), str::to_string);
+            first_tag(v, &join(&key))
+        }),
+        serde_yaml::Value::Sequence(items) => items
+            .iter()
+            .enumerate()
+            .find_map(|(i, v)| first_tag(v, &format!("{path}[{i}]"))),
+        _ => None,
+    }
 }
 
 const MINIMAL_PLAN_HELP: &str =
@@ -215,6 +248,19 @@ fn syntax_diagnostic(e: serde_yaml::Error, text: &str) -> Diagnostic {
             _ => String::new(),
         };
         (at, format!("{problem}{context}"), SYNTAX_HELP.to_string())
+    };
+    // A value that starts with a YAML indicator (`>= 1`, `*.py`, `@x`) is the usual cause.
+    let indicator = location
+        .and_then(|l| {
+            text.lines()
+                .nth(l.line.saturating_sub(1))?
+                .chars()
+                .nth(l.col.saturating_sub(1))
+        })
+        .filter(|c| matches!(c, '>' | '|' | '*' | '&' | '!' | '%' | '@' | '`'));
+    let help = match indicator {
+        Some(c) => format!("a value that starts with `{c}` must be quoted, e.g. `expect: \">= 1\"` or `include: [\"*.py\"]`"),
+        None => help,
     };
     Diagnostic {
         location,
@@ -600,5 +646,19 @@ mod tests {
             d.message
         );
         assert!(d.help.unwrap().starts_with("add `replace:`"));
+    }
+
+    #[test]
+    fn leading_dot_slash_in_globs_is_ignored() {
+        let text = "id: x\nphases:\n  - name: v\n    kind: validate\n    files: { include: ['./app/*.py'] }\n    checks: [{ name: c, pattern: x, expect: '0' }]\n";
+        let plan = load_plan_text(Path::new("p.yaml"), "p.yaml".into(), text, None).unwrap();
+        let crate::plan::PhaseConfig::Validate { checks } = &plan.phases[0].config else {
+            panic!("a validate phase");
+        };
+        let crate::plan::CheckKind::Pattern { selection, .. } = &checks[0].kind else {
+            panic!("a pattern check");
+        };
+        assert!(selection.matches("app/m.py"));
+        assert!(!selection.matches("lib/m.py"));
     }
 }

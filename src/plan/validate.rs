@@ -71,6 +71,11 @@ impl Checker<'_> {
                 ok = false;
                 continue;
             }
+            // Paths are matched without a leading `./`; `./app/*.py` means `app/*.py`.
+            let mut g = g.as_str();
+            while let Some(rest) = g.strip_prefix("./") {
+                g = rest;
+            }
             match GlobBuilder::new(g).literal_separator(true).build() {
                 Ok(glob) => {
                     builder.add(glob);
@@ -274,7 +279,7 @@ const NAME_HELP: &str = "use letters, digits, `-`, `_` and `.`, e.g. `unawait` o
 fn allowed_keys(kind: PhaseKind) -> &'static [&'static str] {
     match kind {
         PhaseKind::Validate => &["files", "checks"],
-        PhaseKind::Backup => &["files", "phases"],
+        PhaseKind::Backup => &["phases"],
         PhaseKind::Patch => &["files", "edits"],
         PhaseKind::Pytest => &[
             "suites",
@@ -809,6 +814,22 @@ fn validate_pytest(
                 &format!("{at}.suites[{j}].name"),
                 format!("suite name `{}` is used twice in this phase", s.name),
                 Some("suite names must be unique within a phase; rename one"),
+            );
+        } else if let Some(other) = names
+            .iter()
+            .find(|n| crate::phase::slug(n) == crate::phase::slug(&s.name))
+        {
+            // Logs and JUnit files are named after the suite; two names must not share a file.
+            c.at_value(
+                &format!("{at}.suites[{j}].name"),
+                format!(
+                    "suite names `{other}` and `{}` would share a log file (`{}`)",
+                    s.name,
+                    crate::phase::slug(&s.name)
+                ),
+                Some(
+                    "make the names differ in letters or digits, not only in spaces or punctuation",
+                ),
             );
         }
         names.push(&s.name);
