@@ -179,7 +179,7 @@ pub fn status_text(cp: &Checkpoint) -> String {
         cp.plan_id,
         cp.plan_title,
         cp.root.display(),
-        report::run_status(cp),
+        report::run_status(cp).replace('_', " "),
         timefmt::rfc3339(cp.started_at)
     ));
     let width = cp

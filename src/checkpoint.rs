@@ -85,6 +85,8 @@ pub struct Checkpoint {
     pub tool_version: String,
     pub plan_id: String,
     pub plan_title: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub plan_description: Option<String>,
     /// The plan file the run was started with, absolute.
     pub plan_path: PathBuf,
     pub root: PathBuf,
@@ -129,6 +131,8 @@ impl PhaseStatus {
 pub struct PhaseRecord {
     pub name: String,
     pub kind: PhaseKind,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
     pub fingerprint: String,
     pub status: PhaseStatus,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -593,6 +597,7 @@ mod tests {
             tool_version: "0".into(),
             plan_id: "p".into(),
             plan_title: "t".into(),
+            plan_description: None,
             plan_path: root.join("p.yaml"),
             root: root.to_path_buf(),
             started_at: 1,

@@ -35,10 +35,12 @@ pub fn write_sample(dir: &std::path::Path) -> Result<(PathBuf, PathBuf)> {
 
 /// Makes sure the sample's tests can run: when the Python remedy would pick cannot import pytest,
 /// creates `websocket-app/.venv` with pytest (the sample's .gitignore keeps it out of the scan).
-fn ensure_pytest(repo: &std::path::Path, quiet: bool) -> Result<()> {
+/// Returns whether it did, so the plan can name that interpreter (an active virtualenv would
+/// otherwise be chosen first).
+fn ensure_pytest(repo: &std::path::Path, quiet: bool) -> Result<bool> {
     let (program, why) = python::choose(repo, None);
     if python::probe(&program, &why, repo).is_ok() {
-        return Ok(());
+        return Ok(false);
     }
     if !quiet {
         eprintln!("remedy demo: `{program}` cannot import pytest; creating websocket-app/.venv with pytest (needs the package index) ...");
@@ -68,7 +70,7 @@ fn ensure_pytest(repo: &std::path::Path, quiet: bool) -> Result<()> {
             Some("check your network access to the package index, or install pytest for python3 yourself".to_string()),
         ));
     }
-    Ok(())
+    Ok(true)
 }
 
 pub async fn run(dir: Option<PathBuf>, style: Style) -> Result<()> {
@@ -96,9 +98,13 @@ pub async fn run(dir: Option<PathBuf>, style: Style) -> Result<()> {
         );
     }
     let blocking_repo = repo.clone();
-    tokio::task::spawn_blocking(move || ensure_pytest(&blocking_repo, quiet))
+    let bootstrapped = tokio::task::spawn_blocking(move || ensure_pytest(&blocking_repo, quiet))
         .await
         .map_err(|e| Error::Other(anyhow::anyhow!("{e}")))??;
+    if bootstrapped {
+        let text = SAMPLE_PLAN.replacen("\nfiles:\n", "\npython: .venv/bin/python\nfiles:\n", 1);
+        fsutil::write_atomic(&plan, text.as_bytes(), None, Durability::Synced)?;
+    }
     let summary = crate::engine::run(&plan, &repo, false, style).await?;
     if !quiet {
         let r = repo.display();

@@ -65,6 +65,7 @@ fn new_checkpoint(plan: &Plan, root: &Path) -> Checkpoint {
         tool_version: env!("CARGO_PKG_VERSION").to_string(),
         plan_id: plan.id.clone(),
         plan_title: plan.title.clone(),
+        plan_description: plan.description.clone(),
         plan_path: plan.source.clone(),
         root: root.to_path_buf(),
         started_at: now,
@@ -78,6 +79,7 @@ fn pending_record(p: &Phase) -> PhaseRecord {
     PhaseRecord {
         name: p.name.clone(),
         kind: p.kind,
+        description: p.description.clone(),
         fingerprint: p.fingerprint.clone(),
         status: PhaseStatus::Pending,
         started_at: None,
@@ -123,7 +125,7 @@ async fn start_run(plan: &Arc<Plan>, root: &Path, ui: &Ui) -> Result<Option<Path
                     "plan `{}` already has a run under {} ({})",
                     plan.id,
                     root.display(),
-                    report::run_status(&cp)
+                    report::run_status(&cp).replace('_', " ")
                 ),
                 Some(format!(
                     "see `remedy status --root {r}`; continue it with `remedy resume --root {r}`, or undo it with `remedy rollback --all --root {r}` and run again",
@@ -295,10 +297,12 @@ async fn drive(
         match outcome {
             Err(e) => return Err(e),
             Ok(r) if !r.success => {
-                return Err(Error::PhaseFailed {
-                    phase: phase.name.clone(),
-                    message: r.error.unwrap_or(r.summary),
-                })
+                let (phase, message) = (phase.name.clone(), r.error.unwrap_or(r.summary));
+                return Err(if journal.is_none() {
+                    Error::DryRunFailed { phase, message }
+                } else {
+                    Error::PhaseFailed { phase, message }
+                });
             }
             Ok(_) => {}
         }

@@ -52,6 +52,9 @@ pub enum Error {
     #[error("phase `{phase}` failed: {message}")]
     PhaseFailed { phase: String, message: String },
 
+    #[error("phase `{phase}` failed in the dry run: {message}")]
+    DryRunFailed { phase: String, message: String },
+
     #[error("{message}")]
     Refused { message: String, help: String },
 
@@ -88,6 +91,7 @@ impl Error {
             Error::Checkpoint(_)
             | Error::Io { .. }
             | Error::PhaseFailed { .. }
+            | Error::DryRunFailed { .. }
             | Error::Other(_) => exit::PHASE_FAILED,
         }
     }
@@ -103,6 +107,9 @@ impl Error {
             ),
             Error::Refused { help, .. } => Some(help.clone()),
             Error::Interrupted { .. } => Some("run `remedy resume` to continue, or `remedy rollback --all` to undo".into()),
+            Error::DryRunFailed { .. } => {
+                Some("nothing was written or recorded; fix the cause and run the dry run again".into())
+            }
             Error::PhaseFailed { .. } => Some(
                 "see `remedy status` and the logs; fix the cause, then `remedy resume` (or `remedy rollback`)".into(),
             ),

@@ -123,10 +123,12 @@ mod tests {
         // A dead holder: a pid that cannot exist.
         fs::write(&lock_path, "4194304000\n").unwrap();
         let lock = RootLock::acquire(dir.path()).unwrap();
-        assert_eq!(
-            fs::read_to_string(&lock_path).unwrap().trim(),
-            std::process::id().to_string()
-        );
+        let text = fs::read_to_string(&lock_path).unwrap();
+        assert_eq!(parse_holder(&text).unwrap().0, std::process::id());
+        assert_eq!(parse_holder(&text).unwrap().1, start_time(std::process::id()));
+        // A live pid with another start time is a reused pid: stale.
+        assert!(!is_alive(parent, Some(1)));
+        assert!(is_alive(parent, start_time(parent)));
         drop(lock);
         assert!(!lock_path.exists());
     }

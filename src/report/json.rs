@@ -50,6 +50,7 @@ pub fn to_value(cp: &Checkpoint) -> Value {
             json!({
                 "name": p.name,
                 "kind": p.kind,
+                "description": p.description,
                 "status": p.status,
                 "duration_ms": p.duration_ms,
                 "summary": p.summary,
@@ -65,7 +66,12 @@ pub fn to_value(cp: &Checkpoint) -> Value {
     json!({
         "schema_version": SCHEMA_VERSION,
         "tool_version": cp.tool_version,
-        "plan": { "id": cp.plan_id, "title": cp.plan_title, "path": cp.plan_path },
+        "plan": {
+            "id": cp.plan_id,
+            "title": cp.plan_title,
+            "description": cp.plan_description,
+            "path": cp.plan_path,
+        },
         "root": cp.root,
         "git": cp.git,
         "status": run_status(cp),

@@ -55,9 +55,12 @@ fn status_icon(status: PhaseStatus) -> &'static str {
 pub fn render(cp: &Checkpoint) -> String {
     let mut md = String::new();
     let _ = writeln!(md, "# Remediation report: {}\n", cp.plan_title);
+    if let Some(d) = &cp.plan_description {
+        let _ = writeln!(md, "{}\n", d.trim());
+    }
     let _ = writeln!(md, "| | |\n|---|---|");
     let _ = writeln!(md, "| Plan | {} |", code(&cp.plan_id));
-    let _ = writeln!(md, "| Status | **{}** |", run_status(cp));
+    let _ = writeln!(md, "| Status | **{}** |", run_status(cp).replace('_', " "));
     let _ = writeln!(md, "| Root | {} |", code(&cp.root.display().to_string()));
     if let Some(git) = &cp.git {
         let _ = writeln!(
@@ -103,7 +106,14 @@ pub fn render(cp: &Checkpoint) -> String {
             p.kind,
             status,
             p.duration_ms.map(timefmt::duration).unwrap_or_default(),
-            cell(p.error.as_deref().or(p.summary.as_deref()).unwrap_or(""))
+            match &p.description {
+                Some(d) => format!(
+                    "_{}_<br>{}",
+                    cell(d.trim()),
+                    cell(p.error.as_deref().or(p.summary.as_deref()).unwrap_or(""))
+                ),
+                None => cell(p.error.as_deref().or(p.summary.as_deref()).unwrap_or("")),
+            }
         );
     }
     md.push('\n');

@@ -14,7 +14,7 @@ pub fn run_status(cp: &Checkpoint) -> &'static str {
     } else if statuses.contains(&PhaseStatus::Interrupted) {
         "interrupted"
     } else if !statuses.is_empty() && statuses.iter().all(|s| *s == PhaseStatus::RolledBack) {
-        "rolled back"
+        "rolled_back"
     } else if cp.phases.iter().all(|p| {
         p.status == PhaseStatus::Succeeded
             || (p.kind == PhaseKind::Report && p.status == PhaseStatus::Running)
