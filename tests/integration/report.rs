@@ -171,3 +171,37 @@ fn run_output_off_a_terminal_has_no_escape_codes_and_json_events_parse() {
     let st: serde_json::Value = serde_json::from_str(&status.stdout).unwrap();
     assert_eq!(st["status"], "succeeded");
 }
+
+#[test]
+fn precondition_that_miscounts_the_work_is_flagged_in_the_report() {
+    // The precondition counts the pattern in strings and comments too (no `skip`), so it finds three
+    // more sites than the patch, which rightly leaves those alone.
+    let sb = Sandbox::sample();
+    sb.write_plan(
+        r#"
+id: issue-1184-websocket-await
+files:
+  include: ["**/*.py", "docs/**/*.md"]
+phases:
+  - name: preflight
+    kind: validate
+    checks:
+      - { name: awaited call sites exist, pattern: 'await\s+get_websocket_manager\(', expect: ">= 1" }
+  - name: unawait
+    kind: patch
+    edits:
+      - { name: drop await, regex: 'await\s+(get_websocket_manager\()', replace: '$1', skip: [strings, comments] }
+  - { name: report, kind: report }
+"#,
+    );
+    sb.remedy(&["run", sb.plan_str()]).expect_code(0);
+    let md = sb.remedy(&["report"]).stdout;
+    assert!(
+        md.contains("**Count mismatch:** check “awaited call sites exist” in phase `preflight` counted **55** sites, but the patch changed **52**"),
+        "{md}"
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(&sb.remedy(&["report", "--format", "json"]).stdout).unwrap();
+    assert_eq!(json["count_mismatches"][0]["counted"], 55);
+    assert_eq!(json["count_mismatches"][0]["changed"], 52);
+}
