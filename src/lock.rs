@@ -125,7 +125,10 @@ mod tests {
         let lock = RootLock::acquire(dir.path()).unwrap();
         let text = fs::read_to_string(&lock_path).unwrap();
         assert_eq!(parse_holder(&text).unwrap().0, std::process::id());
-        assert_eq!(parse_holder(&text).unwrap().1, start_time(std::process::id()));
+        assert_eq!(
+            parse_holder(&text).unwrap().1,
+            start_time(std::process::id())
+        );
         // A live pid with another start time is a reused pid: stale.
         assert!(!is_alive(parent, Some(1)));
         assert!(is_alive(parent, start_time(parent)));

@@ -57,9 +57,148 @@ pub fn load_plan_text(
         diagnostics,
         source_text: text.to_string(),
     };
-    let spec = parse_spec(text).map_err(|d| fail(vec![d]))?;
+    let (spec, mut early) = parse_spec_all(text).map_err(fail)?;
     let locator = Locator::new(text);
-    validate(&spec, source, &locator, root).map_err(fail)
+    match validate(&spec, source, &locator, root) {
+        Ok(plan) if early.is_empty() => Ok(plan),
+        Ok(_) => Err(fail(early)),
+        Err(more) => {
+            // A key set aside as unknown (`chekcs`) makes its mapping look incomplete ("has no
+            // `checks`"); findings about that same mapping would only repeat the first.
+            let incomplete = |d: &Diagnostic| early.iter().any(|u| u.path == d.path);
+            let more: Vec<Diagnostic> = more.into_iter().filter(|d| !incomplete(d)).collect();
+            early.extend(more);
+            early.sort_by_key(|d| d.location.map_or((usize::MAX, 0), |l| (l.line, l.col)));
+            Err(fail(early))
+        }
+    }
+}
+
+/// Parses the YAML into a `PlanSpec`, reporting every unknown key at once: they are found by
+/// walking the document against the plan's JSON Schema, set aside, and the rest is read as usual so
+/// that validation can report its own findings too.
+fn parse_spec_all(text: &str) -> Result<(PlanSpec, Vec<Diagnostic>), Vec<Diagnostic>> {
+    let spec = parse_spec(text);
+    let Err(first) = spec else {
+        return spec.map(|s| (s, Vec::new())).map_err(|d| vec![d]);
+    };
+    if !first.message.starts_with("unknown field") && !first.message.contains(": unknown field") {
+        return Err(vec![first]);
+    }
+    let (Ok(mut value), Ok(schema)) = (
+        serde_yaml::from_str::<serde_yaml::Value>(text),
+        serde_json::to_value(schemars::schema_for!(PlanSpec)),
+    ) else {
+        return Err(vec![first]);
+    };
+    let locator = Locator::new(text);
+    let mut unknown = Vec::new();
+    prune_unknown_keys(&mut value, &schema, &schema, "", &locator, &mut unknown);
+    if unknown.is_empty() {
+        return Err(vec![first]);
+    }
+    match serde_yaml::from_value::<PlanSpec>(value) {
+        Ok(spec) => Ok((spec, unknown)),
+        Err(_) => Err(unknown),
+    }
+}
+
+/// Removes keys the schema does not allow from `value`, with a diagnostic for each.
+fn prune_unknown_keys(
+    value: &mut serde_yaml::Value,
+    schema: &serde_json::Value,
+    root: &serde_json::Value,
+    path: &str,
+    locator: &Locator,
+    out: &mut Vec<Diagnostic>,
+) {
+    let schema = resolve(schema, root);
+    match value {
+        serde_yaml::Value::Mapping(map) => {
+            let Some(props) = schema.get("properties").and_then(|p| p.as_object()) else {
+                return;
+            };
+            let allowed: Vec<&str> = props.keys().map(String::as_str).collect();
+            let keys: Vec<serde_yaml::Value> = map.keys().cloned().collect();
+            for key in keys {
+                let name = key.as_str().unwrap_or("?").to_string();
+                let child = if path.is_empty() {
+                    name.clone()
+                } else {
+                    format!("{path}.{name}")
+                };
+                match props.get(&name) {
+                    Some(sub) => {
+                        if let Some(v) = map.get_mut(&key) {
+                            prune_unknown_keys(v, sub, root, &child, locator, out);
+                        }
+                    }
+                    None if schema.get("additionalProperties")
+                        == Some(&serde_json::Value::Bool(false)) =>
+                    {
+                        let quoted: Vec<String> =
+                            allowed.iter().map(|k| format!("`{k}`")).collect();
+                        // The same wording serde uses, so messages read alike however they arose.
+                        let expected = match quoted.as_slice() {
+                            [one] => one.clone(),
+                            [a, b] => format!("{a} or {b}"),
+                            all => format!("one of {}", all.join(", ")),
+                        };
+                        let help = match did_you_mean(&name, allowed.iter().copied()) {
+                            Some(best) => format!("did you mean `{best}`?"),
+                            None => format!("valid here: {}", allowed.join(", ")),
+                        };
+                        out.push(Diagnostic {
+                            location: locator.key(&child),
+                            path: path.to_string(),
+                            message: format!("unknown field `{name}`, expected {expected}"),
+                            help: Some(help),
+                        });
+                        map.remove(&key);
+                    }
+                    None => {}
+                }
+            }
+        }
+        serde_yaml::Value::Sequence(items) => {
+            let Some(item_schema) = schema.get("items") else {
+                return;
+            };
+            for (i, item) in items.iter_mut().enumerate() {
+                prune_unknown_keys(
+                    item,
+                    item_schema,
+                    root,
+                    &format!("{path}[{i}]"),
+                    locator,
+                    out,
+                );
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Follows `$ref` and picks the non-null branch of `anyOf` (how optional values are written).
+fn resolve<'a>(
+    schema: &'a serde_json::Value,
+    root: &'a serde_json::Value,
+) -> &'a serde_json::Value {
+    if let Some(r) = schema.get("$ref").and_then(|r| r.as_str()) {
+        let name = r.rsplit('/').next().unwrap_or("");
+        if let Some(def) = root.get("$defs").and_then(|d| d.get(name)) {
+            return resolve(def, root);
+        }
+    }
+    if let Some(branches) = schema.get("anyOf").and_then(|a| a.as_array()) {
+        if let Some(b) = branches
+            .iter()
+            .find(|b| b.get("type") != Some(&serde_json::Value::String("null".into())))
+        {
+            return resolve(b, root);
+        }
+    }
+    schema
 }
 
 /// Parses the YAML into a `PlanSpec`.
