@@ -179,7 +179,7 @@ async fn prepare_interpreter(
         let rel = state.rel(&env.dir).to_string();
         if env.created {
             ctx.ui.note(format!(
-                "      {}: created {rel} with [{}]",
+                "{}: created {rel} with [{}]",
                 phase.name,
                 config.requirements.join(", ")
             ));
@@ -454,7 +454,15 @@ fn explain(
             suite.args.join(", ")
         )),
         SuiteStatus::UsageError => {
-            picked(&|l: &str| l.starts_with("ERROR:") || l.contains(": error:"), 3).or(last)
+            picked(
+            // pytest prints its usage line as an error too; the reason is on the other lines.
+            &|l: &str| {
+                (l.starts_with("ERROR:") && !l.starts_with("ERROR: usage:"))
+                    || l.contains(": error:")
+            },
+            3,
+        )
+        .or(last)
         }
         SuiteStatus::Interrupted => picked(
             &|l: &str| l.starts_with("ERROR ") || l.contains("Interrupted:"),
@@ -821,5 +829,164 @@ mod tests {
             .unwrap()
             .contains("can't be used in 'await'"));
         assert_eq!(tests[2].status, TestStatus::Skipped);
+    }
+
+    #[test]
+    fn progress_counts_plain_and_xdist_output() {
+        let mut p = ProgressReader::new();
+        assert_eq!(p.read("collecting ... collected 10 items"), Some((0, 10)));
+        assert_eq!(
+            p.read("tests/test_m.py::test_a[1/2] PASSED                [ 1/10]"),
+            Some((1, 10))
+        );
+        assert_eq!(p.read("tests/test_m.py::test_b "), None);
+        let mut p = ProgressReader::new();
+        assert_eq!(
+            p.read("collected 12 items / 2 deselected / 10 selected"),
+            Some((0, 10))
+        );
+        let mut x = ProgressReader::new();
+        assert_eq!(x.read("2 workers [4 items]"), Some((0, 4)));
+        assert_eq!(
+            x.read("[gw1] [ 2/4] PASSED tests/test_m.py::test_a"),
+            Some((2, 4))
+        );
+        // Workers report out of order; the count never goes back.
+        assert_eq!(
+            x.read("[gw0] [ 1/4] FAILED tests/test_m.py::test_b"),
+            Some((2, 4))
+        );
+    }
+
+    fn suite(name: &str) -> Suite {
+        Suite {
+            name: name.into(),
+            args: vec!["tests".into()],
+            timeout: Some(std::time::Duration::from_secs(3)),
+        }
+    }
+
+    fn exit() -> crate::process::Exit {
+        crate::process::Exit {
+            code: Some(4),
+            signal: None,
+            timed_out: false,
+            duration: std::time::Duration::from_secs(1),
+        }
+    }
+
+    #[test]
+    fn explanations_quote_pytest() {
+        let usage = "ERROR: usage: python -m pytest [options]\npython -m pytest: error: unrecognized arguments: --nope\n  inifile: None\n";
+        assert_eq!(
+            explain(SuiteStatus::UsageError, usage, &suite("u"), &exit()).as_deref(),
+            Some("python -m pytest: error: unrecognized arguments: --nope")
+        );
+        let collection = "collected 1 item / 1 error\n\nERROR tests/test_x.py - ImportError: no module\n!!!!!!! Interrupted: 1 error during collection !!!!!!!\n";
+        assert_eq!(
+            explain(SuiteStatus::Interrupted, collection, &suite("u"), &exit()).as_deref(),
+            Some("ERROR tests/test_x.py - ImportError: no module\n!!!!!!! Interrupted: 1 error during collection !!!!!!!")
+        );
+        let hung = "collected 1 item\n\ntests/test_h.py::test_hangs ";
+        assert_eq!(
+            explain(SuiteStatus::TimedOut, hung, &suite("u"), &exit()).as_deref(),
+            Some("killed with its whole process group after 3.0s; last output: tests/test_h.py::test_hangs")
+        );
+        assert!(explain(SuiteStatus::TestsFailed, hung, &suite("u"), &exit()).is_none());
+    }
+
+    fn result(name: &str, status: SuiteStatus, tests: &[(&str, TestStatus)]) -> SuiteResult {
+        SuiteResult {
+            name: name.into(),
+            args: vec!["tests".into()],
+            status,
+            exit_code: Some(0),
+            counts: Counts::default(),
+            duration_ms: 1,
+            log: crate::paths::RelPath::parse("log").unwrap(),
+            tests: tests
+                .iter()
+                .map(|(id, status)| TestResult {
+                    id: id.to_string(),
+                    status: *status,
+                    message: Some("boom\nsecond line".into()),
+                })
+                .collect(),
+            detail: None,
+            reused: false,
+        }
+    }
+
+    #[test]
+    fn only_passed_suites_with_the_same_args_are_reused() {
+        let earlier = PytestOutcome {
+            suites: vec![
+                result("a", SuiteStatus::Passed, &[]),
+                result("b", SuiteStatus::TestsFailed, &[]),
+            ],
+            ..PytestOutcome::default()
+        };
+        assert!(reusable_suite(&earlier, &suite("a")).unwrap().reused);
+        assert!(reusable_suite(&earlier, &suite("b")).is_none());
+        let mut other_args = suite("a");
+        other_args.args.push("-k".into());
+        assert!(reusable_suite(&earlier, &other_args).is_none());
+    }
+
+    fn must_pass(entries: &[&str]) -> PytestConfig {
+        PytestConfig {
+            suites: vec![],
+            allow_failures: true,
+            min_pass_rate: None,
+            no_new_failures: false,
+            compare_with: None,
+            python: None,
+            requirements: vec![],
+            jobs: None,
+            workers: None,
+            must_pass: entries
+                .iter()
+                .map(|e| crate::plan::MustPass {
+                    text: e.to_string(),
+                    glob: e.contains('*').then(|| {
+                        globset::GlobBuilder::new(e)
+                            .literal_separator(false)
+                            .build()
+                            .unwrap()
+                            .compile_matcher()
+                    }),
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn must_pass_matches_ids_and_globs_and_counts_skips_as_not_passed() {
+        let suites = vec![result(
+            "u",
+            SuiteStatus::TestsFailed,
+            &[
+                ("tests/a/test_m.py::test_ok", TestStatus::Passed),
+                ("tests/a/test_m.py::TestK::test_p[x]", TestStatus::Passed),
+                ("tests/b/test_n.py::test_skip", TestStatus::Skipped),
+            ],
+        )];
+        let (c, problems) = judge_must_pass(
+            &must_pass(&["tests/a/*", "tests/a/test_m.py::TestK::test_p[x]"]),
+            &suites,
+        );
+        assert!(c.held, "{problems:?}");
+        let (c, problems) = judge_must_pass(
+            &must_pass(&["tests/b/*", "tests/a/test_m.py::test_k"]),
+            &suites,
+        );
+        assert!(!c.held);
+        assert_eq!(
+            problems,
+            [
+                "must_pass `tests/b/*`: `tests/b/test_n.py::test_skip` was skipped: boom",
+                "must_pass `tests/a/test_m.py::test_k` matched no test that ran, so it did not pass (did you mean `tests/a/test_m.py::test_ok`?)",
+            ]
+        );
     }
 }

@@ -1156,4 +1156,49 @@ mod tests {
         assert_eq!(d.message, "the plan has no phases");
         assert_eq!(d.location.map(|l| l.line), Some(2));
     }
+
+    #[test]
+    fn pytest_keys_are_checked() {
+        let plan = crate::plan::load_plan_text(
+            std::path::Path::new("p.yaml"),
+            "p.yaml".into(),
+            "id: x\nrequirements: [\"pytest>=7\"]\nphases:\n  - { name: t, kind: pytest, jobs: 3, workers: auto, suites: [{ name: u }], criteria: { must_pass: [\"tests/*\", \"tests/t.py::f\"] } }\n",
+            None,
+        )
+        .unwrap();
+        let PhaseConfig::Pytest(c) = &plan.phases[0].config else {
+            panic!("not a pytest phase");
+        };
+        assert_eq!(c.jobs, Some(3));
+        assert_eq!(c.workers, Some(WorkersSpec::Auto));
+        assert_eq!(c.requirements, ["pytest>=7"]);
+        assert!(c.must_pass[0].matches("tests/unit/test_a.py::TestK::test_b"));
+        assert!(c.must_pass[1].matches("tests/t.py::f"));
+        assert!(!c.must_pass[1].matches("tests/t.py::g"));
+
+        let d = only("id: x\nphases:\n  - { name: t, kind: command, argv: [x], jobs: 2 }\n");
+        assert!(d.message.contains("`jobs` does not apply"), "{}", d.message);
+        let d = only("id: x\nrequirements: []\nphases:\n  - { name: t, kind: pytest, suites: [{ name: u }] }\n");
+        assert_eq!(d.path, "requirements");
+        let d = only("id: x\nrequirements: [pytest]\nphases:\n  - { name: r, kind: report }\n");
+        assert!(d.message.contains("no pytest phase"), "{}", d.message);
+        let d = only("id: x\nphases:\n  - { name: t, kind: pytest, suites: [{ name: u }], criteria: { must_pass: ['::f'] } }\n");
+        assert_eq!(d.path, "phases[0].criteria.must_pass[0]");
+    }
+
+    #[test]
+    fn fingerprints_without_requirements_are_unchanged() {
+        let text = "id: x\nphases:\n  - { name: t, kind: pytest, suites: [{ name: u }] }\n";
+        let spec = super::super::load::parse_spec(text).unwrap();
+        let before = fingerprint(&spec, &spec.phases[0]);
+        // The same normalisation the fingerprint had before `requirements` existed.
+        let old = serde_json::json!({ "files": spec.files, "python": spec.python, "phase": spec.phases[0] });
+        assert_eq!(
+            before,
+            blake3::hash(&serde_json::to_vec(&old).unwrap()).to_hex()[..16].to_string()
+        );
+        let mut with = spec.clone();
+        with.requirements = Some(vec!["pytest".into()]);
+        assert_ne!(before, fingerprint(&with, &with.phases[0]));
+    }
 }

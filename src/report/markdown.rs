@@ -398,7 +398,10 @@ fn render_pytest(md: &mut String, name: &str, o: &PytestOutcome) {
         );
         for t in failures {
             let _ = writeln!(md, "- {}", code(&t.id));
-            if let Some(m) = t.message.as_deref().filter(|m| !m.trim().is_empty()) {
+            let message = t.message.as_deref().filter(|m| !m.trim().is_empty());
+            if let Some(m) = message.filter(|m| !m.trim_end().contains('\n')) {
+                let _ = writeln!(md, "  {}", code(m.trim_end()));
+            } else if let Some(m) = message {
                 // The first lines of the message (the parser keeps a few), fenced so that any
                 // Markdown inside stays literal.
                 let fence = if m.contains("```") { "~~~~" } else { "```" };

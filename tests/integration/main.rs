@@ -3,6 +3,7 @@
 mod harness;
 
 mod bad_input;
+mod pytest_phase;
 mod recovery;
 mod report;
 mod run;
