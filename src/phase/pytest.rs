@@ -278,8 +278,18 @@ fn suite_command(
         "-p".into(),
         "no:cacheprovider".into(),
     ]);
+    // A bare command name (`python3`) found on the PATH may be a version manager's shim (pyenv),
+    // which costs a few hundred milliseconds per start: run the executable the probe reported, the
+    // interpreter that was recorded. A path is kept as written, since it may be a wrapper script
+    // that sets up the environment on purpose.
+    let program =
+        if !interpreter.program.contains('/') && Path::new(&interpreter.executable).is_file() {
+            interpreter.executable.clone()
+        } else {
+            interpreter.program.clone()
+        };
     Spawn {
-        program: interpreter.program.clone(),
+        program,
         args,
         cwd: root.to_path_buf(),
         // Running the tests must not leave bytecode caches in the tree being remediated.
