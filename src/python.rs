@@ -179,4 +179,37 @@ mod tests {
         let (program, _) = choose(dir.path(), Some("tools/py"));
         assert_eq!(PathBuf::from(program), dir.path().join("tools/py"));
     }
+
+    fn fake_interpreter(dir: &Path, name: &str, output: &str) -> String {
+        let fake = dir.join(name);
+        std::fs::write(&fake, format!("#!/bin/sh\nprintf '{output}'\n")).unwrap();
+        std::fs::set_permissions(&fake, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+            .unwrap();
+        fake.to_str().unwrap().to_string()
+    }
+
+    #[test]
+    fn the_probe_reads_pytest_xdist_when_present() {
+        let dir = tempfile::tempdir().unwrap();
+        let with = fake_interpreter(
+            dir.path(),
+            "with-xdist",
+            "/usr/bin/python3\\n3.12.1\\n8.3.2\\n3.6.1\\n",
+        );
+        let i = probe(&with, "test", dir.path()).unwrap();
+        assert_eq!(
+            (i.version.as_str(), i.pytest_version.as_str()),
+            ("3.12.1", "8.3.2")
+        );
+        assert_eq!(i.xdist_version.as_deref(), Some("3.6.1"));
+        let without = fake_interpreter(
+            dir.path(),
+            "without-xdist",
+            "/usr/bin/python3\\n3.12.1\\n8.3.2\\n-\\n",
+        );
+        assert_eq!(
+            probe(&without, "test", dir.path()).unwrap().xdist_version,
+            None
+        );
+    }
 }
