@@ -96,11 +96,13 @@ async fn dispatch(cli: Cli) -> Result<()> {
         Command::Resume {
             select,
             rerun_changed,
+            all_suites,
             json,
         } => {
             let opts = ResumeOptions {
                 plan: select.plan,
                 rerun_changed,
+                all_suites,
             };
             engine::resume(&select.root.root, &opts, style(out, json)).await?;
             Ok(())

@@ -262,8 +262,23 @@ pub struct SkippedFile {
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct PytestOutcome {
+    /// The interpreter's `sys.executable`.
     pub python: String,
     pub pytest_version: String,
+    /// Why that interpreter was chosen (`python:` in the plan, `$VIRTUAL_ENV`, ...).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub python_chosen_by: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub python_version: String,
+    /// The virtual environment made for the plan's `requirements:`, relative to the root.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub venv: Option<String>,
+    /// pytest-xdist, when the phase used it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub xdist: Option<XdistUse>,
+    /// How many suites could run at the same time.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub jobs: u64,
     pub suites: Vec<SuiteResult>,
     pub totals: Counts,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -271,6 +286,22 @@ pub struct PytestOutcome {
     pub criteria: Vec<CriterionResult>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub comparison: Option<Comparison>,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
+}
+
+/// How a pytest phase used pytest-xdist.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct XdistUse {
+    pub version: String,
+    /// The value passed to `-n`: `auto` or a number.
+    pub workers: String,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -359,6 +390,12 @@ pub struct SuiteResult {
     /// Full output, relative to the root.
     pub log: RelPath,
     pub tests: Vec<TestResult>,
+    /// What went wrong when the suite did not simply pass or fail tests: pytest's own words.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+    /// Taken from the earlier attempt of this phase by `remedy resume`, not run again.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub reused: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

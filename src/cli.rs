@@ -97,7 +97,7 @@ pub enum Command {
 
     /// Continue a run from the first phase that did not succeed.
     #[command(
-        after_help = "Examples:\n  remedy resume --root ../repo\n  remedy resume --root ../repo --rerun-changed   # the plan changed: redo from the changed phase\n\nExit codes: 0 success · 1 a phase failed · 2 bad input or stale plan · 3 files drifted · 4 locked · 130 interrupted"
+        after_help = "Examples:\n  remedy resume --root ../repo\n  remedy resume --root ../repo --rerun-changed   # the plan changed: redo from the changed phase\n  remedy resume --root ../repo --all-suites      # re-run passed suites of a failed pytest phase too\n\nExit codes: 0 success · 1 a phase failed · 2 bad input or stale plan · 3 files drifted · 4 locked · 130 interrupted"
     )]
     Resume {
         #[command(flatten)]
@@ -105,6 +105,10 @@ pub enum Command {
         /// When a phase's configuration changed since it ran, roll back to it and run on.
         #[arg(long)]
         rerun_changed: bool,
+        /// Run every suite of a failed pytest phase again (by default only suites that did not
+        /// pass are run; the others keep their earlier results).
+        #[arg(long)]
+        all_suites: bool,
         /// One JSON event per line on stdout.
         #[arg(long)]
         json: bool,

@@ -9,7 +9,8 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use crate::checkpoint::{
-    self, Checkpoint, FileState, GitInfo, Outcome, PhaseRecord, PhaseStatus, StateDir,
+    self, Checkpoint, FileState, GitInfo, Outcome, PhaseRecord, PhaseStatus, PytestOutcome,
+    StateDir,
 };
 use crate::error::{Error, Result};
 use crate::fsutil::{self, Durability};
@@ -103,7 +104,7 @@ pub async fn run(plan_path: &Path, root: &Path, dry_run: bool, style: Style) -> 
         dry_run,
     });
     let result = if dry_run {
-        drive(&plan, &root, None, 0, &ui).await
+        drive(&plan, &root, None, 0, HashMap::new(), &ui).await
     } else {
         start_run(&plan, &root, &ui).await
     };
@@ -141,7 +142,7 @@ async fn start_run(plan: &Arc<Plan>, root: &Path, ui: &Ui) -> Result<Option<Path
         checkpoint: cp,
         state,
     }));
-    drive(plan, root, Some(journal), 0, ui).await
+    drive(plan, root, Some(journal), 0, HashMap::new(), ui).await
 }
 
 async fn finish(
@@ -175,12 +176,14 @@ fn first_line(s: &str) -> &str {
 }
 
 /// Runs the plan's phases from `start`, recording each in the journal (none in a dry run).
+/// `reusable` holds earlier pytest results whose passed suites need not run again.
 /// Returns the path of the Markdown report, if a report phase wrote one.
 async fn drive(
     plan: &Arc<Plan>,
     root: &Path,
     journal: Option<SharedJournal>,
     start: usize,
+    reusable: HashMap<String, PytestOutcome>,
     ui: &Ui,
 ) -> Result<Option<PathBuf>> {
     let groups = ChildGroups::default();
@@ -191,6 +194,7 @@ async fn drive(
         groups: groups.clone(),
         journal: journal.clone(),
         overlay: Arc::new(Mutex::new(HashMap::new())),
+        reusable: Arc::new(reusable),
     };
     let mut report_path = None;
     let total = plan.phases.len();
@@ -325,6 +329,8 @@ fn error_chain(e: &Error) -> String {
 pub struct ResumeOptions {
     pub plan: Option<String>,
     pub rerun_changed: bool,
+    /// Run every suite of a failed pytest phase again, not only those that did not pass.
+    pub all_suites: bool,
 }
 
 /// `remedy resume`: verify what completed phases did, then continue from the first phase that did
@@ -408,7 +414,8 @@ async fn resume_locked(
             checkpoint: cp,
             state,
         }));
-        return drive(plan, root, Some(journal), start, ui).await;
+        // The changed phase starts over: nothing of its earlier attempt is reused.
+        return drive(plan, root, Some(journal), start, HashMap::new(), ui).await;
     }
 
     remove_leftovers(&cp, &state);
@@ -448,8 +455,26 @@ async fn resume_locked(
     ) {
         rollback_phase_files(&mut journal, start, false, ui)?;
     }
+    let reusable = if opts.all_suites {
+        HashMap::new()
+    } else {
+        reusable_results(&journal.checkpoint)
+    };
     let journal = Arc::new(tokio::sync::Mutex::new(journal));
-    drive(plan, root, Some(journal), start, ui).await
+    drive(plan, root, Some(journal), start, reusable, ui).await
+}
+
+/// The results of pytest phases that ran to the end and failed: a resume re-runs only their
+/// suites that did not pass. A phase that was interrupted has no results to offer.
+fn reusable_results(cp: &Checkpoint) -> HashMap<String, PytestOutcome> {
+    cp.phases
+        .iter()
+        .filter(|p| p.status == PhaseStatus::Failed)
+        .filter_map(|p| match &p.outcome {
+            Some(Outcome::Pytest(o)) => Some((p.name.clone(), o.clone())),
+            _ => None,
+        })
+        .collect()
 }
 
 fn report_path_of(plan: &Plan, root: &Path, cp: &Checkpoint) -> Option<PathBuf> {

@@ -24,3 +24,4 @@ pub mod report;
 pub mod scan;
 pub mod timefmt;
 pub mod ui;
+pub mod venv;

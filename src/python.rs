@@ -2,7 +2,8 @@
 //!
 //! Order: `python:` in the plan, then `$VIRTUAL_ENV`, `ROOT/.venv`, `ROOT/venv`, then `python3` on
 //! the PATH. The first that exists is probed; when it cannot import pytest the error says which
-//! interpreter was tried, why it was chosen, and how to fix it.
+//! interpreter was tried, why it was chosen, and how to fix it. The probe also learns whether
+//! pytest-xdist is importable, for phases that ask for `workers:`.
 
 use std::path::{Path, PathBuf};
 
@@ -15,6 +16,8 @@ pub struct Interpreter {
     pub executable: String,
     pub version: String,
     pub pytest_version: String,
+    /// pytest-xdist's version, when the interpreter can import it.
+    pub xdist_version: Option<String>,
     /// Why this interpreter was chosen.
     pub chosen_by: String,
 }
@@ -77,7 +80,18 @@ pub fn choose(root: &Path, configured: Option<&str>) -> (String, String) {
     ("python3".into(), "python3 on the PATH".into())
 }
 
-const PROBE: &str = "import sys\nprint(sys.executable)\nprint(sys.version.split()[0])\nimport pytest\nprint(pytest.__version__)\n";
+const PROBE: &str = "\
+import sys
+print(sys.executable)
+print(sys.version.split()[0])
+import pytest
+print(pytest.__version__)
+try:
+    import xdist
+    print(getattr(xdist, '__version__', 'unknown'))
+except ImportError:
+    print('-')
+";
 
 /// Runs the interpreter once to learn its version and pytest's.
 pub fn probe(program: &str, chosen_by: &str, root: &Path) -> Result<Interpreter, PythonError> {
@@ -107,6 +121,11 @@ pub fn probe(program: &str, chosen_by: &str, root: &Path) -> Result<Interpreter,
         executable: lines[0].to_string(),
         version: lines[1].to_string(),
         pytest_version: lines[2].to_string(),
+        xdist_version: lines
+            .get(3)
+            .map(|l| l.trim())
+            .filter(|l| !l.is_empty() && *l != "-")
+            .map(str::to_string),
         chosen_by: chosen_by.to_string(),
     })
 }
@@ -159,5 +178,38 @@ mod tests {
         }
         let (program, _) = choose(dir.path(), Some("tools/py"));
         assert_eq!(PathBuf::from(program), dir.path().join("tools/py"));
+    }
+
+    fn fake_interpreter(dir: &Path, name: &str, output: &str) -> String {
+        let fake = dir.join(name);
+        std::fs::write(&fake, format!("#!/bin/sh\nprintf '{output}'\n")).unwrap();
+        std::fs::set_permissions(&fake, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+            .unwrap();
+        fake.to_str().unwrap().to_string()
+    }
+
+    #[test]
+    fn the_probe_reads_pytest_xdist_when_present() {
+        let dir = tempfile::tempdir().unwrap();
+        let with = fake_interpreter(
+            dir.path(),
+            "with-xdist",
+            "/usr/bin/python3\\n3.12.1\\n8.3.2\\n3.6.1\\n",
+        );
+        let i = probe(&with, "test", dir.path()).unwrap();
+        assert_eq!(
+            (i.version.as_str(), i.pytest_version.as_str()),
+            ("3.12.1", "8.3.2")
+        );
+        assert_eq!(i.xdist_version.as_deref(), Some("3.6.1"));
+        let without = fake_interpreter(
+            dir.path(),
+            "without-xdist",
+            "/usr/bin/python3\\n3.12.1\\n8.3.2\\n-\\n",
+        );
+        assert_eq!(
+            probe(&without, "test", dir.path()).unwrap().xdist_version,
+            None
+        );
     }
 }

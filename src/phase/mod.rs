@@ -15,7 +15,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-use crate::checkpoint::{Checkpoint, Outcome, StateDir};
+use crate::checkpoint::{Checkpoint, Outcome, PytestOutcome, StateDir};
 use crate::error::Result;
 use crate::objects::ObjectStore;
 use crate::paths::RelPath;
@@ -54,6 +54,9 @@ pub struct PhaseContext {
     pub journal: Option<SharedJournal>,
     /// In a dry run, the content patch phases would have written, so later checks see it.
     pub overlay: Arc<Mutex<HashMap<RelPath, String>>>,
+    /// On resume, the results of pytest phases that failed, by phase name: their suites that
+    /// passed are taken over instead of run again. Empty on a fresh run or with `--all-suites`.
+    pub reusable: Arc<HashMap<String, PytestOutcome>>,
 }
 
 impl PhaseContext {

@@ -541,7 +541,7 @@ fn plain_type_words(message: &str, key: &str) -> (String, Option<String>) {
         ("struct CheckSpec", "a check (a mapping with `name:` and one of `pattern`, `python_function`, `command`, `file_exists`)", "write e.g. `- { name: has tests, file_exists: tests/__init__.py }`"),
         ("struct EditSpec", "an edit (a mapping with `name:`, `regex:` and `replace:`)", "write e.g. `- { name: drop await, regex: 'await\\s+(f\\()', replace: '$1' }`"),
         ("struct SuiteSpec", "a suite (a mapping with `name:` and `args:`)", "write e.g. `- { name: unit, args: [tests/unit] }`"),
-        ("struct CriteriaSpec", "a mapping with `min_pass_rate:` and/or `no_new_failures:`", "write e.g. `criteria: { min_pass_rate: 0.95, no_new_failures: true }`"),
+        ("struct CriteriaSpec", "a mapping with `min_pass_rate:`, `no_new_failures:` and/or `must_pass:`", "write e.g. `criteria: { min_pass_rate: 0.95, no_new_failures: true, must_pass: [\"tests/test_api.py::test_login\"] }`"),
         ("struct PythonFunctionSpec", "a mapping with `file:`, `name:` and optionally `async:`", "write e.g. `python_function: { file: app/m.py, name: f, async: false }`"),
     ];
     let mut message = message.to_string();
@@ -555,6 +555,7 @@ fn plain_type_words(message: &str, key: &str) -> (String, Option<String>) {
     for (rust, words) in [
         ("expected f64", "expected a number"),
         ("expected i32", "expected a whole number"),
+        ("expected u32", "expected a whole number"),
         ("expected a sequence", "expected a list"),
         ("invalid type: sequence", "invalid type: a list"),
         ("invalid type: map", "invalid type: a mapping"),
@@ -577,7 +578,12 @@ fn plain_type_words(message: &str, key: &str) -> (String, Option<String>) {
                 _ => "write a number, without quotes or units".into(),
             })
         } else if message.ends_with("expected a whole number") {
-            Some("write a whole number, without quotes, e.g. `exit_code: 1`".into())
+            Some(match key {
+                "jobs" => {
+                    "write how many suites may run at once, without quotes, e.g. `jobs: 2`".into()
+                }
+                _ => "write a whole number, without quotes, e.g. `exit_code: 1`".into(),
+            })
         } else if message.ends_with("expected a list") {
             Some(match key {
                 "args" => "write one item per argument, e.g. `args: [tests/unit, -q]`".into(),

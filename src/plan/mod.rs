@@ -14,7 +14,7 @@ pub use expect::{Expect, Op};
 pub use load::{load_plan, load_plan_text};
 pub use locate::Location;
 pub use model::*;
-pub use spec::{PhaseKind, PlanSpec, SkipKind};
+pub use spec::{PhaseKind, PlanSpec, SkipKind, WorkersSpec};
 pub use validate::STATE_DIR;
 
 /// The JSON Schema of a plan, generated from the same types the loader reads, for editors.

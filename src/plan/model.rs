@@ -8,7 +8,7 @@ use globset::GlobSet;
 use regex::Regex;
 
 use super::expect::Expect;
-use super::spec::{PhaseKind, SkipKind};
+use super::spec::{PhaseKind, SkipKind, WorkersSpec};
 use crate::paths::RelPath;
 
 #[derive(Debug, Clone)]
@@ -150,6 +150,28 @@ pub struct PytestConfig {
     pub no_new_failures: bool,
     pub compare_with: Option<String>,
     pub python: Option<String>,
+    /// Packages installed into a virtual environment under `.remedy/venvs/` (empty: none).
+    pub requirements: Vec<String>,
+    /// Suites run at the same time; `None` means one per CPU.
+    pub jobs: Option<usize>,
+    /// pytest-xdist workers per suite, when asked for.
+    pub workers: Option<WorkersSpec>,
+    pub must_pass: Vec<MustPass>,
+}
+
+/// An entry of `must_pass`: a node id, matched exactly, or a glob over node ids.
+#[derive(Debug, Clone)]
+pub struct MustPass {
+    /// As written in the plan.
+    pub text: String,
+    /// Set when the entry has glob characters (`*`, `?`, `[`, `{`).
+    pub glob: Option<globset::GlobMatcher>,
+}
+
+impl MustPass {
+    pub fn matches(&self, id: &str) -> bool {
+        self.text == id || self.glob.as_ref().is_some_and(|g| g.is_match(id))
+    }
 }
 
 #[derive(Debug, Clone)]

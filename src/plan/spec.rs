@@ -25,6 +25,11 @@ pub struct PlanSpec {
     /// Python interpreter for pytest phases (a path, relative to the root, or a command name).
     #[serde(default)]
     pub python: Option<String>,
+    /// Packages for pytest phases, in pip's requirement syntax (e.g. `pytest>=7`). When set, remedy
+    /// creates a virtual environment under `.remedy/venvs/` with the chosen interpreter (once per
+    /// distinct list), installs them there with pip, and runs the tests with it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub requirements: Option<Vec<String>>,
     /// The phases, run in order.
     #[serde(default)]
     pub phases: Vec<PhaseSpec>,
@@ -114,6 +119,13 @@ pub struct PhaseSpec {
     /// pytest, command: seconds after which the process group is killed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timeout: Option<f64>,
+    /// pytest: how many suites run at the same time (default: the number of CPUs).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jobs: Option<u32>,
+    /// pytest: run each suite's tests in parallel with pytest-xdist: `auto` (one worker per CPU) or
+    /// a number of workers. pytest-xdist must be installed for the interpreter.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub workers: Option<WorkersSpec>,
     /// command: program and arguments, run without a shell.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub argv: Option<Vec<String>>,
@@ -232,4 +244,84 @@ pub struct CriteriaSpec {
     /// With `compare_with`: no test that passed there may fail here.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub no_new_failures: Option<bool>,
+    /// Tests that must pass, by node id (`tests/test_m.py::test_f`) or glob (`tests/unit/*`, where
+    /// `*` matches any text, `/` and `::` included). A listed test that did not run has not passed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub must_pass: Option<Vec<String>>,
+}
+
+/// How many pytest-xdist workers a suite uses: `auto` or a number.
+///
+/// Written by hand rather than as an untagged enum: serde's untagged enums buffer their input and
+/// lose the line and column of a bad value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WorkersSpec {
+    Auto,
+    Count(u64),
+}
+
+impl WorkersSpec {
+    /// The value of pytest-xdist's `-n` option.
+    pub fn as_arg(self) -> String {
+        match self {
+            WorkersSpec::Auto => "auto".into(),
+            WorkersSpec::Count(n) => n.to_string(),
+        }
+    }
+}
+
+impl JsonSchema for WorkersSpec {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "WorkersSpec".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "description": "`auto` (one worker per CPU) or a number of workers",
+            "oneOf": [
+                { "type": "string", "enum": ["auto"] },
+                { "type": "integer", "minimum": 1 }
+            ]
+        })
+    }
+}
+
+impl Serialize for WorkersSpec {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            WorkersSpec::Auto => s.serialize_str("auto"),
+            WorkersSpec::Count(n) => s.serialize_u64(*n),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for WorkersSpec {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl serde::de::Visitor<'_> for Visitor {
+            type Value = WorkersSpec;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("`auto` or a number of workers")
+            }
+
+            fn visit_u64<E: serde::de::Error>(self, n: u64) -> Result<WorkersSpec, E> {
+                Ok(WorkersSpec::Count(n))
+            }
+
+            fn visit_i64<E: serde::de::Error>(self, n: i64) -> Result<WorkersSpec, E> {
+                u64::try_from(n)
+                    .map(WorkersSpec::Count)
+                    .map_err(|_| E::invalid_value(serde::de::Unexpected::Signed(n), &self))
+            }
+
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<WorkersSpec, E> {
+                match v {
+                    "auto" => Ok(WorkersSpec::Auto),
+                    _ => Err(E::invalid_value(serde::de::Unexpected::Str(v), &self)),
+                }
+            }
+        }
+        d.deserialize_any(Visitor)
+    }
 }

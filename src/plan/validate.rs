@@ -288,6 +288,8 @@ fn allowed_keys(kind: PhaseKind) -> &'static [&'static str] {
             "compare_with",
             "python",
             "timeout",
+            "jobs",
+            "workers",
         ],
         PhaseKind::Report => &["markdown", "json"],
         PhaseKind::Command => &["argv", "shell", "cwd", "exit_code", "timeout"],
@@ -311,6 +313,8 @@ fn present_keys(p: &PhaseSpec) -> Vec<&'static str> {
     add(p.compare_with.is_some(), "compare_with");
     add(p.python.is_some(), "python");
     add(p.timeout.is_some(), "timeout");
+    add(p.jobs.is_some(), "jobs");
+    add(p.workers.is_some(), "workers");
     add(p.argv.is_some(), "argv");
     add(p.shell.is_some(), "shell");
     add(p.cwd.is_some(), "cwd");
@@ -322,11 +326,15 @@ fn present_keys(p: &PhaseSpec) -> Vec<&'static str> {
 
 /// Hash of what a phase's behaviour depends on.
 fn fingerprint(spec: &PlanSpec, phase: &PhaseSpec) -> String {
-    let normalised = serde_json::json!({
+    let mut normalised = serde_json::json!({
         "files": spec.files,
         "python": spec.python,
         "phase": phase,
     });
+    // Added only when present, so that plans without it keep the fingerprints they had.
+    if let Some(requirements) = &spec.requirements {
+        normalised["requirements"] = serde_json::json!(requirements);
+    }
     let bytes = serde_json::to_vec(&normalised).unwrap_or_default();
     blake3::hash(&bytes).to_hex()[..16].to_string()
 }
@@ -362,6 +370,7 @@ pub(crate) fn validate(
         }
     }
 
+    validate_requirements(&mut c, spec);
     let base = c.narrow(&Selection::default(), "files", spec.files.as_ref());
 
     let mut seen: Vec<(&str, usize)> = Vec::new();
@@ -892,6 +901,26 @@ fn validate_pytest(
             c.at_value(&format!("{at}.compare_with"), message, Some(&help));
         }
     }
+    let jobs = match p.jobs {
+        Some(0) => {
+            c.at_value(
+                &format!("{at}.jobs"),
+                "`jobs: 0` would run no suite",
+                Some("write how many suites may run at the same time, e.g. `jobs: 2`, or remove `jobs` to run one per CPU"),
+            );
+            None
+        }
+        Some(n) => Some(n as usize),
+        None => None,
+    };
+    if p.workers == Some(WorkersSpec::Count(0)) {
+        c.at_value(
+            &format!("{at}.workers"),
+            "`workers: 0` asks pytest-xdist for no workers",
+            Some("write `workers: auto` (one per CPU) or a number from 1, or remove `workers` to run each suite in one process"),
+        );
+    }
+    let must_pass = validate_must_pass(c, at, criteria.must_pass.as_deref());
     if criteria.no_new_failures == Some(true) && p.compare_with.is_none() {
         c.at_value(
             &format!("{at}.criteria.no_new_failures"),
@@ -907,6 +936,10 @@ fn validate_pytest(
             no_new_failures: criteria.no_new_failures.unwrap_or(false),
             compare_with: p.compare_with.clone(),
             python: p.python.clone().or_else(|| spec.python.clone()),
+            requirements: spec.requirements.clone().unwrap_or_default(),
+            jobs,
+            workers: p.workers,
+            must_pass,
         })
     })
 }
@@ -982,6 +1015,105 @@ fn exit_code(c: &mut Checker, path: &str, code: Option<i32>) -> i32 {
         );
     }
     code
+}
+
+/// Checks `requirements`: one requirement (or pip option) per item, since they are written to a
+/// requirements file for pip, where a line break would start another entry.
+fn validate_requirements(c: &mut Checker, spec: &PlanSpec) {
+    let Some(list) = &spec.requirements else {
+        return;
+    };
+    let help = "write one requirement per item, in pip's syntax, e.g. `requirements: [\"pytest>=7\", pytest-xdist]`";
+    if list.is_empty() {
+        c.at_value(
+            "requirements",
+            "`requirements` is empty, so the environment would lack pytest",
+            Some(&format!(
+                "{help}; or remove `requirements` to use an existing interpreter"
+            )),
+        );
+        return;
+    }
+    for (k, r) in list.iter().enumerate() {
+        if r.trim().is_empty() {
+            c.at_value(
+                &format!("requirements[{k}]"),
+                "empty requirement",
+                Some(help),
+            );
+        } else if r.contains(['\n', '\r']) {
+            c.at_value(
+                &format!("requirements[{k}]"),
+                format!("requirement `{}` spans several lines", r.trim()),
+                Some(help),
+            );
+        }
+    }
+    if !spec.phases.iter().any(|p| p.kind == PhaseKind::Pytest) {
+        c.at_key(
+            "requirements",
+            "`requirements` is set but the plan has no pytest phase to use them",
+            Some("remove `requirements`, or add a `kind: pytest` phase"),
+        );
+    }
+}
+
+/// Compiles `criteria.must_pass`: node ids are kept as they are, entries with glob characters also
+/// become globs in which `*` matches any text (node ids mix `/` and `::`, and a user writing
+/// `tests/unit/*` means every test below that folder).
+fn validate_must_pass(c: &mut Checker, at: &str, entries: Option<&[String]>) -> Vec<MustPass> {
+    let Some(entries) = entries else {
+        return Vec::new();
+    };
+    let path = format!("{at}.criteria.must_pass");
+    if entries.is_empty() {
+        c.at_value(
+            &path,
+            "`must_pass` is empty",
+            Some("list node ids or globs, e.g. `must_pass: [\"tests/test_api.py::test_login\", \"tests/smoke/*\"]`, or remove it"),
+        );
+        return Vec::new();
+    }
+    let mut out = Vec::new();
+    for (k, text) in entries.iter().enumerate() {
+        let at_entry = format!("{path}[{k}]");
+        if text.trim().is_empty() {
+            c.at_value(
+                &at_entry,
+                "empty entry in `must_pass`",
+                Some("write a node id such as `tests/test_api.py::test_login`, or a glob such as `tests/smoke/*`"),
+            );
+            continue;
+        }
+        if let Some(prefix) = ["::", "/"].iter().find(|p| text.starts_with(**p)) {
+            c.at_value(
+                &at_entry,
+                format!("`{text}` starts with `{prefix}`; node ids start with the test file's path relative to the root"),
+                Some("write it as pytest prints it, e.g. `tests/test_api.py::test_login`"),
+            );
+            continue;
+        }
+        let glob = if text.contains(['*', '?', '[', '{']) {
+            match GlobBuilder::new(text).literal_separator(false).build() {
+                Ok(g) => Some(g.compile_matcher()),
+                Err(e) => {
+                    c.at_value(
+                        &at_entry,
+                        format!("invalid glob `{text}`: {}", e.kind()),
+                        Some("`*` matches any text, `?` one character, `[ab]` one of a set (close it with `]`; write `[[]` for a literal `[`), `{a,b}` either"),
+                    );
+                    continue;
+                }
+            }
+        } else {
+            None
+        };
+        out.push(MustPass {
+            text: text.clone(),
+            glob,
+        });
+    }
+    out
 }
 
 fn validate_command(c: &mut Checker, at: &str, p: &PhaseSpec) -> Option<PhaseConfig> {
@@ -1219,5 +1351,50 @@ mod tests {
         assert!(load("app").is_ok());
         let d = load("nowhere").unwrap_err().diagnostics;
         assert!(d[0].message.contains("`nowhere` is not a folder"), "{d:?}");
+    }
+
+    #[test]
+    fn pytest_keys_are_checked() {
+        let plan = crate::plan::load_plan_text(
+            std::path::Path::new("p.yaml"),
+            "p.yaml".into(),
+            "id: x\nrequirements: [\"pytest>=7\"]\nphases:\n  - { name: t, kind: pytest, jobs: 3, workers: auto, suites: [{ name: u }], criteria: { must_pass: [\"tests/*\", \"tests/t.py::f\"] } }\n",
+            None,
+        )
+        .unwrap();
+        let PhaseConfig::Pytest(c) = &plan.phases[0].config else {
+            panic!("not a pytest phase");
+        };
+        assert_eq!(c.jobs, Some(3));
+        assert_eq!(c.workers, Some(WorkersSpec::Auto));
+        assert_eq!(c.requirements, ["pytest>=7"]);
+        assert!(c.must_pass[0].matches("tests/unit/test_a.py::TestK::test_b"));
+        assert!(c.must_pass[1].matches("tests/t.py::f"));
+        assert!(!c.must_pass[1].matches("tests/t.py::g"));
+
+        let d = only("id: x\nphases:\n  - { name: t, kind: command, argv: [x], jobs: 2 }\n");
+        assert!(d.message.contains("`jobs` does not apply"), "{}", d.message);
+        let d = only("id: x\nrequirements: []\nphases:\n  - { name: t, kind: pytest, suites: [{ name: u }] }\n");
+        assert_eq!(d.path, "requirements");
+        let d = only("id: x\nrequirements: [pytest]\nphases:\n  - { name: r, kind: report }\n");
+        assert!(d.message.contains("no pytest phase"), "{}", d.message);
+        let d = only("id: x\nphases:\n  - { name: t, kind: pytest, suites: [{ name: u }], criteria: { must_pass: ['::f'] } }\n");
+        assert_eq!(d.path, "phases[0].criteria.must_pass[0]");
+    }
+
+    #[test]
+    fn fingerprints_without_requirements_are_unchanged() {
+        let text = "id: x\nphases:\n  - { name: t, kind: pytest, suites: [{ name: u }] }\n";
+        let spec = super::super::load::parse_spec(text).unwrap();
+        let before = fingerprint(&spec, &spec.phases[0]);
+        // The same normalisation the fingerprint had before `requirements` existed.
+        let old = serde_json::json!({ "files": spec.files, "python": spec.python, "phase": spec.phases[0] });
+        assert_eq!(
+            before,
+            blake3::hash(&serde_json::to_vec(&old).unwrap()).to_hex()[..16].to_string()
+        );
+        let mut with = spec.clone();
+        with.requirements = Some(vec!["pytest".into()]);
+        assert_ne!(before, fingerprint(&with, &with.phases[0]));
     }
 }

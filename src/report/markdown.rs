@@ -297,19 +297,65 @@ fn render_patch(md: &mut String, name: &str, o: &PatchOutcome) {
 
 fn render_pytest(md: &mut String, name: &str, o: &PytestOutcome) {
     let _ = writeln!(md, "## Tests `{name}`\n");
+    let version = if o.python_version.is_empty() {
+        String::new()
+    } else {
+        format!(" {}", o.python_version)
+    };
+    let chosen = if o.python_chosen_by.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", o.python_chosen_by)
+    };
     let _ = writeln!(
         md,
-        "Python {} with pytest {}.\n",
+        "Python{version} {}{chosen} with pytest {}.",
         code(&o.python),
         o.pytest_version
     );
+    let mut how = Vec::new();
+    if o.jobs > 0 {
+        how.push(format!("up to {} suites at a time", o.jobs));
+    }
+    match &o.xdist {
+        Some(x) => how.push(format!(
+            "pytest-xdist {} with `-n {}` in each suite",
+            x.version, x.workers
+        )),
+        None => how.push("no pytest-xdist".into()),
+    }
+    let _ = writeln!(md, "Ran {}.\n", how.join(", "));
+    let reused: Vec<&str> = o
+        .suites
+        .iter()
+        .filter(|s| s.reused)
+        .map(|s| s.name.as_str())
+        .collect();
+    if !reused.is_empty() {
+        let _ = writeln!(
+            md,
+            "Reused from the earlier attempt (passed then, not run again): {}.\n",
+            reused
+                .iter()
+                .map(|n| code(n))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
     let _ = writeln!(md, "| Suite | Result | Passed | Failed | Errors | Skipped | Duration |\n|---|---|---:|---:|---:|---:|---:|");
     for s in &o.suites {
+        let mut result = s.status.describe().to_string();
+        if s.reused {
+            result.push_str(" (reused)");
+        }
+        if let Some(d) = &s.detail {
+            result.push_str(&format!(": {}", d.lines().next().unwrap_or("")));
+        }
         let _ = writeln!(
             md,
             "| {} | {} | {} | {} | {} | {} | {} |",
             cell(&s.name),
-            s.status.describe(),
+            cell(&result),
             s.counts.passed,
             s.counts.failed,
             s.counts.errors,
@@ -372,9 +418,18 @@ fn render_pytest(md: &mut String, name: &str, o: &PytestOutcome) {
         );
         for t in failures {
             let _ = writeln!(md, "- {}", code(&t.id));
-            if let Some(m) = &t.message {
-                let first = m.lines().next().unwrap_or("");
-                let _ = writeln!(md, "  {}", code(first));
+            let message = t.message.as_deref().filter(|m| !m.trim().is_empty());
+            if let Some(m) = message.filter(|m| !m.trim_end().contains('\n')) {
+                let _ = writeln!(md, "  {}", code(m.trim_end()));
+            } else if let Some(m) = message {
+                // The first lines of the message (the parser keeps a few), fenced so that any
+                // Markdown inside stays literal.
+                let fence = if m.contains("```") { "~~~~" } else { "```" };
+                let _ = writeln!(md, "\n  {fence}text");
+                for line in m.lines() {
+                    let _ = writeln!(md, "  {line}");
+                }
+                let _ = writeln!(md, "  {fence}");
             }
         }
         let _ = writeln!(md, "\n</details>\n");

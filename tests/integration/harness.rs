@@ -33,6 +33,19 @@ impl Sandbox {
         Sandbox { dir, repo, plan }
     }
 
+    /// A copy of `tests/fixtures/pytest-projects/NAME` as the repository, with a plan written from
+    /// `plan_text`.
+    pub fn fixture(name: &str, plan_text: &str) -> Sandbox {
+        let sb = Sandbox::empty(plan_text);
+        copy_tree(
+            &workspace()
+                .join("tests/fixtures/pytest-projects")
+                .join(name),
+            &sb.repo,
+        );
+        sb
+    }
+
     /// An empty repository folder with a plan written from `plan_text`.
     pub fn empty(plan_text: &str) -> Sandbox {
         let dir = tempfile::Builder::new()
@@ -83,11 +96,14 @@ impl Sandbox {
     }
 
     pub fn checkpoint(&self) -> serde_json::Value {
-        let text = fs::read_to_string(
-            self.repo
-                .join(".remedy/issue-1184-websocket-await/checkpoint.json"),
-        )
-        .unwrap();
+        self.checkpoint_of("issue-1184-websocket-await")
+    }
+
+    /// The checkpoint of the run of plan `id`.
+    pub fn checkpoint_of(&self, id: &str) -> serde_json::Value {
+        let path = self.repo.join(".remedy").join(id).join("checkpoint.json");
+        let text = fs::read_to_string(&path)
+            .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
         serde_json::from_str(&text).unwrap()
     }
 
@@ -230,4 +246,15 @@ pub fn require_pytest() {
         .map(|s| s.success())
         .unwrap_or(false);
     assert!(ok, "these tests run real pytest suites: install pytest for python3 (`python3 -m pip install pytest`)");
+}
+
+/// python3 must be able to import pytest-xdist for the tests of `workers:`. Fail loudly otherwise.
+pub fn require_xdist() {
+    require_pytest();
+    let ok = Command::new("python3")
+        .args(["-c", "import xdist"])
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false);
+    assert!(ok, "the `workers:` tests run pytest-xdist: install it for python3 (`python3 -m pip install pytest-xdist`)");
 }

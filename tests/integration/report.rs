@@ -12,7 +12,7 @@ use regex::Regex;
 use crate::harness::*;
 
 /// Replaces what changes from run to run: paths, times, durations, interpreter and versions.
-fn normalise(text: &str, sb: &Sandbox, python: &str, pytest: &str) -> String {
+fn normalise(text: &str, sb: &Sandbox, python: &str, pytest: &str, version: &str) -> String {
     let mut t = text
         .replace(sb.repo.to_str().unwrap(), "ROOT")
         .replace(sb.plan.to_str().unwrap(), "PLAN");
@@ -22,6 +22,12 @@ fn normalise(text: &str, sb: &Sandbox, python: &str, pytest: &str) -> String {
         .replace(
             &format!("\"pytest_version\": \"{pytest}\""),
             "\"pytest_version\": \"X.Y.Z\"",
+        );
+    t = t
+        .replace(&format!("Python {version} "), "Python X.Y.Z ")
+        .replace(
+            &format!("\"python_version\": \"{version}\""),
+            "\"python_version\": \"X.Y.Z\"",
         );
     t = t.replace(
         &format!("remedy {}", env!("CARGO_PKG_VERSION")),
@@ -34,6 +40,9 @@ fn normalise(text: &str, sb: &Sandbox, python: &str, pytest: &str) -> String {
     let rules = [
         (r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", "TIME"),
         (r#""duration_ms": \d+"#, r#""duration_ms": 0"#),
+        // The default number of suites at a time is the machine's CPU count.
+        (r#""jobs": \d+"#, r#""jobs": N"#),
+        (r"up to \d+ suites at a time", "up to N suites at a time"),
         (r"\b\d+(\.\d+)?s\b", "Ns"),
         (r"\b\d+m\d\ds\b", "Ns"),
     ];
@@ -85,11 +94,18 @@ fn sample_reports_match_snapshots_and_the_real_diff() {
         .as_str()
         .unwrap()
         .to_string();
+    let version = tests["outcome"]["python_version"]
+        .as_str()
+        .unwrap()
+        .to_string();
 
-    check_snapshot("sample-report.md", &normalise(&md, &sb, &python, &pytest));
+    check_snapshot(
+        "sample-report.md",
+        &normalise(&md, &sb, &python, &pytest, &version),
+    );
     check_snapshot(
         "sample-report.json",
-        &normalise(&json_text, &sb, &python, &pytest),
+        &normalise(&json_text, &sb, &python, &pytest, &version),
     );
 
     // `remedy report` renders the same Markdown from the checkpoint alone (the phase that wrote it
@@ -97,8 +113,8 @@ fn sample_reports_match_snapshots_and_the_real_diff() {
     let again = sb.remedy(&["report"]);
     again.expect_code(0);
     assert_eq!(
-        normalise(&again.stdout, &sb, &python, &pytest).replace("| ✅ succeeded | Ns | wrote", "| 📝 this report |  | wrote"),
-        normalise(&md, &sb, &python, &pytest).replace("| 📝 this report |  |  |", "| 📝 this report |  | wrote .remedy/issue-1184-websocket-await/report.md and .remedy/issue-1184-websocket-await/report.json |")
+        normalise(&again.stdout, &sb, &python, &pytest, &version).replace("| ✅ succeeded | Ns | wrote", "| 📝 this report |  | wrote"),
+        normalise(&md, &sb, &python, &pytest, &version).replace("| 📝 this report |  |  |", "| 📝 this report |  | wrote .remedy/issue-1184-websocket-await/report.md and .remedy/issue-1184-websocket-await/report.json |")
     );
 
     // The inventory (file, line) equals the lines that really differ between the trees.
