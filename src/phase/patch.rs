@@ -35,6 +35,8 @@ pub struct PlannedChange {
 #[derive(Debug, Default)]
 pub struct ChangeSet {
     pub scanned: u64,
+    /// Files parsed for structural edits (the others lacked every pattern's literal words).
+    pub parsed: u64,
     pub changes: Vec<PlannedChange>,
     pub skipped: Vec<SkippedFile>,
     pub errors: Vec<EditError>,
@@ -42,6 +44,7 @@ pub struct ChangeSet {
 
 /// Computes the changes `edits` make to the tree as `ctx` sees it (blocking).
 pub fn compute_changes(edits: &[Edit], ctx: &PhaseContext) -> ChangeSet {
+    let cx = ctx.edit_context();
     let out = scan::scan(
         &ctx.root,
         |p| edits.iter().any(|e| e.selection.matches(p)),
@@ -57,7 +60,7 @@ pub fn compute_changes(edits: &[Edit], ctx: &PhaseContext) -> ChangeSet {
                 .enumerate()
                 .filter(|(_, e)| e.selection.matches(rel.as_str()))
                 .collect();
-            match edit::apply_edits(rel, &text, &applicable) {
+            match edit::apply_edits(rel, &text, &applicable, &cx) {
                 Ok(None) => None,
                 Ok(Some(fe)) => Some(Ok(PlannedChange {
                     rel: rel.clone(),
@@ -72,6 +75,7 @@ pub fn compute_changes(edits: &[Edit], ctx: &PhaseContext) -> ChangeSet {
     );
     let mut set = ChangeSet {
         scanned: out.scanned,
+        parsed: cx.parsed(),
         ..ChangeSet::default()
     };
     for e in out.errors {
@@ -178,6 +182,7 @@ pub async fn execute(phase: &Phase, edits: &[Edit], ctx: &PhaseContext) -> Resul
         .collect();
     let mut outcome = PatchOutcome {
         scanned: set.scanned,
+        parsed: set.parsed,
         files,
         edits: edit_counts,
         skipped: set.skipped.clone(),

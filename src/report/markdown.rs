@@ -210,9 +210,14 @@ fn render_patch(md: &mut String, name: &str, o: &PatchOutcome) {
     let _ = writeln!(md, "## Changes `{name}`\n");
     let _ = writeln!(
         md,
-        "**{sites} sites in {} files** ({} files scanned); diffstat: +{added} −{removed} lines.\n",
+        "**{sites} sites in {} files** ({} files scanned{}); diffstat: +{added} −{removed} lines.\n",
         o.files.len(),
-        o.scanned
+        o.scanned,
+        if o.parsed > 0 {
+            format!(", {} parsed", o.parsed)
+        } else {
+            String::new()
+        }
     );
     let _ = writeln!(
         md,
