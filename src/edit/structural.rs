@@ -879,6 +879,16 @@ mod tests {
     }
 
     #[test]
+    fn the_as_form_of_a_with_statement_has_its_own_pattern() {
+        let src = "def t():\n    with pytest.raises(TypeError) as e:\n        pass\n";
+        assert!(found(&query("with pytest.raises($$$A): $$$B"), src).is_empty());
+        assert_eq!(
+            found(&query("with pytest.raises($$$A) as $E: $$$B"), src).len(),
+            1
+        );
+    }
+
+    #[test]
     fn context_constraints_look_at_ancestors() {
         let mut q = query(AWAIT);
         q.not_inside = Some(Pattern::compile("with pytest.raises($$$A): $$$B", None).unwrap());

@@ -6,3 +6,4 @@ mod bad_input;
 mod recovery;
 mod report;
 mod run;
+mod structural;
