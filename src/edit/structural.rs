@@ -235,8 +235,7 @@ fn is_name_position(node: Node) -> bool {
             return matches!(
                 parent.field_name_for_child(i as u32),
                 Some("attribute") | Some("name")
-            ) || parent.kind() == "keyword_argument"
-                && parent.child_by_field_name("name").map(|n| n.id()) == Some(node.id());
+            );
         }
     }
     false
@@ -442,7 +441,10 @@ impl Query {
     pub fn find(&self, file: &ParsedFile) -> Vec<Match> {
         let mut out = Vec::new();
         let mut cursor = file.tree.walk();
-        let mut matcher = Matcher { file, query: self };
+        let matcher = Matcher {
+            file,
+            pattern: &self.pattern,
+        };
         loop {
             let node = cursor.node();
             if let Some(m) = matcher.match_root(node) {
@@ -463,12 +465,7 @@ impl Query {
 
     fn context_allows(&self, file: &ParsedFile, node: Node) -> bool {
         let inside = |p: &Pattern| {
-            let q = Query {
-                pattern: p.clone(),
-                inside: None,
-                not_inside: None,
-            };
-            let mut m = Matcher { file, query: &q };
+            let m = Matcher { file, pattern: p };
             let mut at = node.parent();
             while let Some(a) = at {
                 if m.match_root(a).is_some() {
@@ -567,18 +564,30 @@ impl<'a> ParsedFile<'a> {
 
 struct Matcher<'f, 'a> {
     file: &'f ParsedFile<'a>,
-    query: &'f Query,
+    pattern: &'f Pattern,
 }
 
 impl Matcher<'_, '_> {
     /// Matches the query's pattern at `node` itself (no parenthesis is looked through here: the
     /// node inside the parentheses is visited on its own).
-    fn match_root(&mut self, node: Node) -> Option<Match> {
-        let root = &self.query.pattern.root;
-        if let Some(kind) = root.kind() {
-            if node.kind() != kind {
-                return None;
+    fn match_root(&self, node: Node) -> Option<Match> {
+        let root = &self.pattern.root;
+        match root.kind() {
+            Some(kind) if node.kind() != kind => return None,
+            // A pattern that is only the symbol matches expressions: not the `NAME` of `obj.NAME`,
+            // nor the names an import statement spells.
+            None if !matches!(node.kind(), "identifier" | "attribute")
+                || is_name_position(node)
+                || node.parent().is_some_and(|p| {
+                    matches!(
+                        p.kind(),
+                        "dotted_name" | "aliased_import" | "relative_import"
+                    )
+                }) =>
+            {
+                return None
             }
+            _ => {}
         }
         let mut bindings = Vec::new();
         self.node(root, node, &mut bindings, false).then(|| Match {
@@ -602,7 +611,7 @@ impl Matcher<'_, '_> {
     }
 
     fn node(
-        &mut self,
+        &self,
         p: &PNode,
         s: Node,
         bindings: &mut Vec<(String, Range<usize>)>,
@@ -615,7 +624,7 @@ impl Matcher<'_, '_> {
             },
             PNode::Symbol => {
                 let inner = unparenthesize(s);
-                let Some(symbol) = self.query.pattern.symbol.clone() else {
+                let Some(symbol) = self.pattern.symbol.clone() else {
                     return false;
                 };
                 let file = self.file;
@@ -653,7 +662,7 @@ impl Matcher<'_, '_> {
 
     /// Matches pattern children against source children `kids[from..]`; `$$$` takes any number.
     fn sequence(
-        &mut self,
+        &self,
         pats: &[PNode],
         kids: &[Node],
         from: usize,
@@ -876,6 +885,17 @@ mod tests {
         let q = query("with pytest.raises($$$A): $$$B");
         let src = "def t():\n    with pytest.raises(TypeError):\n        x = 1\n        y = 2\n    with open(p):\n        pass\n";
         assert_eq!(found(&q, src).len(), 1);
+    }
+
+    #[test]
+    fn a_bare_symbol_pattern_does_not_match_attribute_names() {
+        let src = "from app.wm import get\nimport app.wm as wm\n\nget\nwm.get\nobj.get\n";
+        let q = Query {
+            pattern: Pattern::compile("get", Some("app.wm.get")).unwrap(),
+            inside: None,
+            not_inside: None,
+        };
+        assert_eq!(found(&q, src), vec!["get", "wm.get"]);
     }
 
     #[test]
