@@ -205,6 +205,9 @@ pub struct BackedUpFile {
 pub struct PatchOutcome {
     /// Files the selection matched.
     pub scanned: u64,
+    /// Files parsed to match structural patterns: those containing a pattern's literal words.
+    #[serde(default)]
+    pub parsed: u64,
     pub files: Vec<FileChange>,
     pub edits: Vec<EditCount>,
     pub skipped: Vec<SkippedFile>,

@@ -21,6 +21,9 @@ pub struct ScanOutput<T> {
     pub items: Vec<(RelPath, T)>,
     /// Entries that could not be read during the walk.
     pub errors: Vec<String>,
+    /// Symbolic links the selection matched, never followed: `true` when the link leads out of
+    /// the root (or nowhere), `false` when its target is inside and visited at its own path.
+    pub links: Vec<(RelPath, bool)>,
 }
 
 /// Visits every regular file under `root` whose relative path `select` accepts.
@@ -32,6 +35,8 @@ where
 {
     let items = Mutex::new(Vec::new());
     let errors = Mutex::new(Vec::new());
+    let links = Mutex::new(Vec::new());
+    let canonical_root = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
     let scanned = std::sync::atomic::AtomicU64::new(0);
     let walker = WalkBuilder::new(root)
         .hidden(false)
@@ -56,6 +61,19 @@ where
                     return WalkState::Continue;
                 }
             };
+            if entry.file_type().is_some_and(|t| t.is_symlink()) {
+                if let Some(rel) = RelPath::from_walk(root, entry.path()) {
+                    if select(rel.as_str()) {
+                        let outside = !std::fs::canonicalize(entry.path())
+                            .is_ok_and(|target| target.starts_with(&canonical_root));
+                        links
+                            .lock()
+                            .expect("no panics while holding the lock")
+                            .push((rel, outside));
+                    }
+                }
+                return WalkState::Continue;
+            }
             if !entry.file_type().is_some_and(|t| t.is_file()) {
                 return WalkState::Continue;
             }
@@ -77,10 +95,13 @@ where
     });
     let mut items = items.into_inner().unwrap_or_default();
     items.sort_by(|a, b| a.0.cmp(&b.0));
+    let mut links = links.into_inner().unwrap_or_default();
+    links.sort();
     ScanOutput {
         scanned: scanned.into_inner(),
         items,
         errors: errors.into_inner().unwrap_or_default(),
+        links,
     }
 }
 
@@ -114,10 +135,15 @@ mod tests {
         }
         fs::write(root.join(".gitignore"), "build/\n").unwrap();
         std::os::unix::fs::symlink(root.join("a.py"), root.join("link.py")).unwrap();
+        let outside = tempfile::tempdir().unwrap();
+        fs::write(outside.path().join("x.py"), "x").unwrap();
+        std::os::unix::fs::symlink(outside.path().join("x.py"), root.join("out.py")).unwrap();
         let out = scan(root, |p| p.ends_with(".py"), |_, _| Some(()));
         let paths: Vec<&str> = out.items.iter().map(|(p, _)| p.as_str()).collect();
         assert_eq!(paths, vec!["a.py", "pkg/b.py"]);
         assert_eq!(out.scanned, 2);
+        let links: Vec<(&str, bool)> = out.links.iter().map(|(p, o)| (p.as_str(), *o)).collect();
+        assert_eq!(links, vec![("link.py", false), ("out.py", true)]);
     }
 
     #[test]

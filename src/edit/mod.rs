@@ -6,11 +6,22 @@
 
 pub mod python;
 pub mod regex;
+pub mod structural;
+pub mod symbols;
 
 use std::ops::Range;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::paths::RelPath;
-use crate::plan::Edit;
+use crate::plan::{Edit, EditKind};
+use structural::{ParsedFile, Query};
+use symbols::ModuleIndex;
+
+/// How many times a file's structural edits are applied at most. A pass that changes something is
+/// followed by another, until nothing matches: nested matches (an awaited call inside the
+/// arguments of another) and matches a rewrite uncovers need one more pass each. A rewrite that
+/// matches its own pattern again never settles; the file is refused instead of half-done.
+pub const MAX_PASSES: usize = 5;
 
 /// One change: replace `range` of the original text by `text`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -29,6 +40,38 @@ pub struct FileEdit {
     pub sites: Vec<(u64, usize)>,
 }
 
+/// What edits and structural checks share during one phase: the modules of the tree (to follow
+/// re-exports) and how many files were parsed for structural matching.
+#[derive(Debug)]
+pub struct EditContext {
+    pub modules: ModuleIndex,
+    parsed: AtomicU64,
+}
+
+impl EditContext {
+    pub fn new(modules: ModuleIndex) -> EditContext {
+        EditContext {
+            modules,
+            parsed: AtomicU64::new(0),
+        }
+    }
+
+    /// A context that sees no other file (symbols resolve within each file only).
+    pub fn detached() -> EditContext {
+        EditContext::new(ModuleIndex::detached())
+    }
+
+    /// Files parsed for structural matching: those containing the literal words of a pattern.
+    pub fn parsed(&self) -> u64 {
+        self.parsed.load(Ordering::Relaxed)
+    }
+
+    fn parse<'a>(&'a self, content: &'a str, rel: &'a RelPath) -> Option<ParsedFile<'a>> {
+        self.parsed.fetch_add(1, Ordering::Relaxed);
+        ParsedFile::parse(content, rel, &self.modules)
+    }
+}
+
 #[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
 pub enum EditError {
     #[error("{path}:{line}: edits `{first}` and `{second}` change overlapping text")]
@@ -44,78 +87,265 @@ pub enum EditError {
         line: u64,
         edit: String,
     },
+    #[error("{path}:{line}: edit `{edit}` would remove the comment on line {comment_line}")]
+    DropsComment {
+        path: RelPath,
+        line: u64,
+        edit: String,
+        comment_line: u64,
+    },
+    #[error("{path}:{line}: edit `{edit}` still matches after {MAX_PASSES} passes (does its rewrite match its own pattern?)")]
+    DoesNotSettle {
+        path: RelPath,
+        line: u64,
+        edit: String,
+    },
 }
 
 /// Applies `edits` (with their indexes in the phase) to `content`. `None` when nothing changes.
+///
+/// The first pass applies every edit to the original text; as long as a pass changed something,
+/// structural edits run again on its result (regex edits keep their single pass). Every pass
+/// refuses overlapping edits and re-parses a Python file to refuse new syntax errors, and every
+/// line reported refers to the original file.
 pub fn apply_edits(
     path: &RelPath,
     content: &str,
     edits: &[(usize, &Edit)],
+    cx: &EditContext,
 ) -> Result<Option<FileEdit>, EditError> {
     let is_python = python::is_python_path(path.as_str());
-    let needs_ranges = is_python && edits.iter().any(|(_, e)| e.skip.any());
-    let mut replacements = Vec::new();
+    let has_structural = is_python && edits.iter().any(|(_, e)| e.is_structural());
+    let original_lines = LineIndex::new(content);
+    let name = |i: usize| {
+        edits
+            .iter()
+            .find(|(j, _)| *j == i)
+            .map_or(String::new(), |(_, e)| e.name.clone())
+    };
+    let mut text = content.to_string();
+    // The replacements of each pass, to map offsets of later passes back to the original.
+    let mut history: Vec<Vec<Replacement>> = Vec::new();
+    let mut sites = Vec::new();
+    let mut parsed = false;
+    for pass in 0..=MAX_PASSES {
+        let line_of = |offset: usize| original_lines.line_of(map_back(offset, &history));
+        let mut replacements = Vec::new();
+        if pass == 0 {
+            regex_replacements(content, is_python, edits, &mut replacements);
+        }
+        if has_structural {
+            structural_replacements(
+                path,
+                &text,
+                edits,
+                cx,
+                &mut parsed,
+                &mut replacements,
+                &|offset, edit, comment| EditError::DropsComment {
+                    path: path.clone(),
+                    line: line_of(offset),
+                    edit: name(edit),
+                    comment_line: line_of(comment),
+                },
+            )?;
+        }
+        if replacements.is_empty() {
+            break;
+        }
+        if pass == MAX_PASSES {
+            return Err(EditError::DoesNotSettle {
+                path: path.clone(),
+                line: line_of(replacements[0].range.start),
+                edit: name(replacements[0].edit),
+            });
+        }
+        let chosen = select(replacements).map_err(|(first, second)| EditError::Overlap {
+            path: path.clone(),
+            line: line_of(second.range.start),
+            first: name(first.edit),
+            second: name(second.edit),
+        })?;
+        let new_text = splice(&text, &chosen);
+        if is_python {
+            let before = python::error_count(&text);
+            if python::error_count(&new_text) > before {
+                // Find the replacement that breaks the file, to name it.
+                let culprit = chosen
+                    .iter()
+                    .find(|r| python::error_count(&splice(&text, std::slice::from_ref(r))) > before)
+                    .unwrap_or(&chosen[0]);
+                return Err(EditError::BreaksSyntax {
+                    path: path.clone(),
+                    line: line_of(culprit.range.start),
+                    edit: name(culprit.edit),
+                });
+            }
+        }
+        sites.extend(chosen.iter().map(|r| (line_of(r.range.start), r.edit)));
+        history.push(chosen);
+        text = new_text;
+        if !has_structural {
+            break;
+        }
+    }
+    if history.is_empty() {
+        return Ok(None);
+    }
+    sites.sort();
+    Ok(Some(FileEdit {
+        content: text,
+        sites,
+    }))
+}
+
+/// The regex edits' replacements on the original text.
+fn regex_replacements(
+    content: &str,
+    is_python: bool,
+    edits: &[(usize, &Edit)],
+    out: &mut Vec<Replacement>,
+) {
     for (index, edit) in edits {
+        let EditKind::Regex {
+            regex: re,
+            replace,
+            skip,
+        } = &edit.kind
+        else {
+            continue;
+        };
         // A cheap test first: most files a selection matches contain no site at all.
-        if !edit.regex.is_match(content) {
+        if !re.is_match(content) {
             continue;
         }
-        let skipped = if needs_ranges && edit.skip.any() {
-            python::skipped_ranges(content, edit.skip)
+        let skipped = if is_python && skip.any() {
+            python::skipped_ranges(content, *skip)
         } else {
             Vec::new()
         };
-        replacements.extend(regex::find_replacements(edit, *index, content, &skipped));
+        out.extend(regex::find_replacements(
+            re, replace, *index, content, &skipped,
+        ));
     }
-    if replacements.is_empty() {
-        return Ok(None);
-    }
-    replacements.sort_by_key(|r| (r.range.start, r.range.end));
-    let lines = LineIndex::new(content);
-    for pair in replacements.windows(2) {
-        if pair[1].range.start < pair[0].range.end {
-            let name = |i: usize| {
-                edits
-                    .iter()
-                    .find(|(j, _)| *j == i)
-                    .map_or(String::new(), |(_, e)| e.name.clone())
-            };
-            return Err(EditError::Overlap {
-                path: path.clone(),
-                line: lines.line_of(pair[1].range.start),
-                first: name(pair[0].edit),
-                second: name(pair[1].edit),
-            });
-        }
-    }
-    let new_content = splice(content, &replacements);
-    if is_python {
-        let before = python::error_count(content);
-        if python::error_count(&new_content) > before {
-            // Find the replacement that breaks the file, to name it.
-            let culprit = replacements
-                .iter()
-                .find(|r| python::error_count(&splice(content, std::slice::from_ref(r))) > before)
-                .unwrap_or(&replacements[0]);
-            let edit = edits
-                .iter()
-                .find(|(j, _)| *j == culprit.edit)
-                .map_or(String::new(), |(_, e)| e.name.clone());
-            return Err(EditError::BreaksSyntax {
-                path: path.clone(),
-                line: lines.line_of(culprit.range.start),
-                edit,
-            });
-        }
-    }
-    let sites = replacements
+}
+
+/// The structural edits' replacements on `text`, which is parsed only when it contains the
+/// literal words of at least one pattern.
+fn structural_replacements(
+    path: &RelPath,
+    text: &str,
+    edits: &[(usize, &Edit)],
+    cx: &EditContext,
+    parsed: &mut bool,
+    out: &mut Vec<Replacement>,
+    drops_comment: &dyn Fn(usize, usize, usize) -> EditError,
+) -> Result<(), EditError> {
+    let candidates: Vec<_> = edits
         .iter()
-        .map(|r| (lines.line_of(r.range.start), r.edit))
+        .filter_map(|(i, e)| match &e.kind {
+            EditKind::Python { query, rewrite } if query.could_match(text) => {
+                Some((*i, query, rewrite))
+            }
+            _ => None,
+        })
         .collect();
-    Ok(Some(FileEdit {
-        content: new_content,
-        sites,
-    }))
+    if candidates.is_empty() {
+        return Ok(());
+    }
+    let file = if *parsed {
+        ParsedFile::parse(text, path, &cx.modules)
+    } else {
+        *parsed = true;
+        cx.parse(text, path)
+    };
+    let Some(file) = file else {
+        return Ok(());
+    };
+    for (index, query, rewrite) in candidates {
+        for m in query.find(&file) {
+            match structural::replacement_for(&m, rewrite, &file) {
+                Ok(Some((range, new))) => out.push(Replacement {
+                    range,
+                    text: new,
+                    edit: index,
+                }),
+                Ok(None) => {}
+                Err(comment) => return Err(drops_comment(m.range.start, index, comment.start)),
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Sorts replacements and keeps those that can be applied together. Two edits that change the
+/// same text are an error (their order would decide the result); two matches of one edit that
+/// overlap (one nested in the other) keep the first, and the next pass sees the other again.
+fn select(
+    mut replacements: Vec<Replacement>,
+) -> Result<Vec<Replacement>, (Replacement, Replacement)> {
+    replacements.sort_by_key(|r| (r.range.start, r.range.end, r.edit));
+    let mut chosen: Vec<Replacement> = Vec::with_capacity(replacements.len());
+    for r in replacements {
+        // The chosen ones are sorted and disjoint, so only the last can reach into `r`.
+        let clash = chosen.last().filter(|c| overlaps(c, &r)).cloned();
+        match clash {
+            None => chosen.push(r),
+            Some(c) if c.edit == r.edit => {}
+            Some(c) => return Err((c, r)),
+        }
+    }
+    Ok(chosen)
+}
+
+/// Whether two replacements touch the same bytes; two insertions at one point also clash, since
+/// their order would be arbitrary.
+fn overlaps(a: &Replacement, b: &Replacement) -> bool {
+    let (a, b) = (&a.range, &b.range);
+    (a.start < b.end && b.start < a.end) || (a.is_empty() && b.is_empty() && a.start == b.start)
+}
+
+/// An offset in the text after the passes in `history` → the offset in the original text (text
+/// a replacement inserted maps to the start of what it replaced).
+fn map_back(mut offset: usize, history: &[Vec<Replacement>]) -> usize {
+    for pass in history.iter().rev() {
+        let mut shift: isize = 0;
+        let mut mapped = None;
+        for r in pass {
+            let new_start = (r.range.start as isize + shift) as usize;
+            if offset < new_start {
+                break;
+            }
+            if offset < new_start + r.text.len() {
+                mapped = Some(r.range.start);
+                break;
+            }
+            shift += r.text.len() as isize - r.range.len() as isize;
+        }
+        offset = mapped.unwrap_or((offset as isize - shift) as usize);
+    }
+    offset
+}
+
+/// 1-based lines where `query` matches in `content` (a Python file at `rel`), in code only.
+pub fn structural_match_lines(
+    query: &Query,
+    rel: &RelPath,
+    content: &str,
+    cx: &EditContext,
+) -> Vec<u64> {
+    if !query.could_match(content) {
+        return Vec::new();
+    }
+    let Some(file) = cx.parse(content, rel) else {
+        return Vec::new();
+    };
+    let lines = LineIndex::new(content);
+    query
+        .find(&file)
+        .iter()
+        .map(|m| lines.line_of(m.range.start))
+        .collect()
 }
 
 /// Builds the new text from sorted, non-overlapping replacements.
@@ -156,12 +386,36 @@ mod tests {
     fn edit(name: &str, re: &str, replace: &str, skip: Skip) -> Edit {
         Edit {
             name: name.into(),
-            regex: ::regex::Regex::new(re).unwrap(),
-            replace: replace.into(),
-            skip,
+            kind: EditKind::Regex {
+                regex: ::regex::Regex::new(re).unwrap(),
+                replace: replace.into(),
+                skip,
+            },
             selection: Selection::default(),
             expect: None,
         }
+    }
+
+    fn structural(name: &str, pattern: &str, rewrite: &str) -> Edit {
+        let pattern = structural::Pattern::compile(pattern, None).unwrap();
+        let rewrite = structural::Rewrite::compile(rewrite, &pattern).unwrap();
+        Edit {
+            name: name.into(),
+            kind: EditKind::Python {
+                query: std::sync::Arc::new(Query {
+                    pattern,
+                    inside: None,
+                    not_inside: None,
+                }),
+                rewrite: std::sync::Arc::new(rewrite),
+            },
+            selection: Selection::default(),
+            expect: None,
+        }
+    }
+
+    fn apply(p: &str, src: &str, edits: &[(usize, &Edit)]) -> Result<Option<FileEdit>, EditError> {
+        apply_edits(&path(p), src, edits, &EditContext::detached())
     }
 
     fn path(p: &str) -> RelPath {
@@ -177,9 +431,7 @@ mod tests {
     fn removes_await_in_code_only_and_keeps_crlf() {
         let e = edit("unawait", r"await\s+(get_websocket_manager\()", "$1", CODE);
         let src = "async def f():\r\n    # await get_websocket_manager()\r\n    m = await get_websocket_manager(\r\n        user_context=ctx,\r\n    )\r\n    log('await get_websocket_manager(')\r\n";
-        let out = apply_edits(&path("a.py"), src, &[(0, &e)])
-            .unwrap()
-            .unwrap();
+        let out = apply("a.py", src, &[(0, &e)]).unwrap().unwrap();
         assert_eq!(out.content, src.replace("m = await get_", "m = get_"));
         assert_eq!(out.sites, vec![(3, 0)]);
     }
@@ -188,9 +440,7 @@ mod tests {
     fn markdown_is_plain_text() {
         let e = edit("unawait", r"await\s+(get_websocket_manager\()", "$1", CODE);
         let src = "```python\nm = await get_websocket_manager()\n```\n";
-        let out = apply_edits(&path("docs/guide.md"), src, &[(0, &e)])
-            .unwrap()
-            .unwrap();
+        let out = apply("docs/guide.md", src, &[(0, &e)]).unwrap().unwrap();
         assert_eq!(out.content, "```python\nm = get_websocket_manager()\n```\n");
     }
 
@@ -198,8 +448,8 @@ mod tests {
     fn overlapping_edits_are_refused_with_both_names() {
         let a = edit("a", r"await get", "get", Skip::default());
         let b = edit("b", r"get_websocket", "x", Skip::default());
-        let err = apply_edits(
-            &path("a.py"),
+        let err = apply(
+            "a.py",
             "x = 1\ny = await get_websocket()\n",
             &[(0, &a), (1, &b)],
         )
@@ -218,15 +468,121 @@ mod tests {
     #[test]
     fn syntax_breaking_edit_is_refused() {
         let e = edit("drop paren", r"f\(1\)", "f(1", Skip::default());
-        let err = apply_edits(&path("a.py"), "x = 0\ny = f(1)\n", &[(0, &e)]).unwrap_err();
+        let err = apply("a.py", "x = 0\ny = f(1)\n", &[(0, &e)]).unwrap_err();
         assert!(
             matches!(err, EditError::BreaksSyntax { line: 2, .. }),
             "{err:?}"
         );
         // The same text in a non-Python file is just text.
-        assert!(apply_edits(&path("a.txt"), "y = f(1)\n", &[(0, &e)])
-            .unwrap()
-            .is_some());
+        assert!(apply("a.txt", "y = f(1)\n", &[(0, &e)]).unwrap().is_some());
+    }
+
+    const UNAWAIT: (&str, &str) = (
+        "await get_websocket_manager($$$ARGS)",
+        "get_websocket_manager($$$ARGS)",
+    );
+
+    #[test]
+    fn structural_edit_handles_nesting_in_one_pass_and_keeps_crlf_and_bom() {
+        let e = structural("unawait", UNAWAIT.0, UNAWAIT.1);
+        let src = "\u{feff}async def f():\r\n    m = await get_websocket_manager(\r\n        await get_websocket_manager(x),\r\n    )\r\n";
+        let out = apply("a.py", src, &[(0, &e)]).unwrap().unwrap();
+        assert_eq!(out.content, src.replace("await ", ""));
+        assert_eq!(out.sites, vec![(2, 0), (3, 0)]);
+    }
+
+    #[test]
+    fn a_match_uncovered_by_a_rewrite_is_edited_in_a_second_pass() {
+        let e = structural("unawait", UNAWAIT.0, UNAWAIT.1);
+        let src = "async def f():\n    pass\n    m = await (await get_websocket_manager())\n";
+        let out = apply("a.py", src, &[(0, &e)]).unwrap().unwrap();
+        assert_eq!(
+            out.content,
+            "async def f():\n    pass\n    m = get_websocket_manager()\n"
+        );
+        assert_eq!(out.sites, vec![(3, 0), (3, 0)]);
+    }
+
+    #[test]
+    fn a_rewrite_that_matches_its_own_pattern_is_refused() {
+        let e = structural("grow", "f($$$A)", "f($$$A, 1)");
+        let err = apply("a.py", "x = 0\ny = f(0)\n", &[(0, &e)]).unwrap_err();
+        assert_eq!(
+            err,
+            EditError::DoesNotSettle {
+                path: path("a.py"),
+                line: 2,
+                edit: "grow".into()
+            }
+        );
+    }
+
+    #[test]
+    fn structural_and_regex_edits_on_the_same_text_are_refused() {
+        let s = structural("unawait", UNAWAIT.0, UNAWAIT.1);
+        let r = edit("rename", r"await get_websocket", "get_ws", Skip::default());
+        let err = apply(
+            "a.py",
+            "async def f():\n    await get_websocket_manager()\n",
+            &[(0, &s), (1, &r)],
+        )
+        .unwrap_err();
+        assert!(
+            matches!(&err, EditError::Overlap { line: 2, first, second, .. } if first == "unawait" && second == "rename"),
+            "{err:?}"
+        );
+    }
+
+    #[test]
+    fn a_structural_edit_that_breaks_syntax_is_refused() {
+        // A rewrite that does not parse is refused when the plan is loaded; this one parses alone
+        // but not in place: a statement where an expression is needed.
+        assert!(structural::Rewrite::compile(
+            "f($A",
+            &structural::Pattern::compile("f($A)", None).unwrap()
+        )
+        .is_err());
+        let e = structural("bad", "f($A)", "import $A");
+        let err = apply("a.py", "x = 1\ny = f(z)\n", &[(0, &e)]).unwrap_err();
+        assert!(
+            matches!(&err, EditError::BreaksSyntax { line: 2, edit, .. } if edit == "bad"),
+            "{err:?}"
+        );
+    }
+
+    #[test]
+    fn a_file_without_the_literal_core_is_not_parsed() {
+        let e = structural("unawait", UNAWAIT.0, UNAWAIT.1);
+        let cx = EditContext::detached();
+        let none = apply_edits(&path("a.py"), "x = await other()\n", &[(0, &e)], &cx).unwrap();
+        assert!(none.is_none());
+        assert_eq!(cx.parsed(), 0);
+        apply_edits(
+            &path("a.py"),
+            "get_websocket_manager = 1  # await\n",
+            &[(0, &e)],
+            &cx,
+        )
+        .unwrap();
+        assert_eq!(cx.parsed(), 1);
+    }
+
+    #[test]
+    fn map_back_follows_every_pass() {
+        let pass1 = vec![Replacement {
+            range: 2..8,
+            text: String::new(),
+            edit: 0,
+        }];
+        let pass2 = vec![Replacement {
+            range: 0..1,
+            text: "xyz".into(),
+            edit: 0,
+        }];
+        assert_eq!(map_back(5, std::slice::from_ref(&pass1)), 11);
+        assert_eq!(map_back(1, std::slice::from_ref(&pass1)), 1);
+        assert_eq!(map_back(4, &[pass1.clone(), pass2.clone()]), 8);
+        assert_eq!(map_back(1, &[pass1, pass2]), 0);
     }
 
     #[test]

@@ -16,7 +16,7 @@ thread_local! {
 const BOM: &str = "\u{feff}";
 
 /// Parses `source` (a leading byte-order mark is skipped; offsets still refer to `source`).
-fn parse(source: &str) -> Option<(Tree, usize)> {
+pub(crate) fn parse(source: &str) -> Option<(Tree, usize)> {
     let offset = if source.starts_with(BOM) {
         BOM.len()
     } else {

@@ -6,25 +6,26 @@ use regex::Regex;
 
 use super::python::in_ranges;
 use super::Replacement;
-use crate::plan::Edit;
 
-/// The replacements `edit` makes in `content`, skipping matches that start in `skipped` ranges.
-/// Matches whose replacement equals the matched text are not changes and are left out.
+/// The replacements `regex` → `replace` makes in `content`, skipping matches that start in
+/// `skipped` ranges. Matches whose replacement equals the matched text are not changes and are left
+/// out.
 pub fn find_replacements(
-    edit: &Edit,
+    regex: &Regex,
+    replace: &str,
     edit_index: usize,
     content: &str,
     skipped: &[Range<usize>],
 ) -> Vec<Replacement> {
     let mut out = Vec::new();
     let mut text = String::new();
-    for caps in edit.regex.captures_iter(content) {
+    for caps in regex.captures_iter(content) {
         let m = caps.get(0).expect("group 0 always participates");
         if in_ranges(skipped, m.start()) {
             continue;
         }
         text.clear();
-        caps.expand(&edit.replace, &mut text);
+        caps.expand(replace, &mut text);
         if text == m.as_str() {
             continue;
         }

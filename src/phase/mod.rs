@@ -16,6 +16,8 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use crate::checkpoint::{Checkpoint, Outcome, PytestOutcome, StateDir};
+use crate::edit::symbols::ModuleIndex;
+use crate::edit::EditContext;
 use crate::error::Result;
 use crate::objects::ObjectStore;
 use crate::paths::RelPath;
@@ -79,6 +81,21 @@ impl PhaseContext {
             return Ok(Ok(text.clone()));
         }
         Ok(scan::text_of(std::fs::read(path)?))
+    }
+}
+
+impl PhaseContext {
+    /// What structural edits and checks share in this phase: other modules are read as the run
+    /// sees them (overlay first), and never through a symbolic link that leads out of the root.
+    pub fn edit_context(&self) -> EditContext {
+        let ctx = self.clone();
+        EditContext::new(ModuleIndex::new(Box::new(move |rel: &RelPath| {
+            let path = rel.resolve_inside(&ctx.root).ok()?;
+            if !path.is_file() {
+                return None;
+            }
+            ctx.read_text(rel, &path).ok()?.ok()
+        })))
     }
 }
 

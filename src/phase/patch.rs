@@ -35,6 +35,8 @@ pub struct PlannedChange {
 #[derive(Debug, Default)]
 pub struct ChangeSet {
     pub scanned: u64,
+    /// Files parsed for structural edits (the others lacked every pattern's literal words).
+    pub parsed: u64,
     pub changes: Vec<PlannedChange>,
     pub skipped: Vec<SkippedFile>,
     pub errors: Vec<EditError>,
@@ -42,6 +44,7 @@ pub struct ChangeSet {
 
 /// Computes the changes `edits` make to the tree as `ctx` sees it (blocking).
 pub fn compute_changes(edits: &[Edit], ctx: &PhaseContext) -> ChangeSet {
+    let cx = ctx.edit_context();
     let out = scan::scan(
         &ctx.root,
         |p| edits.iter().any(|e| e.selection.matches(p)),
@@ -57,7 +60,7 @@ pub fn compute_changes(edits: &[Edit], ctx: &PhaseContext) -> ChangeSet {
                 .enumerate()
                 .filter(|(_, e)| e.selection.matches(rel.as_str()))
                 .collect();
-            match edit::apply_edits(rel, &text, &applicable) {
+            match edit::apply_edits(rel, &text, &applicable, &cx) {
                 Ok(None) => None,
                 Ok(Some(fe)) => Some(Ok(PlannedChange {
                     rel: rel.clone(),
@@ -72,12 +75,24 @@ pub fn compute_changes(edits: &[Edit], ctx: &PhaseContext) -> ChangeSet {
     );
     let mut set = ChangeSet {
         scanned: out.scanned,
+        parsed: cx.parsed(),
         ..ChangeSet::default()
     };
     for e in out.errors {
         set.skipped.push(SkippedFile {
             path: RelPath::parse(".").expect("`.` is valid"),
             reason: e,
+        });
+    }
+    for (rel, outside) in out.links {
+        let reason = if outside {
+            "symbolic link leading outside the root: not followed"
+        } else {
+            "symbolic link: not followed (its target is edited at its own path)"
+        };
+        set.skipped.push(SkippedFile {
+            path: rel,
+            reason: reason.into(),
         });
     }
     for (rel, item) in out.items {
@@ -87,7 +102,45 @@ pub fn compute_changes(edits: &[Edit], ctx: &PhaseContext) -> ChangeSet {
             Err(Err(e)) => set.errors.push(e),
         }
     }
+    set.skipped.sort_by(|a, b| a.path.cmp(&b.path));
     set
+}
+
+/// Steps (4) and (5): refuses the whole batch if any target no longer has the content it was read
+/// with (`expected` before-hashes, one per change), and only then replaces the files.
+fn write_changes(
+    root: &std::path::Path,
+    changes: &[PlannedChange],
+    expected: &[String],
+) -> Result<()> {
+    let mut drifted = Vec::new();
+    for (change, before) in changes.iter().zip(expected) {
+        let path = change.rel.to_path(root);
+        let now = std::fs::read(&path).map_err(|e| Error::io("read", &path, e))?;
+        if &fsutil::hash_bytes(&now) != before {
+            drifted.push(change.rel.to_string());
+        }
+    }
+    if !drifted.is_empty() {
+        return Err(Error::Refused {
+            message: format!(
+                "{} file(s) changed while the patch was being prepared: {}; nothing was written",
+                drifted.len(),
+                drifted.join(", ")
+            ),
+            help: "let whatever is editing the tree finish, then `remedy resume`".into(),
+        });
+    }
+    for change in changes {
+        let path = change.rel.to_path(root);
+        fsutil::write_atomic(
+            &path,
+            change.after.as_bytes(),
+            Some(change.mode),
+            Durability::Batched,
+        )?;
+    }
+    fsutil::sync_filesystem(root)
 }
 
 fn diffstat(before: &str, after: &str) -> (u64, u64) {
@@ -178,6 +231,7 @@ pub async fn execute(phase: &Phase, edits: &[Edit], ctx: &PhaseContext) -> Resul
         .collect();
     let mut outcome = PatchOutcome {
         scanned: set.scanned,
+        parsed: set.parsed,
         files,
         edits: edit_counts,
         skipped: set.skipped.clone(),
@@ -263,61 +317,26 @@ pub async fn execute(phase: &Phase, edits: &[Edit], ctx: &PhaseContext) -> Resul
         j.save()?;
     }
 
-    // (4) Nothing changed under our feet since the scan.
-    let drifted = {
+    // (4) Nothing changed under our feet since the scan, then (5) replace the files.
+    ctx.ui
+        .progress(&phase.name, format!("writing {} files", changes.len()));
+    let written = {
         let changes = changes.clone();
         let root = ctx.root.clone();
         let expected: Vec<String> = outcome.files.iter().map(|f| f.before.clone()).collect();
-        blocking(move || {
-            changes
-                .iter()
-                .zip(&expected)
-                .filter(|(change, before)| {
-                    let now =
-                        std::fs::read(change.rel.to_path(&root)).map(|b| fsutil::hash_bytes(&b));
-                    now.as_ref().ok() != Some(*before)
-                })
-                .map(|(change, _)| change.rel.to_string())
-                .collect::<Vec<_>>()
-        })
-        .await?
+        blocking(move || write_changes(&root, &changes, &expected)).await?
     };
-    if !drifted.is_empty() {
-        // Nothing was written: withdraw the intent, so that no later rollback treats these files as ours.
-        let mut j = journal.lock().await;
-        if let Some(rec) = j.checkpoint.phase_mut(&phase.name) {
-            rec.outcome = None;
-        }
-        j.save()?;
-        return Err(Error::Refused {
-            message: format!(
-                "{} file(s) changed while the patch was being prepared: {}; nothing was written",
-                drifted.len(),
-                drifted.join(", ")
-            ),
-            help: "let whatever is editing the tree finish, then `remedy resume`".into(),
-        });
-    }
-
-    // (5) Replace the files.
-    ctx.ui
-        .progress(&phase.name, format!("writing {} files", changes.len()));
-    {
-        let changes = changes.clone();
-        let root = ctx.root.clone();
-        blocking(move || -> Result<()> {
-            for change in changes.iter() {
-                let path = change.rel.to_path(&root);
-                fsutil::write_atomic(
-                    &path,
-                    change.after.as_bytes(),
-                    Some(change.mode),
-                    Durability::Batched,
-                )?;
+    if let Err(e) = written {
+        if matches!(e, Error::Refused { .. }) {
+            // Nothing was written: withdraw the intent, so that no later rollback treats these
+            // files as ours.
+            let mut j = journal.lock().await;
+            if let Some(rec) = j.checkpoint.phase_mut(&phase.name) {
+                rec.outcome = None;
             }
-            fsutil::sync_filesystem(&root)
-        })
-        .await??;
+            j.save()?;
+        }
+        return Err(e);
     }
 
     // (6) Recorded as written.
@@ -330,4 +349,54 @@ pub async fn execute(phase: &Phase, edits: &[Edit], ctx: &PhaseContext) -> Resul
         error: None,
         outcome: Some(Outcome::Patch(outcome)),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn change(root: &std::path::Path, name: &str, before: &str, after: &str) -> PlannedChange {
+        std::fs::write(root.join(name), before).unwrap();
+        PlannedChange {
+            rel: RelPath::parse(name).unwrap(),
+            before: before.as_bytes().to_vec(),
+            after: after.into(),
+            mode: 0o644,
+            sites: vec![(1, 0)],
+        }
+    }
+
+    #[test]
+    fn a_file_changed_under_our_feet_stops_the_batch_before_any_write() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        let changes = vec![
+            change(root, "a.py", "x = await f()\n", "x = f()\n"),
+            change(root, "b.py", "y = await f()\n", "y = f()\n"),
+        ];
+        let expected: Vec<String> = changes
+            .iter()
+            .map(|c| fsutil::hash_bytes(&c.before))
+            .collect();
+        // Someone edits b.py between the scan and the write.
+        std::fs::write(root.join("b.py"), "y = await f()  # mine\n").unwrap();
+        let err = write_changes(root, &changes, &expected).unwrap_err();
+        assert!(err.to_string().contains("b.py"), "{err}");
+        assert!(matches!(err, Error::Refused { .. }));
+        assert_eq!(
+            std::fs::read_to_string(root.join("a.py")).unwrap(),
+            "x = await f()\n"
+        );
+        assert_eq!(
+            std::fs::read_to_string(root.join("b.py")).unwrap(),
+            "y = await f()  # mine\n"
+        );
+        // Unchanged targets are written.
+        std::fs::write(root.join("b.py"), "y = await f()\n").unwrap();
+        write_changes(root, &changes, &expected).unwrap();
+        assert_eq!(
+            std::fs::read_to_string(root.join("b.py")).unwrap(),
+            "y = f()\n"
+        );
+    }
 }

@@ -93,6 +93,39 @@ fn evaluate(check: &Check, ctx: &PhaseContext) -> CheckResult {
                 details,
             }
         }
+        CheckKind::Structural {
+            query,
+            expect,
+            selection,
+        } => {
+            let cx = ctx.edit_context();
+            let out = scan::scan(
+                &ctx.root,
+                |p| python::is_python_path(p) && selection.matches(p),
+                |rel, path| {
+                    let text = ctx.read_text(rel, path).ok()?.ok()?;
+                    let lines = edit::structural_match_lines(query, rel, &text, &cx);
+                    (!lines.is_empty()).then_some(lines)
+                },
+            );
+            let count: u64 = out.items.iter().map(|(_, l)| l.len() as u64).sum();
+            let details = out
+                .items
+                .iter()
+                .flat_map(|(rel, lines)| lines.iter().map(move |l| format!("{rel}:{l}")))
+                .take(MAX_DETAILS)
+                .collect();
+            CheckResult {
+                name: check.name.clone(),
+                check: "python".into(),
+                subject: query.describe(),
+                expected: expect.to_string(),
+                actual: format!("{count} in {} files", out.items.len()),
+                passed: expect.holds(count),
+                count: Some(count),
+                details,
+            }
+        }
         CheckKind::PythonFunction {
             file,
             name,

@@ -786,7 +786,7 @@ mod tests {
     fn a_missing_key_says_what_to_add() {
         let d = only("id: x\nphases:\n  - name: a\n    kind: patch\n    edits:\n      - { name: e, regex: a }\n");
         assert!(
-            d.message.contains("missing field `replace`"),
+            d.message.contains("regex edit `e` has no `replace`"),
             "{}",
             d.message
         );

@@ -9,6 +9,7 @@ use regex::Regex;
 
 use super::expect::Expect;
 use super::spec::{PhaseKind, SkipKind, WorkersSpec};
+use crate::edit::structural::{Query, Rewrite};
 use crate::paths::RelPath;
 
 #[derive(Debug, Clone)]
@@ -118,6 +119,12 @@ pub enum CheckKind {
         skip: Skip,
         selection: Selection,
     },
+    /// A structural Python pattern counted over the selected Python files, in code only.
+    Structural {
+        query: Arc<Query>,
+        expect: Expect,
+        selection: Selection,
+    },
     PythonFunction {
         file: RelPath,
         name: String,
@@ -135,11 +142,31 @@ pub enum CheckKind {
 #[derive(Debug, Clone)]
 pub struct Edit {
     pub name: String,
-    pub regex: Regex,
-    pub replace: String,
-    pub skip: Skip,
+    pub kind: EditKind,
     pub selection: Selection,
     pub expect: Option<Expect>,
+}
+
+/// How an edit finds and changes text.
+#[derive(Debug, Clone)]
+pub enum EditKind {
+    /// Search and replace on the text, in one pass.
+    Regex {
+        regex: Regex,
+        replace: String,
+        skip: Skip,
+    },
+    /// A structural Python pattern and its rewrite, applied until it no longer matches.
+    Python {
+        query: Arc<Query>,
+        rewrite: Arc<Rewrite>,
+    },
+}
+
+impl Edit {
+    pub fn is_structural(&self) -> bool {
+        matches!(self.kind, EditKind::Python { .. })
+    }
 }
 
 #[derive(Debug, Clone)]

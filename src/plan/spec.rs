@@ -146,7 +146,8 @@ pub struct PhaseSpec {
     pub json: Option<String>,
 }
 
-/// A validation check: exactly one of `pattern`, `python_function`, `command`, `file_exists`.
+/// A validation check: exactly one of `pattern`, `python`, `python_function`, `command`,
+/// `file_exists`.
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CheckSpec {
@@ -155,13 +156,26 @@ pub struct CheckSpec {
     /// A regex counted over the selected files; compared with `expect`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pattern: Option<String>,
-    /// For `pattern`: the count expected, e.g. `>= 1`, `== 0`, `<= 47`, `47`.
+    /// A structural Python pattern counted over the selected Python files (code only); compared
+    /// with `expect`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub python: Option<PythonCheckSpec>,
+    /// For `python`: the qualified name the pattern's identifiers of that name stand for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub symbol: Option<String>,
+    /// For `python`: count only matches inside a construct this pattern matches.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inside: Option<String>,
+    /// For `python`: do not count matches inside a construct this pattern matches.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub not_inside: Option<String>,
+    /// For `pattern` and `python`: the count expected, e.g. `>= 1`, `== 0`, `<= 47`, `47`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expect: Option<String>,
     /// For `pattern` on Python files: do not count matches inside `strings` or `comments`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub skip: Option<Vec<SkipKind>>,
-    /// Narrows the file selection for `pattern`.
+    /// Narrows the file selection for `pattern` and `python`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub files: Option<FilesSpec>,
     /// A Python function that must exist, and be async or not.
@@ -199,17 +213,50 @@ pub enum SkipKind {
     Comments,
 }
 
-/// A search-and-replace edit.
+/// A structural Python pattern for a validate check.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PythonCheckSpec {
+    /// Python code with metavariables: `$NAME` for one node, `$$$NAME` for several.
+    pub pattern: String,
+}
+
+/// A structural Python edit: what to find and what to put in its place.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PythonEditSpec {
+    /// Python code with metavariables: `$NAME` for one node, `$$$NAME` for several.
+    pub pattern: String,
+    /// The replacement of each match; metavariables stand for the text they matched, unchanged.
+    pub rewrite: String,
+}
+
+/// An edit: either `regex` and `replace`, or `python` (a structural pattern and its rewrite).
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EditSpec {
     /// What the edit does, in words.
     pub name: String,
     /// The regex to search for (Rust regex syntax; `(?m)`, `(?s)` flags allowed).
-    pub regex: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub regex: Option<String>,
     /// The replacement; `$1`, `${name}` refer to capture groups, `$$` is a literal `$`.
-    pub replace: String,
-    /// For Python files: do not edit inside `strings` or `comments`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replace: Option<String>,
+    /// A structural Python edit, applied to Python files only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub python: Option<PythonEditSpec>,
+    /// For `python`: the qualified name (`pkg.module.function`) the pattern's identifiers of that
+    /// name stand for; each file's imports decide what refers to it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub symbol: Option<String>,
+    /// For `python`: edit only matches inside a construct this pattern matches.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inside: Option<String>,
+    /// For `python`: leave matches inside a construct this pattern matches alone.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub not_inside: Option<String>,
+    /// For regex edits on Python files: do not edit inside `strings` or `comments`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub skip: Option<Vec<SkipKind>>,
     /// Narrows the phase's file selection.

@@ -8,6 +8,7 @@ use super::expect::{Expect, EXPECT_HELP};
 use super::locate::Locator;
 use super::model::*;
 use super::spec::*;
+use crate::edit::structural::{Pattern, Query, Rewrite};
 use crate::paths::RelPath;
 
 /// The folder under the root that holds remedy's state.
@@ -54,6 +55,68 @@ impl Checker<'_> {
                 None
             }
         }
+    }
+
+    /// Compiles a structural pattern written at `path`; `symbol_at` locates the symbol's key.
+    fn structural(&mut self, path: &str, text: &str, symbol: Option<&str>) -> Option<Pattern> {
+        match Pattern::compile(text, symbol) {
+            Ok(p) => Some(p),
+            Err(message) => {
+                self.at_value(path, message, Some(STRUCTURAL_HELP));
+                None
+            }
+        }
+    }
+
+    /// Checks a `symbol:` value: a dotted name of at least a module and a function.
+    fn symbol(&mut self, path: &str, text: Option<&str>) -> Result<(), ()> {
+        let Some(text) = text else {
+            return Ok(());
+        };
+        let parts: Vec<&str> = text.split('.').collect();
+        let is_identifier = |p: &str| {
+            p.chars()
+                .next()
+                .is_some_and(|c| c.is_alphabetic() || c == '_')
+                && p.chars().all(|c| c.is_alphanumeric() || c == '_')
+        };
+        if parts.len() < 2 || !parts.iter().all(|p| is_identifier(p)) {
+            self.at_value(
+                path,
+                format!("`{text}` is not a qualified Python name"),
+                Some("write the module path and the function, e.g. `app.websocket_core.websocket_manager.get_websocket_manager`"),
+            );
+            return Err(());
+        }
+        Ok(())
+    }
+
+    /// Compiles a structural query: the pattern at `{at}.python.pattern`, with the `symbol`,
+    /// `inside` and `not_inside` keys of the same item.
+    fn query(
+        &mut self,
+        at: &str,
+        pattern: &str,
+        symbol: Option<&str>,
+        inside: Option<&str>,
+        not_inside: Option<&str>,
+    ) -> Option<Query> {
+        let symbol_ok = self.symbol(&format!("{at}.symbol"), symbol).is_ok();
+        let pattern = self.structural(
+            &format!("{at}.python.pattern"),
+            pattern,
+            symbol.filter(|_| symbol_ok),
+        );
+        let inside = inside.map(|t| self.structural(&format!("{at}.inside"), t, None));
+        let not_inside = not_inside.map(|t| self.structural(&format!("{at}.not_inside"), t, None));
+        if !symbol_ok || matches!(inside, Some(None)) || matches!(not_inside, Some(None)) {
+            return None;
+        }
+        Some(Query {
+            pattern: pattern?,
+            inside: inside.flatten(),
+            not_inside: not_inside.flatten(),
+        })
     }
 
     fn globs(&mut self, path: &str, globs: &[String]) -> Option<GlobSet> {
@@ -272,6 +335,8 @@ fn name_char_problem(s: &str) -> String {
         None => "is not a simple name".into(),
     }
 }
+
+const STRUCTURAL_HELP: &str = "a pattern is one Python expression or statement; `$NAME` stands for one node, `$$$NAME` for several (arguments, statements), e.g. `await get_websocket_manager($$$ARGS)`";
 
 const NAME_HELP: &str = "use letters, digits, `-`, `_` and `.`, e.g. `unawait` or `issue-1184`";
 
@@ -524,16 +589,23 @@ fn validate_checks(
         }
         let kinds = [
             s.pattern.is_some(),
+            s.python.is_some(),
             s.python_function.is_some(),
             s.command.is_some(),
             s.file_exists.is_some(),
         ];
-        let mut present: Vec<&str> = ["pattern", "python_function", "command", "file_exists"]
-            .into_iter()
-            .zip(kinds)
-            .filter(|(_, present)| *present)
-            .map(|(key, _)| key)
-            .collect();
+        let mut present: Vec<&str> = [
+            "pattern",
+            "python",
+            "python_function",
+            "command",
+            "file_exists",
+        ]
+        .into_iter()
+        .zip(kinds)
+        .filter(|(_, present)| *present)
+        .map(|(key, _)| key)
+        .collect();
         // In the order they are written, to point at the one that came second.
         present.sort_by_key(|key| {
             c.locator
@@ -544,7 +616,7 @@ fn validate_checks(
             let (message, help) = if present.is_empty() {
                 (
                     format!("check `{}` says nothing to check", s.name),
-                    "add one of `pattern` (with `expect`), `python_function`, `command`, `file_exists`".to_string(),
+                    "add one of `pattern` (with `expect`), `python` (with `expect`), `python_function`, `command`, `file_exists`".to_string(),
                 )
             } else {
                 (
@@ -575,7 +647,42 @@ fn validate_checks(
                 );
             }
         };
-        let kind = if let Some(pattern) = &s.pattern {
+        if s.python.is_none() {
+            stray(c, "symbol", s.symbol.is_some(), "python");
+            stray(c, "inside", s.inside.is_some(), "python");
+            stray(c, "not_inside", s.not_inside.is_some(), "python");
+        }
+        let kind = if let Some(python) = &s.python {
+            stray(c, "exit_code", s.exit_code.is_some(), "command");
+            stray(c, "skip", s.skip.is_some(), "pattern");
+            let query = c.query(
+                &at,
+                &python.pattern,
+                s.symbol.as_deref(),
+                s.inside.as_deref(),
+                s.not_inside.as_deref(),
+            );
+            let expect = match &s.expect {
+                Some(e) => c.expect(&format!("{at}.expect"), e),
+                None => {
+                    c.at_value(
+                        &at,
+                        format!("python check `{}` has no `expect`", s.name),
+                        Some(&format!("add `expect:` to the check; {EXPECT_HELP}")),
+                    );
+                    None
+                }
+            };
+            let sel = c.narrow(selection, &format!("{at}.files"), s.files.as_ref());
+            match (query, expect) {
+                (Some(query), Some(expect)) => Some(CheckKind::Structural {
+                    query: std::sync::Arc::new(query),
+                    expect,
+                    selection: sel,
+                }),
+                _ => None,
+            }
+        } else if let Some(pattern) = &s.pattern {
             stray(c, "exit_code", s.exit_code.is_some(), "command");
             let regex = c.regex(&format!("{at}.pattern"), pattern);
             let expect = match &s.expect {
@@ -600,9 +707,9 @@ fn validate_checks(
                 _ => None,
             }
         } else {
-            stray(c, "expect", s.expect.is_some(), "pattern");
+            stray(c, "expect", s.expect.is_some(), "pattern` or `python");
             stray(c, "skip", s.skip.is_some(), "pattern");
-            stray(c, "files", s.files.is_some(), "pattern");
+            stray(c, "files", s.files.is_some(), "pattern` or `python");
             if let Some(f) = &s.python_function {
                 stray(c, "exit_code", s.exit_code.is_some(), "command");
                 let file = c.existing_file(&format!("{at}.python_function.file"), &f.file);
@@ -681,37 +788,127 @@ fn validate_edits(
                 Some("give it a name that says what it does; reports and errors refer to it"),
             );
         }
-        let regex = c.regex(&format!("{at}.regex"), &s.regex);
-        if let Some(r) = &regex {
-            c.replacement(&format!("{at}.replace"), r, &s.replace);
-            if r.is_match("") {
-                c.at_value(
-                    &format!("{at}.regex"),
-                    format!(
-                        "regex `{}` matches the empty string, so it would edit every position",
-                        s.regex
-                    ),
-                    Some("make the regex require at least one character"),
-                );
-            }
-        }
         let expect = s
             .expect
             .as_deref()
             .and_then(|e| c.expect(&format!("{at}.expect"), e));
         let sel = c.narrow(selection, &format!("{at}.files"), s.files.as_ref());
-        if let Some(regex) = regex {
+        let kind = match (&s.regex, &s.python) {
+            (Some(_), Some(_)) => {
+                c.at_key(
+                    &format!("{at}.python"),
+                    format!(
+                        "edit `{}` has both `regex` and `python`; an edit has one",
+                        s.name
+                    ),
+                    Some("split it into two edits, each with its own `name`"),
+                );
+                None
+            }
+            (None, None) => {
+                c.at_value(
+                    &at,
+                    format!("edit `{}` says nothing to change", s.name),
+                    Some("add `regex` with `replace`, or `python: { pattern, rewrite }`"),
+                );
+                None
+            }
+            (Some(regex_text), None) => validate_regex_edit(c, &at, s, regex_text),
+            (None, Some(python)) => {
+                for (key, present) in [("replace", s.replace.is_some()), ("skip", s.skip.is_some())]
+                {
+                    if present {
+                        c.at_key(
+                            &format!("{at}.{key}"),
+                            format!("key `{key}` applies to a `regex` edit, not a `python` one"),
+                            Some(if key == "skip" {
+                                "remove it: a structural pattern never matches inside strings or comments"
+                            } else {
+                                "write the replacement as `python.rewrite`"
+                            }),
+                        );
+                    }
+                }
+                let query = c.query(
+                    &at,
+                    &python.pattern,
+                    s.symbol.as_deref(),
+                    s.inside.as_deref(),
+                    s.not_inside.as_deref(),
+                );
+                query.and_then(|query| {
+                    match Rewrite::compile(&python.rewrite, &query.pattern) {
+                        Ok(rewrite) => Some(EditKind::Python {
+                            query: std::sync::Arc::new(query),
+                            rewrite: std::sync::Arc::new(rewrite),
+                        }),
+                        Err(message) => {
+                            c.at_value(
+                                &format!("{at}.python.rewrite"),
+                                message,
+                                Some("the rewrite is Python code that may use the pattern's metavariables, e.g. `get_websocket_manager($$$ARGS)`"),
+                            );
+                            None
+                        }
+                    }
+                })
+            }
+        };
+        if let Some(kind) = kind {
             edits.push(Edit {
                 name: s.name.clone(),
-                regex,
-                replace: s.replace.clone(),
-                skip: Skip::from_kinds(s.skip.as_deref().unwrap_or_default()),
+                kind,
                 selection: sel,
                 expect,
             });
         }
     }
     (c.diagnostics.len() == before).then_some(PhaseConfig::Patch { edits })
+}
+
+fn validate_regex_edit(
+    c: &mut Checker,
+    at: &str,
+    s: &EditSpec,
+    regex_text: &str,
+) -> Option<EditKind> {
+    for (key, present) in [
+        ("symbol", s.symbol.is_some()),
+        ("inside", s.inside.is_some()),
+        ("not_inside", s.not_inside.is_some()),
+    ] {
+        if present {
+            c.at_key(
+                &format!("{at}.{key}"),
+                format!("key `{key}` applies to a `python` edit, not a `regex` one"),
+                Some("write the edit as `python: { pattern, rewrite }` to use it"),
+            );
+        }
+    }
+    let Some(replace) = &s.replace else {
+        c.at_value(
+            at,
+            format!("regex edit `{}` has no `replace`", s.name),
+            Some("add `replace:`; `$1` inserts the first capture group, `''` deletes the match"),
+        );
+        return None;
+    };
+    let regex = c.regex(&format!("{at}.regex"), regex_text)?;
+    c.replacement(&format!("{at}.replace"), &regex, replace);
+    if regex.is_match("") {
+        c.at_value(
+            &format!("{at}.regex"),
+            format!(
+                "regex `{regex_text}` matches the empty string, so it would edit every position"
+            ),
+            Some("make the regex require at least one character"),
+        );
+    }
+    Some(EditKind::Regex {
+        regex,
+        replace: replace.clone(),
+        skip: Skip::from_kinds(s.skip.as_deref().unwrap_or_default()),
+    })
 }
 
 fn validate_backup(

@@ -219,19 +219,22 @@ fn render_patch(md: &mut String, name: &str, o: &PatchOutcome) {
     let added: u64 = o.files.iter().map(|f| f.lines_added).sum();
     let removed: u64 = o.files.iter().map(|f| f.lines_removed).sum();
     let _ = writeln!(md, "## Changes `{name}`\n");
+    let scanned = if o.parsed > 0 {
+        format!("{} files scanned, {} parsed", o.scanned, o.parsed)
+    } else {
+        format!("{} files scanned", o.scanned)
+    };
     if o.files.iter().any(|f| f.state == FileState::Planned) {
         let _ = writeln!(
             md,
-            "**Refused: nothing was written.** The phase would have changed {sites} sites in {} files ({} files scanned):\n",
+            "**Refused: nothing was written.** The phase would have changed {sites} sites in {} files ({scanned}):\n",
             o.files.len(),
-            o.scanned
         );
     } else {
         let _ = writeln!(
             md,
-            "**{sites} sites in {} files** ({} files scanned); diffstat: +{added} −{removed} lines.\n",
+            "**{sites} sites in {} files** ({scanned}); diffstat: +{added} −{removed} lines.\n",
             o.files.len(),
-            o.scanned
         );
     }
     let _ = writeln!(

@@ -58,12 +58,24 @@ pub fn count_mismatches(cp: &Checkpoint) -> Vec<CountMismatch> {
     if changed == 0 {
         return Vec::new();
     }
+    // A precondition may describe the whole patch or the work of one edit (code and
+    // documentation examples are often counted apart).
+    let per_edit: Vec<u64> = cp
+        .phases
+        .iter()
+        .filter(|p| p.status == PhaseStatus::Succeeded)
+        .filter_map(|p| match &p.outcome {
+            Some(Outcome::Patch(o)) => Some(o.edits.iter().map(|e| e.sites)),
+            _ => None,
+        })
+        .flatten()
+        .collect();
     let mut out = Vec::new();
     for p in &cp.phases[..first_patch] {
         if let Some(Outcome::Validate(v)) = &p.outcome {
             for c in &v.checks {
                 if let Some(count) = c.count {
-                    if count > 0 && count != changed {
+                    if count > 0 && count != changed && !per_edit.contains(&count) {
                         out.push(CountMismatch {
                             phase: p.name.clone(),
                             check: c.name.clone(),

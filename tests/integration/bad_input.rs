@@ -134,7 +134,7 @@ fn several_errors_are_reported_at_once() {
             r"regex: 'await\s+(get_websocket_manager\()'",
             r"regex: 'await\s+(get_websocket_manager('",
         )
-        .replace(r#"expect: "== 0""#, r#"expect: "none""#)
+        .replacen(r#"expect: "== 0""#, r#"expect: "none""#, 1)
         .replace("compare_with: baseline", "compare_with: baselin");
     refused(
         &plan,
@@ -178,4 +178,42 @@ fn committed_schema_is_the_generated_one_and_accepts_the_sample_plan() {
         );
     }
     assert!(sample_plan().starts_with("# yaml-language-server: $schema=../docs/plan.schema.json"));
+}
+
+#[test]
+fn structural_rewrite_with_an_unbound_metavariable_is_located() {
+    let plan = sample_plan().replace(
+        "rewrite: 'get_websocket_manager($$$ARGS)'",
+        "rewrite: 'get_websocket_manager($$$ARGZ)'",
+    );
+    let line = plan
+        .lines()
+        .position(|l| l.contains("rewrite: 'get_websocket_manager($$$ARGZ)'"))
+        .unwrap()
+        + 1;
+    refused(
+        &plan,
+        &[
+            &format!("plan.yaml:{line}:20"),
+            "uses `$ARGZ`, which the pattern `await get_websocket_manager($$$ARGS)` does not bind",
+        ],
+    );
+}
+
+#[test]
+fn structural_pattern_that_is_not_python_is_located() {
+    let plan = sample_plan().replacen(
+        "python: { pattern: 'await get_websocket_manager($$$ARGS)' }",
+        "python: { pattern: 'await get_websocket_manager($$$ARGS' }",
+        1,
+    );
+    let line = plan
+        .lines()
+        .position(|l| l.contains("($$$ARGS' }"))
+        .unwrap()
+        + 1;
+    refused(
+        &plan,
+        &[&format!("plan.yaml:{line}:28"), "does not parse as Python"],
+    );
 }

@@ -8,3 +8,4 @@ mod pytest_phase;
 mod recovery;
 mod report;
 mod run;
+mod structural;

@@ -163,7 +163,7 @@ fn run_output_off_a_terminal_has_no_escape_codes_and_json_events_parse() {
         run.stderr
     );
     assert!(
-        run.stderr.contains("changed 52 sites in 18 files"),
+        run.stderr.contains("changed 54 sites in 19 files"),
         "{}",
         run.stderr
     );
@@ -213,11 +213,11 @@ phases:
     sb.remedy(&["run", sb.plan_str()]).expect_code(0);
     let md = sb.remedy(&["report"]).stdout;
     assert!(
-        md.contains("**Count mismatch:** check “awaited call sites exist” in phase `preflight` counted **55** sites, but the patch changed **52**"),
+        md.contains("**Count mismatch:** check “awaited call sites exist” in phase `preflight` counted **56** sites, but the patch changed **53**"),
         "{md}"
     );
     let json: serde_json::Value =
         serde_json::from_str(&sb.remedy(&["report", "--format", "json"]).stdout).unwrap();
-    assert_eq!(json["count_mismatches"][0]["counted"], 55);
-    assert_eq!(json["count_mismatches"][0]["changed"], 52);
+    assert_eq!(json["count_mismatches"][0]["counted"], 56);
+    assert_eq!(json["count_mismatches"][0]["changed"], 53);
 }

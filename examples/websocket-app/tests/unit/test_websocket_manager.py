@@ -20,6 +20,12 @@ def test_factory_returns_a_manager_not_an_awaitable(alice_ctx):
     assert inspect.iscoroutinefunction(get_websocket_manager_async)
 
 
+async def test_awaiting_the_factory_is_a_type_error(alice_ctx):
+    # The defect this suite guards against, kept on purpose: awaiting a manager fails.
+    with pytest.raises(TypeError):
+        await get_websocket_manager(alice_ctx)
+
+
 def test_context_requires_a_user_id():
     with pytest.raises(ValueError):
         UserExecutionContext(user_id="  ")

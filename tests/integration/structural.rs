@@ -1,0 +1,507 @@
+//! Structural, symbol-aware Python edits through the CLI: every call form the founding issue names,
+//! the decoys that must stay, the bytes that must not move, and the files that must be refused.
+
+use std::fs;
+use std::os::unix::fs::PermissionsExt;
+
+use crate::harness::*;
+
+const SYMBOL: &str = "app.wm.get_websocket_manager";
+
+/// A plan with one structural edit (plus `extra` edits), in a backup + patch + checks plan.
+fn plan(extra_edits: &str) -> String {
+    format!(
+        r#"id: t
+files: {{ include: ["**/*.py"] }}
+phases:
+  - {{ name: backup, kind: backup }}
+  - name: unawait
+    kind: patch
+    edits:
+      - name: unawait
+        python:
+          pattern: 'await get_websocket_manager($$$ARGS)'
+          rewrite: 'get_websocket_manager($$$ARGS)'
+        symbol: {SYMBOL}
+        not_inside: 'with pytest.raises($$$E): $$$BODY'
+{extra_edits}"#
+    )
+}
+
+/// A repository with the factory at `app/wm.py`.
+fn repo(plan_text: &str) -> Sandbox {
+    let sb = Sandbox::empty(plan_text);
+    sb.write("app/__init__.py", "");
+    sb.write(
+        "app/wm.py",
+        "def get_websocket_manager(user_context=None):\n    return user_context\n",
+    );
+    sb
+}
+
+fn checkpoint(sb: &Sandbox) -> serde_json::Value {
+    let text = fs::read_to_string(sb.repo.join(".remedy/t/checkpoint.json")).unwrap();
+    serde_json::from_str(&text).unwrap()
+}
+
+fn patch_outcome(sb: &Sandbox) -> serde_json::Value {
+    checkpoint(sb)["phases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "unawait")
+        .unwrap()["outcome"]
+        .clone()
+}
+
+const SITES: &str = r#"from app.wm import get_websocket_manager
+import app.wm as wm
+from .wm import get_websocket_manager as factory
+
+
+async def multi_line(ctx):
+    return await get_websocket_manager(
+        user_context=ctx,
+    )
+
+
+async def parenthesised(ctx):
+    return await (get_websocket_manager(ctx))
+
+
+async def nested(ctx):
+    return await get_websocket_manager(await get_websocket_manager(ctx))
+
+
+async def commented(ctx):
+    return await  get_websocket_manager(  # the user's manager
+        ctx,  # scoped
+    )
+
+
+async def aliased(ctx):
+    return await factory(ctx)
+
+
+async def module_attribute(ctx):
+    return await wm.get_websocket_manager(user_context=ctx)
+
+
+async def decoys(ctx, obj):
+    text = "await get_websocket_manager(ctx)"
+    # await get_websocket_manager(ctx)
+    await get_websocket_manager_async(ctx)
+    await obj.get_websocket_manager(ctx)
+    return text
+
+
+class Tracker:
+    async def get_websocket_manager(self):
+        return self
+
+    async def online(self):
+        return await self.get_websocket_manager()
+"#;
+
+#[test]
+fn every_call_form_is_fixed_and_every_decoy_is_left_alone() {
+    let sb = repo(&plan(""));
+    sb.write("app/sites.py", SITES);
+    sb.remedy(&["run", sb.plan_str()]).expect_code(0);
+    let expected = SITES
+        .replace(
+            "return await get_websocket_manager(\n",
+            "return get_websocket_manager(\n",
+        )
+        .replace(
+            "await (get_websocket_manager(ctx))",
+            "get_websocket_manager(ctx)",
+        )
+        .replace(
+            "await get_websocket_manager(await get_websocket_manager(ctx))",
+            "get_websocket_manager(get_websocket_manager(ctx))",
+        )
+        .replace(
+            "return await  get_websocket_manager(  #",
+            "return get_websocket_manager(  #",
+        )
+        .replace("await factory(ctx)", "factory(ctx)")
+        .replace(
+            "await wm.get_websocket_manager(user_context=ctx)",
+            "wm.get_websocket_manager(user_context=ctx)",
+        );
+    assert_eq!(sb.read("app/sites.py"), expected);
+    let outcome = patch_outcome(&sb);
+    let lines: Vec<u64> = outcome["files"][0]["sites"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["line"].as_u64().unwrap())
+        .collect();
+    assert_eq!(lines, vec![7, 13, 17, 17, 21, 27, 31]);
+}
+
+#[test]
+fn a_local_coroutine_of_the_same_name_is_not_the_symbol() {
+    let sb = repo(&plan(""));
+    let local = "from app.wm import get_websocket_manager\n\n\nasync def get_websocket_manager():\n    return 1\n\n\nasync def use():\n    return await get_websocket_manager()\n";
+    sb.write("app/local.py", local);
+    let unrelated = "async def get_websocket_manager():\n    return 1\n\n\nasync def use():\n    return await get_websocket_manager()\n";
+    sb.write("other/unrelated.py", unrelated);
+    // A star import is not resolved: the site is left for a person to look at.
+    let star =
+        "from app.wm import *\n\n\nasync def use():\n    return await get_websocket_manager()\n";
+    sb.write("other/star.py", star);
+    sb.remedy(&["run", sb.plan_str()]).expect_code(0);
+    assert_eq!(sb.read("app/local.py"), local);
+    assert_eq!(sb.read("other/unrelated.py"), unrelated);
+    assert_eq!(sb.read("other/star.py"), star);
+}
+
+#[test]
+fn reexports_through_a_package_resolve_to_the_symbol() {
+    let sb = repo(&plan(""));
+    sb.write("app/__init__.py", "from .wm import get_websocket_manager\n");
+    sb.write(
+        "svc/use.py",
+        "from app import get_websocket_manager as g\n\n\nasync def use():\n    return await g()\n",
+    );
+    sb.remedy(&["run", sb.plan_str()]).expect_code(0);
+    assert!(sb.read("svc/use.py").ends_with("    return g()\n"));
+}
+
+#[test]
+fn context_exclusion_keeps_the_deliberate_await() {
+    let sb = repo(&plan(""));
+    let test = "import pytest\n\nfrom app.wm import get_websocket_manager\n\n\nasync def test_bug_is_real():\n    with pytest.raises(TypeError):\n        await get_websocket_manager()\n\n\nasync def test_fixed():\n    assert await get_websocket_manager() is None\n";
+    sb.write("tests/test_wm.py", test);
+    sb.remedy(&["run", sb.plan_str()]).expect_code(0);
+    assert_eq!(
+        sb.read("tests/test_wm.py"),
+        test.replace(
+            "assert await get_websocket_manager()",
+            "assert get_websocket_manager()"
+        )
+    );
+}
+
+#[test]
+fn bytes_outside_the_sites_line_endings_bom_and_mode_are_kept() {
+    let sb = repo(&plan(""));
+    let crlf = "\u{feff}from app.wm import get_websocket_manager\r\n\r\n\r\nasync def f(ctx):\r\n    m = await get_websocket_manager(\r\n        user_context=ctx,\r\n    )\r\n    return m\r\n";
+    sb.write("app/crlf.py", crlf);
+    fs::set_permissions(
+        sb.repo.join("app/crlf.py"),
+        fs::Permissions::from_mode(0o751),
+    )
+    .unwrap();
+    let mixed = "from app.wm import get_websocket_manager\n\r\nasync def f():\r\n    return await get_websocket_manager()\n    # tail\r\n";
+    sb.write("app/mixed.py", mixed);
+    sb.remedy(&["run", sb.plan_str()]).expect_code(0);
+    assert_eq!(
+        fs::read(sb.repo.join("app/crlf.py")).unwrap(),
+        crlf.replace("await ", "").as_bytes()
+    );
+    assert_eq!(
+        fs::metadata(sb.repo.join("app/crlf.py"))
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o7777,
+        0o751
+    );
+    assert_eq!(sb.read("app/mixed.py"), mixed.replace("await ", ""));
+}
+
+#[test]
+fn symlinks_binary_and_non_utf8_files_are_skipped_with_their_reason() {
+    let sb = repo(&plan(""));
+    let site = "from app.wm import get_websocket_manager\n\n\nasync def f():\n    return await get_websocket_manager()\n";
+    sb.write("app/real.py", site);
+    std::os::unix::fs::symlink("real.py", sb.repo.join("app/link.py")).unwrap();
+    let outside = sb.dir.path().join("outside.py");
+    fs::write(&outside, site).unwrap();
+    std::os::unix::fs::symlink(&outside, sb.repo.join("app/out.py")).unwrap();
+    let mut binary = site.as_bytes().to_vec();
+    binary.push(0);
+    sb.write("app/binary.py", &binary);
+    let mut latin1 = site.as_bytes().to_vec();
+    latin1.extend_from_slice(b"# caf\xe9\n");
+    sb.write("app/latin1.py", &latin1);
+
+    sb.remedy(&["run", sb.plan_str()]).expect_code(0);
+
+    // The target inside the root is edited at its own path; the link stays a link.
+    assert!(sb
+        .read("app/real.py")
+        .ends_with("return get_websocket_manager()\n"));
+    assert!(fs::symlink_metadata(sb.repo.join("app/link.py"))
+        .unwrap()
+        .file_type()
+        .is_symlink());
+    assert_eq!(
+        fs::read_link(sb.repo.join("app/link.py")).unwrap(),
+        std::path::Path::new("real.py")
+    );
+    // Nothing outside the root is touched, and the odd files are as they were.
+    assert_eq!(fs::read_to_string(&outside).unwrap(), site);
+    assert!(fs::symlink_metadata(sb.repo.join("app/out.py"))
+        .unwrap()
+        .file_type()
+        .is_symlink());
+    assert_eq!(fs::read(sb.repo.join("app/binary.py")).unwrap(), binary);
+    assert_eq!(fs::read(sb.repo.join("app/latin1.py")).unwrap(), latin1);
+
+    let skipped: Vec<(String, String)> = patch_outcome(&sb)["skipped"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                s["path"].as_str().unwrap().to_string(),
+                s["reason"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    let reason = |p: &str| {
+        skipped
+            .iter()
+            .find(|(path, _)| path == p)
+            .map(|(_, r)| r.as_str())
+            .unwrap_or_else(|| panic!("{p} not in {skipped:?}"))
+    };
+    assert!(reason("app/binary.py").contains("NUL"));
+    assert!(reason("app/latin1.py").contains("UTF-8"));
+    assert!(reason("app/out.py").contains("outside the root"));
+    assert!(reason("app/link.py").contains("symbolic link"));
+    assert_eq!(skipped.len(), 4, "{skipped:?}");
+}
+
+#[test]
+fn only_files_with_the_literal_core_are_parsed() {
+    let sb = repo(&plan(""));
+    sb.write(
+        "app/site.py",
+        "from app.wm import get_websocket_manager\n\n\nasync def f():\n    return await get_websocket_manager()\n",
+    );
+    for i in 0..5 {
+        sb.write(
+            &format!("app/other{i}.py"),
+            "async def f():\n    return await g()\n",
+        );
+    }
+    sb.remedy(&["run", sb.plan_str()]).expect_code(0);
+    let outcome = patch_outcome(&sb);
+    assert_eq!(outcome["scanned"], 8);
+    // Only app/site.py has both words of the pattern, `await` and `get_websocket_manager`
+    // (app/wm.py defines the name but awaits nothing); the second pass over it is not counted.
+    assert_eq!(outcome["parsed"], 1);
+}
+
+#[test]
+fn overlapping_edits_are_refused_naming_both_and_nothing_is_written() {
+    let sb = repo(&plan(
+        "      - { name: rename, regex: 'await get_websocket_manager', replace: 'await get_manager' }\n",
+    ));
+    let site = "from app.wm import get_websocket_manager\n\n\nasync def f():\n    return await get_websocket_manager()\n";
+    sb.write("app/site.py", site);
+    let before = sb.snapshot();
+    let run = sb.remedy(&["run", sb.plan_str()]);
+    run.expect_code(1);
+    let text = run.all();
+    assert!(
+        text.contains("app/site.py:5: edits `unawait` and `rename` change overlapping text"),
+        "{text}"
+    );
+    assert_eq!(sb.snapshot().differences(&before), Vec::<String>::new());
+}
+
+#[test]
+fn an_edit_that_breaks_syntax_is_refused_with_file_line_and_edit() {
+    let sb = repo(
+        r#"id: t
+phases:
+  - name: unawait
+    kind: patch
+    edits:
+      - name: delete instead
+        python: { pattern: 'await get_websocket_manager($$$ARGS)', rewrite: 'del get_websocket_manager($$$ARGS)' }
+"#,
+    );
+    let site = "from app.wm import get_websocket_manager\n\n\nasync def f():\n    x = 1\n    return await get_websocket_manager()\n";
+    sb.write("app/site.py", site);
+    let run = sb.remedy(&["run", sb.plan_str()]);
+    run.expect_code(1);
+    assert!(
+        run.all()
+            .contains("app/site.py:6: edit `delete instead` would leave a Python syntax error"),
+        "{}",
+        run.all()
+    );
+    assert_eq!(sb.read("app/site.py"), site);
+}
+
+#[test]
+fn a_rewrite_that_never_settles_is_refused() {
+    let sb = repo(
+        r#"id: t
+phases:
+  - name: grow
+    kind: patch
+    edits:
+      - name: add an argument
+        python: { pattern: 'connect($$$ARGS)', rewrite: 'connect($$$ARGS, timeout=5)' }
+"#,
+    );
+    sb.write("app/site.py", "x = 1\nconnect(host)\n");
+    let run = sb.remedy(&["run", sb.plan_str()]);
+    run.expect_code(1);
+    assert!(
+        run.all()
+            .contains("app/site.py:2: edit `add an argument` still matches after 5 passes"),
+        "{}",
+        run.all()
+    );
+    assert_eq!(sb.read("app/site.py"), "x = 1\nconnect(host)\n");
+}
+
+#[test]
+fn structural_checks_count_code_only_where_a_regex_counts_strings_too() {
+    let sb = repo(
+        r#"id: t
+phases:
+  - name: count
+    kind: validate
+    checks:
+      - name: structural
+        python: { pattern: 'await get_websocket_manager($$$ARGS)' }
+        symbol: app.wm.get_websocket_manager
+        expect: "== 2"
+      - name: inside the deliberate test
+        python: { pattern: 'await get_websocket_manager($$$ARGS)' }
+        symbol: app.wm.get_websocket_manager
+        inside: 'with pytest.raises(TypeError): $$$BODY'
+        expect: "== 1"
+      - name: regex
+        pattern: 'await\s+get_websocket_manager\('
+        expect: "== 4"
+"#,
+    );
+    sb.write(
+        "app/site.py",
+        "import pytest\nfrom app.wm import get_websocket_manager\n\n\nasync def f():\n    log('await get_websocket_manager()')\n    # await get_websocket_manager()\n    with pytest.raises(TypeError):\n        await get_websocket_manager()\n    return await get_websocket_manager(\n        1)\n",
+    );
+    let run = sb.remedy(&["run", sb.plan_str()]);
+    run.expect_code(0);
+    assert!(run.stderr.contains("3/3 checks passed"), "{}", run.stderr);
+}
+
+#[test]
+fn bad_structural_plans_are_refused_with_their_location() {
+    let sb = Sandbox::empty(
+        r#"id: t
+phases:
+  - name: p
+    kind: patch
+    edits:
+      - name: broken
+        python: { pattern: 'await get_websocket_manager(', rewrite: 'x' }
+      - name: wrong symbol
+        python: { pattern: 'await f($$$A)', rewrite: 'f($$$A)' }
+        symbol: app.wm.get_websocket_manager
+      - name: unknown metavariable
+        python: { pattern: 'await f($$$A)', rewrite: 'f($$$B)' }
+      - name: both kinds
+        regex: x
+        replace: y
+        python: { pattern: 'f()', rewrite: 'g()' }
+      - name: skip on a structural edit
+        python: { pattern: 'f()', rewrite: 'g()' }
+        skip: [strings]
+        not_inside: 'with ('
+"#,
+    );
+    let run = sb.remedy(&["check", sb.plan_str()]);
+    run.expect_code(2);
+    let plan = sb.plan_str();
+    for fragment in [
+        format!("{plan}:7:"),
+        "does not parse as Python".to_string(),
+        format!("{plan}:9:"),
+        "does not mention `get_websocket_manager`".to_string(),
+        format!("{plan}:12:"),
+        "uses `$B`, which the pattern".to_string(),
+        format!("{plan}:16:"),
+        "has both `regex` and `python`".to_string(),
+        format!("{plan}:19:"),
+        "applies to a `regex` edit".to_string(),
+        format!("{plan}:20:"),
+    ] {
+        assert!(run.stderr.contains(&fragment), "{fragment}\n{}", run.stderr);
+    }
+}
+
+/// The founding plan with its structural edit replaced by the regex edit it used before (widened to
+/// the sample's new call forms).
+fn regex_plan(sb: &Sandbox) -> String {
+    let text = fs::read_to_string(&sb.plan).unwrap();
+    let start = text.find("      - name: drop await before").unwrap();
+    let end = text
+        .find("      - name: drop await in the documentation")
+        .unwrap();
+    let regex_edit = "      - name: drop await before the synchronous factory\n        regex: 'await\\s+((?:wm\\.)?get_websocket_manager\\(|manager_for\\()'\n        replace: '$1'\n        skip: [strings, comments]\n        files: { include: [\"**/*.py\"] }\n";
+    format!("{}{regex_edit}{}", &text[..start], &text[end..])
+}
+
+fn phase(sb: &Sandbox, name: &str) -> serde_json::Value {
+    sb.checkpoint()["phases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == name)
+        .unwrap()
+        .clone()
+}
+
+/// A regex also strips the await the sample's test keeps on purpose inside
+/// `pytest.raises(TypeError)`: the plan's postcondition refuses that, and without it the baseline
+/// comparison reports the test as a regression.
+#[test]
+fn the_old_regex_edit_would_regress_the_deliberate_await() {
+    require_pytest();
+    let sb = Sandbox::sample();
+    sb.write_plan(&regex_plan(&sb));
+    sb.remedy(&["run", sb.plan_str()]).expect_code(1);
+    let postflight = phase(&sb, "postflight");
+    assert_eq!(postflight["status"], "failed", "{postflight}");
+    assert!(
+        postflight["error"]
+            .as_str()
+            .unwrap()
+            .contains("the test that awaits on purpose still does"),
+        "{postflight}"
+    );
+
+    let sb = Sandbox::sample();
+    let without_check = regex_plan(&sb).replace(
+        "      - name: the test that awaits on purpose still does\n",
+        "      - name: the test that awaits on purpose is ignored here\n        file_exists: conftest.py\n      - name: unused\n",
+    );
+    let start = without_check.find("      - name: unused\n").unwrap();
+    let end = without_check[start..]
+        .find("      - name: the async variant is still awaited")
+        .unwrap();
+    let without_check = format!(
+        "{}{}",
+        &without_check[..start],
+        &without_check[start + end..]
+    );
+    sb.write_plan(&without_check);
+    sb.remedy(&["run", sb.plan_str()]).expect_code(1);
+    let tests = phase(&sb, "tests");
+    let regressed = tests["outcome"]["comparison"]["regressed"].to_string();
+    assert!(
+        regressed.contains("test_awaiting_the_factory_is_a_type_error"),
+        "{tests}"
+    );
+}
