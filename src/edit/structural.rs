@@ -157,8 +157,13 @@ fn prepare(text: &str) -> Result<String, String> {
         }
         let next = chars.peek().copied();
         let named = next.is_some_and(|n| n.is_ascii_uppercase() || n == '_');
+        // `$$$args` must be refused like `$args`, not read as `$$$` followed by the name `args`.
+        let lowercase = next.is_some_and(|n| n.is_ascii_lowercase() || n.is_ascii_digit());
         match (dollars, named) {
-            (1, true) | (3, _) => {
+            (1, true) => {
+                out.push(SIGIL);
+            }
+            (3, _) if !lowercase => {
                 for _ in 0..dollars {
                     out.push(SIGIL);
                 }
@@ -965,5 +970,13 @@ mod tests {
     fn trims_on_character_boundaries() {
         assert_eq!(trim("await é()", "é()"), (0, 6, 0));
         assert_eq!(trim("aé", "aè"), (1, 3, 3));
+    }
+
+    #[test]
+    fn lowercase_metavariables_are_refused_with_one_or_three_dollars() {
+        assert!(prepare("await f($x)").is_err());
+        assert!(prepare("await f($$$args)").unwrap_err().contains("`$$$a`"));
+        assert!(prepare("await f($$$ARGS)").is_ok());
+        assert!(prepare("await f($$$)").is_ok());
     }
 }
