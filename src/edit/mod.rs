@@ -55,13 +55,19 @@ pub fn apply_edits(
     let is_python = python::is_python_path(path.as_str());
     let needs_ranges = is_python && edits.iter().any(|(_, e)| e.skip.any());
     let mut replacements = Vec::new();
+    // The original's syntax tree, parsed at most once: for the skipped ranges of every edit and for
+    // the syntax check below.
+    let mut parsed: Option<Option<python::ParsedSource>> = None;
     for (index, edit) in edits {
         // A cheap test first: most files a selection matches contain no site at all.
         if !edit.regex.is_match(content) {
             continue;
         }
         let skipped = if needs_ranges && edit.skip.any() {
-            python::skipped_ranges(content, edit.skip)
+            parsed
+                .get_or_insert_with(|| python::ParsedSource::new(content))
+                .as_ref()
+                .map_or_else(Vec::new, |p| p.skipped_ranges(edit.skip))
         } else {
             Vec::new()
         };
@@ -90,8 +96,24 @@ pub fn apply_edits(
     }
     let new_content = splice(content, &replacements);
     if is_python {
-        let before = python::error_count(content);
-        if python::error_count(&new_content) > before {
+        let original = parsed.get_or_insert_with(|| python::ParsedSource::new(content));
+        let before = original.as_ref().map_or(0, |p| p.error_count());
+        // The new text differs from the old only around the replacements, so its tree is the old
+        // one reparsed where they are. A refusal is confirmed by a full parse, so that it never
+        // rests on the incremental parse alone.
+        let after = match original {
+            Some(p) => p
+                .reparse_edited(
+                    content,
+                    &new_content,
+                    replacements
+                        .iter()
+                        .map(|r| (r.range.clone(), r.text.as_str())),
+                )
+                .map_or(0, |t| t.error_count()),
+            None => python::error_count(&new_content),
+        };
+        if after > before && python::error_count(&new_content) > before {
             // Find the replacement that breaks the file, to name it.
             let culprit = replacements
                 .iter()
