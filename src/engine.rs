@@ -191,6 +191,7 @@ async fn drive(
         groups: groups.clone(),
         journal: journal.clone(),
         overlay: Arc::new(Mutex::new(HashMap::new())),
+        kept_scan: Arc::default(),
     };
     let mut report_path = None;
     let total = plan.phases.len();

@@ -1,6 +1,8 @@
 //! The backup phase: before-images of every file the named patch phases will change, in the run's
 //! object store (outside the tree), flushed before the phase is recorded as done.
 
+use std::sync::Arc;
+
 use crate::checkpoint::{BackedUpFile, BackupOutcome, Outcome};
 use crate::error::Result;
 use crate::fsutil;
@@ -26,10 +28,15 @@ pub async fn execute(
         &phase.name,
         "finding the files the patch phases will change",
     );
-    let set = {
+    let set = Arc::new({
         let ctx = ctx.clone();
         blocking(move || compute_changes(&edits, &ctx)).await?
-    };
+    });
+    // Protecting one patch phase, this scan is exactly the one that phase would make: keep it, so
+    // that the tree is walked and read once for both.
+    if let [patch_phase] = patch_phases {
+        ctx.keep_scan(patch_phase, set.clone());
+    }
     let files: Vec<BackedUpFile> = set
         .changes
         .iter()
@@ -54,8 +61,9 @@ pub async fn execute(
         (j.objects(), j.state.dir.clone())
     };
     let hashes: Vec<String> = files.iter().map(|f| f.hash.clone()).collect();
+    let changes = set.clone();
     blocking(move || -> Result<()> {
-        for (change, hash) in set.changes.iter().zip(hashes) {
+        for (change, hash) in changes.changes.iter().zip(hashes) {
             objects.put(&hash, &change.before)?;
         }
         fsutil::sync_filesystem(&dir)

@@ -32,7 +32,7 @@ pub struct PlannedChange {
 }
 
 /// Everything a patch phase would do to the tree.
-#[derive(Debug, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct ChangeSet {
     pub scanned: u64,
     pub changes: Vec<PlannedChange>,
@@ -46,7 +46,6 @@ pub fn compute_changes(edits: &[Edit], ctx: &PhaseContext) -> ChangeSet {
         &ctx.root,
         |p| edits.iter().any(|e| e.selection.matches(p)),
         |rel, path| {
-            let meta = std::fs::metadata(path).ok()?;
             let text = match ctx.read_text(rel, path) {
                 Ok(Ok(t)) => t,
                 Ok(Err(reason)) => return Some(Err(Ok(reason.to_string()))),
@@ -59,13 +58,17 @@ pub fn compute_changes(edits: &[Edit], ctx: &PhaseContext) -> ChangeSet {
                 .collect();
             match edit::apply_edits(rel, &text, &applicable) {
                 Ok(None) => None,
-                Ok(Some(fe)) => Some(Ok(PlannedChange {
-                    rel: rel.clone(),
-                    before: text.into_bytes(),
-                    after: fe.content,
-                    mode: fsutil::mode_of(&meta),
-                    sites: fe.sites,
-                })),
+                Ok(Some(fe)) => {
+                    // Only the few files that change need their mode: no stat for the rest.
+                    let meta = std::fs::metadata(path).ok()?;
+                    Some(Ok(PlannedChange {
+                        rel: rel.clone(),
+                        before: text.into_bytes(),
+                        after: fe.content,
+                        mode: fsutil::mode_of(&meta),
+                        sites: fe.sites,
+                    }))
+                }
                 Err(e) => Some(Err(Err(e))),
             }
         },
@@ -104,11 +107,16 @@ fn diffstat(before: &str, after: &str) -> (u64, u64) {
 }
 
 pub async fn execute(phase: &Phase, edits: &[Edit], ctx: &PhaseContext) -> Result<PhaseReport> {
-    ctx.ui.progress(&phase.name, "scanning");
-    let set = {
-        let edits = edits.to_vec();
-        let ctx = ctx.clone();
-        blocking(move || compute_changes(&edits, &ctx)).await?
+    let set = match ctx.take_scan(&phase.name) {
+        // The backup phase just before scanned for exactly these edits and nothing has written to
+        // the tree since; the drift check below still compares every target with what was read.
+        Some(kept) => Arc::try_unwrap(kept).unwrap_or_else(|shared| (*shared).clone()),
+        None => {
+            ctx.ui.progress(&phase.name, "scanning");
+            let edits = edits.to_vec();
+            let ctx = ctx.clone();
+            blocking(move || compute_changes(&edits, &ctx)).await?
+        }
     };
     if !set.errors.is_empty() {
         let list: Vec<String> = set.errors.iter().map(|e| e.to_string()).collect();
