@@ -8,7 +8,7 @@ use crate::error::Result;
 use crate::fsutil;
 use crate::plan::{Phase, PhaseConfig};
 
-use super::patch::compute_changes;
+use super::patch::{compute_changes, try_for_each_parallel};
 use super::{blocking, PhaseContext, PhaseReport};
 
 pub async fn execute(
@@ -63,9 +63,8 @@ pub async fn execute(
     let hashes: Vec<String> = files.iter().map(|f| f.hash.clone()).collect();
     let changes = set.clone();
     blocking(move || -> Result<()> {
-        for (change, hash) in changes.changes.iter().zip(hashes) {
-            objects.put(&hash, &change.before)?;
-        }
+        let pairs: Vec<_> = changes.changes.iter().zip(hashes).collect();
+        try_for_each_parallel(&pairs, |(change, hash)| objects.put(hash, &change.before))?;
         fsutil::sync_filesystem(&dir)
     })
     .await??;

@@ -85,7 +85,7 @@ impl PhaseContext {
         {
             return Ok(Ok(text.clone()));
         }
-        Ok(scan::text_of(std::fs::read(path)?))
+        Ok(scan::text_of(scan::read_file(path)?))
     }
 
     /// Keeps the changes computed for patch phase `patch_phase`, for that phase to use. A kept scan

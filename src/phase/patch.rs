@@ -93,6 +93,49 @@ pub fn compute_changes(edits: &[Edit], ctx: &PhaseContext) -> ChangeSet {
     set
 }
 
+/// Runs `work` on every item on up to one thread per core, and stops at the first error. Creating
+/// files is mostly kernel time spent allocating inodes, which spreads over the cores.
+pub(crate) fn try_for_each_parallel<T: Sync>(
+    items: &[T],
+    work: impl Fn(&T) -> Result<()> + Sync,
+) -> Result<()> {
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(items.len());
+    if threads <= 1 {
+        return items.iter().try_for_each(work);
+    }
+    let next = AtomicUsize::new(0);
+    let stop = AtomicBool::new(false);
+    let first_error = std::sync::Mutex::new(None);
+    std::thread::scope(|s| {
+        for _ in 0..threads {
+            s.spawn(|| {
+                while !stop.load(Ordering::Relaxed) {
+                    let Some(item) = items.get(next.fetch_add(1, Ordering::Relaxed)) else {
+                        break;
+                    };
+                    if let Err(e) = work(item) {
+                        stop.store(true, Ordering::Relaxed);
+                        first_error
+                            .lock()
+                            .expect("no panics while holding the lock")
+                            .get_or_insert(e);
+                    }
+                }
+            });
+        }
+    });
+    match first_error
+        .into_inner()
+        .expect("no panics while holding the lock")
+    {
+        Some(e) => Err(e),
+        None => Ok(()),
+    }
+}
+
 fn diffstat(before: &str, after: &str) -> (u64, u64) {
     let diff = similar::TextDiff::from_lines(before, after);
     let (mut added, mut removed) = (0, 0);
@@ -253,10 +296,11 @@ pub async fn execute(phase: &Phase, edits: &[Edit], ctx: &PhaseContext) -> Resul
             .map(|f| (f.before.clone(), f.after.clone()))
             .collect();
         blocking(move || -> Result<()> {
-            for (change, (before, after)) in changes.iter().zip(hashes) {
-                objects.put(&before, &change.before)?;
-                objects.put(&after, change.after.as_bytes())?;
-            }
+            let pairs: Vec<_> = changes.iter().zip(hashes).collect();
+            try_for_each_parallel(&pairs, |(change, (before, after))| {
+                objects.put(before, &change.before)?;
+                objects.put(after, change.after.as_bytes())
+            })?;
             fsutil::sync_filesystem(&state_dir)
         })
         .await??;
@@ -314,15 +358,15 @@ pub async fn execute(phase: &Phase, edits: &[Edit], ctx: &PhaseContext) -> Resul
         let changes = changes.clone();
         let root = ctx.root.clone();
         blocking(move || -> Result<()> {
-            for change in changes.iter() {
+            try_for_each_parallel(&changes[..], |change| {
                 let path = change.rel.to_path(&root);
                 fsutil::write_atomic(
                     &path,
                     change.after.as_bytes(),
                     Some(change.mode),
                     Durability::Batched,
-                )?;
-            }
+                )
+            })?;
             fsutil::sync_filesystem(&root)
         })
         .await??;
@@ -338,4 +382,31 @@ pub async fn execute(phase: &Phase, edits: &[Edit], ctx: &PhaseContext) -> Resul
         error: None,
         outcome: Some(Outcome::Patch(outcome)),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    #[test]
+    fn parallel_work_visits_every_item_and_reports_an_error() {
+        let items: Vec<usize> = (0..100).collect();
+        let seen = AtomicUsize::new(0);
+        try_for_each_parallel(&items, |i| {
+            seen.fetch_add(*i, Ordering::Relaxed);
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(seen.into_inner(), (0..100).sum::<usize>());
+        let err = try_for_each_parallel(&items, |i| {
+            if *i == 7 {
+                Err(Error::Other(anyhow::anyhow!("item 7")))
+            } else {
+                Ok(())
+            }
+        })
+        .unwrap_err();
+        assert!(err.to_string().contains("item 7"), "{err}");
+    }
 }
