@@ -195,6 +195,7 @@ async fn drive(
         journal: journal.clone(),
         overlay: Arc::new(Mutex::new(HashMap::new())),
         reusable: Arc::new(reusable),
+        kept_scan: Arc::default(),
     };
     let mut report_path = None;
     let total = plan.phases.len();

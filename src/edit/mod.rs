@@ -168,8 +168,22 @@ pub fn apply_edits(
         })?;
         let new_text = splice(&text, &chosen);
         if is_python {
-            let before = python::error_count(&text);
-            if python::error_count(&new_text) > before {
+            // The new text differs from the old only around the replacements, so its tree is the
+            // old one reparsed where they are; a refusal is confirmed by a full parse, so that it
+            // never rests on the incremental parse alone.
+            let old_tree = python::ParsedSource::new(&text);
+            let before = old_tree.as_ref().map_or(0, |p| p.error_count());
+            let after = match &old_tree {
+                Some(p) => p
+                    .reparse_edited(
+                        &text,
+                        &new_text,
+                        chosen.iter().map(|r| (r.range.clone(), r.text.as_str())),
+                    )
+                    .map_or(0, |t| t.error_count()),
+                None => python::error_count(&new_text),
+            };
+            if after > before && python::error_count(&new_text) > before {
                 // Find the replacement that breaks the file, to name it.
                 let culprit = chosen
                     .iter()

@@ -5,7 +5,7 @@
 use std::cell::RefCell;
 use std::ops::Range;
 
-use tree_sitter::{Node, Parser, Tree};
+use tree_sitter::{InputEdit, Node, Parser, Point, Tree};
 
 use crate::plan::Skip;
 
@@ -17,11 +17,12 @@ const BOM: &str = "\u{feff}";
 
 /// Parses `source` (a leading byte-order mark is skipped; offsets still refer to `source`).
 pub(crate) fn parse(source: &str) -> Option<(Tree, usize)> {
-    let offset = if source.starts_with(BOM) {
-        BOM.len()
-    } else {
-        0
-    };
+    parse_with(source, None)
+}
+
+/// Parses `source`, reusing `old` (already edited to match `source`) where it still applies.
+fn parse_with(source: &str, old: Option<&Tree>) -> Option<(Tree, usize)> {
+    let offset = bom_len(source);
     PARSER.with(|cell| {
         let mut slot = cell.borrow_mut();
         if slot.is_none() {
@@ -32,8 +33,111 @@ pub(crate) fn parse(source: &str) -> Option<(Tree, usize)> {
             *slot = Some(parser);
         }
         let parser = slot.as_mut()?;
-        parser.parse(&source[offset..], None).map(|t| (t, offset))
+        parser.parse(&source[offset..], old).map(|t| (t, offset))
     })
+}
+
+fn bom_len(source: &str) -> usize {
+    if source.starts_with(BOM) {
+        BOM.len()
+    } else {
+        0
+    }
+}
+
+/// A file's syntax tree, kept so that one parse serves every question asked about the file.
+pub struct ParsedSource {
+    tree: Tree,
+    /// Length of the byte-order mark the parser did not see.
+    offset: usize,
+}
+
+impl ParsedSource {
+    /// Parses `source`; `None` only if tree-sitter gives up (it does not without a timeout).
+    pub fn new(source: &str) -> Option<ParsedSource> {
+        parse(source).map(|(tree, offset)| ParsedSource { tree, offset })
+    }
+
+    /// See [`skipped_ranges`].
+    pub fn skipped_ranges(&self, skip: Skip) -> Vec<Range<usize>> {
+        ranges_in(&self.tree, self.offset, skip)
+    }
+
+    /// See [`error_count`].
+    pub fn error_count(&self) -> usize {
+        errors_in(&self.tree)
+    }
+
+    /// The tree of `new`, which is `old` (the text this tree was parsed from) with `changes` applied:
+    /// sorted, non-overlapping `(range in old, replacement text)` pairs. The unchanged parts of the
+    /// old tree are reused, so this costs a fraction of a full parse; tree-sitter's incremental
+    /// parse gives the tree a full parse would.
+    pub fn reparse_edited<'a>(
+        &self,
+        old: &str,
+        new: &str,
+        changes: impl Iterator<Item = (Range<usize>, &'a str)>,
+    ) -> Option<ParsedSource> {
+        let changes: Vec<(Range<usize>, &str)> = changes.collect();
+        let offset = self.offset;
+        // An edit that touches the byte-order mark changes what the parser sees from its first
+        // byte: nothing to reuse.
+        if bom_len(new) != offset || changes.iter().any(|(r, _)| r.start < offset) {
+            return ParsedSource::new(new);
+        }
+        let old = &old[offset..];
+        let starts = points_at(
+            old,
+            changes
+                .iter()
+                .flat_map(|(r, _)| [r.start - offset, r.end - offset]),
+        );
+        let mut tree = self.tree.clone();
+        // Edits are applied last first, so that the text before each one is still the old text and
+        // the positions computed on it hold.
+        for (i, (range, text)) in changes.iter().enumerate().rev() {
+            let (start, old_end) = (range.start - offset, range.end - offset);
+            let start_position = starts[2 * i];
+            tree.edit(&InputEdit {
+                start_byte: start,
+                old_end_byte: old_end,
+                new_end_byte: start + text.len(),
+                start_position,
+                old_end_position: starts[2 * i + 1],
+                new_end_position: advance(start_position, text),
+            });
+        }
+        parse_with(new, Some(&tree)).map(|(tree, offset)| ParsedSource { tree, offset })
+    }
+}
+
+/// Row and byte column of each of the ascending `offsets` in `text`, in one pass.
+fn points_at(text: &str, offsets: impl Iterator<Item = usize>) -> Vec<Point> {
+    let bytes = text.as_bytes();
+    let (mut at, mut row, mut line_start) = (0, 0, 0);
+    offsets
+        .map(|offset| {
+            for (i, b) in bytes[at..offset].iter().enumerate() {
+                if *b == b'\n' {
+                    row += 1;
+                    line_start = at + i + 1;
+                }
+            }
+            at = offset;
+            Point::new(row, offset - line_start)
+        })
+        .collect()
+}
+
+/// The position after `text` inserted at `start`.
+fn advance(start: Point, text: &str) -> Point {
+    match text.rfind('\n') {
+        Some(last) => Point::new(
+            start.row + text.bytes().filter(|b| *b == b'\n').count(),
+            text.len() - last - 1,
+        ),
+        None => Point::new(start.row, start.column + text.len()),
+    }
 }
 
 pub fn is_python_path(path: &str) -> bool {
@@ -46,6 +150,10 @@ pub fn skipped_ranges(source: &str, skip: Skip) -> Vec<Range<usize>> {
     let Some((tree, offset)) = parse(source) else {
         return Vec::new();
     };
+    ranges_in(&tree, offset, skip)
+}
+
+fn ranges_in(tree: &Tree, offset: usize, skip: Skip) -> Vec<Range<usize>> {
     let mut ranges = Vec::new();
     let mut stack = vec![tree.root_node()];
     while let Some(node) = stack.pop() {
@@ -86,6 +194,10 @@ pub fn error_count(source: &str) -> usize {
     let Some((tree, _)) = parse(source) else {
         return 0;
     };
+    errors_in(&tree)
+}
+
+fn errors_in(tree: &Tree) -> usize {
     if !tree.root_node().has_error() {
         return 0;
     }
@@ -225,6 +337,58 @@ mod tests {
             }]
         );
         assert!(find_functions(src, "missing").is_empty());
+    }
+
+    #[test]
+    fn an_edited_reparse_gives_the_tree_of_a_full_parse() {
+        let cases: &[(&str, &[(&str, &str)])] = &[
+            (
+                "async def f():\r\n    m = await get()\r\n    x = 'await get()'\r\n",
+                &[("await get()", "get()")],
+            ),
+            ("x = f(1)\ny = f(1)\n", &[("f(1)", "f(1")]),
+            (
+                "\u{feff}def g():\n    return await h()\n",
+                &[("await ", "")],
+            ),
+            (
+                "a = 1\nb = (\n  2,\n)\n",
+                &[("(\n", "[\n"), (")", "]\nc = {")],
+            ),
+            (
+                "s = \"\"\"\nawait x\n\"\"\"\n",
+                &[("await x", "x\n\"\"\"\nawait = (")],
+            ),
+        ];
+        for (old, edits) in cases {
+            // Every occurrence of each needle is replaced, as a regex edit would.
+            let mut changes: Vec<(Range<usize>, &str)> = Vec::new();
+            for (needle, text) in *edits {
+                for (at, _) in old.match_indices(needle) {
+                    changes.push((at..at + needle.len(), *text));
+                }
+            }
+            changes.sort_by_key(|(r, _)| r.start);
+            let mut new = String::new();
+            let mut at = 0;
+            for (r, text) in &changes {
+                new.push_str(&old[at..r.start]);
+                new.push_str(text);
+                at = r.end;
+            }
+            new.push_str(&old[at..]);
+            let parsed = ParsedSource::new(old).unwrap();
+            let incremental = parsed
+                .reparse_edited(old, &new, changes.iter().map(|(r, t)| (r.clone(), *t)))
+                .unwrap();
+            let full = ParsedSource::new(&new).unwrap();
+            assert_eq!(
+                incremental.tree.root_node().to_sexp(),
+                full.tree.root_node().to_sexp(),
+                "{new:?}"
+            );
+            assert_eq!(incremental.error_count(), error_count(&new), "{new:?}");
+        }
     }
 
     #[test]

@@ -1,12 +1,14 @@
 //! The backup phase: before-images of every file the named patch phases will change, in the run's
 //! object store (outside the tree), flushed before the phase is recorded as done.
 
+use std::sync::Arc;
+
 use crate::checkpoint::{BackedUpFile, BackupOutcome, Outcome};
 use crate::error::Result;
 use crate::fsutil;
 use crate::plan::{Phase, PhaseConfig};
 
-use super::patch::compute_changes;
+use super::patch::{compute_changes, try_for_each_parallel};
 use super::{blocking, PhaseContext, PhaseReport};
 
 pub async fn execute(
@@ -26,10 +28,15 @@ pub async fn execute(
         &phase.name,
         "finding the files the patch phases will change",
     );
-    let set = {
+    let set = Arc::new({
         let ctx = ctx.clone();
         blocking(move || compute_changes(&edits, &ctx)).await?
-    };
+    });
+    // Protecting one patch phase, this scan is exactly the one that phase would make: keep it, so
+    // that the tree is walked and read once for both.
+    if let [patch_phase] = patch_phases {
+        ctx.keep_scan(patch_phase, set.clone());
+    }
     let files: Vec<BackedUpFile> = set
         .changes
         .iter()
@@ -54,10 +61,10 @@ pub async fn execute(
         (j.objects(), j.state.dir.clone())
     };
     let hashes: Vec<String> = files.iter().map(|f| f.hash.clone()).collect();
+    let changes = set.clone();
     blocking(move || -> Result<()> {
-        for (change, hash) in set.changes.iter().zip(hashes) {
-            objects.put(&hash, &change.before)?;
-        }
+        let pairs: Vec<_> = changes.changes.iter().zip(hashes).collect();
+        try_for_each_parallel(&pairs, |(change, hash)| objects.put(hash, &change.before))?;
         fsutil::sync_filesystem(&dir)
     })
     .await??;

@@ -59,6 +59,16 @@ pub struct PhaseContext {
     /// On resume, the results of pytest phases that failed, by phase name: their suites that
     /// passed are taken over instead of run again. Empty on a fresh run or with `--all-suites`.
     pub reusable: Arc<HashMap<String, PytestOutcome>>,
+    /// The changes a backup phase computed for the patch phase it protects, kept so that the patch
+    /// phase does not walk and read the whole tree a second time. See [`PhaseContext::keep_scan`].
+    pub kept_scan: Arc<Mutex<Option<KeptScan>>>,
+}
+
+/// A scan kept for one patch phase.
+#[derive(Debug)]
+pub struct KeptScan {
+    pub patch_phase: String,
+    pub changes: Arc<patch::ChangeSet>,
 }
 
 impl PhaseContext {
@@ -80,7 +90,39 @@ impl PhaseContext {
         {
             return Ok(Ok(text.clone()));
         }
-        Ok(scan::text_of(std::fs::read(path)?))
+        Ok(scan::text_of(scan::read_file(path)?))
+    }
+
+    /// Keeps the changes computed for patch phase `patch_phase`, for that phase to use. A kept scan
+    /// describes the tree only as long as nothing writes to it: [`execute`] forgets it before every
+    /// phase that may write (pytest, command, report; patch phases take or drop it themselves), and
+    /// the patch phase's drift check still proves that each file it changes is the one scanned.
+    pub fn keep_scan(&self, patch_phase: &str, changes: Arc<patch::ChangeSet>) {
+        *self
+            .kept_scan
+            .lock()
+            .expect("kept-scan holders do not panic") = Some(KeptScan {
+            patch_phase: patch_phase.to_string(),
+            changes,
+        });
+    }
+
+    /// The scan kept for patch phase `patch_phase`, if that is the one kept; any kept scan is gone
+    /// afterwards, because the patch phase is about to write.
+    pub fn take_scan(&self, patch_phase: &str) -> Option<Arc<patch::ChangeSet>> {
+        let kept = self
+            .kept_scan
+            .lock()
+            .expect("kept-scan holders do not panic")
+            .take()?;
+        (kept.patch_phase == patch_phase).then_some(kept.changes)
+    }
+
+    fn forget_scan(&self) {
+        self.kept_scan
+            .lock()
+            .expect("kept-scan holders do not panic")
+            .take();
     }
 }
 
@@ -122,6 +164,14 @@ impl PhaseReport {
 
 /// Runs one phase to its end.
 pub async fn execute(phase: &Phase, ctx: &PhaseContext) -> Result<PhaseReport> {
+    // Validate and backup phases only read the tree; patch phases take the kept scan themselves.
+    // Anything else may change the tree, which makes a kept scan stale.
+    if !matches!(
+        phase.config,
+        PhaseConfig::Validate { .. } | PhaseConfig::Backup { .. } | PhaseConfig::Patch { .. }
+    ) {
+        ctx.forget_scan();
+    }
     match &phase.config {
         PhaseConfig::Validate { checks } => validate::execute(phase, checks, ctx).await,
         PhaseConfig::Backup { patch_phases } => backup::execute(phase, patch_phases, ctx).await,

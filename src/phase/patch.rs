@@ -32,7 +32,7 @@ pub struct PlannedChange {
 }
 
 /// Everything a patch phase would do to the tree.
-#[derive(Debug, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct ChangeSet {
     pub scanned: u64,
     /// Files parsed for structural edits (the others lacked every pattern's literal words).
@@ -49,7 +49,6 @@ pub fn compute_changes(edits: &[Edit], ctx: &PhaseContext) -> ChangeSet {
         &ctx.root,
         |p| edits.iter().any(|e| e.selection.matches(p)),
         |rel, path| {
-            let meta = std::fs::metadata(path).ok()?;
             let text = match ctx.read_text(rel, path) {
                 Ok(Ok(t)) => t,
                 Ok(Err(reason)) => return Some(Err(Ok(reason.to_string()))),
@@ -62,13 +61,17 @@ pub fn compute_changes(edits: &[Edit], ctx: &PhaseContext) -> ChangeSet {
                 .collect();
             match edit::apply_edits(rel, &text, &applicable, &cx) {
                 Ok(None) => None,
-                Ok(Some(fe)) => Some(Ok(PlannedChange {
-                    rel: rel.clone(),
-                    before: text.into_bytes(),
-                    after: fe.content,
-                    mode: fsutil::mode_of(&meta),
-                    sites: fe.sites,
-                })),
+                Ok(Some(fe)) => {
+                    // Only the few files that change need their mode: no stat for the rest.
+                    let meta = std::fs::metadata(path).ok()?;
+                    Some(Ok(PlannedChange {
+                        rel: rel.clone(),
+                        before: text.into_bytes(),
+                        after: fe.content,
+                        mode: fsutil::mode_of(&meta),
+                        sites: fe.sites,
+                    }))
+                }
                 Err(e) => Some(Err(Err(e))),
             }
         },
@@ -131,16 +134,59 @@ fn write_changes(
             help: "let whatever is editing the tree finish, then `remedy resume`".into(),
         });
     }
-    for change in changes {
+    try_for_each_parallel(changes, |change| {
         let path = change.rel.to_path(root);
         fsutil::write_atomic(
             &path,
             change.after.as_bytes(),
             Some(change.mode),
             Durability::Batched,
-        )?;
-    }
+        )
+    })?;
     fsutil::sync_filesystem(root)
+}
+
+/// Runs `work` on every item on up to one thread per core, and stops at the first error. Creating
+/// files is mostly kernel time spent allocating inodes, which spreads over the cores.
+pub(crate) fn try_for_each_parallel<T: Sync>(
+    items: &[T],
+    work: impl Fn(&T) -> Result<()> + Sync,
+) -> Result<()> {
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(items.len());
+    if threads <= 1 {
+        return items.iter().try_for_each(work);
+    }
+    let next = AtomicUsize::new(0);
+    let stop = AtomicBool::new(false);
+    let first_error = std::sync::Mutex::new(None);
+    std::thread::scope(|s| {
+        for _ in 0..threads {
+            s.spawn(|| {
+                while !stop.load(Ordering::Relaxed) {
+                    let Some(item) = items.get(next.fetch_add(1, Ordering::Relaxed)) else {
+                        break;
+                    };
+                    if let Err(e) = work(item) {
+                        stop.store(true, Ordering::Relaxed);
+                        first_error
+                            .lock()
+                            .expect("no panics while holding the lock")
+                            .get_or_insert(e);
+                    }
+                }
+            });
+        }
+    });
+    match first_error
+        .into_inner()
+        .expect("no panics while holding the lock")
+    {
+        Some(e) => Err(e),
+        None => Ok(()),
+    }
 }
 
 fn diffstat(before: &str, after: &str) -> (u64, u64) {
@@ -157,11 +203,16 @@ fn diffstat(before: &str, after: &str) -> (u64, u64) {
 }
 
 pub async fn execute(phase: &Phase, edits: &[Edit], ctx: &PhaseContext) -> Result<PhaseReport> {
-    ctx.ui.progress(&phase.name, "scanning");
-    let set = {
-        let edits = edits.to_vec();
-        let ctx = ctx.clone();
-        blocking(move || compute_changes(&edits, &ctx)).await?
+    let set = match ctx.take_scan(&phase.name) {
+        // The backup phase just before scanned for exactly these edits and nothing has written to
+        // the tree since; the drift check below still compares every target with what was read.
+        Some(kept) => Arc::try_unwrap(kept).unwrap_or_else(|shared| (*shared).clone()),
+        None => {
+            ctx.ui.progress(&phase.name, "scanning");
+            let edits = edits.to_vec();
+            let ctx = ctx.clone();
+            blocking(move || compute_changes(&edits, &ctx)).await?
+        }
     };
     if !set.errors.is_empty() {
         let list: Vec<String> = set.errors.iter().map(|e| e.to_string()).collect();
@@ -299,10 +350,11 @@ pub async fn execute(phase: &Phase, edits: &[Edit], ctx: &PhaseContext) -> Resul
             .map(|f| (f.before.clone(), f.after.clone()))
             .collect();
         blocking(move || -> Result<()> {
-            for (change, (before, after)) in changes.iter().zip(hashes) {
-                objects.put(&before, &change.before)?;
-                objects.put(&after, change.after.as_bytes())?;
-            }
+            let pairs: Vec<_> = changes.iter().zip(hashes).collect();
+            try_for_each_parallel(&pairs, |(change, (before, after))| {
+                objects.put(before, &change.before)?;
+                objects.put(after, change.after.as_bytes())
+            })?;
             fsutil::sync_filesystem(&state_dir)
         })
         .await??;
@@ -398,5 +450,28 @@ mod tests {
             std::fs::read_to_string(root.join("b.py")).unwrap(),
             "y = f()\n"
         );
+    }
+
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    #[test]
+    fn parallel_work_visits_every_item_and_reports_an_error() {
+        let items: Vec<usize> = (0..100).collect();
+        let seen = AtomicUsize::new(0);
+        try_for_each_parallel(&items, |i| {
+            seen.fetch_add(*i, Ordering::Relaxed);
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(seen.into_inner(), (0..100).sum::<usize>());
+        let err = try_for_each_parallel(&items, |i| {
+            if *i == 7 {
+                Err(Error::Other(anyhow::anyhow!("item 7")))
+            } else {
+                Ok(())
+            }
+        })
+        .unwrap_err();
+        assert!(err.to_string().contains("item 7"), "{err}");
     }
 }

@@ -351,3 +351,38 @@ fn demo_runs_the_sample_end_to_end_in_the_given_folder() {
     again.expect_code(2);
     assert!(again.stderr.contains("already exists"), "{}", again.stderr);
 }
+
+#[test]
+fn patch_after_a_command_sees_what_the_command_wrote() {
+    // The backup phase's scan is reused by the patch phase it protects, but not across a phase that
+    // may write to the tree: here a command adds a file with a site in between.
+    let sb = Sandbox::empty(
+        r#"
+id: kept-scan
+files:
+  include: ["**/*.py"]
+phases:
+  - { name: backup, kind: backup, phases: [unawait] }
+  - name: add
+    kind: command
+    argv: [sh, -c, "printf 'async def g():\n    return await get_websocket_manager()\n' > app/late.py"]
+  - name: unawait
+    kind: patch
+    edits:
+      - { name: drop await, regex: 'await\s+(get_websocket_manager\()', replace: '$1' }
+"#,
+    );
+    sb.write(
+        "app/early.py",
+        "async def f():\n    return await get_websocket_manager()\n",
+    );
+    sb.remedy(&["run", sb.plan_str()]).expect_code(0);
+    assert_eq!(
+        sb.read("app/early.py"),
+        "async def f():\n    return get_websocket_manager()\n"
+    );
+    assert_eq!(
+        sb.read("app/late.py"),
+        "async def g():\n    return get_websocket_manager()\n"
+    );
+}
