@@ -75,23 +75,13 @@ fn evaluate(check: &Check, ctx: &PhaseContext) -> CheckResult {
                     )
                 },
             );
-            let count: u64 = out.items.iter().map(|(_, l)| l.len() as u64).sum();
-            let details = out
-                .items
-                .iter()
-                .flat_map(|(rel, lines)| lines.iter().map(move |l| format!("{rel}:{l}")))
-                .take(MAX_DETAILS)
-                .collect();
-            CheckResult {
-                name: check.name.clone(),
-                check: "pattern".into(),
-                subject: regex.as_str().to_string(),
-                expected: expect.to_string(),
-                actual: format!("{count} in {} files", out.items.len()),
-                passed: expect.holds(count),
-                count: Some(count),
-                details,
-            }
+            count_result(
+                check,
+                "pattern",
+                regex.as_str().to_string(),
+                expect,
+                &out.items,
+            )
         }
         CheckKind::Structural {
             query,
@@ -108,23 +98,7 @@ fn evaluate(check: &Check, ctx: &PhaseContext) -> CheckResult {
                     (!lines.is_empty()).then_some(lines)
                 },
             );
-            let count: u64 = out.items.iter().map(|(_, l)| l.len() as u64).sum();
-            let details = out
-                .items
-                .iter()
-                .flat_map(|(rel, lines)| lines.iter().map(move |l| format!("{rel}:{l}")))
-                .take(MAX_DETAILS)
-                .collect();
-            CheckResult {
-                name: check.name.clone(),
-                check: "python".into(),
-                subject: query.describe(),
-                expected: expect.to_string(),
-                actual: format!("{count} in {} files", out.items.len()),
-                passed: expect.holds(count),
-                count: Some(count),
-                details,
-            }
+            count_result(check, "python", query.describe(), expect, &out.items)
         }
         CheckKind::PythonFunction {
             file,
@@ -191,6 +165,32 @@ fn evaluate(check: &Check, ctx: &PhaseContext) -> CheckResult {
             }
         }
         CheckKind::Command { .. } => unreachable!("command checks run asynchronously"),
+    }
+}
+
+/// The result of a counting check: how many matches, in how many files, and where the first are.
+fn count_result(
+    check: &Check,
+    kind: &str,
+    subject: String,
+    expect: &crate::plan::Expect,
+    items: &[(crate::paths::RelPath, Vec<u64>)],
+) -> CheckResult {
+    let count: u64 = items.iter().map(|(_, l)| l.len() as u64).sum();
+    let details = items
+        .iter()
+        .flat_map(|(rel, lines)| lines.iter().map(move |l| format!("{rel}:{l}")))
+        .take(MAX_DETAILS)
+        .collect();
+    CheckResult {
+        name: check.name.clone(),
+        check: kind.into(),
+        subject,
+        expected: expect.to_string(),
+        actual: format!("{count} in {} files", items.len()),
+        passed: expect.holds(count),
+        count: Some(count),
+        details,
     }
 }
 

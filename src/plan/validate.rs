@@ -555,6 +555,21 @@ pub(crate) fn validate(
     })
 }
 
+/// The `expect` a counting check needs: parsed, or an error where the check is.
+fn check_expect(c: &mut Checker, at: &str, s: &CheckSpec, kind: &str) -> Option<Expect> {
+    match &s.expect {
+        Some(e) => c.expect(&format!("{at}.expect"), e),
+        None => {
+            c.at_value(
+                at,
+                format!("{kind} check `{}` has no `expect`", s.name),
+                Some(&format!("add `expect:` to the check; {EXPECT_HELP}")),
+            );
+            None
+        }
+    }
+}
+
 fn validate_checks(
     c: &mut Checker,
     at: &str,
@@ -662,17 +677,7 @@ fn validate_checks(
                 s.inside.as_deref(),
                 s.not_inside.as_deref(),
             );
-            let expect = match &s.expect {
-                Some(e) => c.expect(&format!("{at}.expect"), e),
-                None => {
-                    c.at_value(
-                        &at,
-                        format!("python check `{}` has no `expect`", s.name),
-                        Some(&format!("add `expect:` to the check; {EXPECT_HELP}")),
-                    );
-                    None
-                }
-            };
+            let expect = check_expect(c, &at, s, "python");
             let sel = c.narrow(selection, &format!("{at}.files"), s.files.as_ref());
             match (query, expect) {
                 (Some(query), Some(expect)) => Some(CheckKind::Structural {
@@ -685,17 +690,7 @@ fn validate_checks(
         } else if let Some(pattern) = &s.pattern {
             stray(c, "exit_code", s.exit_code.is_some(), "command");
             let regex = c.regex(&format!("{at}.pattern"), pattern);
-            let expect = match &s.expect {
-                Some(e) => c.expect(&format!("{at}.expect"), e),
-                None => {
-                    c.at_value(
-                        &at,
-                        format!("pattern check `{}` has no `expect`", s.name),
-                        Some(&format!("add `expect:` to the check; {EXPECT_HELP}")),
-                    );
-                    None
-                }
-            };
+            let expect = check_expect(c, &at, s, "pattern");
             let sel = c.narrow(selection, &format!("{at}.files"), s.files.as_ref());
             match (regex, expect) {
                 (Some(regex), Some(expect)) => Some(CheckKind::Pattern {
