@@ -128,7 +128,7 @@ pub fn read_file(path: &Path) -> std::io::Result<Vec<u8>> {
 
 /// Why a file's content is not edited or counted.
 pub fn text_of(bytes: Vec<u8>) -> Result<String, &'static str> {
-    if bytes.contains(&0) {
+    if memchr::memchr(0, &bytes).is_some() {
         return Err("binary (contains a NUL byte)");
     }
     String::from_utf8(bytes).map_err(|_| "not UTF-8 text")

@@ -4,8 +4,10 @@
 //! text, checked for overlaps, and spliced in one pass, so the result does not depend on the order in
 //! which edits are written, and every reported line number refers to the original file.
 
+pub mod literal;
 pub mod python;
 pub mod regex;
+pub mod statements;
 pub mod structural;
 pub mod symbols;
 

@@ -18,6 +18,7 @@ use std::sync::Arc;
 
 use tree_sitter::Node;
 
+use super::literal::Word;
 use super::python;
 use super::symbols::{FileSymbols, ModuleIndex};
 use crate::paths::RelPath;
@@ -62,8 +63,9 @@ pub struct Pattern {
     /// The pattern as written.
     text: String,
     root: PNode,
-    /// Words every match contains (identifiers and keywords): a file lacking one is not parsed.
-    literals: Vec<String>,
+    /// Words every match contains (identifiers and keywords), longest first: a file lacking one is
+    /// not parsed.
+    literals: Vec<Word>,
     /// The qualified name the symbol's identifiers stand for.
     symbol: Option<Arc<str>>,
     /// Names of the metavariables the pattern binds.
@@ -121,10 +123,12 @@ impl Pattern {
         }
         literals.sort();
         literals.dedup();
+        // The longest word is usually the rarest: testing it first rejects most files soonest.
+        literals.sort_by_key(|w| std::cmp::Reverse(w.len()));
         Ok(Pattern {
             text: text.to_string(),
             root,
-            literals,
+            literals: literals.iter().map(|w| Word::new(w)).collect(),
             symbol: symbol.map(Arc::from),
             names,
         })
@@ -137,7 +141,7 @@ impl Pattern {
     /// Whether `content` contains every word a match needs: the test that decides whether a file
     /// is parsed at all.
     pub fn could_match(&self, content: &str) -> bool {
-        self.literals.iter().all(|w| content.contains(w.as_str()))
+        self.literals.iter().all(|w| w.is_in(content))
     }
 }
 
@@ -952,6 +956,8 @@ mod tests {
         let p = Pattern::compile(AWAIT, None).unwrap();
         assert!(p.could_match("x = await get_websocket_manager()"));
         assert!(!p.could_match("x = await other()"));
+        // A longer name that merely starts with the function's name is not a candidate.
+        assert!(!p.could_match("x = await get_websocket_manager_async()"));
     }
 
     #[test]
