@@ -5,10 +5,19 @@ The corpus is meant to look like the code a remediation plan meets: files of ver
 (a long tail of large generated modules), about a tenth with CRLF line ends, a few latin-1 and
 binary files, decoys that share the literal core of the pattern without being a site
 (`await get_websocket_manager_async(`, plain synchronous calls), the pattern inside strings and
-comments, and a few hundred files with real awaited call sites, some of them in large files.
+comments, and a few hundred files with awaited call sites, some of them in large files. About half
+of the sites and code decoys sit in methods of a service class, among other methods, the rest in
+top-level functions.
+
+Two forms of site are written. A direct site awaits the call itself
+(`manager = await get_websocket_manager(ctx)`), which is what the plans mean to fix. The chained
+form `await get_websocket_manager(ctx).close_all()` only looks like one: Python reads it as
+`await (get_websocket_manager(ctx).close_all())`, so it awaits `.close_all()` and is correct code.
+A regex removes that await too; an edit that reads the syntax leaves it alone. Both are counted
+apart, so the benchmark can check each contender against what it should have changed.
 
 Usage: gen_corpus.py DIR [--files N] [--mbytes M] [--sites S] [--seed SEED]
-Prints one line of JSON with what it wrote.
+Prints one line of JSON with what it wrote, and writes DIR/.corpus-sites.json (see MANIFEST).
 """
 
 import argparse
@@ -89,17 +98,63 @@ def header(rng):
     return f'"""{camel(rng)}: {rng.choice(WORDS)} {rng.choice(WORDS)} helpers."""\n\nimport logging\n' + "\n".join(imports) + "\n\nlogger = logging.getLogger(__name__)\n\n\n"
 
 
-# The pattern the plans look for is `await\s+(get_websocket_manager\()`.
-def site_block(rng, n):
+# The manifest lists every file the regex `await\s+(get_websocket_manager\()` matches, with how many
+# direct sites, chained sites and matches inside strings and comments (`text`) it holds. It is not a
+# .py file, so no contender reads it.
+MANIFEST = ".corpus-sites.json"
+MANIFEST_FORMAT = 1
+
+# Site forms, as top-level functions and as methods of a service class. `{s}` is the whitespace
+# between `await` and the call; the direct forms assign or return the awaited call.
+DIRECT_FUNCTIONS = (
+    "async def notify_{n}(user_context, payload):\n"
+    "    manager = await{s}get_websocket_manager(user_context=user_context)\n"
+    "    await manager.send_to_user(user_context.user_id, payload)\n\n",
+    "async def broadcast_{n}(room):\n"
+    "    ws = await{s}get_websocket_manager()\n"
+    "    for member in room.members:\n"
+    "        await ws.send(member, {{\"type\": \"ping\"}})\n\n",
+)
+CHAINED_FUNCTION = "async def close_{n}(ctx):\n    await{s}get_websocket_manager(ctx).close_all()\n\n"
+DIRECT_METHODS = (
+    "    async def notify_{n}(self, payload):\n"
+    "        manager = await{s}get_websocket_manager(user_context=self.user_context)\n"
+    "        await manager.send_to_user(self.user_context.user_id, payload)\n",
+    "    async def broadcast_{n}(self, room):\n"
+    "        ws = await{s}get_websocket_manager()\n"
+    "        for member in room.members:\n"
+    "            await ws.send(member, {{\"type\": \"ping\"}})\n",
+    "    async def attach_{n}(self):\n"
+    "        self.manager = await{s}get_websocket_manager(self.ctx)\n"
+    "        return self.manager\n",
+    "    async def manager_{n}(self):\n"
+    "        return await{s}get_websocket_manager(self.ctx)\n",
+)
+CHAINED_METHOD = (
+    "    async def close_{n}(self):\n"
+    "        await{s}get_websocket_manager(self.ctx).close_all()\n"
+    "        self.closed = True\n"
+)
+
+
+def site_block(rng, n, method):
+    """Returns (text, is_chained): a top-level function, or a method indented for a class body."""
     spaces = rng.choice([" ", " ", " ", "  ", "\t"])
-    return rng.choice([
-        f"async def notify_{n}(user_context, payload):\n    manager = await{spaces}get_websocket_manager(user_context=user_context)\n    await manager.send_to_user(user_context.user_id, payload)\n\n",
-        f"async def broadcast_{n}(room):\n    ws = await{spaces}get_websocket_manager()\n    for member in room.members:\n        await ws.send(member, {{\"type\": \"ping\"}})\n\n",
-        f"async def close_{n}(ctx):\n    await{spaces}get_websocket_manager(ctx).close_all()\n\n",
-    ])
+    chained = rng.random() < 1 / 3
+    if chained:
+        template = CHAINED_METHOD if method else CHAINED_FUNCTION
+    else:
+        template = rng.choice(DIRECT_METHODS if method else DIRECT_FUNCTIONS)
+    return template.format(n=n, s=spaces), chained
 
 
-def decoy_code_block(rng, n):
+def decoy_code_block(rng, n, method):
+    if method:
+        return rng.choice([
+            f"    async def legacy_{n}(self):\n        manager = await get_websocket_manager_async(self.ctx)\n        return manager\n",
+            f"    def stats_{n}(self):\n        manager = get_websocket_manager(self.ctx)\n        return manager.stats()\n",
+            f"    async def other_{n}(self):\n        return await get_websocket_manager_factory()(self.ctx)\n",
+        ])
     return rng.choice([
         f"async def legacy_{n}(ctx):\n    manager = await get_websocket_manager_async(ctx)\n    return manager\n\n",
         f"def sync_{n}(ctx):\n    manager = get_websocket_manager(ctx)\n    return manager.stats()\n\n",
@@ -107,6 +162,7 @@ def decoy_code_block(rng, n):
     ])
 
 
+# Each of these holds exactly one match of the regex, inside a comment or a string.
 def decoy_text_block(rng, n):
     return rng.choice([
         f"def doc_{n}():\n    # Callers used to write `await get_websocket_manager()`; it is synchronous now.\n    return None\n\n",
@@ -115,12 +171,34 @@ def decoy_text_block(rng, n):
     ])
 
 
+def as_method(block):
+    """Turns a top-level function from function_block into a method indented for a class body."""
+    body = block.replace("(", "(self, ", 1).replace("(self, )", "(self)", 1)
+    return "".join("    " + line + "\n" if line else "\n" for line in body.rstrip("\n").split("\n"))
+
+
+def service_class(rng, methods):
+    """A service class holding the given methods among a few ordinary ones, in random order."""
+    methods = methods + [as_method(function_block(rng)) for _ in range(rng.randint(1, 4))]
+    rng.shuffle(methods)
+    name = camel(rng)
+    init = (
+        "    def __init__(self, ctx, user_context=None):\n"
+        "        self.ctx = ctx\n"
+        "        self.user_context = user_context\n"
+        "        self.manager = None\n"
+        "        self.closed = False\n"
+    )
+    head = f'class {name}Service:\n    """{name} service: {rng.choice(WORDS)} and {rng.choice(WORDS)} over websockets."""\n\n'
+    return head + "\n".join([init] + methods) + "\n\n"
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("dir")
     ap.add_argument("--files", type=int, default=80_000)
     ap.add_argument("--mbytes", type=int, default=1024)
-    ap.add_argument("--sites", type=int, default=300, help="files with real sites")
+    ap.add_argument("--sites", type=int, default=300, help="files with awaited call sites (direct or chained)")
     ap.add_argument("--seed", type=int, default=1184)
     a = ap.parse_args()
     rng = random.Random(a.seed)
@@ -149,7 +227,8 @@ def main():
     binary = set(order[a.sites * 4 + 40 : a.sites * 4 + 60])
 
     packages = [f"{ident(rng, 1)}_{i}" for i in range(max(1, a.files // 250))]
-    total = crlf_count = site_count = 0
+    total = crlf_count = direct_count = chained_count = method_count = 0
+    manifest = []
     for i in range(a.files):
         pkg = packages[i % len(packages)]
         sub = ("core", "api", "services", "tests", "utils")[(i // len(packages)) % 5]
@@ -161,19 +240,31 @@ def main():
             b = rng.choice(tables) if large and rng.random() < 0.5 else rng.choice(pool)
             blocks.append(b)
             size += len(b)
-        extra = []
+        # Top-level blocks go in as they are; methods go together into one service class.
+        extra, methods = [], []
+        direct = chained = text_matches = 0
         if i in site_files:
             for k in range(rng.randint(1, 3)):
-                extra.append(site_block(rng, f"{i}_{k}"))
-                site_count += 1
+                method = rng.random() < 0.5
+                block, is_chained = site_block(rng, f"{i}_{k}", method)
+                (methods if method else extra).append(block)
+                chained += is_chained
+                direct += not is_chained
+                method_count += method
             if rng.random() < 0.5:
                 extra.append(decoy_text_block(rng, i))
+                text_matches += 1
             if rng.random() < 0.5:
-                extra.append(decoy_code_block(rng, i))
+                method = rng.random() < 0.5
+                (methods if method else extra).append(decoy_code_block(rng, i, method))
         if i in decoy_code:
-            extra.append(decoy_code_block(rng, i))
+            method = rng.random() < 0.5
+            (methods if method else extra).append(decoy_code_block(rng, i, method))
         if i in decoy_text:
             extra.append(decoy_text_block(rng, i))
+            text_matches += 1
+        if methods:
+            extra.append(service_class(rng, methods))
         for b in extra:
             blocks.insert(rng.randint(1, len(blocks)), b)
         text = "".join(blocks)
@@ -190,8 +281,28 @@ def main():
         with open(path, "wb") as f:
             f.write(data)
         total += len(data)
+        direct_count += direct
+        chained_count += chained
+        if direct or chained or text_matches:
+            manifest.append({"path": rel, "direct": direct, "chained": chained, "text": text_matches})
+
+    manifest.sort(key=lambda entry: entry["path"])
+    with open(os.path.join(a.dir, MANIFEST), "w") as f:
+        json.dump({
+            "format_version": MANIFEST_FORMAT, "seed": a.seed,
+            "pattern": r"await\s+(get_websocket_manager\()",
+            "fields": {
+                "direct": "sites that await the call itself, e.g. `x = await get_websocket_manager(ctx)`",
+                "chained": "`await get_websocket_manager(ctx).close_all()`, which awaits .close_all()",
+                "text": "matches of the pattern inside strings and comments",
+            },
+            "files": manifest,
+        }, f, indent=1)
+        f.write("\n")
     print(json.dumps({
-        "files": a.files, "bytes": total, "site_files": len(site_files), "sites": site_count,
+        "files": a.files, "bytes": total, "site_files": len(site_files), "sites": direct_count + chained_count,
+        "direct_sites": direct_count, "chained_sites": chained_count,
+        "direct_site_files": sum(1 for entry in manifest if entry["direct"]), "method_sites": method_count,
         "decoy_files": len(decoy_code) + len(decoy_text), "crlf_files": crlf_count,
         "latin1_files": len(latin1), "binary_files": len(binary), "seed": a.seed,
     }))
