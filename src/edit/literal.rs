@@ -20,6 +20,14 @@ impl Word {
         std::str::from_utf8(self.finder.needle()).expect("built from a str")
     }
 
+    pub fn len(&self) -> usize {
+        self.finder.needle().len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
     /// Offsets of the occurrences of the word in `text` that are not part of a longer identifier.
     /// Only ASCII identifier characters count as "longer": a neighbour outside ASCII might be part
     /// of an identifier or not, and the occurrence is kept, so the test never rejects a real match.

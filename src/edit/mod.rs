@@ -10,13 +10,16 @@ pub mod regex;
 pub mod statements;
 pub mod structural;
 pub mod symbols;
+#[cfg(test)]
+mod test_corpus;
 
 use std::ops::Range;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::paths::RelPath;
 use crate::plan::{Edit, EditKind};
-use structural::{ParsedFile, Query};
+use statements::{Statements, Unit};
+use structural::{ParsedFile, Query, Reach};
 use symbols::ModuleIndex;
 
 /// How many times a file's structural edits are applied at most. A pass that changes something is
@@ -68,10 +71,84 @@ impl EditContext {
         self.parsed.load(Ordering::Relaxed)
     }
 
-    fn parse<'a>(&'a self, content: &'a str, rel: &'a RelPath) -> Option<ParsedFile<'a>> {
+    fn count_parsed(&self) {
         self.parsed.fetch_add(1, Ordering::Relaxed);
-        ParsedFile::parse(content, rel, &self.modules)
     }
+}
+
+/// A parsed part of a file: the whole file, or one unit of it (see [`statements`]).
+struct Piece<'a> {
+    file: ParsedFile<'a>,
+    /// Bytes parsed before the part's own text (a block header for an indented statement).
+    header: usize,
+    /// Where the part starts in the file.
+    start: usize,
+}
+
+impl Piece<'_> {
+    /// An offset in the parsed text → the offset in the file (`None` inside the header).
+    fn to_file(&self, offset: usize) -> Option<usize> {
+        offset.checked_sub(self.header).map(|o| o + self.start)
+    }
+}
+
+/// Parses what `queries` need to see of `text` and hands the parsed pieces to `visit`: the units
+/// around the occurrences of their patterns' words when that is enough (see [`Reach`]) and every
+/// unit parses on its own, else the whole file.
+fn with_parsed<R>(
+    text: &str,
+    rel: &RelPath,
+    cx: &EditContext,
+    queries: &[&Query],
+    visit: impl FnOnce(&[Piece]) -> R,
+) -> R {
+    if let Some(units) = units_for(text, queries) {
+        let sources: Vec<(String, usize)> = units.iter().map(|u| u.source(text)).collect();
+        let pieces: Option<Vec<Piece>> = units
+            .iter()
+            .zip(&sources)
+            .map(|(unit, (source, header))| {
+                let file =
+                    ParsedFile::parse(source, rel, &cx.modules).filter(|f| !f.has_error())?;
+                Some(Piece {
+                    file,
+                    header: *header,
+                    start: unit.range.start,
+                })
+            })
+            .collect();
+        if let Some(pieces) = pieces {
+            return visit(&pieces);
+        }
+    }
+    let whole: Vec<Piece> = ParsedFile::parse(text, rel, &cx.modules)
+        .map(|file| Piece {
+            file,
+            header: 0,
+            start: 0,
+        })
+        .into_iter()
+        .collect();
+    visit(&whole)
+}
+
+/// The units that hold every match of `queries` in `text`; `None` when the whole file is needed.
+fn units_for(text: &str, queries: &[&Query]) -> Option<Vec<Unit>> {
+    let mut top_level_only = false;
+    let mut anchors = Vec::new();
+    for query in queries {
+        match query.reach() {
+            Reach::File => return None,
+            Reach::TopLevel => top_level_only = true,
+            Reach::Statement => {}
+        }
+        anchors.push(query.anchor()?);
+    }
+    let statements = Statements::scan(text)?;
+    let ranges = anchors
+        .iter()
+        .flat_map(|w| w.find_iter(text).map(move |at| at..at + w.len()));
+    Some(statements.units_around(ranges, top_level_only))
 }
 
 #[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
@@ -118,7 +195,9 @@ pub fn apply_edits(
 ) -> Result<Option<FileEdit>, EditError> {
     let is_python = python::is_python_path(path.as_str());
     let has_structural = is_python && edits.iter().any(|(_, e)| e.is_structural());
-    let original_lines = LineIndex::new(content);
+    // Built on the first line number asked for: most files have no site.
+    let original_lines = std::cell::OnceCell::new();
+    let original_lines = || original_lines.get_or_init(|| LineIndex::new(content));
     let name = |i: usize| {
         edits
             .iter()
@@ -131,7 +210,7 @@ pub fn apply_edits(
     let mut sites = Vec::new();
     let mut parsed = false;
     for pass in 0..=MAX_PASSES {
-        let line_of = |offset: usize| original_lines.line_of(map_back(offset, &history));
+        let line_of = |offset: usize| original_lines().line_of(map_back(offset, &history));
         let mut replacements = Vec::new();
         if pass == 0 {
             regex_replacements(content, is_python, edits, &mut replacements);
@@ -169,7 +248,13 @@ pub fn apply_edits(
             second: name(second.edit),
         })?;
         let new_text = splice(&text, &chosen);
-        if is_python {
+        let changes: Vec<(Range<usize>, &str)> = chosen
+            .iter()
+            .map(|r| (r.range.clone(), r.text.as_str()))
+            .collect();
+        // Parsing the statements around the changes is enough when they parse on their own; the
+        // whole file is parsed when that proves nothing.
+        if is_python && !python::changes_keep_syntax(&text, &changes) {
             // The new text differs from the old only around the replacements, so its tree is the
             // old one reparsed where they are; a refusal is confirmed by a full parse, so that it
             // never rests on the incremental parse alone.
@@ -236,7 +321,8 @@ fn regex_replacements(
             continue;
         }
         let skipped = if is_python && skip.any() {
-            python::skipped_ranges(content, *skip)
+            let matches: Vec<Range<usize>> = re.find_iter(content).map(|m| m.range()).collect();
+            python::skipped_ranges_around(content, *skip, &matches)
         } else {
             Vec::new()
         };
@@ -269,29 +355,35 @@ fn structural_replacements(
     if candidates.is_empty() {
         return Ok(());
     }
-    let file = if *parsed {
-        ParsedFile::parse(text, path, &cx.modules)
-    } else {
+    if !*parsed {
         *parsed = true;
-        cx.parse(text, path)
-    };
-    let Some(file) = file else {
-        return Ok(());
-    };
-    for (index, query, rewrite) in candidates {
-        for m in query.find(&file) {
-            match structural::replacement_for(&m, rewrite, &file) {
-                Ok(Some((range, new))) => out.push(Replacement {
-                    range,
-                    text: new,
-                    edit: index,
-                }),
-                Ok(None) => {}
-                Err(comment) => return Err(drops_comment(m.range.start, index, comment.start)),
+        cx.count_parsed();
+    }
+    let queries: Vec<&Query> = candidates.iter().map(|(_, q, _)| q.as_ref()).collect();
+    with_parsed(text, path, cx, &queries, |pieces| {
+        for piece in pieces {
+            for (index, query, rewrite) in &candidates {
+                for m in query.find(&piece.file) {
+                    let Some(at) = piece.to_file(m.range.start) else {
+                        continue;
+                    };
+                    match structural::replacement_for(&m, rewrite, &piece.file) {
+                        Ok(Some((range, new))) => out.push(Replacement {
+                            range: at - m.range.start + range.start..at - m.range.start + range.end,
+                            text: new,
+                            edit: *index,
+                        }),
+                        Ok(None) => {}
+                        Err(comment) => {
+                            let comment = piece.to_file(comment.start).unwrap_or(at);
+                            return Err(drops_comment(at, *index, comment));
+                        }
+                    }
+                }
             }
         }
-    }
-    Ok(())
+        Ok(())
+    })
 }
 
 /// Sorts replacements and keeps those that can be applied together. Two edits that change the
@@ -353,15 +445,20 @@ pub fn structural_match_lines(
     if !query.could_match(content) {
         return Vec::new();
     }
-    let Some(file) = cx.parse(content, rel) else {
-        return Vec::new();
-    };
+    cx.count_parsed();
     let lines = LineIndex::new(content);
-    query
-        .find(&file)
-        .iter()
-        .map(|m| lines.line_of(m.range.start))
-        .collect()
+    with_parsed(content, rel, cx, &[query], |pieces| {
+        pieces
+            .iter()
+            .flat_map(|p| {
+                query
+                    .find(&p.file)
+                    .into_iter()
+                    .filter_map(|m| p.to_file(m.range.start))
+            })
+            .map(|at| lines.line_of(at))
+            .collect()
+    })
 }
 
 /// Builds the new text from sorted, non-overlapping replacements.
@@ -581,6 +678,111 @@ mod tests {
         )
         .unwrap();
         assert_eq!(cx.parsed(), 1);
+    }
+
+    /// Edits whose damage shows only in the statements around them: each must be refused although
+    /// the statement it touches parses on its own afterwards. (What CPython rejects but
+    /// tree-sitter-python accepts, such as an unexpected indent or a lone `else:` read as an
+    /// annotation, is not seen by the syntax check at all, with or without units.)
+    #[test]
+    fn damage_beyond_the_edited_statement_is_refused() {
+        let src = "class A:\n    def f(self):\n        x = g()\n        return x\n\ny = 1\n";
+        for (re, replace) in [
+            (r"g\(\)\n", "g() "),                        // joins two statements
+            (r"g\(\)", "g('''"),                         // opens a string that swallows the rest
+            (r"g\(\)", "g(["),                           // opens a bracket
+            (r"(?m)^y = 1\n", "@dec\n"),                 // a decorator with nothing to decorate
+            (r"(?m)^        return x\n", "    else:\n"), // a clause whose block is elsewhere
+        ] {
+            let e = edit("e", re, replace, Skip::default());
+            assert!(
+                matches!(
+                    apply("a.py", src, &[(0, &e)]),
+                    Err(EditError::BreaksSyntax { .. })
+                ),
+                "{re} -> {replace:?} was accepted"
+            );
+        }
+        // The same kind of edits that keep the file whole are accepted.
+        for (re, replace) in [
+            (r"x = g\(\)", "x = g()\n        z = 1"),
+            (r"g\(\)", "g(\n            1,\n        )"),
+            (r"(?m)^y = 1\n", "if y:\n    pass\n"),
+        ] {
+            let e = edit("e", re, replace, Skip::default());
+            assert!(apply("a.py", src, &[(0, &e)]).unwrap().is_some(), "{re}");
+        }
+    }
+
+    /// The strings and comments found by parsing only the statements around regex matches are
+    /// those of the whole file's parse, at every match in real code.
+    #[test]
+    fn skipped_ranges_of_units_agree_with_the_whole_file() {
+        let re =
+            ::regex::Regex::new(r#"\b(self|return|if|len|print|await|not|x)\b|#|'|""#).unwrap();
+        let mut compared = 0;
+        for (path, text) in test_corpus::python_files(600_000) {
+            let matches: Vec<Range<usize>> = re.find_iter(&text).map(|m| m.range()).collect();
+            let around = python::skipped_ranges_around(&text, CODE, &matches);
+            let whole = python::skipped_ranges(&text, CODE);
+            for m in &matches {
+                compared += 1;
+                assert_eq!(
+                    python::in_ranges(&around, m.start),
+                    python::in_ranges(&whole, m.start),
+                    "{}: at byte {} ({:?})",
+                    path.display(),
+                    m.start,
+                    &text[m.start..(m.start + 40).min(text.len())]
+                );
+            }
+        }
+        assert!(compared > 10_000, "{compared}");
+    }
+
+    /// Structural matches found in statement units are those found in the whole file's tree, for
+    /// patterns of every reach.
+    #[test]
+    fn structural_matches_in_units_agree_with_the_whole_file() {
+        let queries: Vec<Query> = [
+            ("len($X)", None, None),
+            ("self.$M($$$A)", None, None),
+            ("isinstance($A, $B)", None, None),
+            ("return $X", None, None),
+            ("raise $E($$$A)", None, None),
+            ("await $X", None, None),
+            ("if $C: $$$B", None, None),
+            ("len($X)", Some("def $F($$$P): $$$B"), None),
+            ("self.$M($$$A)", None, Some("with $$$W: $$$B")),
+        ]
+        .into_iter()
+        .map(|(p, inside, not_inside)| Query {
+            pattern: structural::Pattern::compile(p, None).unwrap(),
+            inside: inside.map(|i| structural::Pattern::compile(i, None).unwrap()),
+            not_inside: not_inside.map(|i| structural::Pattern::compile(i, None).unwrap()),
+        })
+        .collect();
+        assert_eq!(queries[0].reach(), Reach::Statement);
+        assert_eq!(queries[6].reach(), Reach::TopLevel);
+        assert_eq!(queries[7].reach(), Reach::TopLevel);
+        let cx = EditContext::detached();
+        let mut found = 0;
+        for (path, text) in test_corpus::python_files(400_000) {
+            let rel = RelPath::parse("m.py").unwrap();
+            let whole = ParsedFile::parse(&text, &rel, &cx.modules).unwrap();
+            let lines = LineIndex::new(&text);
+            for query in &queries {
+                let expected: Vec<u64> = query
+                    .find(&whole)
+                    .iter()
+                    .map(|m| lines.line_of(m.range.start))
+                    .collect();
+                let got = structural_match_lines(query, &rel, &text, &cx);
+                assert_eq!(got, expected, "{}: {}", path.display(), query.describe());
+                found += got.len();
+            }
+        }
+        assert!(found > 1_000, "{found}");
     }
 
     #[test]

@@ -7,6 +7,7 @@ use std::ops::Range;
 
 use tree_sitter::{InputEdit, Node, Parser, Point, Tree};
 
+use super::statements::Statements;
 use crate::plan::Skip;
 
 thread_local! {
@@ -153,6 +154,67 @@ pub fn skipped_ranges(source: &str, skip: Skip) -> Vec<Range<usize>> {
     ranges_in(&tree, offset, skip)
 }
 
+/// [`skipped_ranges`] where they matter for `around` (the ranges of regex matches): only the
+/// statements that contain them are parsed, unless one of those does not parse on its own, and then
+/// the whole file is.
+pub fn skipped_ranges_around(
+    source: &str,
+    skip: Skip,
+    around: &[Range<usize>],
+) -> Vec<Range<usize>> {
+    let in_units = Statements::scan(source).and_then(|statements| {
+        let mut out = Vec::new();
+        for unit in statements.units_around(around.iter().cloned(), false) {
+            let (piece, header) = unit.source(source);
+            let (tree, offset) = parse(&piece)?;
+            if tree.root_node().has_error() {
+                return None;
+            }
+            let at = unit.range.start;
+            out.extend(
+                ranges_in(&tree, offset, skip)
+                    .into_iter()
+                    .map(|r| r.start - header + at..r.end - header + at),
+            );
+        }
+        Some(out)
+    });
+    in_units.unwrap_or_else(|| skipped_ranges(source, skip))
+}
+
+/// Whether parsing only the statements around `changes` (sorted, non-overlapping `(range in old,
+/// replacement)` pairs) proves that they leave `old` without a new syntax error: every such
+/// statement parses on its own before and after, and keeps its shape (see [`Unit::keeps_shape`](super::statements::Unit::keeps_shape)).
+/// `false` means "not proven": the caller parses the whole file.
+pub fn changes_keep_syntax(old: &str, changes: &[(Range<usize>, &str)]) -> bool {
+    if changes.iter().any(|(r, _)| r.start < bom_len(old)) {
+        return false;
+    }
+    let Some(statements) = Statements::scan(old) else {
+        return false;
+    };
+    let units = statements.units_around(changes.iter().map(|(r, _)| r.clone()), false);
+    let mut next = 0;
+    units.iter().all(|unit| {
+        let before = &old[unit.range.clone()];
+        let mut after = String::with_capacity(before.len());
+        let mut at = unit.range.start;
+        // Each change lies in one unit; an insertion at the very end belongs to the last.
+        let mine = |r: &Range<usize>| r.start < unit.range.end || r.start == old.len();
+        while let Some((range, text)) = changes.get(next).filter(|(r, _)| mine(r)) {
+            after.push_str(&old[at..range.start]);
+            after.push_str(text);
+            at = range.end;
+            next += 1;
+        }
+        after.push_str(&old[at..unit.range.end]);
+        let (piece, header) = unit.source(old);
+        unit.keeps_shape(before, &after)
+            && error_count(&piece) == 0
+            && error_count(&format!("{}{after}", &piece[..header])) == 0
+    })
+}
+
 fn ranges_in(tree: &Tree, offset: usize, skip: Skip) -> Vec<Range<usize>> {
     let mut ranges = Vec::new();
     let mut stack = vec![tree.root_node()];
@@ -206,10 +268,15 @@ fn errors_in(tree: &Tree) -> usize {
     while let Some(node) = stack.pop() {
         if node.is_error() || node.is_missing() {
             count += 1;
-        }
-        if node.has_error() {
+        } else if node.has_error() {
             let mut cursor = node.walk();
-            stack.extend(node.children(&mut cursor));
+            let before = stack.len();
+            stack.extend(node.children(&mut cursor).filter(|c| c.has_error()));
+            // A missing hidden token (a line break between two statements) is not among the
+            // children a cursor visits; the node that holds it still says it has an error.
+            if stack.len() == before {
+                count += 1;
+            }
         }
     }
     count
@@ -395,5 +462,8 @@ mod tests {
     fn counts_syntax_errors() {
         assert_eq!(error_count("x = f(1)\n"), 0);
         assert!(error_count("x = f(1\n") > 0);
+        // Two statements joined on one line: the parser inserts a line break it cannot show as a
+        // child node.
+        assert!(error_count("def f():\n    x = g()  return x\n") > 0);
     }
 }

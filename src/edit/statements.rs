@@ -157,6 +157,40 @@ impl Statements {
         }
     }
 
+    /// The units around each of `ranges`, sorted and disjoint: two that overlap become the
+    /// top-level statements around both. With `top_level_only`, every unit is a top-level
+    /// statement (for questions that look at a node's ancestors).
+    pub fn units_around(
+        &self,
+        ranges: impl IntoIterator<Item = Range<usize>>,
+        top_level_only: bool,
+    ) -> Vec<Unit> {
+        let mut units: Vec<Unit> = ranges
+            .into_iter()
+            .map(|r| {
+                if top_level_only {
+                    self.top_level(&r)
+                } else {
+                    self.unit(&r)
+                }
+            })
+            .collect();
+        units.sort_by_key(|u| (u.range.start, std::cmp::Reverse(u.range.end)));
+        let mut merged: Vec<Unit> = Vec::with_capacity(units.len());
+        for unit in units {
+            match merged.last_mut() {
+                Some(last) if unit.range.start < last.range.end => {
+                    if unit.range.end > last.range.end || unit.indent != last.indent {
+                        let end = unit.range.end.max(last.range.end);
+                        *last = self.top_level(&(last.range.start..end));
+                    }
+                }
+                _ => merged.push(unit),
+            }
+        }
+        merged
+    }
+
     /// Index of the line that contains `offset` (the last line for the end of the text).
     fn line_at(&self, offset: usize) -> usize {
         self.lines
@@ -497,46 +531,11 @@ mod tests {
         assert!(!unit.keeps_shape(old, "    x = h()"));
     }
 
-    /// Every unit the lexer finds in a file that parses must parse on its own: checked on the
-    /// bundled sample project and on a sample of Python's standard library (real code with every
-    /// kind of string, decorator and clause).
+    /// Every unit the lexer finds in a file that parses must parse on its own.
     #[test]
     fn units_of_real_files_parse_on_their_own() {
-        let mut files = Vec::new();
-        let sample = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/websocket-app");
-        for entry in ignore::WalkBuilder::new(sample).build().flatten() {
-            files.push(entry.into_path());
-        }
-        let stdlib = std::process::Command::new("python3")
-            .args([
-                "-c",
-                "import sysconfig; print(sysconfig.get_paths()['stdlib'])",
-            ])
-            .output()
-            .expect("python3 runs");
-        let stdlib = String::from_utf8(stdlib.stdout).unwrap();
-        let mut library: Vec<_> = std::fs::read_dir(stdlib.trim())
-            .expect("the standard library is readable")
-            .flatten()
-            .map(|e| e.path())
-            .collect();
-        library.sort();
-        files.extend(library);
-        let (mut checked_files, mut units, mut budget) = (0, 0, 2_000_000usize);
-        for path in files {
-            if path.extension().is_none_or(|e| e != "py") {
-                continue;
-            }
-            let Ok(text) = std::fs::read_to_string(&path) else {
-                continue;
-            };
-            if text.len() > 150_000
-                || text.len() > budget
-                || crate::edit::python::error_count(&text) > 0
-            {
-                continue;
-            }
-            budget -= text.len();
+        let (mut checked_files, mut units) = (0, 0);
+        for (path, text) in crate::edit::test_corpus::python_files(2_000_000) {
             checked_files += 1;
             let s = Statements::scan(&text)
                 .unwrap_or_else(|| panic!("{}: lexer gave up", path.display()));
@@ -564,6 +563,25 @@ mod tests {
             checked_files > 40 && units > 5_000,
             "{checked_files} files, {units} units"
         );
+    }
+
+    #[test]
+    fn overlapping_units_merge_into_their_top_level_statement() {
+        let text = "def f():\n    a = g()\n    b = g()\n    if g():\n        pass\nx = g()\n";
+        let s = Statements::scan(text).unwrap();
+        let calls: Vec<Range<usize>> = text.match_indices("g()").map(|(i, _)| i..i + 3).collect();
+        let units = s.units_around(calls.clone(), false);
+        let f_end = text.find("x = ").unwrap();
+        assert_eq!(
+            units.iter().map(|u| u.range.clone()).collect::<Vec<_>>(),
+            vec![0..f_end, f_end..text.len()]
+        );
+        let units = s.units_around(calls[..2].to_vec(), false);
+        assert_eq!(units.len(), 2);
+        assert!(units.iter().all(|u| u.indent == 4));
+        let units = s.units_around(calls[..2].to_vec(), true);
+        assert_eq!(units.len(), 1);
+        assert_eq!(units[0].range, 0..f_end);
     }
 
     #[test]

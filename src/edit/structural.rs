@@ -426,9 +426,71 @@ pub struct Query {
     pub not_inside: Option<Pattern>,
 }
 
+/// How much of a file a query must see parsed to find its matches in it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reach {
+    /// The statement around each occurrence of the pattern's longest word: a match of an expression
+    /// or simple-statement pattern lies inside one simple statement or compound-statement header.
+    Statement,
+    /// The top-level statement around each occurrence: the pattern is a compound statement, or
+    /// `inside`/`not_inside` look at a match's ancestors.
+    TopLevel,
+    /// The whole file: `symbol:` follows the file's imports, or the pattern has no literal word.
+    File,
+}
+
+/// Node kinds that span more than one logical line.
+const COMPOUND_KINDS: &[&str] = &[
+    "if_statement",
+    "for_statement",
+    "while_statement",
+    "try_statement",
+    "with_statement",
+    "function_definition",
+    "class_definition",
+    "decorated_definition",
+    "match_statement",
+    "block",
+    "elif_clause",
+    "else_clause",
+    "except_clause",
+    "except_group_clause",
+    "finally_clause",
+    "case_clause",
+];
+
 impl Query {
     pub fn could_match(&self, content: &str) -> bool {
         self.pattern.could_match(content)
+    }
+
+    pub fn reach(&self) -> Reach {
+        let patterns = || {
+            [
+                Some(&self.pattern),
+                self.inside.as_ref(),
+                self.not_inside.as_ref(),
+            ]
+        };
+        if patterns().into_iter().flatten().any(|p| p.symbol.is_some()) || self.anchor().is_none() {
+            Reach::File
+        } else if self.inside.is_some()
+            || self.not_inside.is_some()
+            || self
+                .pattern
+                .root
+                .kind()
+                .is_none_or(|k| COMPOUND_KINDS.contains(&k))
+        {
+            Reach::TopLevel
+        } else {
+            Reach::Statement
+        }
+    }
+
+    /// The pattern's longest literal word: every match contains it.
+    pub fn anchor(&self) -> Option<&Word> {
+        self.pattern.literals.first()
     }
 
     /// Text shown in reports: the pattern, with its symbol and context.
@@ -521,6 +583,11 @@ impl<'a> ParsedFile<'a> {
             modules,
             symbols: std::cell::OnceCell::new(),
         })
+    }
+
+    /// Whether the parser met a syntax error anywhere in the file.
+    pub fn has_error(&self) -> bool {
+        self.tree.root_node().has_error()
     }
 
     fn text(&self, node: Node) -> &'a str {

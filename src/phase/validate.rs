@@ -58,7 +58,8 @@ fn evaluate(check: &Check, ctx: &PhaseContext) -> CheckResult {
                         return None;
                     }
                     let skipped = if skip.any() && python::is_python_path(rel.as_str()) {
-                        python::skipped_ranges(&text, *skip)
+                        let matches: Vec<_> = regex.find_iter(&text).map(|m| m.range()).collect();
+                        python::skipped_ranges_around(&text, *skip, &matches)
                     } else {
                         Vec::new()
                     };

@@ -1,6 +1,7 @@
 """Creation, health, expiry and shutdown of managers."""
 
 import importlib.util
+import time
 from pathlib import Path
 
 from app.routes.health import deep_health, user_websocket_health, websocket_health
@@ -58,7 +59,8 @@ async def test_expired_session_closes_sockets_and_drops_manager(alice_ctx, conne
 
 async def test_idle_connections_are_closed(alice_ctx, connect_client):
     client = await connect_client(alice_ctx)
-    cleanup = SessionCleanupService(idle_timeout=60, clock=lambda: 10_000.0)
+    # An hour after now: every connection made by this test is idle by then.
+    cleanup = SessionCleanupService(idle_timeout=60, clock=lambda: time.monotonic() + 3_600.0)
 
     assert await cleanup.close_idle(alice_ctx) == 1
     assert client.close_code == CLOSE_IDLE
