@@ -16,5 +16,5 @@ fi
 command -v fastmod >/dev/null || cargo install fastmod
 command -v python3 >/dev/null || { echo "the benchmark needs python3" >&2; exit 2; }
 cargo build --release --quiet
-echo "rg: $(rg --version | head -1); fastmod: $(fastmod --version); remedy: $(git rev-parse --short HEAD 2>/dev/null || echo '?')"
+echo "rg: $(rg --version | sed -n 1p); fastmod: $(fastmod --version); remedy: $(git rev-parse --short HEAD 2>/dev/null || echo '?')"
 exec python3 benches/patch_speed.py
