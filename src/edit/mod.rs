@@ -18,7 +18,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::paths::RelPath;
 use crate::plan::{Edit, EditKind};
-use statements::{Statements, Unit};
+use statements::{LazyStatements, Placement, Unit};
 use structural::{ParsedFile, Query, Reach};
 use symbols::ModuleIndex;
 
@@ -79,16 +79,12 @@ impl EditContext {
 /// A parsed part of a file: the whole file, or one unit of it (see [`statements`]).
 struct Piece<'a> {
     file: ParsedFile<'a>,
-    /// Bytes parsed before the part's own text (a block header for an indented statement).
-    header: usize,
-    /// Where the part starts in the file.
-    start: usize,
+    placement: Placement,
 }
 
 impl Piece<'_> {
-    /// An offset in the parsed text → the offset in the file (`None` inside the header).
     fn to_file(&self, offset: usize) -> Option<usize> {
-        offset.checked_sub(self.header).map(|o| o + self.start)
+        self.placement.to_file(offset)
     }
 }
 
@@ -96,24 +92,23 @@ impl Piece<'_> {
 /// around the occurrences of their patterns' words when that is enough (see [`Reach`]) and every
 /// unit parses on its own, else the whole file.
 fn with_parsed<R>(
-    text: &str,
+    statements: &LazyStatements,
     rel: &RelPath,
     cx: &EditContext,
     queries: &[&Query],
     visit: impl FnOnce(&[Piece]) -> R,
 ) -> R {
-    if let Some(units) = units_for(text, queries) {
-        let sources: Vec<(String, usize)> = units.iter().map(|u| u.source(text)).collect();
-        let pieces: Option<Vec<Piece>> = units
+    let text = statements.text();
+    if let Some(units) = units_for(statements, queries) {
+        let sources: Vec<(String, Placement)> = units.iter().map(|u| u.source(text)).collect();
+        let pieces: Option<Vec<Piece>> = sources
             .iter()
-            .zip(&sources)
-            .map(|(unit, (source, header))| {
+            .map(|(source, placement)| {
                 let file =
                     ParsedFile::parse(source, rel, &cx.modules).filter(|f| !f.has_error())?;
                 Some(Piece {
                     file,
-                    header: *header,
-                    start: unit.range.start,
+                    placement: *placement,
                 })
             })
             .collect();
@@ -124,16 +119,16 @@ fn with_parsed<R>(
     let whole: Vec<Piece> = ParsedFile::parse(text, rel, &cx.modules)
         .map(|file| Piece {
             file,
-            header: 0,
-            start: 0,
+            placement: Placement::WHOLE,
         })
         .into_iter()
         .collect();
     visit(&whole)
 }
 
-/// The units that hold every match of `queries` in `text`; `None` when the whole file is needed.
-fn units_for(text: &str, queries: &[&Query]) -> Option<Vec<Unit>> {
+/// The units that hold every match of `queries` in the text; `None` when the whole file is needed.
+fn units_for(statements: &LazyStatements, queries: &[&Query]) -> Option<Vec<Unit>> {
+    let text = statements.text();
     let mut top_level_only = false;
     let mut anchors = Vec::new();
     for query in queries {
@@ -144,7 +139,7 @@ fn units_for(text: &str, queries: &[&Query]) -> Option<Vec<Unit>> {
         }
         anchors.push(query.anchor()?);
     }
-    let statements = Statements::scan(text)?;
+    let statements = statements.get()?;
     let ranges = anchors
         .iter()
         .flat_map(|w| w.find_iter(text).map(move |at| at..at + w.len()));
@@ -211,14 +206,16 @@ pub fn apply_edits(
     let mut parsed = false;
     for pass in 0..=MAX_PASSES {
         let line_of = |offset: usize| original_lines().line_of(map_back(offset, &history));
+        // This pass's text, lexed once for every question asked of its statements.
+        let statements = LazyStatements::new(&text);
         let mut replacements = Vec::new();
         if pass == 0 {
-            regex_replacements(content, is_python, edits, &mut replacements);
+            regex_replacements(&statements, is_python, edits, &mut replacements);
         }
         if has_structural {
             structural_replacements(
                 path,
-                &text,
+                &statements,
                 edits,
                 cx,
                 &mut parsed,
@@ -254,7 +251,7 @@ pub fn apply_edits(
             .collect();
         // Parsing the statements around the changes is enough when they parse on their own; the
         // whole file is parsed when that proves nothing.
-        if is_python && !python::changes_keep_syntax(&text, &changes) {
+        if is_python && !python::changes_keep_syntax(&statements, &changes) {
             // The new text differs from the old only around the replacements, so its tree is the
             // old one reparsed where they are; a refusal is confirmed by a full parse, so that it
             // never rests on the incremental parse alone.
@@ -302,11 +299,12 @@ pub fn apply_edits(
 
 /// The regex edits' replacements on the original text.
 fn regex_replacements(
-    content: &str,
+    statements: &LazyStatements,
     is_python: bool,
     edits: &[(usize, &Edit)],
     out: &mut Vec<Replacement>,
 ) {
+    let content = statements.text();
     for (index, edit) in edits {
         let EditKind::Regex {
             regex: re,
@@ -322,7 +320,7 @@ fn regex_replacements(
         }
         let skipped = if is_python && skip.any() {
             let matches: Vec<Range<usize>> = re.find_iter(content).map(|m| m.range()).collect();
-            python::skipped_ranges_around(content, *skip, &matches)
+            python::skipped_ranges_around(statements, *skip, &matches)
         } else {
             Vec::new()
         };
@@ -336,13 +334,14 @@ fn regex_replacements(
 /// literal words of at least one pattern.
 fn structural_replacements(
     path: &RelPath,
-    text: &str,
+    statements: &LazyStatements,
     edits: &[(usize, &Edit)],
     cx: &EditContext,
     parsed: &mut bool,
     out: &mut Vec<Replacement>,
     drops_comment: &dyn Fn(usize, usize, usize) -> EditError,
 ) -> Result<(), EditError> {
+    let text = statements.text();
     let candidates: Vec<_> = edits
         .iter()
         .filter_map(|(i, e)| match &e.kind {
@@ -360,7 +359,7 @@ fn structural_replacements(
         cx.count_parsed();
     }
     let queries: Vec<&Query> = candidates.iter().map(|(_, q, _)| q.as_ref()).collect();
-    with_parsed(text, path, cx, &queries, |pieces| {
+    with_parsed(statements, path, cx, &queries, |pieces| {
         for piece in pieces {
             for (index, query, rewrite) in &candidates {
                 for m in query.find(&piece.file) {
@@ -447,7 +446,7 @@ pub fn structural_match_lines(
     }
     cx.count_parsed();
     let lines = LineIndex::new(content);
-    with_parsed(content, rel, cx, &[query], |pieces| {
+    with_parsed(&LazyStatements::new(content), rel, cx, &[query], |pieces| {
         pieces
             .iter()
             .flat_map(|p| {
@@ -723,7 +722,7 @@ mod tests {
         let mut compared = 0;
         for (path, text) in test_corpus::python_files(600_000) {
             let matches: Vec<Range<usize>> = re.find_iter(&text).map(|m| m.range()).collect();
-            let around = python::skipped_ranges_around(&text, CODE, &matches);
+            let around = python::skipped_ranges_around(&LazyStatements::new(&text), CODE, &matches);
             let whole = python::skipped_ranges(&text, CODE);
             for m in &matches {
                 compared += 1;

@@ -7,7 +7,7 @@ use std::ops::Range;
 
 use tree_sitter::{InputEdit, Node, Parser, Point, Tree};
 
-use super::statements::Statements;
+use super::statements::LazyStatements;
 use crate::plan::Skip;
 
 thread_local! {
@@ -158,23 +158,24 @@ pub fn skipped_ranges(source: &str, skip: Skip) -> Vec<Range<usize>> {
 /// statements that contain them are parsed, unless one of those does not parse on its own, and then
 /// the whole file is.
 pub fn skipped_ranges_around(
-    source: &str,
+    statements: &LazyStatements,
     skip: Skip,
     around: &[Range<usize>],
 ) -> Vec<Range<usize>> {
-    let in_units = Statements::scan(source).and_then(|statements| {
+    let source = statements.text();
+    let in_units = statements.get().and_then(|statements| {
         let mut out = Vec::new();
         for unit in statements.units_around(around.iter().cloned(), false) {
-            let (piece, header) = unit.source(source);
+            let (piece, placement) = unit.source(source);
             let (tree, offset) = parse(&piece)?;
             if tree.root_node().has_error() {
                 return None;
             }
-            let at = unit.range.start;
+            // Strings and comments never lie in the block header.
             out.extend(
                 ranges_in(&tree, offset, skip)
                     .into_iter()
-                    .map(|r| r.start - header + at..r.end - header + at),
+                    .filter_map(|r| Some(placement.to_file(r.start)?..placement.to_file(r.end)?)),
             );
         }
         Some(out)
@@ -186,11 +187,12 @@ pub fn skipped_ranges_around(
 /// replacement)` pairs) proves that they leave `old` without a new syntax error: every such
 /// statement parses on its own before and after, and keeps its shape (see [`Unit::keeps_shape`](super::statements::Unit::keeps_shape)).
 /// `false` means "not proven": the caller parses the whole file.
-pub fn changes_keep_syntax(old: &str, changes: &[(Range<usize>, &str)]) -> bool {
+pub fn changes_keep_syntax(statements: &LazyStatements, changes: &[(Range<usize>, &str)]) -> bool {
+    let old = statements.text();
     if changes.iter().any(|(r, _)| r.start < bom_len(old)) {
         return false;
     }
-    let Some(statements) = Statements::scan(old) else {
+    let Some(statements) = statements.get() else {
         return false;
     };
     let units = statements.units_around(changes.iter().map(|(r, _)| r.clone()), false);
@@ -208,10 +210,10 @@ pub fn changes_keep_syntax(old: &str, changes: &[(Range<usize>, &str)]) -> bool 
             next += 1;
         }
         after.push_str(&old[at..unit.range.end]);
-        let (piece, header) = unit.source(old);
+        let (piece, placement) = unit.source(old);
         unit.keeps_shape(before, &after)
             && error_count(&piece) == 0
-            && error_count(&format!("{}{after}", &piece[..header])) == 0
+            && error_count(&format!("{}{after}", &piece[..placement.header])) == 0
     })
 }
 

@@ -51,16 +51,38 @@ pub struct Unit {
 /// The header an indented statement is parsed under.
 const BLOCK_HEADER: &str = "if 1:\n";
 
+/// Where the text parsed for a unit sits in its file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Placement {
+    /// Bytes parsed before the unit's own text (the block header of an indented statement).
+    pub header: usize,
+    /// Where the unit starts in the file.
+    pub start: usize,
+}
+
+impl Placement {
+    /// The whole file, parsed as it is.
+    pub const WHOLE: Placement = Placement {
+        header: 0,
+        start: 0,
+    };
+
+    /// An offset in the parsed text → the offset in the file (`None` inside the header).
+    pub fn to_file(self, offset: usize) -> Option<usize> {
+        offset.checked_sub(self.header).map(|o| o + self.start)
+    }
+}
+
 impl Unit {
-    /// The text to parse for this unit of `text`, and how many bytes precede the unit's own text in
-    /// it (the offset of a node in this text minus that = its offset in the unit).
-    pub fn source(&self, text: &str) -> (String, usize) {
+    /// The text to parse for this unit of `text`, and where that text sits in `text`.
+    pub fn source(&self, text: &str) -> (String, Placement) {
         let own = &text[self.range.clone()];
-        if self.indent == 0 {
-            (own.to_string(), 0)
-        } else {
-            (format!("{BLOCK_HEADER}{own}"), BLOCK_HEADER.len())
-        }
+        let header = if self.indent == 0 { "" } else { BLOCK_HEADER };
+        let placement = Placement {
+            header: header.len(),
+            start: self.range.start,
+        };
+        (format!("{header}{own}"), placement)
     }
 
     /// Whether `new`, the unit's text after an edit, keeps the unit's shape, so that parsing it on
@@ -84,6 +106,33 @@ impl Unit {
         code.next()
             .is_some_and(|l| &new[l.start..l.start + l.indent] == indentation)
             && code.all(|l| new[l.start..].starts_with(indentation))
+    }
+}
+
+/// A file's [`Statements`], lexed on first use: most files never need them, and a file that does
+/// is lexed once for every question asked about it.
+pub struct LazyStatements<'t> {
+    text: &'t str,
+    lexed: std::cell::OnceCell<Option<Statements>>,
+}
+
+impl<'t> LazyStatements<'t> {
+    pub fn new(text: &'t str) -> LazyStatements<'t> {
+        LazyStatements {
+            text,
+            lexed: std::cell::OnceCell::new(),
+        }
+    }
+
+    pub fn text(&self) -> &'t str {
+        self.text
+    }
+
+    /// The statements, or `None` when the lexer cannot be sure where they are.
+    pub fn get(&self) -> Option<&Statements> {
+        self.lexed
+            .get_or_init(|| Statements::scan(self.text))
+            .as_ref()
     }
 }
 
@@ -465,8 +514,8 @@ mod tests {
             "        x = await g(\n            1)\n"
         );
         assert_eq!(unit.indent, 8);
-        let (source, header) = unit.source(text);
-        assert_eq!(&source[header..], &text[unit.range]);
+        let (source, placement) = unit.source(text);
+        assert_eq!(&source[placement.header..], &text[unit.range]);
     }
 
     #[test]

@@ -59,7 +59,8 @@ fn evaluate(check: &Check, ctx: &PhaseContext) -> CheckResult {
                     }
                     let skipped = if skip.any() && python::is_python_path(rel.as_str()) {
                         let matches: Vec<_> = regex.find_iter(&text).map(|m| m.range()).collect();
-                        python::skipped_ranges_around(&text, *skip, &matches)
+                        let statements = edit::statements::LazyStatements::new(&text);
+                        python::skipped_ranges_around(&statements, *skip, &matches)
                     } else {
                         Vec::new()
                     };
