@@ -32,7 +32,11 @@ impl Word {
     /// Only ASCII identifier characters count as "longer": a neighbour outside ASCII might be part
     /// of an identifier or not, and the occurrence is kept, so the test never rejects a real match.
     pub fn find_iter<'t>(&'t self, text: &'t str) -> impl Iterator<Item = usize> + 't {
-        let bytes = text.as_bytes();
+        self.find_iter_bytes(text.as_bytes())
+    }
+
+    /// [`Word::find_iter`] over bytes that need not be UTF-8.
+    pub fn find_iter_bytes<'t>(&'t self, bytes: &'t [u8]) -> impl Iterator<Item = usize> + 't {
         let len = self.finder.needle().len();
         self.finder.find_iter(bytes).filter(move |&at| {
             let before = at.checked_sub(1).map(|i| bytes[i]);
@@ -43,7 +47,12 @@ impl Word {
 
     /// Whether `text` contains the word on its own.
     pub fn is_in(&self, text: &str) -> bool {
-        self.find_iter(text).next().is_some()
+        self.is_in_bytes(text.as_bytes())
+    }
+
+    /// Whether `bytes` contain the word on its own.
+    pub fn is_in_bytes(&self, bytes: &[u8]) -> bool {
+        self.find_iter_bytes(bytes).next().is_some()
     }
 }
 

@@ -5,6 +5,7 @@
 //! which edits are written, and every reported line number refers to the original file.
 
 pub mod literal;
+pub mod prefilter;
 pub mod python;
 pub mod regex;
 pub mod statements;
@@ -199,7 +200,8 @@ pub fn apply_edits(
             .find(|(j, _)| *j == i)
             .map_or(String::new(), |(_, e)| e.name.clone())
     };
-    let mut text = content.to_string();
+    // Borrowed until a pass changes it: most files have no site.
+    let mut text = std::borrow::Cow::Borrowed(content);
     // The replacements of each pass, to map offsets of later passes back to the original.
     let mut history: Vec<Vec<Replacement>> = Vec::new();
     let mut sites = Vec::new();
@@ -282,7 +284,7 @@ pub fn apply_edits(
         }
         sites.extend(chosen.iter().map(|r| (line_of(r.range.start), r.edit)));
         history.push(chosen);
-        text = new_text;
+        text = std::borrow::Cow::Owned(new_text);
         if !has_structural {
             break;
         }
@@ -292,7 +294,7 @@ pub fn apply_edits(
     }
     sites.sort();
     Ok(Some(FileEdit {
-        content: text,
+        content: text.into_owned(),
         sites,
     }))
 }
@@ -499,7 +501,7 @@ mod tests {
         Edit {
             name: name.into(),
             kind: EditKind::Regex {
-                regex: ::regex::Regex::new(re).unwrap(),
+                regex: super::regex::FileRegex::new(re).unwrap(),
                 replace: replace.into(),
                 skip,
             },

@@ -4,8 +4,48 @@ use std::ops::Range;
 
 use regex::Regex;
 
+use super::prefilter::Needles;
 use super::python::in_ranges;
 use super::Replacement;
+
+/// A plan's regex, compiled twice: over text, to find and replace, and over bytes, to tell whether
+/// a file can match before it is decoded. Both read the same pattern the same way, so on UTF-8
+/// text they match at the same places; most files of a tree have no match and are never decoded.
+/// Its literal prefixes or suffixes decide, while a file is read, whether it is read whole.
+#[derive(Debug, Clone)]
+pub struct FileRegex {
+    text: Regex,
+    bytes: regex::bytes::Regex,
+    needles: Needles,
+}
+
+impl FileRegex {
+    pub fn new(pattern: &str) -> Result<FileRegex, regex::Error> {
+        Ok(FileRegex {
+            text: Regex::new(pattern)?,
+            bytes: regex::bytes::Regex::new(pattern)?,
+            needles: Needles::of_regex(pattern),
+        })
+    }
+
+    /// What a file must contain for the regex to match in it.
+    pub fn needles(&self) -> &Needles {
+        &self.needles
+    }
+
+    /// Whether the regex matches somewhere in `bytes`, which need not be UTF-8.
+    pub fn is_match_bytes(&self, bytes: &[u8]) -> bool {
+        self.bytes.is_match(bytes)
+    }
+}
+
+impl std::ops::Deref for FileRegex {
+    type Target = Regex;
+
+    fn deref(&self) -> &Regex {
+        &self.text
+    }
+}
 
 /// The replacements `regex` → `replace` makes in `content`, skipping matches that start in
 /// `skipped` ranges. Matches whose replacement equals the matched text are not changes and are left

@@ -19,6 +19,7 @@ use std::sync::Arc;
 use tree_sitter::Node;
 
 use super::literal::Word;
+use super::prefilter::Needles;
 use super::python;
 use super::symbols::{FileSymbols, ModuleIndex};
 use crate::paths::RelPath;
@@ -66,6 +67,8 @@ pub struct Pattern {
     /// Words every match contains (identifiers and keywords), longest first: a file lacking one is
     /// not parsed.
     literals: Vec<Word>,
+    /// The literals, as the test made while a file is read.
+    needles: Needles,
     /// The qualified name the symbol's identifiers stand for.
     symbol: Option<Arc<str>>,
     /// Names of the metavariables the pattern binds.
@@ -128,6 +131,10 @@ impl Pattern {
         Ok(Pattern {
             text: text.to_string(),
             root,
+            // Sorted longest first: the rarest word, as a rule.
+            needles: literals
+                .first()
+                .map_or(Needles::Unknown, |w| Needles::Word(Box::new(Word::new(w)))),
             literals: literals.iter().map(|w| Word::new(w)).collect(),
             symbol: symbol.map(Arc::from),
             names,
@@ -141,7 +148,12 @@ impl Pattern {
     /// Whether `content` contains every word a match needs: the test that decides whether a file
     /// is parsed at all.
     pub fn could_match(&self, content: &str) -> bool {
-        self.literals.iter().all(|w| w.is_in(content))
+        self.could_match_bytes(content.as_bytes())
+    }
+
+    /// [`Pattern::could_match`] over a file's bytes, before they are decoded.
+    pub fn could_match_bytes(&self, content: &[u8]) -> bool {
+        self.literals.iter().all(|w| w.is_in_bytes(content))
     }
 }
 
@@ -462,6 +474,15 @@ const COMPOUND_KINDS: &[&str] = &[
 impl Query {
     pub fn could_match(&self, content: &str) -> bool {
         self.pattern.could_match(content)
+    }
+
+    pub fn could_match_bytes(&self, content: &[u8]) -> bool {
+        self.pattern.could_match_bytes(content)
+    }
+
+    /// What a file must contain for the query to match in it.
+    pub fn needles(&self) -> &Needles {
+        &self.pattern.needles
     }
 
     pub fn reach(&self) -> Reach {

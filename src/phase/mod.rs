@@ -16,6 +16,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use crate::checkpoint::{Checkpoint, Outcome, PytestOutcome, StateDir};
+use crate::edit::prefilter::{Gate, Needles};
 use crate::edit::symbols::ModuleIndex;
 use crate::edit::EditContext;
 use crate::error::Result;
@@ -82,15 +83,33 @@ impl PhaseContext {
         rel: &RelPath,
         path: &Path,
     ) -> std::io::Result<std::result::Result<String, &'static str>> {
-        if let Some(text) = self
-            .overlay
+        if let Some(text) = self.overlaid(rel) {
+            return Ok(Ok(text));
+        }
+        Ok(scan::text_of(&scan::read_file(path)?).map(str::to_string))
+    }
+
+    /// A file's bytes as the run sees them, if they hold `needles` (at least one entry's):
+    /// see [`scan::read_if`]. A file of the dry-run overlay is returned as it is.
+    pub fn read_if_needed(
+        &self,
+        rel: &RelPath,
+        path: &Path,
+        needles: Vec<&Needles>,
+    ) -> std::io::Result<Option<Vec<u8>>> {
+        if let Some(text) = self.overlaid(rel) {
+            return Ok(Some(text.into_bytes()));
+        }
+        let gate = Gate::new(needles);
+        scan::read_if(path, gate.overlap(), |window| gate.admits(window))
+    }
+
+    fn overlaid(&self, rel: &RelPath) -> Option<String> {
+        self.overlay
             .lock()
             .expect("overlay holders do not panic")
             .get(rel)
-        {
-            return Ok(Ok(text.clone()));
-        }
-        Ok(scan::text_of(scan::read_file(path)?))
+            .cloned()
     }
 
     /// Keeps the changes computed for patch phase `patch_phase`, for that phase to use. A kept scan

@@ -49,24 +49,50 @@ pub fn compute_changes(edits: &[Edit], ctx: &PhaseContext) -> ChangeSet {
         &ctx.root,
         |p| edits.iter().any(|e| e.selection.matches(p)),
         |rel, path| {
-            let text = match ctx.read_text(rel, path) {
-                Ok(Ok(t)) => t,
-                Ok(Err(reason)) => return Some(Err(Ok(reason.to_string()))),
-                Err(e) => return Some(Err(Ok(format!("unreadable: {e}")))),
-            };
             let applicable: Vec<(usize, &Edit)> = edits
                 .iter()
                 .enumerate()
                 .filter(|(_, e)| e.selection.matches(rel.as_str()))
                 .collect();
-            match edit::apply_edits(rel, &text, &applicable, &cx) {
+            let needles: Vec<_> = applicable
+                .iter()
+                .filter_map(|(_, e)| e.needles_for(rel.as_str()))
+                .collect();
+            if needles.is_empty() {
+                return None;
+            }
+            // Most files lack the needles and are never read whole.
+            let bytes = match ctx.read_if_needed(rel, path, needles) {
+                Ok(Some(bytes)) => bytes,
+                Ok(None) => return None,
+                Err(e) => return Some(Err(Ok(format!("unreadable: {e}")))),
+            };
+            // The needles are a necessary condition only; a file that cannot change is neither
+            // decoded nor reported.
+            if !applicable
+                .iter()
+                .any(|(_, e)| e.could_change(rel.as_str(), &bytes))
+            {
+                return None;
+            }
+            let text = match scan::text_of(&bytes) {
+                Ok(t) => t,
+                Err(reason) => {
+                    return Some(Err(Ok(format!(
+                        "{reason}, and an edit's pattern occurs in its bytes: \
+                         it may hold sites to fix by hand"
+                    ))))
+                }
+            };
+            let edited = edit::apply_edits(rel, text, &applicable, &cx);
+            match edited {
                 Ok(None) => None,
                 Ok(Some(fe)) => {
                     // Only the few files that change need their mode: no stat for the rest.
                     let meta = std::fs::metadata(path).ok()?;
                     Some(Ok(PlannedChange {
                         rel: rel.clone(),
-                        before: text.into_bytes(),
+                        before: bytes,
                         after: fe.content,
                         mode: fsutil::mode_of(&meta),
                         sites: fe.sites,

@@ -53,28 +53,33 @@ fn evaluate(check: &Check, ctx: &PhaseContext) -> CheckResult {
                 &ctx.root,
                 |p| selection.matches(p),
                 |rel, path| {
-                    let text = ctx.read_text(rel, path).ok()?.ok()?;
-                    if !regex.is_match(&text) {
-                        return None;
-                    }
-                    let skipped = if skip.any() && python::is_python_path(rel.as_str()) {
-                        let matches: Vec<_> = regex.find_iter(&text).map(|m| m.range()).collect();
-                        let statements = edit::statements::LazyStatements::new(&text);
-                        python::skipped_ranges_around(&statements, *skip, &matches)
-                    } else {
-                        Vec::new()
-                    };
-                    let starts = edit::regex::match_starts(regex, &text, &skipped);
-                    if starts.is_empty() {
-                        return None;
-                    }
-                    let lines = LineIndex::new(&text);
-                    Some(
-                        starts
-                            .iter()
-                            .map(|&s| lines.line_of(s))
-                            .collect::<Vec<u64>>(),
-                    )
+                    let bytes = ctx.read_if_needed(rel, path, vec![regex.needles()]);
+                    let lines = bytes.ok()?.and_then(|bytes| {
+                        if !regex.is_match_bytes(&bytes) {
+                            return None;
+                        }
+                        let text = scan::text_of(&bytes).ok()?;
+                        let skipped = if skip.any() && python::is_python_path(rel.as_str()) {
+                            let matches: Vec<_> =
+                                regex.find_iter(text).map(|m| m.range()).collect();
+                            let statements = edit::statements::LazyStatements::new(text);
+                            python::skipped_ranges_around(&statements, *skip, &matches)
+                        } else {
+                            Vec::new()
+                        };
+                        let starts = edit::regex::match_starts(regex, text, &skipped);
+                        if starts.is_empty() {
+                            return None;
+                        }
+                        let lines = LineIndex::new(text);
+                        Some(
+                            starts
+                                .iter()
+                                .map(|&s| lines.line_of(s))
+                                .collect::<Vec<u64>>(),
+                        )
+                    });
+                    lines
                 },
             );
             count_result(
@@ -95,8 +100,10 @@ fn evaluate(check: &Check, ctx: &PhaseContext) -> CheckResult {
                 &ctx.root,
                 |p| python::is_python_path(p) && selection.matches(p),
                 |rel, path| {
-                    let text = ctx.read_text(rel, path).ok()?.ok()?;
-                    let lines = edit::structural_match_lines(query, rel, &text, &cx);
+                    let bytes = ctx.read_if_needed(rel, path, vec![query.needles()]);
+                    let text = bytes.ok()??;
+                    let text = scan::text_of(&text).ok()?;
+                    let lines = edit::structural_match_lines(query, rel, text, &cx);
                     (!lines.is_empty()).then_some(lines)
                 },
             );

@@ -5,10 +5,11 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use globset::GlobSet;
-use regex::Regex;
 
 use super::expect::Expect;
 use super::spec::{PhaseKind, SkipKind, WorkersSpec};
+use crate::edit::prefilter::Needles;
+use crate::edit::regex::FileRegex;
 use crate::edit::structural::{Query, Rewrite};
 use crate::paths::RelPath;
 
@@ -114,7 +115,7 @@ pub struct Check {
 #[derive(Debug, Clone)]
 pub enum CheckKind {
     Pattern {
-        regex: Regex,
+        regex: FileRegex,
         expect: Expect,
         skip: Skip,
         selection: Selection,
@@ -152,7 +153,7 @@ pub struct Edit {
 pub enum EditKind {
     /// Search and replace on the text, in one pass.
     Regex {
-        regex: Regex,
+        regex: FileRegex,
         replace: String,
         skip: Skip,
     },
@@ -166,6 +167,29 @@ pub enum EditKind {
 impl Edit {
     pub fn is_structural(&self) -> bool {
         matches!(self.kind, EditKind::Python { .. })
+    }
+
+    /// Whether the edit can change the file at `path` whose content is `bytes`: `false` proves it
+    /// cannot, so the file need not be decoded or looked at again. Structural edits change Python
+    /// files only, and only those holding every literal word of their pattern.
+    /// What a file at `path` must contain for the edit to change it; `None` when the edit never
+    /// changes a file there (a structural edit and a file that is not Python).
+    pub fn needles_for(&self, path: &str) -> Option<&Needles> {
+        match &self.kind {
+            EditKind::Regex { regex, .. } => Some(regex.needles()),
+            EditKind::Python { query, .. } => {
+                crate::edit::python::is_python_path(path).then(|| query.needles())
+            }
+        }
+    }
+
+    pub fn could_change(&self, path: &str, bytes: &[u8]) -> bool {
+        match &self.kind {
+            EditKind::Regex { regex, .. } => regex.is_match_bytes(bytes),
+            EditKind::Python { query, .. } => {
+                crate::edit::python::is_python_path(path) && query.could_match_bytes(bytes)
+            }
+        }
     }
 }
 

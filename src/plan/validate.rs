@@ -8,6 +8,7 @@ use super::expect::{Expect, EXPECT_HELP};
 use super::locate::Locator;
 use super::model::*;
 use super::spec::*;
+use crate::edit::regex::FileRegex;
 use crate::edit::structural::{Pattern, Query, Rewrite};
 use crate::paths::RelPath;
 
@@ -40,8 +41,8 @@ impl Checker<'_> {
         });
     }
 
-    fn regex(&mut self, path: &str, text: &str) -> Option<Regex> {
-        match Regex::new(text) {
+    fn regex(&mut self, path: &str, text: &str) -> Option<FileRegex> {
+        match FileRegex::new(text) {
             Ok(r) => Some(r),
             Err(e) => {
                 let detail = e.to_string();

@@ -228,6 +228,9 @@ fn symlinks_binary_and_non_utf8_files_are_skipped_with_their_reason() {
     let mut latin1 = site.as_bytes().to_vec();
     latin1.extend_from_slice(b"# caf\xe9\n");
     sb.write("app/latin1.py", &latin1);
+    // Files whose bytes hold no pattern cannot hide a site: they are not reported.
+    sb.write("app/other_latin1.py", b"# caf\xe9\nx = 1\n");
+    sb.write("app/other_binary.py", b"x = 1\0\n");
 
     sb.remedy(&["run", sb.plan_str()]).expect_code(0);
 
@@ -272,6 +275,7 @@ fn symlinks_binary_and_non_utf8_files_are_skipped_with_their_reason() {
     };
     assert!(reason("app/binary.py").contains("NUL"));
     assert!(reason("app/latin1.py").contains("UTF-8"));
+    assert!(reason("app/latin1.py").contains("by hand"));
     assert!(reason("app/out.py").contains("outside the root"));
     assert!(reason("app/link.py").contains("symbolic link"));
     assert_eq!(skipped.len(), 4, "{skipped:?}");

@@ -1,0 +1,193 @@
+//! What a file must contain for an edit to change it, in a form that is tested chunk by chunk while
+//! the file is read.
+//!
+//! Almost every file of a tree holds no site. Reading such a file through a small buffer that stays
+//! in the processor's cache, and testing each chunk as it arrives, costs about half of what reading
+//! it whole into a buffer the size of the file costs; only the files that pass are read whole. The
+//! tests here are necessary conditions only: a file that passes is then searched for real.
+
+use memchr::memmem::Finder;
+use regex_syntax::hir::literal::{ExtractKind, Extractor};
+
+use super::literal::Word;
+
+/// More alternatives than this and a regex's literals are not worth testing one by one.
+const MAX_ALTERNATIVES: usize = 16;
+
+/// Byte strings a file must contain for an edit to match in it.
+#[derive(Debug, Clone)]
+pub enum Needles {
+    /// This word on its own (not part of a longer identifier): the longest literal word of a
+    /// structural pattern, which every match contains.
+    Word(Box<Word>),
+    /// At least one of these strings: every match of a regex starts with one of them, or every
+    /// match ends with one of them.
+    AnyOf(Vec<Finder<'static>>),
+    /// No such strings are known: the whole file is searched.
+    Unknown,
+}
+
+impl Needles {
+    /// The strings every match of `pattern` starts with, or those every match ends with, whichever
+    /// set has the longer shortest member (the rarer one, as a rule).
+    pub fn of_regex(pattern: &str) -> Needles {
+        let Ok(hir) = regex_syntax::Parser::new().parse(pattern) else {
+            return Needles::Unknown;
+        };
+        let best = [ExtractKind::Prefix, ExtractKind::Suffix]
+            .into_iter()
+            .filter_map(|kind| {
+                let seq = Extractor::new().kind(kind).extract(&hir);
+                // An infinite set means "anything"; an empty string matches everywhere.
+                let literals = seq.literals()?;
+                let shortest = literals.iter().map(|l| l.as_bytes().len()).min()?;
+                (shortest > 0 && literals.len() <= MAX_ALTERNATIVES).then(|| {
+                    let finders: Vec<Finder<'static>> = literals
+                        .iter()
+                        .map(|l| Finder::new(l.as_bytes()).into_owned())
+                        .collect();
+                    (shortest, finders)
+                })
+            })
+            .max_by_key(|(shortest, _)| *shortest);
+        match best {
+            Some((_, finders)) => Needles::AnyOf(finders),
+            None => Needles::Unknown,
+        }
+    }
+
+    /// The length of the longest string, which is how much of one chunk the next must repeat.
+    fn longest(&self) -> usize {
+        match self {
+            Needles::Word(word) => word.len(),
+            Needles::AnyOf(finders) => finders.iter().map(|f| f.needle().len()).max().unwrap_or(0),
+            Needles::Unknown => 0,
+        }
+    }
+}
+
+/// The test a file's windows go through: the needles of the edits that apply to it.
+#[derive(Debug)]
+pub struct Gate<'n> {
+    needles: Vec<&'n Needles>,
+}
+
+impl<'n> Gate<'n> {
+    pub fn new(needles: Vec<&'n Needles>) -> Gate<'n> {
+        Gate { needles }
+    }
+
+    /// How many bytes at the end of one window to show again at the start of the next, so that
+    /// no needle is cut in two (one more than the longest, for the word-boundary test).
+    pub fn overlap(&self) -> usize {
+        self.needles
+            .iter()
+            .map(|n| n.longest() + 1)
+            .max()
+            .unwrap_or(0)
+    }
+
+    /// Whether the next window of the file holds some edit's needles: from then on the file has
+    /// to be read whole. A window's edges count as word boundaries, which can only let a file
+    /// through, never keep one out.
+    pub fn admits(&self, window: &[u8]) -> bool {
+        self.needles.iter().any(|needles| match needles {
+            Needles::Unknown => true,
+            Needles::AnyOf(finders) => finders.iter().any(|f| f.find(window).is_some()),
+            Needles::Word(word) => word.is_in_bytes(window),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn windows(bytes: &[u8], size: usize, overlap: usize) -> Vec<&[u8]> {
+        let mut out = Vec::new();
+        let mut start = 0;
+        while start < bytes.len() {
+            let from = start.saturating_sub(overlap);
+            let end = (start + size).min(bytes.len());
+            out.push(&bytes[from..end]);
+            start = end;
+        }
+        out
+    }
+
+    /// Whether `needles` admit `text` as one window; checks that they also admit it when it
+    /// arrives in windows of every size from 1 byte up (a window edge may let more through, as
+    /// it hides a neighbour, but never less).
+    fn admitted_in_every_split(needles: &Needles, text: &str) -> bool {
+        let whole = Gate::new(vec![needles]).admits(text.as_bytes());
+        for size in 1..=text.len().max(1) {
+            let gate = Gate::new(vec![needles]);
+            let overlap = gate.overlap();
+            let split = windows(text.as_bytes(), size, overlap)
+                .into_iter()
+                .any(|w| gate.admits(w));
+            assert!(
+                split || !whole,
+                "windows of {size} bytes miss the needles in {text:?}"
+            );
+        }
+        whole
+    }
+
+    #[test]
+    fn a_regex_needs_its_rarest_literal_end() {
+        let Needles::AnyOf(f) = Needles::of_regex(r"await\s+(get_websocket_manager\()") else {
+            panic!("literals expected");
+        };
+        let needles: Vec<&[u8]> = f.iter().map(|f| f.needle()).collect();
+        assert_eq!(needles, vec![b"get_websocket_manager(".as_slice()]);
+    }
+
+    #[test]
+    fn regexes_without_a_literal_are_searched_whole() {
+        for pattern in [r"\w+", r"(?s).", r"x*", "[a-z]{3}\\d"] {
+            assert!(
+                matches!(Needles::of_regex(pattern), Needles::Unknown),
+                "{pattern}"
+            );
+        }
+        assert!(matches!(
+            Needles::of_regex("(?i)foo|bar"),
+            Needles::AnyOf(_)
+        ));
+    }
+
+    #[test]
+    fn literals_cut_by_a_window_edge_are_still_found() {
+        let regex = Needles::of_regex(r"await\s+get_ws\(");
+        assert!(admitted_in_every_split(&regex, "x = 1\nawait   get_ws()\n"));
+        assert!(!admitted_in_every_split(
+            &regex,
+            "x = 1\nawait get_ws_x()\n"
+        ));
+        let word = Needles::Word(Box::new(Word::new("get_ws")));
+        assert!(admitted_in_every_split(&word, "await a\nb = get_ws()\n"));
+        assert!(!admitted_in_every_split(&word, "await a\nb = get_ws_x()\n"));
+        assert!(!admitted_in_every_split(&word, "b = xget_ws()\n"));
+    }
+
+    #[test]
+    fn a_regex_match_always_passes_the_gate() {
+        // Whatever the regex crate matches, the gate lets through.
+        let cases = [
+            (
+                r"await\s+(get_\w+\()",
+                "async def f():\n    await  get_x(1)\n",
+            ),
+            (r"(?i)FETCH_(one|all)", "r = fetch_ALL()"),
+            (r"\bquux\b", "a quux b"),
+            (r"colou?r", "the color"),
+            (r"é+t", "ééét"),
+        ];
+        for (pattern, text) in cases {
+            assert!(regex::Regex::new(pattern).unwrap().is_match(text));
+            let needles = Needles::of_regex(pattern);
+            assert!(admitted_in_every_split(&needles, text), "{pattern}");
+        }
+    }
+}
