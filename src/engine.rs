@@ -683,6 +683,28 @@ fn rollback_locked_with(
             restores.push(r);
         }
     }
+    // Every image a restore needs must be readable and intact before the first file is touched.
+    let mut unusable = Vec::new();
+    for r in restores.iter().chain(conflicts.iter().map(|(r, _)| r)) {
+        if let Some((hash, _)) = &r.restore_to {
+            if let Err(e) = objects.get(hash) {
+                unusable.push(format!("  {}: {e}", r.path));
+            }
+        }
+    }
+    if !unusable.is_empty() {
+        return Err(Error::Refused {
+            message: format!(
+                "the stored image of {} file(s) cannot be read back intact; nothing was rolled back:\n{}",
+                unusable.len(),
+                unusable.join("\n")
+            ),
+            help: format!(
+                "the images are in {}; restore that folder from a copy if you have one, or put these files back by hand (git checkout, say)",
+                objects.dir().display()
+            ),
+        });
+    }
     let mut kept_aside = Vec::new();
     if !conflicts.is_empty() && !force {
         let list: Vec<String> = conflicts

@@ -24,19 +24,32 @@ pub fn write_atomic(
     mode: Option<u32>,
     durability: Durability,
 ) -> Result<()> {
+    write_atomic_parts(path, &[bytes], mode, durability)
+}
+
+/// [`write_atomic`] of the concatenation of `parts`, without building it in memory.
+pub fn write_atomic_parts(
+    path: &Path,
+    parts: &[&[u8]],
+    mode: Option<u32>,
+    durability: Durability,
+) -> Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
     let mut tmp = tempfile::Builder::new()
         .prefix(TEMP_PREFIX)
         .tempfile_in(dir)
         .map_err(|e| Error::io("create a temporary file in", dir, e))?;
-    tmp.write_all(bytes)
-        .map_err(|e| Error::io("write", tmp.path().to_path_buf(), e))?;
+    for part in parts {
+        tmp.write_all(part)
+            .map_err(|e| Error::io("write", tmp.path().to_path_buf(), e))?;
+    }
     // Without a mode, keep the target's, or give a new file the usual 0644 (a temporary file
     // starts as 0600, which would make a new report unreadable to others).
     let mode = mode
         .or_else(|| fs::metadata(path).ok().map(|m| mode_of(&m)))
         .unwrap_or(0o644);
-    fs::set_permissions(tmp.path(), fs::Permissions::from_mode(mode))
+    tmp.as_file()
+        .set_permissions(fs::Permissions::from_mode(mode))
         .map_err(|e| Error::io("set permissions of", tmp.path().to_path_buf(), e))?;
     if durability == Durability::Synced {
         tmp.as_file()

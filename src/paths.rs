@@ -44,6 +44,13 @@ impl RelPath {
     /// Builds a `RelPath` from a path found under the root by the scanner.
     pub fn from_walk(root: &Path, path: &Path) -> Option<RelPath> {
         let rel = path.strip_prefix(root).ok()?;
+        // The walker joins plain names with `/`: such a path is already in its canonical form.
+        if let Some(text) = rel.to_str() {
+            let plain = |part: &str| !part.is_empty() && part != "." && part != "..";
+            if !text.is_empty() && text.split('/').all(plain) {
+                return Some(RelPath(text.to_string()));
+            }
+        }
         let mut parts = Vec::new();
         for component in rel.components() {
             match component {
@@ -122,6 +129,21 @@ mod tests {
         assert!(RelPath::parse("/etc/passwd")
             .unwrap_err()
             .contains("absolute"));
+    }
+
+    #[test]
+    fn walked_paths_become_the_same_relative_paths_as_parsed_ones() {
+        let root = Path::new("/repo");
+        for (walked, rel) in [
+            ("/repo/a/b.py", Some("a/b.py")),
+            ("/repo/./a//b.py", Some("a/b.py")),
+            ("/repo", Some("")),
+            ("/repo/a/../b.py", None),
+            ("/elsewhere/b.py", None),
+        ] {
+            let got = RelPath::from_walk(root, Path::new(walked));
+            assert_eq!(got.as_ref().map(RelPath::as_str), rel, "{walked}");
+        }
     }
 
     #[test]

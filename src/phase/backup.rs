@@ -8,7 +8,7 @@ use crate::error::Result;
 use crate::fsutil;
 use crate::plan::{Phase, PhaseConfig};
 
-use super::patch::{compute_changes, try_for_each_parallel};
+use super::patch::compute_changes;
 use super::{blocking, PhaseContext, PhaseReport};
 
 pub async fn execute(
@@ -63,8 +63,12 @@ pub async fn execute(
     let hashes: Vec<String> = files.iter().map(|f| f.hash.clone()).collect();
     let changes = set.clone();
     blocking(move || -> Result<()> {
-        let pairs: Vec<_> = changes.changes.iter().zip(hashes).collect();
-        try_for_each_parallel(&pairs, |(change, hash)| objects.put(hash, &change.before))?;
+        let batch: Vec<(&str, &[u8])> = hashes
+            .iter()
+            .zip(&changes.changes)
+            .map(|(hash, change)| (hash.as_str(), change.before.as_slice()))
+            .collect();
+        objects.put_all(&batch)?;
         fsutil::sync_filesystem(&dir)
     })
     .await??;

@@ -174,7 +174,7 @@ fn write_changes(
 
 /// Runs `work` on every item on up to one thread per core, and stops at the first error. Creating
 /// files is mostly kernel time spent allocating inodes, which spreads over the cores.
-pub(crate) fn try_for_each_parallel<T: Sync>(
+fn try_for_each_parallel<T: Sync>(
     items: &[T],
     work: impl Fn(&T) -> Result<()> + Sync,
 ) -> Result<()> {
@@ -376,11 +376,17 @@ pub async fn execute(phase: &Phase, edits: &[Edit], ctx: &PhaseContext) -> Resul
             .map(|f| (f.before.clone(), f.after.clone()))
             .collect();
         blocking(move || -> Result<()> {
-            let pairs: Vec<_> = changes.iter().zip(hashes).collect();
-            try_for_each_parallel(&pairs, |(change, (before, after))| {
-                objects.put(before, &change.before)?;
-                objects.put(after, change.after.as_bytes())
-            })?;
+            let batch: Vec<(&str, &[u8])> = changes
+                .iter()
+                .zip(&hashes)
+                .flat_map(|(change, (before, after))| {
+                    [
+                        (before.as_str(), change.before.as_slice()),
+                        (after.as_str(), change.after.as_bytes()),
+                    ]
+                })
+                .collect();
+            objects.put_all(&batch)?;
             fsutil::sync_filesystem(&state_dir)
         })
         .await??;

@@ -81,8 +81,14 @@ impl Selection {
     }
 
     pub fn matches(&self, rel: &str) -> bool {
-        self.includes.iter().all(|g| g.is_match(rel))
-            && !self.excludes.iter().any(|g| g.is_match(rel))
+        let candidate = globset::Candidate::new(rel);
+        self.includes
+            .iter()
+            .all(|g| g.is_match_candidate(&candidate))
+            && !self
+                .excludes
+                .iter()
+                .any(|g| g.is_match_candidate(&candidate))
     }
 }
 

@@ -367,6 +367,41 @@ fn rollback_conflict_changes_nothing_and_force_keeps_the_edit_aside() {
     assert_eq!(fs::read_to_string(&kept[0]).unwrap(), "# my edit\n");
 }
 
+#[test]
+fn rollback_with_a_damaged_image_store_changes_nothing_and_says_where() {
+    let sb = small_repo("");
+    let original = sb.read("app/m2.py");
+    sb.remedy(&["run", sb.plan_str()]).expect_code(0);
+    // The images of the backup and of the patch are in packs; damage the before-image of
+    // app/m2.py wherever it is stored.
+    let packs = walk_files(&sb.repo.join(".remedy/small/objects/packs"));
+    assert!(!packs.is_empty(), "the batches are packed");
+    let mut damaged = 0;
+    for pack in &packs {
+        let mut bytes = fs::read(pack).unwrap();
+        if let Some(at) = bytes
+            .windows(original.len())
+            .position(|w| w == original.as_bytes())
+        {
+            let digit = at + original.find("(2)").unwrap() + 1;
+            bytes[digit] = b'7';
+            let mut perms = fs::metadata(pack).unwrap().permissions();
+            std::os::unix::fs::PermissionsExt::set_mode(&mut perms, 0o644);
+            fs::set_permissions(pack, perms).unwrap();
+            fs::write(pack, &bytes).unwrap();
+            damaged += 1;
+        }
+    }
+    assert!(damaged >= 1, "the before-image is in a pack");
+    let before = sb.snapshot();
+    let run = sb.remedy(&["rollback", "--all"]);
+    run.expect_code(3);
+    assert!(run.stderr.contains("app/m2.py"), "{}", run.stderr);
+    assert!(run.stderr.contains("corrupt"), "{}", run.stderr);
+    // Not one file was restored, and the report the run wrote is still there.
+    assert!(sb.snapshot().differences(&before).is_empty());
+}
+
 fn walk_files(dir: &Path) -> Vec<std::path::PathBuf> {
     let mut out = Vec::new();
     for e in fs::read_dir(dir).unwrap().flatten() {
