@@ -2,7 +2,7 @@
 # The patch-speed benchmark: remedy's backup + patch against rg+sed and fastmod on a generated
 # corpus (80,000 Python files, about 1 GB). Finds or installs ripgrep and fastmod, builds remedy in
 # release mode, then runs benches/patch_speed.py (see its header for the environment it reads).
-# Usage: benches/patch-speed.sh            e.g. RUNS=5 benches/patch-speed.sh
+# Usage: benches/patch-speed.sh            e.g. RUNS=11 benches/patch-speed.sh, FRESH=1 for a new copy per run
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"

@@ -2,10 +2,15 @@
 """Times remedy's patch phase against `rg -l | xargs sed -i -E` and `fastmod --accept-all`.
 
 Run through benches/patch-speed.sh, which finds or installs the tools and builds remedy. Every
-contender runs as a whole process on its own fresh copy of the corpus; the copy is flushed to disk
-(`sync`) before the clock starts, so no contender pays for writing back another one's copy. The
-contenders alternate (A B C ... A B C ...) and the medians are printed, with the ratio to rg+sed and
-remedy's peak resident memory (GNU time's maximum resident set size of the whole process).
+contender runs as a whole process on a fresh copy of the corpus: one copy is made (`cp -a`), and
+before every run the files any contender may change (the manifest's files) are copied back from the
+corpus and remedy's state folder is removed, so that each run starts from the corpus's exact bytes.
+Restoring a few hundred files instead of copying 80,000 makes a round take seconds, so the default
+is 7 rounds; FRESH=1 makes a whole new copy before every run instead. Either way the copy is flushed
+to disk (`sync`) before the clock starts, so no contender pays for writing back another one's
+files. The contenders alternate (A B C ... A B C ...) and the medians are printed, with the ratio to
+rg+sed and remedy's peak resident memory (GNU time's maximum resident set size of the whole
+process).
 
 In the first round every contender's result is checked against the corpus manifest
 (.corpus-sites.json, written by gen_corpus.py): which files it changed and what it wrote in them.
@@ -15,7 +20,8 @@ skips strings and comments every match in code; the structural edit only the dir
 chained form awaits `.close_all()`, not the call. A failed check makes the script exit with 1 after
 the medians, so a wrong edit never passes as a fast one.
 
-Environment: REMEDY (the binary), RUNS (rounds, default 3), FILES, MBYTES, SITES, SEED (the corpus),
+Environment: REMEDY (the binary), RUNS (rounds, default 7), FRESH (1: a new copy for every run),
+FILES, MBYTES, SITES, SEED (the corpus),
 BENCH_DIR (where the corpus and the copies live; default a folder under $TMPDIR), STRUCTURAL_PLAN
 (the plan used for the structural edit; default benches/plans/structural.yaml), ONLY (comma-separated
 contender names to run).
@@ -118,6 +124,13 @@ def changed_files(copy, corpus):
     return changed
 
 
+def restore(copy, corpus, paths):
+    """Makes the copy the corpus again after a contender changed some of `paths` in it."""
+    for rel in paths:
+        shutil.copy2(os.path.join(corpus, rel), os.path.join(copy, rel))
+    shutil.rmtree(os.path.join(copy, ".remedy"), ignore_errors=True)
+
+
 def first(paths, n=3):
     paths = sorted(paths)
     return ", ".join(paths[:n]) + (", ..." if len(paths) > n else "")
@@ -158,7 +171,8 @@ def check_edit(name, changed, corpus, entries):
 
 def main():
     remedy = os.environ.get("REMEDY", os.path.join(HERE, "..", "target", "release", "remedy"))
-    runs = env_int("RUNS", 3)
+    runs = env_int("RUNS", 7)
+    fresh = env_int("FRESH", 0) == 1
     files, mbytes, sites, seed = env_int("FILES", 80_000), env_int("MBYTES", 1024), env_int("SITES", 300), env_int("SEED", 1184)
     base = os.environ.get("BENCH_DIR") or os.path.join(os.environ.get("TMPDIR", "/tmp"), "remedy-patch-bench")
     corpus = os.path.join(base, f"corpus-{files}-{mbytes}-{sites}-{seed}-{CORPUS_VERSION}")
@@ -226,10 +240,16 @@ def main():
     failed = []
     # One copy per run of this script, so that two runs sharing BENCH_DIR do not clobber each other.
     copy = os.path.join(base, f"copy-{os.getpid()}")
+    site_paths = [e["path"] for e in entries]
+    shutil.rmtree(copy, ignore_errors=True)
+    subprocess.run(["cp", "-a", corpus, copy], check=True)
     for r in range(runs):
         for name, run in contenders.items():
-            shutil.rmtree(copy, ignore_errors=True)
-            subprocess.run(["cp", "-a", corpus, copy], check=True)
+            if fresh:
+                shutil.rmtree(copy, ignore_errors=True)
+                subprocess.run(["cp", "-a", corpus, copy], check=True)
+            else:
+                restore(copy, corpus, site_paths)
             subprocess.run(["sync"], check=True)
             elapsed, peak, code, out = run(copy)
             if code != 0:
@@ -244,6 +264,13 @@ def main():
                 changed = changed_files(copy, corpus)
                 if not check_edit(name, changed, corpus, entries):
                     failed.append(name)
+                    # Whatever it changed outside the manifest goes back too, so that the next
+                    # contender starts from the corpus.
+                    for rel in set(changed) - set(site_paths):
+                        if os.path.isfile(os.path.join(corpus, rel)):
+                            shutil.copy2(os.path.join(corpus, rel), os.path.join(copy, rel))
+                        elif os.path.isfile(os.path.join(copy, rel)):
+                            os.unlink(os.path.join(copy, rel))
                 if reference is None:
                     reference = changed
                 elif name in ("fastmod", "remedy regex") and changed != reference:

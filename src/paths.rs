@@ -43,14 +43,24 @@ impl RelPath {
 
     /// Builds a `RelPath` from a path found under the root by the scanner.
     pub fn from_walk(root: &Path, path: &Path) -> Option<RelPath> {
-        let rel = path.strip_prefix(root).ok()?;
-        // The walker joins plain names with `/`: such a path is already in its canonical form.
-        if let Some(text) = rel.to_str() {
+        // The walker joins plain names to the root with `/`: such a path is cut as text and is
+        // already in its canonical form (comparing components is the slow, general way).
+        use std::os::unix::ffi::OsStrExt;
+        let (root_bytes, path_bytes) = (root.as_os_str().as_bytes(), path.as_os_str().as_bytes());
+        let after_root = path_bytes.strip_prefix(root_bytes).and_then(|rest| {
+            if root_bytes.ends_with(b"/") {
+                Some(rest)
+            } else {
+                rest.strip_prefix(b"/")
+            }
+        });
+        if let Some(text) = after_root.and_then(|rest| std::str::from_utf8(rest).ok()) {
             let plain = |part: &str| !part.is_empty() && part != "." && part != "..";
             if !text.is_empty() && text.split('/').all(plain) {
                 return Some(RelPath(text.to_string()));
             }
         }
+        let rel = path.strip_prefix(root).ok()?;
         let mut parts = Vec::new();
         for component in rel.components() {
             match component {
@@ -140,10 +150,15 @@ mod tests {
             ("/repo", Some("")),
             ("/repo/a/../b.py", None),
             ("/elsewhere/b.py", None),
+            ("/repository/b.py", None),
         ] {
             let got = RelPath::from_walk(root, Path::new(walked));
             assert_eq!(got.as_ref().map(RelPath::as_str), rel, "{walked}");
         }
+        let slash = RelPath::from_walk(Path::new("/repo/"), Path::new("/repo/a/b.py"));
+        assert_eq!(slash.unwrap().as_str(), "a/b.py");
+        let dot = RelPath::from_walk(Path::new("."), Path::new("./a/b.py"));
+        assert_eq!(dot.unwrap().as_str(), "a/b.py");
     }
 
     #[test]

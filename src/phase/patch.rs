@@ -215,7 +215,40 @@ fn try_for_each_parallel<T: Sync>(
     }
 }
 
+/// Lines added and removed. Lines before the first difference and after the last are the same
+/// on both sides, so only the lines between are diffed.
 fn diffstat(before: &str, after: &str) -> (u64, u64) {
+    let (b, a) = (before.as_bytes(), after.as_bytes());
+    let same_start = b.iter().zip(a).take_while(|(x, y)| x == y).count();
+    // Back to the start of the line the first difference is on.
+    let start = b[..same_start]
+        .iter()
+        .rposition(|&c| c == b'\n')
+        .map_or(0, |i| i + 1);
+    let same_end = b[start..]
+        .iter()
+        .rev()
+        .zip(a[start..].iter().rev())
+        .take_while(|(x, y)| x == y)
+        .count();
+    // The common tail counts from a point where both sides start a line: where they already do,
+    // else just after the tail's first line break (none: the tail is part of the last line).
+    let at_line_start = |side: &[u8]| {
+        let at = side.len() - same_end;
+        at == start || side[at - 1] == b'\n'
+    };
+    let common_end = if at_line_start(b) && at_line_start(a) {
+        same_end
+    } else {
+        let tail = &b[b.len() - same_end..];
+        tail.iter()
+            .position(|&c| c == b'\n')
+            .map_or(0, |i| same_end - (i + 1))
+    };
+    let (before, after) = (
+        &before[start..before.len() - common_end],
+        &after[start..after.len() - common_end],
+    );
     let diff = similar::TextDiff::from_lines(before, after);
     let (mut added, mut removed) = (0, 0);
     for change in diff.iter_all_changes() {
@@ -438,6 +471,46 @@ pub async fn execute(phase: &Phase, edits: &[Edit], ctx: &PhaseContext) -> Resul
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn diffstat_of_the_changed_lines_equals_that_of_the_whole_files() {
+        let whole = |before: &str, after: &str| {
+            let diff = similar::TextDiff::from_lines(before, after);
+            let mut counts = (0, 0);
+            for change in diff.iter_all_changes() {
+                match change.tag() {
+                    similar::ChangeTag::Insert => counts.0 += 1,
+                    similar::ChangeTag::Delete => counts.1 += 1,
+                    similar::ChangeTag::Equal => {}
+                }
+            }
+            counts
+        };
+        let before = "a\nawait f(x)\nb\r\nc\nawait f(y)\nd\n";
+        let cases = [
+            before.replace("await f(x)", "f(x)"),
+            before.replace("await ", ""),
+            before.replace("d\n", "d"),
+            before.replace("a\n", ""),
+            format!("{before}e\n"),
+            format!("x{before}"),
+            before.replace("b\r\n", "b\r\nnew\r\n"),
+            before.replace("\n", "\r\n"),
+            String::new(),
+            before.to_string(),
+            "a\nawait f(x)\n".to_string(),
+        ];
+        for after in &cases {
+            assert_eq!(diffstat(before, after), whole(before, after), "{after:?}");
+            assert_eq!(
+                diffstat(after, before),
+                whole(after, before),
+                "{after:?} reversed"
+            );
+        }
+        assert_eq!(diffstat("x = 1", "x = 2"), (1, 1));
+        assert_eq!(diffstat("ab\n", "ab\nab\n"), (1, 0));
+    }
 
     fn change(root: &std::path::Path, name: &str, before: &str, after: &str) -> PlannedChange {
         std::fs::write(root.join(name), before).unwrap();
