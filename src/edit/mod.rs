@@ -282,6 +282,22 @@ pub fn apply_edits(
                 });
             }
         }
+        // tree-sitter forgives some indentation Python refuses (an unexpected indent, a header
+        // with no block): those are counted on the statement lexer's lines.
+        if is_python && python::indentation_gets_worse(&statements, &new_text) {
+            let culprit = chosen
+                .iter()
+                .find(|r| {
+                    let alone = splice(&text, std::slice::from_ref(r));
+                    python::indentation_gets_worse(&statements, &alone)
+                })
+                .unwrap_or(&chosen[0]);
+            return Err(EditError::BreaksSyntax {
+                path: path.clone(),
+                line: line_of(culprit.range.start),
+                edit: name(culprit.edit),
+            });
+        }
         sites.extend(chosen.iter().map(|r| (line_of(r.range.start), r.edit)));
         history.push(chosen);
         text = std::borrow::Cow::Owned(new_text);
@@ -589,6 +605,42 @@ mod tests {
         );
         // The same text in a non-Python file is just text.
         assert!(apply("a.txt", "y = f(1)\n", &[(0, &e)]).unwrap().is_some());
+    }
+
+    #[test]
+    fn an_edit_that_breaks_indentation_is_refused() {
+        // Each result is one tree-sitter-python parses without an error.
+        let cases = [
+            ("x = 1\ny = 2\n", r"y = 2", "    y = 2", 2),
+            ("def f():\n    return 1\n", r"    return 1\n", "", 2),
+            ("x = 1\nc = 1\n", r"c = 1", "else: c = 1", 2),
+        ];
+        for (before, re, replace, line) in cases {
+            let e = edit("reindent", re, replace, Skip::default());
+            let after = e_apply_text(before, re, replace);
+            assert_eq!(
+                python::error_count(&after),
+                0,
+                "tree-sitter forgives {after:?}"
+            );
+            let err = apply("a.py", before, &[(0, &e)]).unwrap_err();
+            assert!(
+                matches!(err, EditError::BreaksSyntax { line: l, .. } if l == line),
+                "{before:?} -> {after:?}: {err:?}"
+            );
+        }
+        // Lines added at the block's own indentation are fine.
+        let e = edit("add", r"    b\(\)\n", "    b()\n    d()\n", Skip::default());
+        assert!(apply("a.py", "if a:\n    b()\nc = 1\n", &[(0, &e)])
+            .unwrap()
+            .is_some());
+    }
+
+    fn e_apply_text(before: &str, re: &str, replace: &str) -> String {
+        ::regex::Regex::new(re)
+            .unwrap()
+            .replace_all(before, replace)
+            .into_owned()
     }
 
     const UNAWAIT: (&str, &str) = (

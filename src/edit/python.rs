@@ -7,7 +7,7 @@ use std::ops::Range;
 
 use tree_sitter::{InputEdit, Node, Parser, Point, Tree};
 
-use super::statements::LazyStatements;
+use super::statements::{LazyStatements, Statements};
 use crate::plan::Skip;
 
 thread_local! {
@@ -187,6 +187,19 @@ pub fn skipped_ranges_around(
 /// replacement)` pairs) proves that they leave `old` without a new syntax error: every such
 /// statement parses on its own before and after, and keeps its shape (see [`Unit::keeps_shape`](super::statements::Unit::keeps_shape)).
 /// `false` means "not proven": the caller parses the whole file.
+/// Whether `new`, the text of `old` after an edit, breaks Python's indentation rules in more places
+/// than `old` did. `false` when either text is one the statement lexer does not follow: the
+/// tree-sitter check is then all there is.
+pub fn indentation_gets_worse(old: &LazyStatements, new: &str) -> bool {
+    let Some(before) = old.get() else {
+        return false;
+    };
+    let Some(after) = Statements::scan(new) else {
+        return false;
+    };
+    after.indentation_errors(new) > before.indentation_errors(old.text())
+}
+
 pub fn changes_keep_syntax(statements: &LazyStatements, changes: &[(Range<usize>, &str)]) -> bool {
     let old = statements.text();
     if changes.iter().any(|(r, _)| r.start < bom_len(old)) {

@@ -22,6 +22,8 @@ struct Line {
     /// Whether the line begins a top-level statement: it is not indented, is not a comment or a
     /// clause of the statement above, and does not follow a decorator.
     top: bool,
+    /// Whether the line ends with a `:` outside brackets (comments aside): a block must follow.
+    opens_block: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -240,6 +242,57 @@ impl Statements {
         merged
     }
 
+    /// How many lines of `text` (the text these statements were lexed from) break Python's
+    /// indentation rules: an indented line that no block header asks for, a header with no
+    /// indented block after it, a dedent to a level never opened, an `else`/`elif`/`except`/
+    /// `finally` that no statement at its level can take. tree-sitter forgives some of these, so
+    /// the syntax check counts them too.
+    pub fn indentation_errors(&self, text: &str) -> usize {
+        let bom = if text.starts_with('\u{feff}') { 3 } else { 0 };
+        let prefix = |i: usize, line: &Line| {
+            let start = if i == 0 { line.start + bom } else { line.start };
+            &text[start..start + line.indent]
+        };
+        // The open blocks' indentation, and the kind of the last line seen at each level.
+        let mut levels: Vec<(&str, Kind)> = vec![("", Kind::Blank)];
+        let mut errors = 0;
+        let mut after_header = false;
+        for (i, line) in self.lines.iter().enumerate() {
+            if line.kind == Kind::Blank {
+                continue;
+            }
+            let indent = prefix(i, line);
+            let (current, _) = *levels.last().expect("the outermost level stays");
+            if after_header {
+                if indent.len() > current.len() && indent.starts_with(current) {
+                    levels.push((indent, Kind::Blank));
+                } else {
+                    errors += 1;
+                }
+            } else if indent != current {
+                if indent.len() > current.len() {
+                    errors += 1;
+                } else {
+                    while levels.len() > 1
+                        && levels.last().is_some_and(|(l, _)| l.len() > indent.len())
+                    {
+                        levels.pop();
+                    }
+                    if levels.last().is_some_and(|(l, _)| *l != indent) {
+                        errors += 1;
+                    }
+                }
+            }
+            let level = levels.last_mut().expect("the outermost level stays");
+            if line.kind == Kind::Clause && !matches!(level.1, Kind::Compound | Kind::Clause) {
+                errors += 1;
+            }
+            level.1 = line.kind;
+            after_header = line.opens_block;
+        }
+        errors + usize::from(after_header)
+    }
+
     /// Index of the line that contains `offset` (the last line for the end of the text).
     fn line_at(&self, offset: usize) -> usize {
         self.lines
@@ -287,7 +340,15 @@ impl Lexer<'_> {
             }
         };
         let mut depth = 0usize;
+        let mut opens_block = false;
         loop {
+            if let Some(b) = self.peek(0) {
+                // Whatever comes next but space, a comment or a line break is the line's last
+                // token so far.
+                if !matches!(b, b' ' | b'\t' | b'\x0c' | b'\r' | b'\n' | b'#' | b'\\') {
+                    opens_block = b == b':' && depth == 0;
+                }
+            }
             let Some(b) = self.peek(0) else {
                 // The end of the text ends the line, unless a bracket is still open.
                 return (depth == 0).then_some(Line {
@@ -296,6 +357,7 @@ impl Lexer<'_> {
                     indent,
                     kind,
                     top: false,
+                    opens_block,
                 });
             };
             match b {
@@ -308,6 +370,7 @@ impl Lexer<'_> {
                             indent,
                             kind,
                             top: false,
+                            opens_block,
                         });
                     }
                 }
@@ -580,6 +643,39 @@ mod tests {
         assert!(!unit.keeps_shape(old, "    x = h()"));
     }
 
+    fn indentation_errors(text: &str) -> usize {
+        Statements::scan(text).unwrap().indentation_errors(text)
+    }
+
+    #[test]
+    fn indentation_python_refuses_is_counted() {
+        let good = [
+            "if x:\n    a\nelif y:\n    b\nelse:\n    c\n",
+            "try:\n    a\nexcept E:\n    b\nelse:\n    c\nfinally:\n    d\n",
+            "class A:\n    def f(self):\n        return (\n  1)\n\n    x = 1  # :\n",
+            "if x: y\nelse: z\n",
+            "def f(\n    a: int,\n) -> int:\n    # c\n\n    return {1: a}[1]\n",
+            "@dec\ndef f(): ...\nfor i in x:\n\tpass\nelse:\n\tpass\n",
+            "\u{feff}x = 1\nwhile x:\n  x -= 1\n",
+            "s = '''a:\n  b'''\nif (y :=\n  1):\n  pass\n",
+            "if x:\r\n    a\r\nelse:\r\n    b\r\n",
+        ];
+        for text in good {
+            assert_eq!(indentation_errors(text), 0, "{text:?}");
+        }
+        let bad = [
+            ("x = 1\n    y = 2\n", "unexpected indent"),
+            ("if x:\ny = 2\n", "header without a block"),
+            ("def f():\n", "header at the end"),
+            ("if x:\n    a\n  b\n", "dedent to no level"),
+            ("x = 1\nelse:\n    y\n", "clause after a simple statement"),
+            ("if x:\n    a\n\tb\n", "tab where spaces opened the block"),
+        ];
+        for (text, what) in bad {
+            assert_eq!(indentation_errors(text), 1, "{what}: {text:?}");
+        }
+    }
+
     /// Every unit the lexer finds in a file that parses must parse on its own.
     #[test]
     fn units_of_real_files_parse_on_their_own() {
@@ -588,6 +684,8 @@ mod tests {
             checked_files += 1;
             let s = Statements::scan(&text)
                 .unwrap_or_else(|| panic!("{}: lexer gave up", path.display()));
+            // Real code follows the indentation rules the syntax check counts.
+            assert_eq!(s.indentation_errors(&text), 0, "{}", path.display());
             let mut seen = std::collections::HashSet::new();
             for line in &s.lines {
                 if line.kind == Kind::Blank {
