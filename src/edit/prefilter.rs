@@ -190,4 +190,66 @@ mod tests {
             assert!(admitted_in_every_split(&needles, text), "{pattern}");
         }
     }
+
+    /// On real files, every file a regex or a structural pattern's word matches in passes the
+    /// gate, whatever size the windows come in.
+    #[test]
+    fn no_real_file_with_a_match_is_kept_out() {
+        let patterns = [
+            r"await\s+\w+\(",
+            r"def (__init__|__repr__)\(",
+            r"(?i)RETURN\s+None",
+            r"\bself\.[a-z]+_[a-z]+\b",
+            r#"f"[^"]*\{"#,
+            r"import (os|sys)$",
+            r"(?m)^class \w+\(Exception\):",
+            r"\n\n\n",
+            r"é|ü|\u{2014}",
+        ];
+        let words = ["self", "return", "isinstance", "__name__", "lambda"];
+        let files = crate::edit::test_corpus::python_files(1_000_000);
+        let (mut admitted, mut kept_out) = (0, 0);
+        for pattern in patterns {
+            let regex = regex::Regex::new(pattern).unwrap();
+            let needles = Needles::of_regex(pattern);
+            for (path, text) in &files {
+                let gate = Gate::new(vec![&needles]);
+                let passes = windows(text.as_bytes(), 97, gate.overlap())
+                    .into_iter()
+                    .any(|w| gate.admits(w));
+                if regex.is_match(text) {
+                    assert!(
+                        passes,
+                        "{pattern} matches {} but the gate keeps it out",
+                        path.display()
+                    );
+                    admitted += 1;
+                } else if !passes {
+                    kept_out += 1;
+                }
+            }
+        }
+        for word in words {
+            let finder = Word::new(word);
+            let needles = Needles::Word(Box::new(Word::new(word)));
+            for (path, text) in &files {
+                let gate = Gate::new(vec![&needles]);
+                let passes = windows(text.as_bytes(), 61, gate.overlap())
+                    .into_iter()
+                    .any(|w| gate.admits(w));
+                if finder.is_in_bytes(text.as_bytes()) {
+                    assert!(
+                        passes,
+                        "`{word}` is in {} but the gate keeps it out",
+                        path.display()
+                    );
+                }
+            }
+        }
+        // The test means something only if both outcomes happen.
+        assert!(
+            admitted > 50 && kept_out > 50,
+            "{admitted} admitted, {kept_out} kept out"
+        );
+    }
 }
