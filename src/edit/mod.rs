@@ -617,7 +617,7 @@ mod tests {
         ];
         for (before, re, replace, line) in cases {
             let e = edit("reindent", re, replace, Skip::default());
-            let after = e_apply_text(before, re, replace);
+            let after = replaced_everywhere(before, re, replace);
             assert_eq!(
                 python::error_count(&after),
                 0,
@@ -636,7 +636,7 @@ mod tests {
             .is_some());
     }
 
-    fn e_apply_text(before: &str, re: &str, replace: &str) -> String {
+    fn replaced_everywhere(before: &str, re: &str, replace: &str) -> String {
         ::regex::Regex::new(re)
             .unwrap()
             .replace_all(before, replace)

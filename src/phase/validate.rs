@@ -54,7 +54,7 @@ fn evaluate(check: &Check, ctx: &PhaseContext) -> CheckResult {
                 |p| selection.matches(p),
                 |rel, path| {
                     let bytes = ctx.read_if_needed(rel, path, vec![regex.needles()]);
-                    let lines = bytes.ok()?.and_then(|bytes| {
+                    bytes.ok()?.and_then(|bytes| {
                         if !regex.is_match_bytes(&bytes) {
                             return None;
                         }
@@ -78,8 +78,7 @@ fn evaluate(check: &Check, ctx: &PhaseContext) -> CheckResult {
                                 .map(|&s| lines.line_of(s))
                                 .collect::<Vec<u64>>(),
                         )
-                    });
-                    lines
+                    })
                 },
             );
             count_result(
@@ -100,9 +99,10 @@ fn evaluate(check: &Check, ctx: &PhaseContext) -> CheckResult {
                 &ctx.root,
                 |p| python::is_python_path(p) && selection.matches(p),
                 |rel, path| {
-                    let bytes = ctx.read_if_needed(rel, path, vec![query.needles()]);
-                    let text = bytes.ok()??;
-                    let text = scan::text_of(&text).ok()?;
+                    let bytes = ctx
+                        .read_if_needed(rel, path, vec![query.needles()])
+                        .ok()??;
+                    let text = scan::text_of(&bytes).ok()?;
                     let lines = edit::structural_match_lines(query, rel, text, &cx);
                     (!lines.is_empty()).then_some(lines)
                 },

@@ -175,9 +175,6 @@ impl Edit {
         matches!(self.kind, EditKind::Python { .. })
     }
 
-    /// Whether the edit can change the file at `path` whose content is `bytes`: `false` proves it
-    /// cannot, so the file need not be decoded or looked at again. Structural edits change Python
-    /// files only, and only those holding every literal word of their pattern.
     /// What a file at `path` must contain for the edit to change it; `None` when the edit never
     /// changes a file there (a structural edit and a file that is not Python).
     pub fn needles_for(&self, path: &str) -> Option<&Needles> {
@@ -189,6 +186,9 @@ impl Edit {
         }
     }
 
+    /// Whether the edit can change the file at `path` whose content is `bytes`: `false` proves it
+    /// cannot, so the file need not be decoded or looked at again. Structural edits change Python
+    /// files only, and only those holding every literal word of their pattern.
     pub fn could_change(&self, path: &str, bytes: &[u8]) -> bool {
         match &self.kind {
             EditKind::Regex { regex, .. } => regex.is_match_bytes(bytes),
