@@ -184,6 +184,9 @@ pub fn status_text(cp: &Checkpoint) -> String {
         report::run_status(cp).replace('_', " "),
         timefmt::rfc3339(cp.started_at)
     ));
+    if let Some(note) = cp.relocation_note() {
+        s.push_str(&format!("{note}\n\n"));
+    }
     let width = cp
         .phases
         .iter()

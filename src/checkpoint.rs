@@ -38,6 +38,9 @@ pub enum CheckpointError {
         source: serde_json::Error,
     },
 
+    #[error("checkpoint {} names files remedy may not write; nothing was changed:\n{}", path.display(), files.join("\n"))]
+    OutsideRoot { path: PathBuf, files: Vec<String> },
+
     #[error("checkpoint {} was written by a newer remedy (format {version}, this one reads {FORMAT_VERSION})", path.display())]
     NewerFormat { path: PathBuf, version: u32 },
 
@@ -57,6 +60,9 @@ impl CheckpointError {
             CheckpointError::NotFound { .. }
                 | CheckpointError::Ambiguous { .. }
                 | CheckpointError::UnknownRun { .. }
+                | CheckpointError::Corrupt { .. }
+                | CheckpointError::NewerFormat { .. }
+                | CheckpointError::OutsideRoot { .. }
         )
     }
 
@@ -69,10 +75,14 @@ impl CheckpointError {
                 "pass `--plan ID` with one of: {}",
                 ids.join(", ")
             )),
-            CheckpointError::Corrupt { .. } => Some(
-                "the file was edited or damaged; restore it from a copy, or remove the run's folder to start over".into(),
-            ),
+            CheckpointError::Corrupt { path, .. } => Some(format!(
+                "nothing was changed; the file was edited or damaged: restore it from a copy, or remove {} to start over (the tree is left as it is)",
+                path.parent().unwrap_or(path).display()
+            )),
             CheckpointError::NewerFormat { .. } => Some("use the remedy version that made this run".into()),
+            CheckpointError::OutsideRoot { .. } => Some(
+                "the record was edited, or a folder was replaced by a symbolic link since the run; put the tree right or restore these files by hand".into(),
+            ),
             CheckpointError::Io { .. } => None,
         }
     }
@@ -95,6 +105,10 @@ pub struct Checkpoint {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub git: Option<GitInfo>,
     pub phases: Vec<PhaseRecord>,
+    /// The root this record named when it was read, when that is not the folder that holds it:
+    /// the tree was moved or copied since. Never written to; see [`Checkpoint::load_in`].
+    #[serde(skip)]
+    pub relocated_from: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
@@ -532,7 +546,39 @@ impl Checkpoint {
         fsutil::write_atomic(&state.checkpoint_path(), &bytes, None, Durability::Synced)
     }
 
-    pub fn load(path: &Path) -> Result<Checkpoint, CheckpointError> {
+    /// Reads the checkpoint of `state`, for the tree that holds it.
+    ///
+    /// A record names the root it was made for, but the folder that holds `.remedy/` is the only
+    /// tree a verb may act on: a tree copied or moved with its `.remedy/` must never lead remedy
+    /// back to the original. So a recorded root that differs is kept only in `relocated_from`, for
+    /// the message, and the record is read as if made here (a plan file that lived inside the old
+    /// tree is taken from the same place in this one, when it is there).
+    pub fn load_in(state: &StateDir) -> Result<Checkpoint, CheckpointError> {
+        let mut cp = Checkpoint::load(&state.checkpoint_path())?;
+        if cp.root != state.root {
+            if let Ok(inside) = cp.plan_path.strip_prefix(&cp.root) {
+                let here = state.root.join(inside);
+                if here.is_file() {
+                    cp.plan_path = here;
+                }
+            }
+            cp.relocated_from = Some(std::mem::replace(&mut cp.root, state.root.clone()));
+        }
+        Ok(cp)
+    }
+
+    /// The note a verb prints when the record was made for another folder.
+    pub fn relocation_note(&self) -> Option<String> {
+        self.relocated_from.as_ref().map(|old| {
+            format!(
+                "note: this run was recorded in {}; the tree has been moved or copied since, and remedy acts only on {}",
+                old.display(),
+                self.root.display()
+            )
+        })
+    }
+
+    fn load(path: &Path) -> Result<Checkpoint, CheckpointError> {
         let bytes = fs::read(path).map_err(|source| CheckpointError::Io {
             action: "read",
             path: path.to_path_buf(),
@@ -615,7 +661,7 @@ pub fn select_run(
         },
     };
     let state = StateDir::new(root, &id);
-    let cp = Checkpoint::load(&state.checkpoint_path())?;
+    let cp = Checkpoint::load_in(&state)?;
     Ok((state, cp))
 }
 
@@ -644,6 +690,7 @@ mod tests {
             updated_at: 1,
             git: None,
             phases: vec![],
+            relocated_from: None,
         }
     }
 

@@ -73,6 +73,7 @@ fn new_checkpoint(plan: &Plan, root: &Path) -> Checkpoint {
         updated_at: now,
         git: git_info(root),
         phases: plan.phases.iter().map(pending_record).collect(),
+        relocated_from: None,
     }
 }
 
@@ -115,7 +116,7 @@ async fn start_run(plan: &Arc<Plan>, root: &Path, ui: &Ui) -> Result<Option<Path
     let _lock = RootLock::acquire(root)?;
     let state = StateDir::new(root, &plan.id);
     if state.checkpoint_path().exists() {
-        let cp = Checkpoint::load(&state.checkpoint_path())?;
+        let cp = Checkpoint::load_in(&state)?;
         if !cp
             .phases
             .iter()
@@ -343,7 +344,7 @@ pub async fn resume(root: &Path, opts: &ResumeOptions, style: Style) -> Result<R
     let plan = Arc::new(load_plan(&plan_path, Some(&root))?);
     let lock = RootLock::acquire(&root)?;
     // Re-read under the lock: another process may have changed it between the first read and now.
-    let cp = Checkpoint::load(&state.checkpoint_path())?;
+    let cp = Checkpoint::load_in(&state)?;
 
     let (ui, ui_task) = Ui::start(style);
     ui.send(Event::RunStarted {
@@ -352,6 +353,9 @@ pub async fn resume(root: &Path, opts: &ResumeOptions, style: Style) -> Result<R
         root: root.display().to_string(),
         dry_run: false,
     });
+    if let Some(note) = cp.relocation_note() {
+        ui.note(note);
+    }
     let result = resume_locked(&plan, &root, state, cp, opts, &ui).await;
     let summary = finish(ui, ui_task, &plan.id, result, false).await;
     drop(lock);
@@ -507,7 +511,13 @@ fn remove_leftovers(cp: &Checkpoint, state: &StateDir) {
         }
     }
     for dir in dirs {
-        fsutil::remove_stale_temp_files(&cp.root.join(dir));
+        // A folder that now leads out of the root through a link is not remedy's to clean.
+        let Ok(dir) = crate::paths::RelPath::parse(&dir) else {
+            continue;
+        };
+        if let Ok(path) = dir.resolve_inside(&cp.root) {
+            fsutil::remove_stale_temp_files(&path);
+        }
     }
     fsutil::remove_stale_temp_files(&state.dir);
 }
@@ -562,7 +572,7 @@ pub fn rollback(root: &Path, opts: &RollbackOptions, style: Style) -> Result<Rol
     let root = resolve_root(root)?;
     let (state, _) = checkpoint::select_run(&root, opts.plan.as_deref())?;
     let _lock = RootLock::acquire(&root)?;
-    let cp = Checkpoint::load(&state.checkpoint_path())?;
+    let cp = Checkpoint::load_in(&state)?;
     let index = if opts.all {
         0
     } else {
@@ -586,13 +596,16 @@ pub fn rollback(root: &Path, opts: &RollbackOptions, style: Style) -> Result<Rol
                 )
             })?
     };
+    let ui = PlainNotes {
+        quiet: style.mode == crate::ui::Mode::Quiet,
+    };
+    if let Some(note) = cp.relocation_note() {
+        ui.note(note);
+    }
     remove_leftovers(&cp, &state);
     let mut journal = Journal {
         checkpoint: cp,
         state,
-    };
-    let ui = PlainNotes {
-        quiet: style.mode == crate::ui::Mode::Quiet,
     };
     rollback_locked_with(&mut journal, index, opts.force, &ui)
 }
@@ -662,26 +675,29 @@ fn rollback_locked_with(
     let mut simulated: HashMap<String, Option<String>> = HashMap::new();
     let mut restores = Vec::new();
     let mut conflicts = Vec::new();
-    for &i in &targets {
-        for r in restores_of(&journal.checkpoint.phases[i], i) {
-            let key = r.path.as_str().to_string();
-            let now = match simulated.get(&key) {
-                Some(h) => h.clone(),
-                None => std::fs::read(r.path.to_path(&root))
-                    .ok()
-                    .map(|b| fsutil::hash_bytes(&b)),
-            };
-            let target = r.restore_to.as_ref().map(|(h, _)| h.clone());
-            if now == target {
-                continue; // Already restored (a rollback that was interrupted, or a write that never happened).
-            }
-            if now.as_deref() != Some(r.expect_now.as_str()) {
-                conflicts.push((r, now.is_some()));
-                continue;
-            }
-            simulated.insert(key, target);
-            restores.push(r);
+    let all: Vec<Restore> = targets
+        .iter()
+        .flat_map(|&i| restores_of(&journal.checkpoint.phases[i], i))
+        .collect();
+    check_targets_inside(&all, &root, &journal.state)?;
+    for r in all {
+        let key = r.path.as_str().to_string();
+        let now = match simulated.get(&key) {
+            Some(h) => h.clone(),
+            None => std::fs::read(r.path.to_path(&root))
+                .ok()
+                .map(|b| fsutil::hash_bytes(&b)),
+        };
+        let target = r.restore_to.as_ref().map(|(h, _)| h.clone());
+        if now == target {
+            continue; // Already restored (a rollback that was interrupted, or a write that never happened).
         }
+        if now.as_deref() != Some(r.expect_now.as_str()) {
+            conflicts.push((r, now.is_some()));
+            continue;
+        }
+        simulated.insert(key, target);
+        restores.push(r);
     }
     // Every image a restore needs must be readable and intact before the first file is touched.
     let mut unusable = Vec::new();
@@ -798,6 +814,33 @@ fn rollback_locked_with(
         journal.save()?;
     }
     Ok(summary)
+}
+
+/// Refuses a rollback whose record names a file it may not write: the root itself, or a path that
+/// leads out of the root through a symbolic link in the tree as it is now. (Absolute paths and
+/// `..` never load; see [`crate::paths::RelPath`].) Nothing has been written when this fails.
+fn check_targets_inside(restores: &[Restore], root: &Path, state: &StateDir) -> Result<()> {
+    let bad: Vec<String> = restores
+        .iter()
+        .filter_map(|r| {
+            if r.path.as_str().is_empty() {
+                return Some("  `.`: names the root itself, not a file".to_string());
+            }
+            r.path
+                .resolve_inside(root)
+                .err()
+                .map(|reason| format!("  {reason}"))
+        })
+        .collect();
+    if bad.is_empty() {
+        return Ok(());
+    }
+    Err(Error::Checkpoint(
+        checkpoint::CheckpointError::OutsideRoot {
+            path: state.checkpoint_path(),
+            files: bad,
+        },
+    ))
 }
 
 /// What undoing one phase puts back.

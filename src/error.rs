@@ -46,8 +46,8 @@ pub enum Error {
         source: std::io::Error,
     },
 
-    #[error("another remedy process (pid {pid}) holds the lock on {}", root.display())]
-    Locked { pid: u32, root: PathBuf },
+    #[error("another remedy process{} holds the lock on {}", pid.map(|p| format!(" (pid {p})")).unwrap_or_default(), root.display())]
+    Locked { pid: Option<u32>, root: PathBuf },
 
     #[error("phase `{phase}` failed: {message}")]
     PhaseFailed { phase: String, message: String },
@@ -103,7 +103,7 @@ impl Error {
             Error::Usage { help, .. } => help.clone(),
             Error::Checkpoint(e) => e.help(),
             Error::Locked { .. } => Some(
-                "wait for it to finish; if that process is gone, the lock is released on the next run".into(),
+                "wait for it to finish and run the command again; the lock is released the moment that process ends, however it ends".into(),
             ),
             Error::Refused { help, .. } => Some(help.clone()),
             Error::Interrupted { .. } => Some("run `remedy resume` to continue, or `remedy rollback --all` to undo".into()),

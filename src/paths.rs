@@ -9,9 +9,32 @@ use std::path::{Component, Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 /// A normalised path relative to the root, with `/` separators; `""` is the root itself.
+///
+/// Read back from a checkpoint, a path is checked exactly as one written in a plan: a record whose
+/// path is absolute or climbs out with `..` does not load, so no state file can lead a rollback
+/// outside the root.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(transparent)]
+#[serde(into = "String", try_from = "String")]
 pub struct RelPath(String);
+
+impl From<RelPath> for String {
+    fn from(path: RelPath) -> String {
+        path.0
+    }
+}
+
+impl TryFrom<String> for RelPath {
+    type Error = String;
+
+    fn try_from(text: String) -> Result<RelPath, String> {
+        let parsed = RelPath::parse(&text)?;
+        // A stored path is stored normalised; one that is not was not written by remedy.
+        if parsed.0 != text {
+            return Err(format!("`{text}` is not a normalised relative path"));
+        }
+        Ok(parsed)
+    }
+}
 
 impl RelPath {
     /// Checks a path written in a plan: relative, and without `..`.

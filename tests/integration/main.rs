@@ -8,4 +8,5 @@ mod pytest_phase;
 mod recovery;
 mod report;
 mod run;
+mod state_integrity;
 mod structural;

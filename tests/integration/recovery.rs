@@ -503,7 +503,7 @@ fn second_writer_is_locked_out() {
         second.stderr
     );
     kill9(&mut child);
-    // The holder is gone: its lock is stale and is taken over.
+    // The kernel released the lock with its holder.
     sb.remedy(&["rollback", "--all"]).expect_code(0);
     assert!(sb
         .read("app/m0.py")
