@@ -163,6 +163,24 @@ pub struct PhaseRecord {
     pub error: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub outcome: Option<Outcome>,
+    /// Files that appeared in the tree while this phase ran programs (tests, commands), with the
+    /// content they had when the phase ended (or that a later phase of the run gave them).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub created: Vec<CreatedFile>,
+    /// Folders that appeared while this phase ran; a rollback removes them when they are empty.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub created_dirs: Vec<RelPath>,
+    /// Files that appeared but could not be recorded (their path is not UTF-8), as displayed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub created_unrecorded: Vec<String>,
+}
+
+/// A file that a phase's programs created in the tree.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CreatedFile {
+    pub path: RelPath,
+    pub hash: String,
+    pub mode: u32,
 }
 
 /// What a phase did, by kind.

@@ -8,7 +8,7 @@ const EXIT_CODES: &str = "\
 Exit codes:
   0    success
   1    a phase failed (a check, a criterion, a test)
-  2    bad input (usage, or a plan that does not load); nothing was changed
+  2    bad input (usage, a plan that does not load, a damaged or untrustworthy checkpoint); nothing was changed
   3    refused to overwrite: files drifted since they were patched, or a rollback met edited files
   4    another remedy process holds the lock on this root
   130  interrupted (Ctrl-C); `remedy resume` continues";

@@ -90,7 +90,63 @@ fn pending_record(p: &Phase) -> PhaseRecord {
         summary: None,
         error: None,
         outcome: None,
+        created: Vec::new(),
+        created_dirs: Vec::new(),
+        created_unrecorded: Vec::new(),
     }
+}
+
+/// Whether a phase runs programs that may write into the tree, so that what they create is
+/// recorded (see [`crate::created`]).
+fn runs_programs(phase: &Phase) -> bool {
+    matches!(
+        phase.kind,
+        PhaseKind::Pytest | PhaseKind::Command | PhaseKind::Validate
+    )
+}
+
+/// Before a phase that runs programs: the tree's listing, and the current hashes of the files
+/// earlier phases created.
+type Watch = (
+    crate::created::TreeListing,
+    HashMap<crate::paths::RelPath, Option<String>>,
+);
+
+async fn start_watch(root: &Path, journal: &SharedJournal) -> Result<Watch> {
+    let records = journal.lock().await.checkpoint.phases.clone();
+    let root = root.to_path_buf();
+    phase::blocking(move || {
+        (
+            crate::created::TreeListing::take(&root),
+            crate::created::hashes_of_created(&records, &root),
+        )
+    })
+    .await
+}
+
+/// After the phase at `index`: records what appeared in the tree, and follows what it changed of
+/// files earlier phases created.
+async fn end_watch(root: &Path, journal: &SharedJournal, index: usize, watch: Watch) -> Result<()> {
+    let (listing, earlier) = watch;
+    let root2 = root.to_path_buf();
+    let appeared = phase::blocking(move || listing.appeared_since(&root2)).await?;
+    let mut j = journal.lock().await;
+    crate::created::follow_created(&mut j.checkpoint.phases, &earlier, root);
+    if let Some(rec) = j.checkpoint.phases.get_mut(index) {
+        for file in appeared.files {
+            rec.created.retain(|f| f.path != file.path);
+            rec.created.push(file);
+        }
+        rec.created.sort_by(|a, b| a.path.cmp(&b.path));
+        for dir in appeared.dirs {
+            if !rec.created_dirs.contains(&dir) {
+                rec.created_dirs.push(dir);
+            }
+        }
+        rec.created_dirs.sort();
+        rec.created_unrecorded.extend(appeared.unrecorded);
+    }
+    Ok(())
 }
 
 /// `remedy run PLAN`: the whole plan, or with `dry_run` a preview that writes nothing.
@@ -207,12 +263,21 @@ async fn drive(
         if let Some(j) = &journal {
             let mut j = j.lock().await;
             if let Some(rec) = j.checkpoint.phases.get_mut(index) {
+                // What an earlier attempt of this phase created is still in the tree.
+                let created = std::mem::take(&mut rec.created);
+                let created_dirs = std::mem::take(&mut rec.created_dirs);
                 *rec = pending_record(phase);
                 rec.status = PhaseStatus::Running;
                 rec.started_at = Some(started);
+                rec.created = created;
+                rec.created_dirs = created_dirs;
             }
             j.save()?;
         }
+        let watch = match &journal {
+            Some(j) if runs_programs(phase) => Some(start_watch(root, j).await?),
+            _ => None,
+        };
         ui.send(Event::PhaseStarted {
             index,
             total,
@@ -235,6 +300,9 @@ async fn drive(
             groups.signal_all(libc::SIGTERM);
             tokio::time::sleep(std::time::Duration::from_millis(200)).await;
             groups.signal_all(libc::SIGKILL);
+        }
+        if let (Some(j), Some(watch)) = (&journal, watch) {
+            end_watch(root, j, index, watch).await?;
         }
         let finished = timefmt::now_ms();
         let duration = finished.saturating_sub(started);
@@ -648,8 +716,11 @@ struct Restore {
     path: crate::paths::RelPath,
     /// The hash the file must have now for the rollback to touch it.
     expect_now: String,
-    /// Content to put back (`None`: remove the file, for report outputs).
+    /// Content to put back (`None`: remove the file, for report outputs and created files).
     restore_to: Option<(String, u32)>,
+    /// A cache file the run's tests created: changed since, it is left in place rather than
+    /// counted as a conflict (Python and pytest rewrite these on their own).
+    leave_if_changed: bool,
 }
 
 fn rollback_locked_with(
@@ -693,7 +764,9 @@ fn rollback_locked_with(
             continue; // Already restored (a rollback that was interrupted, or a write that never happened).
         }
         if now.as_deref() != Some(r.expect_now.as_str()) {
-            conflicts.push((r, now.is_some()));
+            if !r.leave_if_changed {
+                conflicts.push((r, now.is_some()));
+            }
             continue;
         }
         simulated.insert(key, target);
@@ -801,9 +874,19 @@ fn rollback_locked_with(
                 let _ = std::fs::remove_dir(dir.to_path(&root));
             }
         }
+        // So do folders the phase's programs created (`__pycache__/`, say).
+        let mut created_dirs = journal.checkpoint.phases[i].created_dirs.clone();
+        created_dirs.sort_by_key(|d| std::cmp::Reverse(d.as_str().matches('/').count()));
+        for dir in created_dirs {
+            if let Ok(path) = dir.resolve_inside(&root) {
+                let _ = std::fs::remove_dir(path);
+            }
+        }
         fsutil::sync_filesystem(&root)?;
         let rec = &mut journal.checkpoint.phases[i];
         rec.status = PhaseStatus::RolledBack;
+        rec.created.clear();
+        rec.created_dirs.clear();
         if let Some(Outcome::Patch(o)) = &mut rec.outcome {
             for f in &mut o.files {
                 f.state = FileState::Restored;
@@ -845,6 +928,18 @@ fn check_targets_inside(restores: &[Restore], root: &Path, state: &StateDir) -> 
 
 /// What undoing one phase puts back.
 fn restores_of(rec: &PhaseRecord, index: usize) -> Vec<Restore> {
+    let mut restores = outcome_restores(rec, index);
+    restores.extend(rec.created.iter().map(|f| Restore {
+        phase: index,
+        path: f.path.clone(),
+        expect_now: f.hash.clone(),
+        restore_to: None,
+        leave_if_changed: crate::created::is_cache(&f.path),
+    }));
+    restores
+}
+
+fn outcome_restores(rec: &PhaseRecord, index: usize) -> Vec<Restore> {
     match &rec.outcome {
         Some(Outcome::Patch(o)) => o
             .files
@@ -855,6 +950,7 @@ fn restores_of(rec: &PhaseRecord, index: usize) -> Vec<Restore> {
                 path: f.path.clone(),
                 expect_now: f.after.clone(),
                 restore_to: Some((f.before.clone(), f.mode)),
+                leave_if_changed: false,
             })
             .collect(),
         Some(Outcome::Report(r)) => r
@@ -869,6 +965,7 @@ fn restores_of(rec: &PhaseRecord, index: usize) -> Vec<Restore> {
                     .before
                     .clone()
                     .map(|h| (h, o.before_mode.unwrap_or(0o644))),
+                leave_if_changed: false,
             })
             .collect(),
         _ => Vec::new(),

@@ -14,7 +14,8 @@ pub mod exit {
     pub const SUCCESS: i32 = 0;
     /// A phase failed: a check, a criterion or a test.
     pub const PHASE_FAILED: i32 = 1;
-    /// Bad input: usage, or a plan that does not load or validate. Nothing on disk was changed.
+    /// Bad input: usage, a plan that does not load or validate, or a checkpoint that is damaged,
+    /// from a newer remedy, or names paths outside the root. Nothing on disk was changed.
     pub const BAD_INPUT: i32 = 2;
     /// Refused to overwrite: files drifted since they were patched, or a rollback met edited files.
     pub const REFUSED: i32 = 3;

@@ -8,6 +8,7 @@
 pub mod app;
 pub mod checkpoint;
 pub mod cli;
+pub mod created;
 pub mod demo;
 pub mod edit;
 pub mod engine;

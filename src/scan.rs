@@ -4,7 +4,7 @@
 //! not source), never enters `.git` or `.remedy`, and never follows symbolic links, so a link can
 //! neither lead the scanner out of the root nor get a regular file written in its place.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 use ignore::{WalkBuilder, WalkState};
@@ -24,6 +24,11 @@ pub struct ScanOutput<T> {
     /// Symbolic links the selection matched, never followed: `true` when the link leads out of
     /// the root (or nowhere), `false` when its target is inside and visited at its own path.
     pub links: Vec<(RelPath, bool)>,
+    /// Regular files whose path is not valid UTF-8 and whose name, with the invalid bytes shown
+    /// as U+FFFD, the selection accepts: the displayed path and the real one. They are not
+    /// visited, since a checkpoint cannot name them; each caller says what becomes of them, so
+    /// that none is ever silently left out.
+    pub unnamed: Vec<(RelPath, PathBuf)>,
 }
 
 /// Visits every regular file under `root` whose relative path `select` accepts.
@@ -36,6 +41,7 @@ where
     let items = Mutex::new(Vec::new());
     let errors = Mutex::new(Vec::new());
     let links = Mutex::new(Vec::new());
+    let unnamed = Mutex::new(Vec::new());
     let canonical_root = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
     let scanned = std::sync::atomic::AtomicU64::new(0);
     let walker = WalkBuilder::new(root)
@@ -78,6 +84,14 @@ where
                 return WalkState::Continue;
             }
             let Some(rel) = RelPath::from_walk(root, entry.path()) else {
+                if let Some(shown) = displayed_path(root, entry.path()) {
+                    if select(shown.as_str()) {
+                        unnamed
+                            .lock()
+                            .expect("no panics while holding the lock")
+                            .push((shown, entry.path().to_path_buf()));
+                    }
+                }
                 return WalkState::Continue;
             };
             if !select(rel.as_str()) {
@@ -97,12 +111,41 @@ where
     items.sort_by(|a, b| a.0.cmp(&b.0));
     let mut links = links.into_inner().unwrap_or_default();
     links.sort();
+    let mut unnamed = unnamed.into_inner().unwrap_or_default();
+    unnamed.sort();
     ScanOutput {
         scanned: scanned.into_inner(),
         items,
         errors: errors.into_inner().unwrap_or_default(),
         links,
+        unnamed,
     }
+}
+
+/// [`scan`], for callers that only read: files whose path is not UTF-8 are visited too (after the
+/// others, under their displayed path), so that a count over the tree is never short of them. A
+/// caller that writes must use [`scan`] and report [`ScanOutput::unnamed`] instead.
+pub fn scan_to_read<T, S, V>(root: &Path, select: S, visit: V) -> ScanOutput<T>
+where
+    T: Send,
+    S: Fn(&str) -> bool + Sync,
+    V: Fn(&RelPath, &Path) -> Option<T> + Sync,
+{
+    let mut out = scan(root, select, &visit);
+    for (shown, path) in &out.unnamed {
+        out.scanned += 1;
+        if let Some(item) = visit(shown, path) {
+            out.items.push((shown.clone(), item));
+        }
+    }
+    out
+}
+
+/// The path of a file under `root` as a person reads it, with bytes that are not UTF-8 shown as
+/// U+FFFD. Only for messages and selection: it may name no file on disk.
+fn displayed_path(root: &Path, path: &Path) -> Option<RelPath> {
+    let rel = path.strip_prefix(root).ok()?;
+    RelPath::parse(&rel.to_string_lossy()).ok()
 }
 
 /// Opens a file for reading without updating its access time where the system allows it: a scan

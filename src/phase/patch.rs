@@ -124,6 +124,25 @@ pub fn compute_changes(edits: &[Edit], ctx: &PhaseContext) -> ChangeSet {
             reason: reason.into(),
         });
     }
+    for (shown, path) in out.unnamed {
+        // Its content is read only to say whether it matters.
+        let holds_a_site = std::fs::read(&path).is_ok_and(|bytes| {
+            edits
+                .iter()
+                .filter(|e| e.selection.matches(shown.as_str()))
+                .any(|e| e.could_change(shown.as_str(), &bytes))
+        });
+        let reason = if holds_a_site {
+            "its name is not valid UTF-8, so remedy cannot record it, and an edit's pattern occurs \
+             in it: fix it by hand, or rename it and run the phase again"
+        } else {
+            "its name is not valid UTF-8, so remedy cannot record it (no edit's pattern occurs in it)"
+        };
+        set.skipped.push(SkippedFile {
+            path: shown,
+            reason: reason.into(),
+        });
+    }
     for (rel, item) in out.items {
         match item {
             Ok(change) => set.changes.push(change),

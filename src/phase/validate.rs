@@ -49,7 +49,7 @@ fn evaluate(check: &Check, ctx: &PhaseContext) -> CheckResult {
             skip,
             selection,
         } => {
-            let out = scan::scan(
+            let out = scan::scan_to_read(
                 &ctx.root,
                 |p| selection.matches(p),
                 |rel, path| {
@@ -95,7 +95,7 @@ fn evaluate(check: &Check, ctx: &PhaseContext) -> CheckResult {
             selection,
         } => {
             let cx = ctx.edit_context();
-            let out = scan::scan(
+            let out = scan::scan_to_read(
                 &ctx.root,
                 |p| python::is_python_path(p) && selection.matches(p),
                 |rel, path| {

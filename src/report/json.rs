@@ -56,6 +56,9 @@ pub fn to_value(cp: &Checkpoint) -> Value {
                 "summary": p.summary,
                 "error": p.error,
                 "outcome": p.outcome,
+                "created": p.created,
+                "created_dirs": p.created_dirs,
+                "created_unrecorded": p.created_unrecorded,
             })
         })
         .collect();

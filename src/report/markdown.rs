@@ -178,6 +178,8 @@ pub fn render(cp: &Checkpoint) -> String {
         }
     }
 
+    render_created(&mut md, cp);
+
     if !criteria.is_empty() {
         let _ = writeln!(md, "## Success criteria\n");
         for (text, ok) in &criteria {
@@ -192,6 +194,78 @@ pub fn render(cp: &Checkpoint) -> String {
     }
     let _ = writeln!(md, "```");
     md
+}
+
+/// Files the run's programs (tests, commands) created in the tree: listed one by one, except the
+/// caches Python and pytest write, which are only counted.
+fn render_created(md: &mut String, cp: &Checkpoint) {
+    let phases: Vec<_> = cp
+        .phases
+        .iter()
+        .filter(|p| !p.created.is_empty() || !p.created_unrecorded.is_empty())
+        .collect();
+    if phases.is_empty() {
+        return;
+    }
+    let total: usize = phases.iter().map(|p| p.created.len()).sum();
+    let caches: usize = phases
+        .iter()
+        .flat_map(|p| &p.created)
+        .filter(|f| crate::created::is_cache(&f.path))
+        .count();
+    let _ = writeln!(md, "## Files created by tests and commands\n");
+    let _ = writeln!(
+        md,
+        "The programs the run started created {} in the tree{}; `remedy rollback` removes those \
+         still as they were left.\n",
+        plural(total, "file"),
+        if caches > 0 {
+            format!(" ({caches} of them in `__pycache__/` or `.pytest_cache/`, not listed)")
+        } else {
+            String::new()
+        }
+    );
+    let listed: Vec<(&str, &str)> = phases
+        .iter()
+        .flat_map(|p| {
+            p.created
+                .iter()
+                .filter(|f| !crate::created::is_cache(&f.path))
+                .map(|f| (p.name.as_str(), f.path.as_str()))
+                .chain(
+                    p.created_unrecorded
+                        .iter()
+                        .map(|u| (p.name.as_str(), u.as_str())),
+                )
+        })
+        .collect();
+    if listed.is_empty() {
+        return;
+    }
+    let fold = listed.len() > FOLD_AT;
+    if fold {
+        let _ = writeln!(
+            md,
+            "<details><summary>{}</summary>\n",
+            plural(listed.len(), "file")
+        );
+    }
+    let _ = writeln!(md, "| Phase | File |\n|---|---|");
+    for (phase, path) in listed {
+        let _ = writeln!(md, "| {} | {} |", code(phase), code(path));
+    }
+    if fold {
+        let _ = writeln!(md, "\n</details>");
+    }
+    md.push('\n');
+}
+
+fn plural(n: usize, word: &str) -> String {
+    if n == 1 {
+        format!("1 {word}")
+    } else {
+        format!("{n} {word}s")
+    }
 }
 
 fn render_validate(md: &mut String, name: &str, v: &ValidateOutcome) {

@@ -10,3 +10,4 @@ mod report;
 mod run;
 mod state_integrity;
 mod structural;
+mod tree_contents;
