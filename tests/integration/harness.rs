@@ -112,14 +112,99 @@ impl Sandbox {
     }
 }
 
-/// The binary with a predictable environment: no color, not a terminal, not CI-specific.
+/// The binary with a predictable environment: no color, not a terminal, not CI-specific, and a
+/// `python3` on the PATH that can run pytest (see [`test_python_bin`]).
 pub fn remedy_cmd(cwd: &Path) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_remedy"));
     cmd.current_dir(cwd)
         .env("NO_COLOR", "1")
         .env_remove("VIRTUAL_ENV")
         .env_remove("CLICOLOR_FORCE");
+    if let Some(path) = test_path() {
+        cmd.env("PATH", path);
+    }
     cmd
+}
+
+/// The PATH the tests give remedy: the machine's, behind the test environment's `bin/` when one
+/// was needed.
+fn test_path() -> Option<std::ffi::OsString> {
+    let bin = test_python_bin()?;
+    let mut parts = vec![bin.to_path_buf()];
+    parts.extend(std::env::split_paths(
+        &std::env::var_os("PATH").unwrap_or_default(),
+    ));
+    std::env::join_paths(parts).ok()
+}
+
+/// What the tests need from Python: pytest and pytest-xdist.
+const TEST_REQUIREMENTS: [&str; 2] = ["pytest>=7", "pytest-xdist"];
+
+/// `None` when the machine's `python3` can import pytest and pytest-xdist. Otherwise the `bin/`
+/// of a virtual environment that has them, made once under `target/` (as `remedy demo` makes one
+/// for the sample) and reused by every later test run.
+pub fn test_python_bin() -> Option<&'static Path> {
+    static BIN: std::sync::OnceLock<Option<PathBuf>> = std::sync::OnceLock::new();
+    BIN.get_or_init(|| {
+        if python_can_import("python3", "pytest, xdist") {
+            return None;
+        }
+        let venv = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("test-python");
+        let python = venv.join("bin/python3");
+        let done = venv.join(".complete");
+        fs::create_dir_all(venv.parent().unwrap()).unwrap();
+        // One test binary at a time makes it; the others wait and find it made.
+        let lock = fs::File::create(venv.with_extension("lock")).unwrap();
+        lock.lock().unwrap();
+        if !done.exists() {
+            // Straight to stderr, past the test harness's capture: the user should see this once.
+            use std::io::Write;
+            let _ = writeln!(
+                std::io::stderr(),
+                "tests: python3 cannot import pytest and pytest-xdist; making a virtual environment with them in {} (once)",
+                venv.display()
+            );
+            let _ = fs::remove_dir_all(&venv);
+            run_setup(Command::new("python3").args(["-m", "venv"]).arg(&venv));
+            run_setup(
+                Command::new(&python)
+                    .args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check"])
+                    .args(TEST_REQUIREMENTS),
+            );
+            fs::write(&done, "").unwrap();
+        }
+        assert!(
+            python_can_import(python.to_str().unwrap(), "pytest, xdist"),
+            "the test environment {} cannot import pytest and pytest-xdist; remove it and run the tests again",
+            venv.display()
+        );
+        Some(venv.join("bin"))
+    })
+    .as_deref()
+}
+
+fn python_can_import(python: &str, modules: &str) -> bool {
+    Command::new(python)
+        .args(["-c", &format!("import {modules}")])
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+#[track_caller]
+fn run_setup(cmd: &mut Command) {
+    let out = cmd.output().unwrap();
+    assert!(
+        out.status.success(),
+        "setting up the tests' Python failed: {cmd:?}\n{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// The `python3` that remedy finds first on the PATH the tests give it.
+pub fn test_python3() -> PathBuf {
+    test_python_bin().map_or_else(|| PathBuf::from("python3"), |bin| bin.join("python3"))
 }
 
 pub struct Run {
@@ -238,23 +323,24 @@ pub fn copy_tree(from: &Path, to: &Path) {
     }
 }
 
-/// python3 must be able to import pytest: these tests run real suites. Fail loudly otherwise.
+/// The tests that run real pytest suites call this first: it makes sure the `python3` remedy
+/// finds can import pytest (see [`test_python_bin`]), and fails loudly if it cannot.
 pub fn require_pytest() {
-    let ok = Command::new("python3")
-        .args(["-c", "import pytest"])
-        .status()
-        .map(|s| s.success())
-        .unwrap_or(false);
-    assert!(ok, "these tests run real pytest suites: install pytest for python3 (`python3 -m pip install pytest`)");
+    let python = test_python3();
+    assert!(
+        python_can_import(python.to_str().unwrap(), "pytest"),
+        "these tests run real pytest suites, and {} cannot import pytest",
+        python.display()
+    );
 }
 
-/// python3 must be able to import pytest-xdist for the tests of `workers:`. Fail loudly otherwise.
+/// As [`require_pytest`], for the tests of `workers:`, which need pytest-xdist too.
 pub fn require_xdist() {
     require_pytest();
-    let ok = Command::new("python3")
-        .args(["-c", "import xdist"])
-        .status()
-        .map(|s| s.success())
-        .unwrap_or(false);
-    assert!(ok, "the `workers:` tests run pytest-xdist: install it for python3 (`python3 -m pip install pytest-xdist`)");
+    let python = test_python3();
+    assert!(
+        python_can_import(python.to_str().unwrap(), "xdist"),
+        "the `workers:` tests run pytest-xdist, and {} cannot import it",
+        python.display()
+    );
 }
