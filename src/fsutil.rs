@@ -1,7 +1,6 @@
 //! File-system primitives with the durability the recovery contract needs.
 
 use std::fs;
-use std::io::Write;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
@@ -17,7 +16,9 @@ pub enum Durability {
 }
 
 /// Replaces `path` with `bytes` atomically: a temporary file in the same folder, written, given
-/// `mode`, then renamed over the target. Readers see the old or the new content, never a mix.
+/// `mode` (without one, the target's) and the target's owner, group and extended attributes, then
+/// put in its place. Readers see the old or the new content, never a mix. See [`crate::replace`],
+/// which also offers a replacement that refuses when the target changed.
 pub fn write_atomic(
     path: &Path,
     bytes: &[u8],
@@ -34,34 +35,7 @@ pub fn write_atomic_parts(
     mode: Option<u32>,
     durability: Durability,
 ) -> Result<()> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    let mut tmp = tempfile::Builder::new()
-        .prefix(TEMP_PREFIX)
-        .tempfile_in(dir)
-        .map_err(|e| Error::io("create a temporary file in", dir, e))?;
-    for part in parts {
-        tmp.write_all(part)
-            .map_err(|e| Error::io("write", tmp.path().to_path_buf(), e))?;
-    }
-    // Without a mode, keep the target's, or give a new file the usual 0644 (a temporary file
-    // starts as 0600, which would make a new report unreadable to others).
-    let mode = mode
-        .or_else(|| fs::metadata(path).ok().map(|m| mode_of(&m)))
-        .unwrap_or(0o644);
-    tmp.as_file()
-        .set_permissions(fs::Permissions::from_mode(mode))
-        .map_err(|e| Error::io("set permissions of", tmp.path().to_path_buf(), e))?;
-    if durability == Durability::Synced {
-        tmp.as_file()
-            .sync_all()
-            .map_err(|e| Error::io("sync", tmp.path().to_path_buf(), e))?;
-    }
-    tmp.persist(path)
-        .map_err(|e| Error::io("replace", path, e.error))?;
-    if durability == Durability::Synced {
-        sync_dir(dir)?;
-    }
-    Ok(())
+    crate::replace::replace_file(path, parts, mode, None, durability).map(|_| ())
 }
 
 /// Prefix of the temporary files `write_atomic` creates next to their target.

@@ -20,6 +20,7 @@ pub mod phase;
 pub mod plan;
 pub mod process;
 pub mod python;
+pub mod replace;
 pub mod report;
 pub mod scan;
 pub mod timefmt;
