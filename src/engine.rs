@@ -19,6 +19,7 @@ use crate::objects::ObjectStore;
 use crate::phase::{self, Journal, PhaseContext, PhaseReport, SharedJournal};
 use crate::plan::{load_plan, Phase, PhaseKind, Plan};
 use crate::process::ChildGroups;
+use crate::replace::{replace_file, Replaced};
 use crate::report;
 use crate::timefmt;
 use crate::ui::{Event, Style, Ui};
@@ -635,6 +636,9 @@ struct Restore {
     path: crate::paths::RelPath,
     /// The hash the file must have now for the rollback to touch it.
     expect_now: String,
+    /// What the file must hold at the moment it is replaced: `expect_now`, or for a conflict that
+    /// `--force` overrides, the version kept aside (`None`: it was deleted, and nothing is there).
+    expect_at_write: Option<String>,
     /// Content to put back (`None`: remove the file, for report outputs).
     restore_to: Option<(String, u32)>,
 }
@@ -676,7 +680,7 @@ fn rollback_locked_with(
                 continue; // Already restored (a rollback that was interrupted, or a write that never happened).
             }
             if now.as_deref() != Some(r.expect_now.as_str()) {
-                conflicts.push((r, now.is_some()));
+                conflicts.push((r, now));
                 continue;
             }
             simulated.insert(key, target);
@@ -709,11 +713,11 @@ fn rollback_locked_with(
     if !conflicts.is_empty() && !force {
         let list: Vec<String> = conflicts
             .iter()
-            .map(|(r, exists)| {
+            .map(|(r, now)| {
                 format!(
                     "  {}{}",
                     r.path,
-                    if *exists {
+                    if now.is_some() {
                         " (edited since remedy wrote it)"
                     } else {
                         " (deleted since remedy wrote it)"
@@ -736,9 +740,10 @@ fn rollback_locked_with(
             .dir
             .join("conflicts")
             .join(timefmt::rfc3339(timefmt::now_ms()).replace(':', "-"));
-        for (r, exists) in conflicts {
+        for (mut r, now) in conflicts {
             let src = r.path.to_path(&root);
-            if exists {
+            r.expect_at_write = now.clone();
+            if now.is_some() {
                 let dst = aside.join(r.path.as_str());
                 if let Some(parent) = dst.parent() {
                     fsutil::create_dir_all(parent)?;
@@ -761,6 +766,10 @@ fn rollback_locked_with(
         ..RollbackSummary::default()
     };
     for &i in &targets {
+        // A file another process changes between the check above and its restore is left as that
+        // process made it; the phase is then not rolled back, and a second rollback lists the file
+        // as a conflict.
+        let mut changed = Vec::new();
         for r in restores.iter().filter(|r| r.phase == i) {
             let path = r.path.to_path(&root);
             match &r.restore_to {
@@ -769,8 +778,17 @@ fn rollback_locked_with(
                     if let Some(parent) = path.parent() {
                         fsutil::create_dir_all(parent)?;
                     }
-                    fsutil::write_atomic(&path, &bytes, Some(*mode), Durability::Batched)?;
-                    summary.restored += 1;
+                    let replaced = replace_file(
+                        &path,
+                        &[&bytes],
+                        Some(*mode),
+                        r.expect_at_write.as_deref(),
+                        Durability::Batched,
+                    )?;
+                    match replaced {
+                        Replaced::Done => summary.restored += 1,
+                        Replaced::Drifted => changed.push(format!("  {}", r.path)),
+                    }
                 }
                 None => match std::fs::remove_file(&path) {
                     Ok(()) => summary.removed += 1,
@@ -778,6 +796,18 @@ fn rollback_locked_with(
                     Err(e) => return Err(Error::io("remove", &path, e)),
                 },
             }
+        }
+        if !changed.is_empty() {
+            fsutil::sync_filesystem(&root)?;
+            return Err(Error::Refused {
+                message: format!(
+                    "refused to overwrite: {} file(s) changed while they were being rolled back, and keep that content; phase `{}` is not rolled back:\n{}",
+                    changed.len(),
+                    journal.checkpoint.phases[i].name,
+                    changed.join("\n")
+                ),
+                help: "let whatever is editing them finish, then `remedy rollback` again: it restores the rest, and lists these as conflicts (`--force` keeps your versions aside)".into(),
+            });
         }
         // Folders a report phase created go when they are empty again (deepest first).
         if let Some(Outcome::Report(r)) = &journal.checkpoint.phases[i].outcome {
@@ -790,7 +820,9 @@ fn rollback_locked_with(
         rec.status = PhaseStatus::RolledBack;
         if let Some(Outcome::Patch(o)) = &mut rec.outcome {
             for f in &mut o.files {
-                f.state = FileState::Restored;
+                if !matches!(f.state, FileState::Planned | FileState::Drifted) {
+                    f.state = FileState::Restored;
+                }
             }
         }
         summary.phases.push(rec.name.clone());
@@ -806,11 +838,18 @@ fn restores_of(rec: &PhaseRecord, index: usize) -> Vec<Restore> {
         Some(Outcome::Patch(o)) => o
             .files
             .iter()
-            .filter(|f| !matches!(f.state, FileState::Restored | FileState::Planned))
+            // A drifted file was never written: it holds another process's content, which is theirs.
+            .filter(|f| {
+                !matches!(
+                    f.state,
+                    FileState::Restored | FileState::Planned | FileState::Drifted
+                )
+            })
             .map(|f| Restore {
                 phase: index,
                 path: f.path.clone(),
                 expect_now: f.after.clone(),
+                expect_at_write: Some(f.after.clone()),
                 restore_to: Some((f.before.clone(), f.mode)),
             })
             .collect(),
@@ -821,6 +860,7 @@ fn restores_of(rec: &PhaseRecord, index: usize) -> Vec<Restore> {
                 phase: index,
                 path: o.path.clone(),
                 expect_now: o.hash.clone(),
+                expect_at_write: Some(o.hash.clone()),
                 // A report that replaced a file puts it back; one that created a file removes it.
                 restore_to: o
                     .before
@@ -873,7 +913,11 @@ pub fn diff(root: &Path, plan: Option<&str>, phase: Option<&str>) -> Result<Stri
     {
         if let Some(Outcome::Patch(o)) = &rec.outcome {
             // Files a refused phase only planned were never stored nor written.
-            for f in o.files.iter().filter(|f| f.state != FileState::Planned) {
+            for f in o
+                .files
+                .iter()
+                .filter(|f| !matches!(f.state, FileState::Planned | FileState::Drifted))
+            {
                 let before = objects.get(&f.before)?;
                 let after = objects.get(&f.after)?;
                 out.push_str(&crate::ui::unified_diff(

@@ -13,8 +13,10 @@
 //! writes into the old file, and a write that opens the target in the instant between the swap and
 //! the swap back lands in the new file, which is removed.
 //!
-//! Where the file system cannot exchange names (`EINVAL`, `ENOSYS`, `EOPNOTSUPP`), the content is
-//! checked immediately before a plain rename instead, which leaves the window between the two calls.
+//! The content is also checked just before the swap, so that a file changed earlier is never
+//! swapped at all: the swap back is only for a write in the instant between that check and the
+//! swap. Where the file system cannot exchange names (`EINVAL`, `ENOSYS`, `EOPNOTSUPP`), that check
+//! immediately before a plain rename is all there is, which leaves the window between the two calls.
 
 use std::ffi::CString;
 use std::fs::{self, File};
@@ -100,6 +102,14 @@ fn replace_file_with(
     before_swap();
 
     let tmp = tmp.into_temp_path();
+    // A file already changed is left alone before the new content is ever at the target: the swap
+    // back below is for a write in the instant between this check and the swap, and has a window of
+    // its own (a writer opening the target between the two swaps writes into the new content).
+    if let Some(expected) = expect {
+        if !has_hash(path, expected) {
+            return Ok(Replaced::Drifted);
+        }
+    }
     if existing.is_some() {
         match exchange(&tmp, path) {
             Ok(()) => {
@@ -125,12 +135,7 @@ fn replace_file_with(
                     .map_err(|e| Error::io("remove the replaced version of", path, e))?;
             }
             Err(e) if is_unsupported(&e) => {
-                if let Some(expected) = expect {
-                    let now = fs::read(path).map(|b| hash_bytes(&b));
-                    if now.ok().as_deref() != Some(expected) {
-                        return Ok(Replaced::Drifted);
-                    }
-                }
+                // Checked just above; nothing closer to the rename is possible without an exchange.
                 tmp.persist(path)
                     .map_err(|e| Error::io("replace", path, e.error))?;
             }
@@ -144,6 +149,11 @@ fn replace_file_with(
         sync_dir(dir)?;
     }
     Ok(Replaced::Done)
+}
+
+/// Whether the file at `path` has content hash `expected` (a file that cannot be read has not).
+fn has_hash(path: &Path, expected: &str) -> bool {
+    fs::read(path).is_ok_and(|b| hash_bytes(&b) == expected)
 }
 
 fn c_path(path: &Path) -> io::Result<CString> {
@@ -317,8 +327,14 @@ mod tests {
         fs::write(&p, "x = await f()\n").unwrap();
         fs::set_permissions(&p, fs::Permissions::from_mode(0o4755)).unwrap();
         let expected = hash_of(&p);
-        let outcome =
-            replace_file(&p, &[b"x = f()\n"], None, Some(&expected), Durability::Synced).unwrap();
+        let outcome = replace_file(
+            &p,
+            &[b"x = f()\n"],
+            None,
+            Some(&expected),
+            Durability::Synced,
+        )
+        .unwrap();
         assert_eq!(outcome, Replaced::Done);
         assert_eq!(fs::read_to_string(&p).unwrap(), "x = f()\n");
         assert_eq!(mode_of(&fs::metadata(&p).unwrap()), 0o4755);
@@ -351,9 +367,7 @@ mod tests {
         let c = c_path(&p).unwrap();
         let (name, value) = (c"user.remedy-test", b"kept");
         // SAFETY: NUL-terminated strings and a readable value for the call.
-        let rc = unsafe {
-            libc::setxattr(c.as_ptr(), name.as_ptr(), value.as_ptr().cast(), 4, 0)
-        };
+        let rc = unsafe { libc::setxattr(c.as_ptr(), name.as_ptr(), value.as_ptr().cast(), 4, 0) };
         let has_xattrs = rc == 0;
         // SAFETY: geteuid has no preconditions.
         let root = unsafe { libc::geteuid() } == 0;
@@ -368,9 +382,8 @@ mod tests {
         if has_xattrs {
             let mut buf = [0u8; 16];
             // SAFETY: as above, with room for 16 bytes.
-            let n = unsafe {
-                libc::getxattr(c.as_ptr(), name.as_ptr(), buf.as_mut_ptr().cast(), 16)
-            };
+            let n =
+                unsafe { libc::getxattr(c.as_ptr(), name.as_ptr(), buf.as_mut_ptr().cast(), 16) };
             assert_eq!(n, 4);
             assert_eq!(&buf[..4], value);
         }

@@ -9,3 +9,4 @@ mod recovery;
 mod report;
 mod run;
 mod structural;
+mod write_safety;

@@ -1,0 +1,262 @@
+//! Writes remedy must not lose or disturb: another process appending to the files being patched, and
+//! the owner, group, mode, extended attributes and hard links of the files it replaces.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::io::Write;
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crate::harness::*;
+
+const PLAN: &str = r#"
+id: appenders
+title: Remove await from the synchronous factory
+files:
+  include: ["**/*.py"]
+phases:
+  - name: preflight
+    kind: validate
+    checks:
+      - { name: sites exist, pattern: 'await\s+get_websocket_manager\(', expect: ">= 1" }
+  - name: backup
+    kind: backup
+  - name: unawait
+    kind: patch
+    edits:
+      - { name: drop await, regex: 'await\s+(get_websocket_manager\()', replace: '$1' }
+"#;
+
+const FILES: usize = 1500;
+
+/// `FILES` modules, each with one awaited call of the factory. Returns their relative paths.
+fn generate_tree(repo: &Path) -> Vec<String> {
+    (0..FILES)
+        .map(|i| {
+            let rel = format!("pkg{}/mod_{i}.py", i % 30);
+            let path = repo.join(&rel);
+            fs::create_dir_all(path.parent().unwrap()).unwrap();
+            fs::write(
+                &path,
+                format!(
+                    "\"\"\"Module {i}.\"\"\"\n\n\nasync def handler(ctx):\n    \
+                     manager = await get_websocket_manager(ctx)\n    return manager\n"
+                ),
+            )
+            .unwrap();
+            rel
+        })
+        .collect()
+}
+
+/// When an [`Appender`] starts appending.
+#[derive(Debug, Clone, Copy)]
+enum From {
+    /// With remedy.
+    Start,
+    /// Once remedy replaces its first file.
+    Writing,
+}
+
+/// A thread that appends a numbered line to random files until stopped, and returns what it
+/// appended, in order.
+struct Appender {
+    stop: Arc<AtomicBool>,
+    handle: std::thread::JoinHandle<Vec<(String, String)>>,
+}
+
+impl Appender {
+    fn start(repo: &Path, files: &[String], interval: Duration, from: From, seed: u64) -> Appender {
+        let stop = Arc::new(AtomicBool::new(false));
+        let (repo, files, flag) = (repo.to_path_buf(), files.to_vec(), stop.clone());
+        let first_dir = repo.join("pkg0");
+        let handle = std::thread::spawn(move || {
+            let mut state = seed | 1;
+            let mut appended = Vec::new();
+            let started = || match from {
+                From::Start => true,
+                // The first file remedy replaces is `pkg0/mod_0.py`: its temporary file shows in
+                // `pkg0`, then its content changes.
+                From::Writing => {
+                    fs::read_dir(&first_dir).is_ok_and(|mut d| {
+                        d.any(|e| {
+                            e.is_ok_and(|e| {
+                                e.file_name().to_string_lossy().starts_with(".remedy-tmp-")
+                            })
+                        })
+                    }) || fs::read_to_string(first_dir.join("mod_0.py"))
+                        .is_ok_and(|t| !t.contains("await"))
+                }
+            };
+            while !flag.load(Ordering::Relaxed) && !started() {
+                std::thread::yield_now();
+            }
+            let mut n = 0u64;
+            // A cap keeps a busy loop from growing the files without bound on a slow machine.
+            while !flag.load(Ordering::Relaxed) && appended.len() < 8_000 {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                let rel = &files[(state % files.len() as u64) as usize];
+                let line = format!("# appended by another process: {seed}-{n}\n");
+                n += 1;
+                let mut f = fs::OpenOptions::new()
+                    .append(true)
+                    .open(repo.join(rel))
+                    .unwrap();
+                f.write_all(line.as_bytes()).unwrap();
+                drop(f);
+                appended.push((rel.clone(), line));
+                if !interval.is_zero() {
+                    std::thread::sleep(interval);
+                }
+            }
+            appended
+        });
+        Appender { stop, handle }
+    }
+
+    fn finish(self) -> Vec<(String, String)> {
+        self.stop.store(true, Ordering::Relaxed);
+        self.handle.join().unwrap()
+    }
+}
+
+/// Appended lines no longer in their file.
+fn lost_lines(repo: &Path, appended: &[(String, String)]) -> Vec<String> {
+    let mut texts: BTreeMap<&str, String> = BTreeMap::new();
+    appended
+        .iter()
+        .filter(|(rel, line)| {
+            let text = texts
+                .entry(rel.as_str())
+                .or_insert_with(|| fs::read_to_string(repo.join(rel)).unwrap());
+            !text.contains(line.as_str())
+        })
+        .map(|(rel, line)| format!("{rel}: {}", line.trim_end()))
+        .collect()
+}
+
+/// The paths of a patch phase's files in state `state`.
+fn files_in_state(cp: &serde_json::Value, state: &str) -> Vec<String> {
+    cp["phases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|p| p["outcome"]["files"].as_array())
+        .flatten()
+        .filter(|f| f["state"] == state)
+        .map(|f| f["path"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn a_line_appended_by_another_process_during_the_patch_is_never_lost() {
+    let started = Instant::now();
+    // Interval between appends, and when the writer starts.
+    let rounds = [
+        (Duration::ZERO, From::Writing),
+        (Duration::from_millis(5), From::Writing),
+        (Duration::from_millis(50), From::Start),
+    ];
+    let mut report = Vec::new();
+    for (round, (interval, from)) in rounds.into_iter().enumerate() {
+        let sb = Sandbox::empty(PLAN);
+        let files = generate_tree(&sb.repo);
+        let original: BTreeMap<String, String> = files
+            .iter()
+            .map(|rel| (rel.clone(), sb.read(rel)))
+            .collect();
+        let appender = Appender::start(&sb.repo, &files, interval, from, round as u64 + 7);
+        let run = Run::from(
+            sb.cmd()
+                .args(["run", sb.plan_str(), "--root"])
+                .arg(&sb.repo)
+                .output()
+                .unwrap(),
+        );
+        let appended = appender.finish();
+        let lost = lost_lines(&sb.repo, &appended);
+        assert!(
+            lost.is_empty(),
+            "round {round} ({interval:?} from {from:?}): {} of {} appended lines lost (remedy exited {}):\n{}\n{}",
+            lost.len(),
+            appended.len(),
+            run.code,
+            lost[..lost.len().min(20)].join("\n"),
+            run.stderr
+        );
+        assert!(
+            run.code == 0 || run.code == 3,
+            "round {round}: exit {}\n{}",
+            run.code,
+            run.all()
+        );
+        let cp = sb.checkpoint_of("appenders");
+        let drifted = files_in_state(&cp, "drifted");
+        if run.code == 3 {
+            assert!(
+                run.stderr.contains("drifted") || run.stderr.contains("changed while"),
+                "{}",
+                run.stderr
+            );
+            // A drifted file holds exactly the user's content: the original and every line appended
+            // to it, in order; remedy never wrote it.
+            for rel in &drifted {
+                assert!(
+                    run.stderr.contains(rel.as_str()),
+                    "{rel} not listed:\n{}",
+                    run.stderr
+                );
+                let mine: String = appended
+                    .iter()
+                    .filter(|(r, _)| r == rel)
+                    .map(|(_, l)| l.as_str())
+                    .collect();
+                assert_eq!(sb.read(rel), format!("{}{mine}", original[rel]), "{rel}");
+            }
+        } else {
+            assert!(drifted.is_empty(), "{drifted:?}");
+        }
+        let written = files_in_state(&cp, "written").len();
+        // Rolling back restores what remedy wrote. A file appended to after remedy wrote it is a
+        // conflict (edited since remedy wrote it), which a rollback refuses to overwrite.
+        let back = sb.remedy(&["rollback", "--all"]);
+        assert!(back.code == 0 || back.code == 3, "{}", back.all());
+        if back.code == 3 {
+            assert!(
+                back.stderr.contains("edited since remedy wrote it"),
+                "{}",
+                back.stderr
+            );
+            assert!(!back.stderr.contains("deleted"), "{}", back.stderr);
+        }
+        let lost = lost_lines(&sb.repo, &appended);
+        assert!(lost.is_empty(), "lost after rollback:\n{}", lost.join("\n"));
+        if back.code == 0 {
+            // Every file is back to the original with the appended lines.
+            for rel in &files {
+                let text = sb.read(rel);
+                assert!(
+                    text.starts_with(&original[rel]),
+                    "{rel} not restored:\n{text}"
+                );
+            }
+        }
+        report.push(format!(
+            "round {round} ({interval:?} from {from:?}): {} appends, remedy exit {}, {written} written, {} drifted, rollback exit {}",
+            appended.len(),
+            run.code,
+            drifted.len(),
+            back.code
+        ));
+    }
+    eprintln!("{}", report.join("\n"));
+    assert!(
+        started.elapsed() < Duration::from_secs(60),
+        "took {:?}",
+        started.elapsed()
+    );
+}
