@@ -260,3 +260,164 @@ fn a_line_appended_by_another_process_during_the_patch_is_never_lost() {
         started.elapsed()
     );
 }
+
+/// Sets the extended attribute `name` of `path`; false where the file system has none.
+fn set_xattr(path: &Path, name: &str, value: &[u8]) -> bool {
+    let (p, n) = (
+        c_string(path.as_os_str().as_encoded_bytes()),
+        c_string(name.as_bytes()),
+    );
+    // SAFETY: NUL-terminated strings and a readable value for the call.
+    let rc = unsafe {
+        libc::setxattr(
+            p.as_ptr(),
+            n.as_ptr(),
+            value.as_ptr().cast(),
+            value.len(),
+            0,
+        )
+    };
+    if rc == 0 {
+        return true;
+    }
+    let e = std::io::Error::last_os_error();
+    assert_eq!(
+        e.raw_os_error(),
+        Some(libc::ENOTSUP),
+        "setxattr {}: {e}",
+        path.display()
+    );
+    false
+}
+
+fn get_xattr(path: &Path, name: &str) -> Option<Vec<u8>> {
+    let (p, n) = (
+        c_string(path.as_os_str().as_encoded_bytes()),
+        c_string(name.as_bytes()),
+    );
+    let mut buf = vec![0u8; 256];
+    // SAFETY: as above, with room for `buf.len()` bytes.
+    let len = unsafe { libc::getxattr(p.as_ptr(), n.as_ptr(), buf.as_mut_ptr().cast(), buf.len()) };
+    (len >= 0).then(|| buf[..len as usize].to_vec())
+}
+
+fn c_string(bytes: &[u8]) -> std::ffi::CString {
+    std::ffi::CString::new(bytes).unwrap()
+}
+
+/// Owner, group, mode (with the setuid bit), inode and the `user.test` attribute of a file.
+fn metadata_of(path: &Path) -> (u32, u32, u32, u64, Option<Vec<u8>>) {
+    use std::os::unix::fs::MetadataExt;
+    let m = fs::metadata(path).unwrap();
+    (
+        m.uid(),
+        m.gid(),
+        m.mode() & 0o7777,
+        m.ino(),
+        get_xattr(path, "user.test"),
+    )
+}
+
+#[test]
+fn patch_and_rollback_keep_owner_group_mode_and_xattrs_and_never_split_a_hard_link() {
+    use std::os::unix::fs::{chown, MetadataExt, PermissionsExt};
+    let sb = Sandbox::empty(PLAN);
+    let site = "async def handler(ctx):\n    return await get_websocket_manager(ctx)\n";
+    for name in ["owned.py", "tool.py", "tagged.py", "linked.py"] {
+        sb.write(name, format!("\"\"\"{name}\"\"\"\n{site}"));
+    }
+    let p = |name: &str| sb.repo.join(name);
+    fs::hard_link(p("linked.py"), p("alias.py")).unwrap();
+    // SAFETY: geteuid has no preconditions.
+    let root = unsafe { libc::geteuid() } == 0;
+    if root {
+        chown(p("owned.py"), Some(1234), Some(1234)).unwrap();
+        chown(p("tool.py"), Some(1234), Some(1234)).unwrap();
+    } else {
+        eprintln!("not root: owner and group are not changed, only kept");
+    }
+    // After chown, which clears it.
+    fs::set_permissions(p("tool.py"), fs::Permissions::from_mode(0o4755)).unwrap();
+    let has_xattrs = set_xattr(&p("tagged.py"), "user.test", b"keep me");
+    if !has_xattrs {
+        eprintln!("the temp folder's file system has no user xattrs: not checked");
+    }
+    let names = ["owned.py", "tool.py", "tagged.py", "linked.py", "alias.py"];
+    let before: BTreeMap<&str, _> = names.iter().map(|n| (*n, metadata_of(&p(n)))).collect();
+    let content: BTreeMap<&str, String> = names.iter().map(|n| (*n, sb.read(n))).collect();
+
+    sb.remedy(&["run", sb.plan_str()]).expect_code(0);
+    for name in ["owned.py", "tool.py", "tagged.py"] {
+        let (uid, gid, mode, ino, xattr) = metadata_of(&p(name));
+        let (uid0, gid0, mode0, ino0, xattr0) = before[name].clone();
+        assert!(!sb.read(name).contains("await"), "{name} not patched");
+        assert_eq!(
+            (uid, gid, mode, &xattr),
+            (uid0, gid0, mode0, &xattr0),
+            "{name}"
+        );
+        assert_ne!(ino, ino0, "{name} was replaced, not edited in place");
+    }
+    if root {
+        assert_eq!(metadata_of(&p("owned.py")).0, 1234);
+    }
+    assert_eq!(metadata_of(&p("tool.py")).2, 0o4755);
+    if has_xattrs {
+        assert_eq!(
+            metadata_of(&p("tagged.py")).4.as_deref(),
+            Some(&b"keep me"[..])
+        );
+    }
+    // Both names of the hard link are skipped with the reason, and stay one unchanged file.
+    let cp = sb.checkpoint_of("appenders");
+    let patch = cp["phases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "unawait")
+        .unwrap();
+    for name in ["linked.py", "alias.py"] {
+        let skipped = patch["outcome"]["skipped"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["path"] == name)
+            .unwrap_or_else(|| panic!("{name} not skipped: {patch:#}"));
+        let reason = skipped["reason"].as_str().unwrap();
+        assert!(
+            reason.starts_with("hard-linked (2 names): replacing it would split the link"),
+            "{reason}"
+        );
+        assert_eq!(sb.read(name), content[name]);
+    }
+    assert_eq!(
+        metadata_of(&p("linked.py")).3,
+        metadata_of(&p("alias.py")).3
+    );
+    assert_eq!(fs::metadata(p("linked.py")).unwrap().nlink(), 2);
+    // The validate phase still counts their sites: five names, five sites.
+    let preflight = cp["phases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "preflight")
+        .unwrap();
+    assert_eq!(
+        preflight["outcome"]["checks"][0]["count"], 5,
+        "{preflight:#}"
+    );
+
+    sb.remedy(&["rollback", "--all"]).expect_code(0);
+    for name in names {
+        let (uid, gid, mode, _, xattr) = metadata_of(&p(name));
+        let (uid0, gid0, mode0, _, xattr0) = before[name].clone();
+        assert_eq!(sb.read(name), content[name], "{name}");
+        assert_eq!(
+            (uid, gid, mode, xattr),
+            (uid0, gid0, mode0, xattr0),
+            "{name}"
+        );
+    }
+    assert_eq!(metadata_of(&p("linked.py")).3, before["linked.py"].3);
+    assert_eq!(metadata_of(&p("alias.py")).3, before["alias.py"].3);
+}
