@@ -421,3 +421,62 @@ fn patch_and_rollback_keep_owner_group_mode_and_xattrs_and_never_split_a_hard_li
     assert_eq!(metadata_of(&p("linked.py")).3, before["linked.py"].3);
     assert_eq!(metadata_of(&p("alias.py")).3, before["alias.py"].3);
 }
+
+/// The record a patch phase leaves when `drifted` changed under it: the other files written, that
+/// one `drifted` with the user's content, the phase failed.
+fn drifted_run(drifted: &str) -> (Sandbox, String) {
+    let sb = Sandbox::empty(PLAN);
+    let site = "async def handler(ctx):\n    return await get_websocket_manager(ctx)\n";
+    for i in 0..4 {
+        sb.write(&format!("m{i}.py"), site);
+    }
+    sb.remedy(&["run", sb.plan_str()]).expect_code(0);
+    let mine = format!("{site}# mine\n");
+    sb.write(drifted, &mine);
+    let path = sb.repo.join(".remedy/appenders/checkpoint.json");
+    let mut cp: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(&path).unwrap()).unwrap();
+    for phase in cp["phases"].as_array_mut().unwrap() {
+        if phase["name"] == "unawait" {
+            phase["status"] = "failed".into();
+            for f in phase["outcome"]["files"].as_array_mut().unwrap() {
+                if f["path"] == drifted {
+                    f["state"] = "drifted".into();
+                }
+            }
+        }
+    }
+    fs::write(&path, serde_json::to_string_pretty(&cp).unwrap()).unwrap();
+    (sb, mine)
+}
+
+#[test]
+fn rollback_after_drift_restores_the_written_files_and_leaves_the_drifted_one_alone() {
+    let (sb, mine) = drifted_run("m2.py");
+    let back = sb.remedy(&["rollback", "--all"]);
+    back.expect_code(0);
+    assert!(!back.all().contains("m2.py"), "{}", back.all());
+    for i in [0, 1, 3] {
+        assert!(
+            sb.read(&format!("m{i}.py")).contains("await"),
+            "m{i}.py not restored"
+        );
+    }
+    assert_eq!(sb.read("m2.py"), mine);
+}
+
+#[test]
+fn resume_after_drift_puts_back_the_written_files_and_patches_all_again() {
+    let (sb, mine) = drifted_run("m2.py");
+    sb.remedy(&["resume"]).expect_code(0);
+    for i in 0..4 {
+        assert!(
+            !sb.read(&format!("m{i}.py")).contains("await"),
+            "m{i}.py not patched"
+        );
+    }
+    assert_eq!(sb.read("m2.py"), mine.replace("await ", ""));
+    // And the new run is undone whole, the user's line included in what comes back.
+    sb.remedy(&["rollback", "--all"]).expect_code(0);
+    assert_eq!(sb.read("m2.py"), mine);
+}
