@@ -420,7 +420,7 @@ async fn resume_locked(
         return drive(plan, root, Some(journal), start, HashMap::new(), ui).await;
     }
 
-    remove_leftovers(&cp, &state);
+    remove_leftovers(&cp, &state, ui)?;
     // Effects of completed phases must still hold.
     let drifted = drifted_files(&cp, root);
     if !drifted.is_empty() {
@@ -493,8 +493,11 @@ fn report_path_of(plan: &Plan, root: &Path, cp: &Checkpoint) -> Option<PathBuf> 
         })
 }
 
-/// Removes temporary files that a killed run left next to the files it was replacing.
-fn remove_leftovers(cp: &Checkpoint, state: &StateDir) {
+/// Clears the temporary files that a killed run left next to the files it was replacing. One that
+/// holds neither a before- nor an after-image of the run may be another process's version of a file
+/// (a replacement killed between its exchange and the exchange back): it is kept aside under the
+/// run's `conflicts/` folder, and noted.
+fn remove_leftovers(cp: &Checkpoint, state: &StateDir, ui: &dyn Notes) -> Result<()> {
     let mut dirs = std::collections::BTreeSet::new();
     for rec in &cp.phases {
         match &rec.outcome {
@@ -507,10 +510,28 @@ fn remove_leftovers(cp: &Checkpoint, state: &StateDir) {
             _ => {}
         }
     }
+    let objects = ObjectStore::new(state.objects_dir());
+    let aside = state
+        .dir
+        .join("conflicts")
+        .join(timefmt::rfc3339(timefmt::now_ms()).replace(':', "-"))
+        .join("leftovers");
     for dir in dirs {
-        fsutil::remove_stale_temp_files(&cp.root.join(dir));
+        let moved = fsutil::clear_temp_files(
+            &cp.root.join(&dir),
+            |bytes| objects.contains(&fsutil::hash_bytes(bytes)),
+            &aside.join(&dir),
+        )?;
+        for path in moved {
+            ui.note(format!(
+                "a temporary file in {} held content remedy does not know (possibly another process's version of a file there); kept at {}",
+                cp.root.join(&dir).display(),
+                path.display()
+            ));
+        }
     }
     fsutil::remove_stale_temp_files(&state.dir);
+    Ok(())
 }
 
 /// Files written by succeeded patch phases that no longer hold their after-content.
@@ -587,13 +608,13 @@ pub fn rollback(root: &Path, opts: &RollbackOptions, style: Style) -> Result<Rol
                 )
             })?
     };
-    remove_leftovers(&cp, &state);
+    let ui = PlainNotes {
+        quiet: style.mode == crate::ui::Mode::Quiet,
+    };
+    remove_leftovers(&cp, &state, &ui)?;
     let mut journal = Journal {
         checkpoint: cp,
         state,
-    };
-    let ui = PlainNotes {
-        quiet: style.mode == crate::ui::Mode::Quiet,
     };
     rollback_locked_with(&mut journal, index, opts.force, &ui)
 }

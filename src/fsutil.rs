@@ -57,6 +57,40 @@ pub fn remove_stale_temp_files(dir: &Path) -> usize {
         .count()
 }
 
+/// Clears the temporary files a killed process left in `dir` (not recursive): those whose content
+/// `is_known` recognises are removed; any other is moved into `aside`, since a replacement killed
+/// between its exchange and the exchange back leaves another process's version at the temporary
+/// path. Returns where the moved files went.
+pub fn clear_temp_files(
+    dir: &Path,
+    is_known: impl Fn(&[u8]) -> bool,
+    aside: &Path,
+) -> Result<Vec<std::path::PathBuf>> {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return Ok(Vec::new());
+    };
+    let mut moved = Vec::new();
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        if !name.to_str().is_some_and(|n| n.starts_with(TEMP_PREFIX)) {
+            continue;
+        }
+        let path = entry.path();
+        let Ok(bytes) = fs::read(&path) else {
+            continue;
+        };
+        if is_known(&bytes) {
+            let _ = fs::remove_file(&path);
+            continue;
+        }
+        create_dir_all(aside)?;
+        let to = aside.join(&name);
+        fs::rename(&path, &to).map_err(|e| Error::io("keep aside", &path, e))?;
+        moved.push(to);
+    }
+    Ok(moved)
+}
+
 /// fsyncs a folder so that renames and creations in it survive a power loss.
 pub fn sync_dir(dir: &Path) -> Result<()> {
     let f = fs::File::open(dir).map_err(|e| Error::io("open", dir, e))?;
@@ -110,5 +144,23 @@ mod tests {
         // No temporary file is left behind.
         assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
         sync_filesystem(dir.path()).unwrap();
+    }
+
+    #[test]
+    fn leftovers_that_are_not_known_images_are_kept_aside() {
+        let dir = tempfile::tempdir().unwrap();
+        let aside = dir.path().join("aside");
+        fs::write(dir.path().join(format!("{TEMP_PREFIX}a")), "image").unwrap();
+        fs::write(dir.path().join(format!("{TEMP_PREFIX}b")), "theirs").unwrap();
+        fs::write(dir.path().join("f.py"), "theirs").unwrap();
+        let moved = clear_temp_files(dir.path(), |b| b == b"image", &aside).unwrap();
+        assert_eq!(moved, [aside.join(format!("{TEMP_PREFIX}b"))]);
+        assert_eq!(fs::read_to_string(&moved[0]).unwrap(), "theirs");
+        let mut left: Vec<_> = fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        left.sort();
+        assert_eq!(left, ["aside", "f.py"]);
     }
 }
