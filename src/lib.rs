@@ -22,6 +22,7 @@ pub mod process;
 pub mod python;
 pub mod replace;
 pub mod report;
+pub mod rollback;
 pub mod scan;
 pub mod timefmt;
 pub mod ui;
