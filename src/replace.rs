@@ -53,8 +53,8 @@ pub fn replace_file(
     replace_file_with(path, parts, mode, expect, durability, &mut || {})
 }
 
-/// [`replace_file`], calling `before_swap` once the temporary file is ready, just before the swap:
-/// tests write to the target there, as another process would.
+/// [`replace_file`], calling `before_swap` between the last check of the target and the swap: tests
+/// write to the target there, as another process would in that instant.
 fn replace_file_with(
     path: &Path,
     parts: &[&[u8]],
@@ -99,8 +99,6 @@ fn replace_file_with(
             .sync_all()
             .map_err(|e| Error::io("sync", tmp.path().to_path_buf(), e))?;
     }
-    before_swap();
-
     let tmp = tmp.into_temp_path();
     // A file already changed is left alone before the new content is ever at the target: the swap
     // back below is for a write in the instant between this check and the swap, and has a window of
@@ -110,6 +108,7 @@ fn replace_file_with(
             return Ok(Replaced::Drifted);
         }
     }
+    before_swap();
     if existing.is_some() {
         match exchange(&tmp, path) {
             Ok(()) => {
