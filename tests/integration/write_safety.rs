@@ -479,6 +479,17 @@ fn drifted_run(drifted: &str) -> (Sandbox, String) {
 #[test]
 fn rollback_after_drift_restores_the_written_files_and_leaves_the_drifted_one_alone() {
     let (sb, mine) = drifted_run("m2.py");
+    let md = sb.remedy(&["report"]);
+    assert!(
+        md.stdout
+            .contains("**Drifted: 1 file(s) not written.** Another process changed them"),
+        "{}",
+        md.stdout
+    );
+    let json = sb.remedy(&["report", "--format", "json"]);
+    let json: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    assert_eq!(json["changes"]["files_changed"], 3);
+    assert!(!sb.remedy(&["diff"]).stdout.contains("m2.py"));
     let back = sb.remedy(&["rollback", "--all"]);
     back.expect_code(0);
     assert!(!back.all().contains("m2.py"), "{}", back.all());
