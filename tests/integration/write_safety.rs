@@ -56,7 +56,7 @@ fn generate_tree(repo: &Path) -> Vec<String> {
 enum From {
     /// With remedy.
     Start,
-    /// Once remedy replaces its first file.
+    /// Once remedy replaces (or restores) its first file.
     Writing,
 }
 
@@ -75,10 +75,12 @@ impl Appender {
         let handle = std::thread::spawn(move || {
             let mut state = seed | 1;
             let mut appended = Vec::new();
+            let first = first_dir.join("mod_0.py");
+            let first_content = fs::read(&first).unwrap();
             let started = || match from {
                 From::Start => true,
-                // The first file remedy replaces is `pkg0/mod_0.py`: its temporary file shows in
-                // `pkg0`, then its content changes.
+                // The first file remedy replaces (or restores) is `pkg0/mod_0.py`: its temporary
+                // file shows in `pkg0`, then its content changes.
                 From::Writing => {
                     fs::read_dir(&first_dir).is_ok_and(|mut d| {
                         d.any(|e| {
@@ -86,8 +88,7 @@ impl Appender {
                                 e.file_name().to_string_lossy().starts_with(".remedy-tmp-")
                             })
                         })
-                    }) || fs::read_to_string(first_dir.join("mod_0.py"))
-                        .is_ok_and(|t| !t.contains("await"))
+                    }) || fs::read(&first).is_ok_and(|t| t != first_content)
                 }
             };
             while !flag.load(Ordering::Relaxed) && !started() {
@@ -136,6 +137,27 @@ fn lost_lines(repo: &Path, appended: &[(String, String)]) -> Vec<String> {
             !text.contains(line.as_str())
         })
         .map(|(rel, line)| format!("{rel}: {}", line.trim_end()))
+        .collect()
+}
+
+/// The folders `rollback --force` kept conflicting versions in.
+fn kept_aside_dirs(repo: &Path) -> Vec<std::path::PathBuf> {
+    fs::read_dir(repo.join(".remedy/appenders/conflicts"))
+        .map(|d| d.map(|e| e.unwrap().path()).collect())
+        .unwrap_or_default()
+}
+
+/// Appended lines neither in their file nor in a version of it kept aside.
+fn lost_lines_kept_aside_too(repo: &Path, appended: &[(String, String)]) -> Vec<String> {
+    let aside = kept_aside_dirs(repo);
+    lost_lines(repo, appended)
+        .into_iter()
+        .filter(|l| {
+            let (rel, line) = l.split_once(": ").unwrap();
+            !aside
+                .iter()
+                .any(|d| fs::read_to_string(d.join(rel)).is_ok_and(|t| t.contains(line)))
+        })
         .collect()
 }
 
@@ -241,24 +263,12 @@ fn a_line_appended_by_another_process_during_the_patch_is_never_lost() {
             // `--force` restores the conflicting files too, and keeps the versions with the appended
             // lines aside: every line is then in its file or in the copy kept aside.
             sb.remedy(&["rollback", "--all", "--force"]).expect_code(0);
-            let conflicts = sb.repo.join(".remedy/appenders/conflicts");
-            let aside: Vec<_> = fs::read_dir(&conflicts)
-                .unwrap()
-                .map(|e| e.unwrap().path())
-                .collect();
+            let aside = kept_aside_dirs(&sb.repo);
             kept_aside = files
                 .iter()
                 .filter(|rel| aside.iter().any(|d| d.join(rel).exists()))
                 .count();
-            let missing: Vec<String> = lost_lines(&sb.repo, &appended)
-                .into_iter()
-                .filter(|l| {
-                    let (rel, line) = l.split_once(": ").unwrap();
-                    !aside
-                        .iter()
-                        .any(|d| fs::read_to_string(d.join(rel)).is_ok_and(|t| t.contains(line)))
-                })
-                .collect();
+            let missing = lost_lines_kept_aside_too(&sb.repo, &appended);
             assert!(
                 missing.is_empty(),
                 "lost after rollback --force:\n{}",
@@ -285,6 +295,56 @@ fn a_line_appended_by_another_process_during_the_patch_is_never_lost() {
         ));
     }
     eprintln!("{}\nin {:?}", report.join("\n"), started.elapsed());
+}
+
+#[test]
+fn a_line_appended_by_another_process_during_a_rollback_is_never_lost() {
+    let mut report = Vec::new();
+    for (round, interval) in [Duration::ZERO, Duration::from_millis(5)]
+        .into_iter()
+        .enumerate()
+    {
+        let sb = Sandbox::empty(PLAN);
+        let files = generate_tree(&sb.repo);
+        sb.remedy(&["run", sb.plan_str()]).expect_code(0);
+        let appender =
+            Appender::start(&sb.repo, &files, interval, From::Writing, round as u64 + 11);
+        let back = sb.remedy(&["rollback", "--all"]);
+        let appended = appender.finish();
+        let lost = lost_lines(&sb.repo, &appended);
+        assert!(
+            lost.is_empty(),
+            "round {round}: {} of {} appended lines lost (rollback exited {}):\n{}",
+            lost.len(),
+            appended.len(),
+            back.code,
+            lost[..lost.len().min(20)].join("\n")
+        );
+        assert!(back.code == 0 || back.code == 3, "{}", back.all());
+        if back.code == 3 {
+            assert!(
+                back.stderr
+                    .contains("changed while they were being rolled back"),
+                "{}",
+                back.stderr
+            );
+        }
+        // Once the writer has stopped, a second rollback finishes: the files appended to are
+        // conflicts now, which `--force` keeps aside.
+        let again = sb.remedy(&["rollback", "--all", "--force"]);
+        again.expect_code(0);
+        let missing = lost_lines_kept_aside_too(&sb.repo, &appended);
+        assert!(missing.is_empty(), "lost:\n{}", missing.join("\n"));
+        for rel in &files {
+            assert!(sb.read(rel).contains("await"), "{rel} not restored");
+        }
+        report.push(format!(
+            "round {round} ({interval:?}): {} appends, rollback exit {}",
+            appended.len(),
+            back.code
+        ));
+    }
+    eprintln!("{}", report.join("\n"));
 }
 
 /// Sets the extended attribute `name` of `path`; false where the file system has none.
