@@ -270,6 +270,9 @@ pub enum FileState {
     Intended,
     /// Replaced by its after-content.
     Written,
+    /// Never written: another process changed it between the scan and its replacement, so it was
+    /// left with that process's content. A rollback leaves it alone.
+    Drifted,
     /// Put back to its before-content by a rollback.
     Restored,
 }

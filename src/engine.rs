@@ -1,4 +1,5 @@
-//! The engine: `run`, `resume`, `rollback` and `status`, over a plan and a root.
+//! The engine: `run`, `resume` and `status`, over a plan and a root (`rollback` is in
+//! [`crate::rollback`]).
 //!
 //! The engine owns the run state. It records `running` in the checkpoint before a phase starts and
 //! the phase's outcome after it ends, runs each phase as a tokio task, and on Ctrl-C (or SIGTERM)
@@ -13,13 +14,15 @@ use crate::checkpoint::{
     StateDir,
 };
 use crate::error::{Error, Result};
-use crate::fsutil::{self, Durability};
+use crate::fsutil;
 use crate::lock::RootLock;
 use crate::objects::ObjectStore;
 use crate::phase::{self, Journal, PhaseContext, PhaseReport, SharedJournal};
 use crate::plan::{load_plan, Phase, PhaseKind, Plan};
 use crate::process::ChildGroups;
 use crate::report;
+pub use crate::rollback::{rollback, RollbackOptions, RollbackSummary};
+use crate::rollback::{rollback_locked, rollback_phase_files, Notes};
 use crate::timefmt;
 use crate::ui::{Event, Style, Ui};
 
@@ -491,7 +494,7 @@ async fn resume_locked(
         return drive(plan, root, Some(journal), start, HashMap::new(), ui).await;
     }
 
-    remove_leftovers(&cp, &state);
+    remove_leftovers(&cp, &state, ui)?;
     // Effects of completed phases must still hold.
     let drifted = drifted_files(&cp, root);
     if !drifted.is_empty() {
@@ -564,8 +567,11 @@ fn report_path_of(plan: &Plan, root: &Path, cp: &Checkpoint) -> Option<PathBuf> 
         })
 }
 
-/// Removes temporary files that a killed run left next to the files it was replacing.
-fn remove_leftovers(cp: &Checkpoint, state: &StateDir) {
+/// Clears the temporary files that a killed run left next to the files it was replacing. One that
+/// holds neither a before- nor an after-image of the run may be another process's version of a file
+/// (a replacement killed between its exchange and the exchange back): it is kept aside under the
+/// run's `conflicts/` folder, and noted.
+pub(crate) fn remove_leftovers(cp: &Checkpoint, state: &StateDir, ui: &dyn Notes) -> Result<()> {
     let mut dirs = std::collections::BTreeSet::new();
     for rec in &cp.phases {
         match &rec.outcome {
@@ -578,16 +584,35 @@ fn remove_leftovers(cp: &Checkpoint, state: &StateDir) {
             _ => {}
         }
     }
+    let objects = ObjectStore::new(state.objects_dir());
+    let aside = state
+        .dir
+        .join("conflicts")
+        .join(timefmt::rfc3339(timefmt::now_ms()).replace(':', "-"))
+        .join("leftovers");
     for dir in dirs {
         // A folder that now leads out of the root through a link is not remedy's to clean.
-        let Ok(dir) = crate::paths::RelPath::parse(&dir) else {
+        let Ok(rel) = crate::paths::RelPath::parse(&dir) else {
             continue;
         };
-        if let Ok(path) = dir.resolve_inside(&cp.root) {
-            fsutil::remove_stale_temp_files(&path);
+        let Ok(path) = rel.resolve_inside(&cp.root) else {
+            continue;
+        };
+        let moved = fsutil::clear_temp_files(
+            &path,
+            |bytes| objects.contains(&fsutil::hash_bytes(bytes)),
+            &aside.join(&dir),
+        )?;
+        for kept in moved {
+            ui.note(format!(
+                "a temporary file in {} held content remedy does not know (possibly another process's version of a file there); kept at {}",
+                path.display(),
+                kept.display()
+            ));
         }
     }
     fsutil::remove_stale_temp_files(&state.dir);
+    Ok(())
 }
 
 /// Files written by succeeded patch phases that no longer hold their after-content.
@@ -614,374 +639,6 @@ fn drifted_files(cp: &Checkpoint, root: &Path) -> Vec<String> {
         .collect();
     drifted.sort();
     drifted
-}
-
-/// Options of `remedy rollback`.
-#[derive(Debug, Clone, Default)]
-pub struct RollbackOptions {
-    pub plan: Option<String>,
-    /// The phase to rewind to (undoing it and every later phase); `None` with `all`.
-    pub phase: Option<String>,
-    pub all: bool,
-    pub force: bool,
-}
-
-/// What a rollback did.
-#[derive(Debug, Clone, Default)]
-pub struct RollbackSummary {
-    pub phases: Vec<String>,
-    pub restored: usize,
-    pub removed: usize,
-    pub kept_aside: Vec<PathBuf>,
-}
-
-/// `remedy rollback PHASE|--all`: rewinds the run to just before PHASE, newest phase first.
-pub fn rollback(root: &Path, opts: &RollbackOptions, style: Style) -> Result<RollbackSummary> {
-    let root = resolve_root(root)?;
-    let (state, _) = checkpoint::select_run(&root, opts.plan.as_deref())?;
-    let _lock = RootLock::acquire(&root)?;
-    let cp = Checkpoint::load_in(&state)?;
-    let index = if opts.all {
-        0
-    } else {
-        let name = opts
-            .phase
-            .as_deref()
-            .ok_or_else(|| Error::usage("name the phase to roll back to, or pass `--all`", None))?;
-        cp.phases
-            .iter()
-            .position(|p| p.name == name)
-            .ok_or_else(|| {
-                let names: Vec<&str> = cp.phases.iter().map(|p| p.name.as_str()).collect();
-                Error::usage(
-                    format!("the run has no phase `{name}`"),
-                    Some(
-                        match crate::plan::did_you_mean(name, names.iter().copied()) {
-                            Some(s) => format!("did you mean `{s}`?"),
-                            None => format!("its phases: {}", names.join(", ")),
-                        },
-                    ),
-                )
-            })?
-    };
-    let ui = PlainNotes {
-        quiet: style.mode == crate::ui::Mode::Quiet,
-    };
-    if let Some(note) = cp.relocation_note() {
-        ui.note(note);
-    }
-    remove_leftovers(&cp, &state);
-    let mut journal = Journal {
-        checkpoint: cp,
-        state,
-    };
-    rollback_locked_with(&mut journal, index, opts.force, &ui)
-}
-
-/// Where rollback messages go; rollback is synchronous and needs no event consumer.
-trait Notes {
-    fn note(&self, message: String);
-}
-
-struct PlainNotes {
-    quiet: bool,
-}
-
-impl Notes for PlainNotes {
-    fn note(&self, message: String) {
-        if !self.quiet {
-            eprintln!("{message}");
-        }
-    }
-}
-
-impl Notes for Ui {
-    fn note(&self, message: String) {
-        Ui::note(self, message);
-    }
-}
-
-fn rollback_locked(
-    journal: &mut Journal,
-    index: usize,
-    force: bool,
-    ui: &Ui,
-) -> Result<RollbackSummary> {
-    rollback_locked_with(journal, index, force, ui)
-}
-
-/// A file a rollback would put back (or remove), and what it must hold now.
-struct Restore {
-    phase: usize,
-    path: crate::paths::RelPath,
-    /// The hash the file must have now for the rollback to touch it.
-    expect_now: String,
-    /// Content to put back (`None`: remove the file, for report outputs and created files).
-    restore_to: Option<(String, u32)>,
-    /// A cache file the run's tests created: changed since, it is left in place rather than
-    /// counted as a conflict (Python and pytest rewrite these on their own).
-    leave_if_changed: bool,
-}
-
-fn rollback_locked_with(
-    journal: &mut Journal,
-    index: usize,
-    force: bool,
-    ui: &dyn Notes,
-) -> Result<RollbackSummary> {
-    let root = journal.checkpoint.root.clone();
-    let objects = journal.objects();
-    let targets: Vec<usize> = (index..journal.checkpoint.phases.len())
-        .rev()
-        .filter(|i| {
-            !matches!(
-                journal.checkpoint.phases[*i].status,
-                PhaseStatus::Pending | PhaseStatus::RolledBack
-            )
-        })
-        .collect();
-
-    // Plan every restore first, newest phase first, simulating the tree so that two phases that
-    // changed the same file are undone in turn; nothing is written while a conflict exists.
-    let mut simulated: HashMap<String, Option<String>> = HashMap::new();
-    let mut restores = Vec::new();
-    let mut conflicts = Vec::new();
-    let all: Vec<Restore> = targets
-        .iter()
-        .flat_map(|&i| restores_of(&journal.checkpoint.phases[i], i))
-        .collect();
-    check_targets_inside(&all, &root, &journal.state)?;
-    for r in all {
-        let key = r.path.as_str().to_string();
-        let now = match simulated.get(&key) {
-            Some(h) => h.clone(),
-            None => std::fs::read(r.path.to_path(&root))
-                .ok()
-                .map(|b| fsutil::hash_bytes(&b)),
-        };
-        let target = r.restore_to.as_ref().map(|(h, _)| h.clone());
-        if now == target {
-            continue; // Already restored (a rollback that was interrupted, or a write that never happened).
-        }
-        if now.as_deref() != Some(r.expect_now.as_str()) {
-            if !r.leave_if_changed {
-                conflicts.push((r, now.is_some()));
-            }
-            continue;
-        }
-        simulated.insert(key, target);
-        restores.push(r);
-    }
-    // Every image a restore needs must be readable and intact before the first file is touched.
-    let mut unusable = Vec::new();
-    for r in restores.iter().chain(conflicts.iter().map(|(r, _)| r)) {
-        if let Some((hash, _)) = &r.restore_to {
-            if let Err(e) = objects.get(hash) {
-                unusable.push(format!("  {}: {e}", r.path));
-            }
-        }
-    }
-    if !unusable.is_empty() {
-        return Err(Error::Refused {
-            message: format!(
-                "the stored image of {} file(s) cannot be read back intact; nothing was rolled back:\n{}",
-                unusable.len(),
-                unusable.join("\n")
-            ),
-            help: format!(
-                "the images are in {}; restore that folder from a copy if you have one, or put these files back by hand (git checkout, say)",
-                objects.dir().display()
-            ),
-        });
-    }
-    let mut kept_aside = Vec::new();
-    if !conflicts.is_empty() && !force {
-        let list: Vec<String> = conflicts
-            .iter()
-            .map(|(r, exists)| {
-                format!(
-                    "  {}{}",
-                    r.path,
-                    if *exists {
-                        " (edited since remedy wrote it)"
-                    } else {
-                        " (deleted since remedy wrote it)"
-                    }
-                )
-            })
-            .collect();
-        return Err(Error::Refused {
-            message: format!(
-                "{} file(s) changed since remedy wrote them; nothing was rolled back:\n{}",
-                conflicts.len(),
-                list.join("\n")
-            ),
-            help: "resolve them by hand, or pass `--force` to keep your versions aside and restore remedy's backups".into(),
-        });
-    }
-    if !conflicts.is_empty() {
-        let aside = journal
-            .state
-            .dir
-            .join("conflicts")
-            .join(timefmt::rfc3339(timefmt::now_ms()).replace(':', "-"));
-        for (r, exists) in conflicts {
-            let src = r.path.to_path(&root);
-            if exists {
-                let dst = aside.join(r.path.as_str());
-                if let Some(parent) = dst.parent() {
-                    fsutil::create_dir_all(parent)?;
-                }
-                std::fs::copy(&src, &dst).map_err(|e| Error::io("keep aside", &src, e))?;
-                kept_aside.push(dst);
-            }
-            restores.push(r);
-        }
-        fsutil::sync_filesystem(&journal.state.dir)?;
-        ui.note(format!(
-            "your versions of conflicting files are kept in {}",
-            aside.display()
-        ));
-    }
-
-    // Apply, newest phase first, recording each phase as rolled back once its files are back.
-    let mut summary = RollbackSummary {
-        kept_aside,
-        ..RollbackSummary::default()
-    };
-    for &i in &targets {
-        for r in restores.iter().filter(|r| r.phase == i) {
-            let path = r.path.to_path(&root);
-            match &r.restore_to {
-                Some((hash, mode)) => {
-                    let bytes = objects.get(hash)?;
-                    if let Some(parent) = path.parent() {
-                        fsutil::create_dir_all(parent)?;
-                    }
-                    fsutil::write_atomic(&path, &bytes, Some(*mode), Durability::Batched)?;
-                    summary.restored += 1;
-                }
-                None => match std::fs::remove_file(&path) {
-                    Ok(()) => summary.removed += 1,
-                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                    Err(e) => return Err(Error::io("remove", &path, e)),
-                },
-            }
-        }
-        // Folders a report phase created go when they are empty again (deepest first).
-        if let Some(Outcome::Report(r)) = &journal.checkpoint.phases[i].outcome {
-            for dir in r.created_dirs.iter().rev() {
-                let _ = std::fs::remove_dir(dir.to_path(&root));
-            }
-        }
-        // So do folders the phase's programs created (`__pycache__/`, say).
-        let mut created_dirs = journal.checkpoint.phases[i].created_dirs.clone();
-        created_dirs.sort_by_key(|d| std::cmp::Reverse(d.as_str().matches('/').count()));
-        for dir in created_dirs {
-            if let Ok(path) = dir.resolve_inside(&root) {
-                let _ = std::fs::remove_dir(path);
-            }
-        }
-        fsutil::sync_filesystem(&root)?;
-        let rec = &mut journal.checkpoint.phases[i];
-        rec.status = PhaseStatus::RolledBack;
-        rec.created.clear();
-        rec.created_dirs.clear();
-        if let Some(Outcome::Patch(o)) = &mut rec.outcome {
-            for f in &mut o.files {
-                f.state = FileState::Restored;
-            }
-        }
-        summary.phases.push(rec.name.clone());
-        ui.note(format!("rolled back `{}`", rec.name));
-        journal.save()?;
-    }
-    Ok(summary)
-}
-
-/// Refuses a rollback whose record names a file it may not write: the root itself, or a path that
-/// leads out of the root through a symbolic link in the tree as it is now. (Absolute paths and
-/// `..` never load; see [`crate::paths::RelPath`].) Nothing has been written when this fails.
-fn check_targets_inside(restores: &[Restore], root: &Path, state: &StateDir) -> Result<()> {
-    let bad: Vec<String> = restores
-        .iter()
-        .filter_map(|r| {
-            if r.path.as_str().is_empty() {
-                return Some("  `.`: names the root itself, not a file".to_string());
-            }
-            r.path
-                .resolve_inside(root)
-                .err()
-                .map(|reason| format!("  {reason}"))
-        })
-        .collect();
-    if bad.is_empty() {
-        return Ok(());
-    }
-    Err(Error::Checkpoint(
-        checkpoint::CheckpointError::OutsideRoot {
-            path: state.checkpoint_path(),
-            files: bad,
-        },
-    ))
-}
-
-/// What undoing one phase puts back.
-fn restores_of(rec: &PhaseRecord, index: usize) -> Vec<Restore> {
-    let mut restores = outcome_restores(rec, index);
-    restores.extend(rec.created.iter().map(|f| Restore {
-        phase: index,
-        path: f.path.clone(),
-        expect_now: f.hash.clone(),
-        restore_to: None,
-        leave_if_changed: crate::created::is_cache(&f.path),
-    }));
-    restores
-}
-
-fn outcome_restores(rec: &PhaseRecord, index: usize) -> Vec<Restore> {
-    match &rec.outcome {
-        Some(Outcome::Patch(o)) => o
-            .files
-            .iter()
-            .filter(|f| !matches!(f.state, FileState::Restored | FileState::Planned))
-            .map(|f| Restore {
-                phase: index,
-                path: f.path.clone(),
-                expect_now: f.after.clone(),
-                restore_to: Some((f.before.clone(), f.mode)),
-                leave_if_changed: false,
-            })
-            .collect(),
-        Some(Outcome::Report(r)) => r
-            .outputs
-            .iter()
-            .map(|o| Restore {
-                phase: index,
-                path: o.path.clone(),
-                expect_now: o.hash.clone(),
-                // A report that replaced a file puts it back; one that created a file removes it.
-                restore_to: o
-                    .before
-                    .clone()
-                    .map(|h| (h, o.before_mode.unwrap_or(0o644))),
-                leave_if_changed: false,
-            })
-            .collect(),
-        _ => Vec::new(),
-    }
-}
-
-/// Puts back the files a cut-short patch phase wrote, before it is run again.
-fn rollback_phase_files(journal: &mut Journal, index: usize, force: bool, ui: &Ui) -> Result<()> {
-    if journal.checkpoint.phases[index].outcome.is_none() {
-        return Ok(());
-    }
-    rollback_locked(journal, index, force, ui)?;
-    let rec = &mut journal.checkpoint.phases[index];
-    rec.outcome = None;
-    rec.status = PhaseStatus::Pending;
-    journal.save()
 }
 
 /// The run a status or report is about.
@@ -1013,7 +670,11 @@ pub fn diff(root: &Path, plan: Option<&str>, phase: Option<&str>) -> Result<Stri
     {
         if let Some(Outcome::Patch(o)) = &rec.outcome {
             // Files a refused phase only planned were never stored nor written.
-            for f in o.files.iter().filter(|f| f.state != FileState::Planned) {
+            for f in o
+                .files
+                .iter()
+                .filter(|f| !matches!(f.state, FileState::Planned | FileState::Drifted))
+            {
                 let before = objects.get(&f.before)?;
                 let after = objects.get(&f.after)?;
                 out.push_str(&crate::ui::unified_diff(

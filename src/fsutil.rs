@@ -1,7 +1,6 @@
 //! File-system primitives with the durability the recovery contract needs.
 
 use std::fs;
-use std::io::Write;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
@@ -17,7 +16,9 @@ pub enum Durability {
 }
 
 /// Replaces `path` with `bytes` atomically: a temporary file in the same folder, written, given
-/// `mode`, then renamed over the target. Readers see the old or the new content, never a mix.
+/// `mode` (without one, the target's) and the target's owner, group and extended attributes, then
+/// put in its place. Readers see the old or the new content, never a mix. See [`crate::replace`],
+/// which also offers a replacement that refuses when the target changed.
 pub fn write_atomic(
     path: &Path,
     bytes: &[u8],
@@ -34,34 +35,7 @@ pub fn write_atomic_parts(
     mode: Option<u32>,
     durability: Durability,
 ) -> Result<()> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    let mut tmp = tempfile::Builder::new()
-        .prefix(TEMP_PREFIX)
-        .tempfile_in(dir)
-        .map_err(|e| Error::io("create a temporary file in", dir, e))?;
-    for part in parts {
-        tmp.write_all(part)
-            .map_err(|e| Error::io("write", tmp.path().to_path_buf(), e))?;
-    }
-    // Without a mode, keep the target's, or give a new file the usual 0644 (a temporary file
-    // starts as 0600, which would make a new report unreadable to others).
-    let mode = mode
-        .or_else(|| fs::metadata(path).ok().map(|m| mode_of(&m)))
-        .unwrap_or(0o644);
-    tmp.as_file()
-        .set_permissions(fs::Permissions::from_mode(mode))
-        .map_err(|e| Error::io("set permissions of", tmp.path().to_path_buf(), e))?;
-    if durability == Durability::Synced {
-        tmp.as_file()
-            .sync_all()
-            .map_err(|e| Error::io("sync", tmp.path().to_path_buf(), e))?;
-    }
-    tmp.persist(path)
-        .map_err(|e| Error::io("replace", path, e.error))?;
-    if durability == Durability::Synced {
-        sync_dir(dir)?;
-    }
-    Ok(())
+    crate::replace::replace_file(path, parts, mode, None, durability).map(|_| ())
 }
 
 /// Prefix of the temporary files `write_atomic` creates next to their target.
@@ -81,6 +55,40 @@ pub fn remove_stale_temp_files(dir: &Path) -> usize {
         })
         .filter(|e| fs::remove_file(e.path()).is_ok())
         .count()
+}
+
+/// Clears the temporary files a killed process left in `dir` (not recursive): those whose content
+/// `is_known` recognises are removed; any other is moved into `aside`, since a replacement killed
+/// between its exchange and the exchange back leaves another process's version at the temporary
+/// path. Returns where the moved files went.
+pub fn clear_temp_files(
+    dir: &Path,
+    is_known: impl Fn(&[u8]) -> bool,
+    aside: &Path,
+) -> Result<Vec<std::path::PathBuf>> {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return Ok(Vec::new());
+    };
+    let mut moved = Vec::new();
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        if !name.to_str().is_some_and(|n| n.starts_with(TEMP_PREFIX)) {
+            continue;
+        }
+        let path = entry.path();
+        let Ok(bytes) = fs::read(&path) else {
+            continue;
+        };
+        if is_known(&bytes) {
+            let _ = fs::remove_file(&path);
+            continue;
+        }
+        create_dir_all(aside)?;
+        let to = aside.join(&name);
+        fs::rename(&path, &to).map_err(|e| Error::io("keep aside", &path, e))?;
+        moved.push(to);
+    }
+    Ok(moved)
 }
 
 /// fsyncs a folder so that renames and creations in it survive a power loss.
@@ -136,5 +144,23 @@ mod tests {
         // No temporary file is left behind.
         assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
         sync_filesystem(dir.path()).unwrap();
+    }
+
+    #[test]
+    fn leftovers_that_are_not_known_images_are_kept_aside() {
+        let dir = tempfile::tempdir().unwrap();
+        let aside = dir.path().join("aside");
+        fs::write(dir.path().join(format!("{TEMP_PREFIX}a")), "image").unwrap();
+        fs::write(dir.path().join(format!("{TEMP_PREFIX}b")), "theirs").unwrap();
+        fs::write(dir.path().join("f.py"), "theirs").unwrap();
+        let moved = clear_temp_files(dir.path(), |b| b == b"image", &aside).unwrap();
+        assert_eq!(moved, [aside.join(format!("{TEMP_PREFIX}b"))]);
+        assert_eq!(fs::read_to_string(&moved[0]).unwrap(), "theirs");
+        let mut left: Vec<_> = fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        left.sort();
+        assert_eq!(left, ["aside", "f.py"]);
     }
 }

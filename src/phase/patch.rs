@@ -16,6 +16,7 @@ use crate::error::{Error, Result};
 use crate::fsutil::{self, Durability};
 use crate::paths::RelPath;
 use crate::plan::{Edit, Phase};
+use crate::replace::{replace_file, Replaced};
 use crate::scan;
 use crate::ui::{unified_diff, Event};
 
@@ -90,6 +91,13 @@ pub fn compute_changes(edits: &[Edit], ctx: &PhaseContext) -> ChangeSet {
                 Ok(Some(fe)) => {
                     // Only the few files that change need their mode: no stat for the rest.
                     let meta = std::fs::metadata(path).ok()?;
+                    let names = std::os::unix::fs::MetadataExt::nlink(&meta);
+                    if names > 1 {
+                        return Some(Err(Ok(format!(
+                            "hard-linked ({names} names): replacing it would split the link; \
+                             edit it by hand or break the link first"
+                        ))));
+                    }
                     Some(Ok(PlannedChange {
                         rel: rel.clone(),
                         before: bytes,
@@ -154,13 +162,23 @@ pub fn compute_changes(edits: &[Edit], ctx: &PhaseContext) -> ChangeSet {
     set
 }
 
+/// What step (5) did: the state of each file, in the order of the changes, and the error that
+/// stopped it early, if one did.
+#[derive(Debug)]
+struct Writes {
+    states: Vec<FileState>,
+    error: Option<Error>,
+}
+
 /// Steps (4) and (5): refuses the whole batch if any target no longer has the content it was read
-/// with (`expected` before-hashes, one per change), and only then replaces the files.
+/// with (`expected` before-hashes, one per change), and only then replaces the files. Each
+/// replacement checks again, atomically, that the file it swaps out still has that content; a file
+/// that does not is left with the content another process gave it, and is `Drifted`.
 fn write_changes(
     root: &std::path::Path,
     changes: &[PlannedChange],
     expected: &[String],
-) -> Result<()> {
+) -> Result<Writes> {
     let mut drifted = Vec::new();
     for (change, before) in changes.iter().zip(expected) {
         let path = change.rel.to_path(root);
@@ -179,16 +197,34 @@ fn write_changes(
             help: "let whatever is editing the tree finish, then `remedy resume`".into(),
         });
     }
-    try_for_each_parallel(changes, |change| {
-        let path = change.rel.to_path(root);
-        fsutil::write_atomic(
-            &path,
-            change.after.as_bytes(),
+    let results: Vec<std::sync::OnceLock<Replaced>> =
+        changes.iter().map(|_| std::sync::OnceLock::new()).collect();
+    let items: Vec<usize> = (0..changes.len()).collect();
+    let written = try_for_each_parallel(&items, |&i| {
+        let change = &changes[i];
+        let replaced = replace_file(
+            &change.rel.to_path(root),
+            &[change.after.as_bytes()],
             Some(change.mode),
+            Some(&expected[i]),
             Durability::Batched,
-        )
-    })?;
-    fsutil::sync_filesystem(root)
+        )?;
+        let _ = results[i].set(replaced);
+        Ok(())
+    });
+    let synced = fsutil::sync_filesystem(root);
+    let states = results
+        .iter()
+        .map(|r| match r.get() {
+            Some(Replaced::Done) => FileState::Written,
+            Some(Replaced::Drifted) => FileState::Drifted,
+            None => FileState::Intended,
+        })
+        .collect();
+    Ok(Writes {
+        states,
+        error: written.and(synced).err(),
+    })
 }
 
 /// Runs `work` on every item on up to one thread per core, and stops at the first error. Creating
@@ -456,28 +492,60 @@ pub async fn execute(phase: &Phase, edits: &[Edit], ctx: &PhaseContext) -> Resul
     // (4) Nothing changed under our feet since the scan, then (5) replace the files.
     ctx.ui
         .progress(&phase.name, format!("writing {} files", changes.len()));
-    let written = {
+    let writes = {
         let changes = changes.clone();
         let root = ctx.root.clone();
         let expected: Vec<String> = outcome.files.iter().map(|f| f.before.clone()).collect();
         blocking(move || write_changes(&root, &changes, &expected)).await?
     };
-    if let Err(e) = written {
-        if matches!(e, Error::Refused { .. }) {
-            // Nothing was written: withdraw the intent, so that no later rollback treats these
-            // files as ours.
-            let mut j = journal.lock().await;
-            if let Some(rec) = j.checkpoint.phase_mut(&phase.name) {
-                rec.outcome = None;
+    let writes = match writes {
+        Ok(w) => w,
+        Err(e) => {
+            if matches!(e, Error::Refused { .. }) {
+                // Nothing was written: withdraw the intent, so that no later rollback treats these
+                // files as ours.
+                let mut j = journal.lock().await;
+                if let Some(rec) = j.checkpoint.phase_mut(&phase.name) {
+                    rec.outcome = None;
+                }
+                j.save()?;
             }
-            j.save()?;
+            return Err(e);
         }
+    };
+
+    // (6) Recorded as written, each file as far as it got.
+    for (f, state) in outcome.files.iter_mut().zip(&writes.states) {
+        f.state = *state;
+    }
+    let drifted: Vec<&str> = outcome
+        .files
+        .iter()
+        .filter(|f| f.state == FileState::Drifted)
+        .map(|f| f.path.as_str())
+        .collect();
+    if writes.error.is_some() || !drifted.is_empty() {
+        // The phase fails; the record says which files hold remedy's content, so that a rollback
+        // or a resume undoes exactly those.
+        let mut j = journal.lock().await;
+        if let Some(rec) = j.checkpoint.phase_mut(&phase.name) {
+            rec.outcome = Some(Outcome::Patch(outcome.clone()));
+        }
+        j.save()?;
+    }
+    if let Some(e) = writes.error {
         return Err(e);
     }
-
-    // (6) Recorded as written.
-    for f in &mut outcome.files {
-        f.state = FileState::Written;
+    if !drifted.is_empty() {
+        let written = outcome.files.len() - drifted.len();
+        return Err(Error::Refused {
+            message: format!(
+                "refused to overwrite: {} file(s) drifted (another process changed them while remedy was writing; they keep that content): {}; {written} other file(s) were written",
+                drifted.len(),
+                drifted.join(", ")
+            ),
+            help: "let whatever is editing the tree finish, then `remedy resume` (it puts back the files written and runs the phase again), or undo them with `remedy rollback --all`".into(),
+        });
     }
     Ok(PhaseReport {
         success: true,
@@ -569,7 +637,9 @@ mod tests {
         );
         // Unchanged targets are written.
         std::fs::write(root.join("b.py"), "y = await f()\n").unwrap();
-        write_changes(root, &changes, &expected).unwrap();
+        let writes = write_changes(root, &changes, &expected).unwrap();
+        assert!(writes.error.is_none());
+        assert_eq!(writes.states, [FileState::Written, FileState::Written]);
         assert_eq!(
             std::fs::read_to_string(root.join("b.py")).unwrap(),
             "y = f()\n"

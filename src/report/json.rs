@@ -27,7 +27,12 @@ pub fn to_value(cp: &Checkpoint) -> Value {
             continue;
         }
         if let Some(Outcome::Patch(o)) = &p.outcome {
-            for f in o.files.iter().filter(|f| f.state != FileState::Planned) {
+            // Files the phase never wrote: refused, or changed by another process first.
+            for f in o
+                .files
+                .iter()
+                .filter(|f| !matches!(f.state, FileState::Planned | FileState::Drifted))
+            {
                 total_sites += f.sites.len() as u64;
                 files.push(json!({
                     "phase": p.name,

@@ -311,6 +311,20 @@ fn render_patch(md: &mut String, name: &str, o: &PatchOutcome) {
             o.files.len(),
         );
     }
+    let drifted: Vec<String> = o
+        .files
+        .iter()
+        .filter(|f| f.state == FileState::Drifted)
+        .map(|f| code(f.path.as_str()))
+        .collect();
+    if !drifted.is_empty() {
+        let _ = writeln!(
+            md,
+            "**Drifted: {} file(s) not written.** Another process changed them while remedy was writing; they keep that content: {}\n",
+            drifted.len(),
+            drifted.join(", ")
+        );
+    }
     let _ = writeln!(
         md,
         "| Edit | Sites | Files | Expected |\n|---|---:|---:|---|"

@@ -11,3 +11,4 @@ mod run;
 mod state_integrity;
 mod structural;
 mod tree_contents;
+mod write_safety;
