@@ -12,7 +12,6 @@ mod validate;
 
 pub use error::{did_you_mean, Diagnostic, PlanErrors};
 pub use expect::{Expect, Op};
-pub use limits::{MAX_CHECKS, MAX_DEPTH, MAX_EDITS, MAX_PHASES, MAX_PLAN_BYTES, MAX_VALUES};
 pub use load::{load_plan, load_plan_text};
 pub use locate::Location;
 pub use model::*;
