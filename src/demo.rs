@@ -1,11 +1,14 @@
 //! `remedy demo`: the bundled sample project, copied into a fresh folder, remediated end to end.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use crate::error::{Error, Result};
 use crate::fsutil::{self, Durability};
+use crate::process::{run_capture, Captured, ChildGroups};
 use crate::python;
 use crate::ui::Style;
+use crate::venv::{INSTALL_TIMEOUT, VENV_TIMEOUT};
 
 include!(concat!(env!("OUT_DIR"), "/sample.rs"));
 
@@ -33,13 +36,26 @@ pub fn write_sample(dir: &std::path::Path) -> Result<(PathBuf, PathBuf)> {
     Ok((repo, plan))
 }
 
+/// What a helper that failed printed, or that it ran out of time.
+fn describe(out: &Captured, limit: Duration) -> String {
+    if out.exit.timed_out {
+        format!(
+            "it did not finish within {}s and was killed",
+            limit.as_secs()
+        )
+    } else {
+        out.output.trim().to_string()
+    }
+}
+
 /// Makes sure the sample's tests can run: when the Python remedy would pick cannot import pytest,
 /// creates `websocket-app/.venv` with pytest (the sample's .gitignore keeps it out of the scan).
 /// Returns whether it did, so the plan can name that interpreter (an active virtualenv would
 /// otherwise be chosen first).
-fn ensure_pytest(repo: &std::path::Path, quiet: bool) -> Result<bool> {
+async fn ensure_pytest(repo: &std::path::Path, quiet: bool) -> Result<bool> {
+    let groups = ChildGroups::default();
     let (program, why) = python::choose(repo, None);
-    if python::probe(&program, &why, repo).is_ok() {
+    if python::probe(&program, &why, repo, &groups).await.is_ok() {
         return Ok(false);
     }
     if !quiet {
@@ -47,26 +63,38 @@ fn ensure_pytest(repo: &std::path::Path, quiet: bool) -> Result<bool> {
     }
     let venv = repo.join(".venv");
     let venv_str = venv.to_string_lossy().into_owned();
-    let (code, out) = crate::process::run_capture("python3", &["-m", "venv", &venv_str], repo)
-        .map_err(|e| {
-            Error::usage(
-                format!("cannot run python3 to create a virtual environment: {e}"),
-                Some("install Python 3 (with the venv module)".to_string()),
-            )
-        })?;
-    if code != Some(0) {
+    let made = run_capture(
+        "python3",
+        &["-m", "venv", &venv_str],
+        repo,
+        VENV_TIMEOUT,
+        &groups,
+    )
+    .await
+    .map_err(|e| {
+        Error::usage(
+            format!("cannot run python3 to create a virtual environment: {e}"),
+            Some("install Python 3 (with the venv module)".to_string()),
+        )
+    })?;
+    if made.code() != Some(0) {
         return Err(Error::usage(
-            format!("`python3 -m venv` failed:\n{}", out.trim()),
+            format!("`python3 -m venv` failed:\n{}", describe(&made, VENV_TIMEOUT)),
             Some("install the venv module (Debian: apt-get install python3-venv), or install pytest for python3".to_string()),
         ));
     }
     let py = venv.join("bin/python").to_string_lossy().into_owned();
-    let (code, out) =
-        crate::process::run_capture(&py, &["-m", "pip", "install", "--quiet", "pytest"], repo)
-            .map_err(|e| Error::usage(format!("cannot run pip: {e}"), None))?;
-    if code != Some(0) {
+    let pip_args = ["-m", "pip", "install", "--quiet", "pytest"];
+    let installed = run_capture(&py, &pip_args, repo, INSTALL_TIMEOUT, &groups)
+        .await
+        .map_err(|e| Error::usage(format!("cannot run pip: {e}"), None))?;
+    if installed.code() != Some(0) {
         return Err(Error::usage(
-            format!("installing pytest into {} failed:\n{}", venv.display(), out.trim()),
+            format!(
+                "installing pytest into {} failed:\n{}",
+                venv.display(),
+                describe(&installed, INSTALL_TIMEOUT)
+            ),
             Some("check your network access to the package index, or install pytest for python3 yourself".to_string()),
         ));
     }
@@ -97,10 +125,7 @@ pub async fn run(dir: Option<PathBuf>, style: Style) -> Result<()> {
             plan.display()
         );
     }
-    let blocking_repo = repo.clone();
-    let bootstrapped = tokio::task::spawn_blocking(move || ensure_pytest(&blocking_repo, quiet))
-        .await
-        .map_err(|e| Error::Other(anyhow::anyhow!("{e}")))??;
+    let bootstrapped = ensure_pytest(&repo, quiet).await?;
     if bootstrapped {
         let text = SAMPLE_PLAN.replacen("\nfiles:\n", "\npython: .venv/bin/python\nfiles:\n", 1);
         fsutil::write_atomic(&plan, text.as_bytes(), None, Durability::Synced)?;

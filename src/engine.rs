@@ -19,7 +19,7 @@ use crate::lock::RootLock;
 use crate::objects::ObjectStore;
 use crate::phase::{self, Journal, PhaseContext, PhaseReport, SharedJournal};
 use crate::plan::{load_plan, Phase, PhaseKind, Plan};
-use crate::process::ChildGroups;
+use crate::process::{run_capture, ChildGroups};
 use crate::report;
 pub use crate::rollback::{rollback, RollbackOptions, RollbackSummary};
 use crate::rollback::{rollback_locked, rollback_phase_files, Notes};
@@ -50,19 +50,30 @@ pub struct RunSummary {
     pub report: Option<PathBuf>,
 }
 
-fn git_info(root: &Path) -> Option<GitInfo> {
-    let (code, out) = crate::process::run_capture("git", &["rev-parse", "HEAD"], root).ok()?;
-    if code != Some(0) {
+/// How long each `git` question may take (a status over a huge or network-mounted tree is slow;
+/// a git waiting on a lock or a credential prompt must not hold the run).
+const GIT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// The commit and whether the tree is dirty, when the root is in a git repository. No Ctrl-C
+/// handler is installed yet when this runs, so SIGINT ends remedy and the death signal ends git.
+async fn git_info(root: &Path) -> Option<GitInfo> {
+    let groups = ChildGroups::default();
+    let ask = |args: &'static [&'static str]| run_capture("git", args, root, GIT_TIMEOUT, &groups);
+    let head = ask(&["rev-parse", "HEAD"]).await.ok()?;
+    if head.code() != Some(0) {
         return None;
     }
-    let (_, status) = crate::process::run_capture("git", &["status", "--porcelain"], root).ok()?;
+    let status = ask(&["status", "--porcelain"]).await.ok()?;
+    if status.code() != Some(0) {
+        return None;
+    }
     Some(GitInfo {
-        commit: out.trim().to_string(),
-        dirty: !status.trim().is_empty(),
+        commit: head.output.trim().to_string(),
+        dirty: !status.output.trim().is_empty(),
     })
 }
 
-fn new_checkpoint(plan: &Plan, root: &Path) -> Checkpoint {
+async fn new_checkpoint(plan: &Plan, root: &Path) -> Checkpoint {
     let now = timefmt::now_ms();
     Checkpoint {
         format_version: checkpoint::FORMAT_VERSION,
@@ -74,7 +85,7 @@ fn new_checkpoint(plan: &Plan, root: &Path) -> Checkpoint {
         root: root.to_path_buf(),
         started_at: now,
         updated_at: now,
-        git: git_info(root),
+        git: git_info(root).await,
         phases: plan.phases.iter().map(pending_record).collect(),
         relocated_from: None,
     }
@@ -196,7 +207,7 @@ async fn start_run(plan: &Arc<Plan>, root: &Path, ui: &Ui) -> Result<Option<Path
         }
     }
     state.create()?;
-    let mut cp = new_checkpoint(plan, root);
+    let mut cp = new_checkpoint(plan, root).await;
     cp.save(&state)?;
     let journal = Arc::new(tokio::sync::Mutex::new(Journal {
         checkpoint: cp,

@@ -1,8 +1,9 @@
-//! Child processes: short helper commands (duct), and long phase commands (tokio) that run in their
-//! own process group, stream their output to a log, and can be ended as a whole tree on a timeout
-//! or Ctrl-C.
+//! Child processes. Every child remedy starts (test suites, command phases, validate `command`
+//! checks, pip, the interpreter probe, git) runs through `run_logged`: in its own process group,
+//! with a death signal so it never outlives remedy, registered in `ChildGroups` so Ctrl-C ends it,
+//! and with its whole tree killed on timeout or when the future running it is dropped.
 
-use std::collections::HashSet;
+use std::collections::{HashSet, VecDeque};
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -47,14 +48,14 @@ fn kill_group(pgid: i32, signal: i32) {
     }
 }
 
-/// A command to run in its own process group with its output in a log file.
+/// A command to run in its own process group, with its output in a log file when `log` is set.
 #[derive(Debug, Clone)]
 pub struct Spawn {
     pub program: String,
     pub args: Vec<String>,
     pub cwd: PathBuf,
     pub env: Vec<(String, String)>,
-    pub log: PathBuf,
+    pub log: Option<PathBuf>,
     pub timeout: Option<Duration>,
 }
 
@@ -105,7 +106,7 @@ pub async fn run_logged(
     for (k, v) in &spec.env {
         cmd.env(k, v);
     }
-    let log = std::fs::File::create(&spec.log)?;
+    let log = spec.log.as_ref().map(std::fs::File::create).transpose()?;
     let started = Instant::now();
     let mut child = cmd.spawn()?;
     // The parent's copies of the pipe's write end are inside `cmd`; drop them so EOF can arrive.
@@ -116,6 +117,7 @@ pub async fn run_logged(
         pgid,
         groups: groups.clone(),
     };
+    let watchdog = spawn_watchdog(pgid);
     let pump = std::thread::spawn(move || pump_lines(reader, log, on_line));
 
     let status = match spec.timeout {
@@ -141,6 +143,10 @@ pub async fn run_logged(
     };
     // Children the command left behind in its group would keep the log pipe open: end them.
     kill_group(pgid, libc::SIGKILL);
+    if let Some((mut watchdog, alive)) = watchdog {
+        let _ = watchdog.wait().await;
+        drop(alive);
+    }
     drop(guard);
     let _ = tokio::task::spawn_blocking(move || pump.join()).await;
     use std::os::unix::process::ExitStatusExt;
@@ -150,6 +156,26 @@ pub async fn run_logged(
         timed_out,
         duration: started.elapsed(),
     })
+}
+
+/// Starts a watchdog in the child's process group that kills the group when remedy dies.
+/// `PR_SET_PDEATHSIG` reaches only the direct child; what it started (a shell's `sleep`, pytest's
+/// workers) would run on after a SIGKILL of remedy. The watchdog waits on a pipe whose only write
+/// end remedy holds (close-on-exec, so no child inherits it); when remedy dies the kernel closes it,
+/// the read ends, and the watchdog kills its own group. Returns the watchdog and the write end to
+/// hold while the child runs; `None` when it cannot start, which leaves the death signal alone.
+fn spawn_watchdog(pgid: i32) -> Option<(tokio::process::Child, std::io::PipeWriter)> {
+    let (read, write) = std::io::pipe().ok()?;
+    let watchdog = tokio::process::Command::new("/bin/sh")
+        .args(["-c", "read -r _; kill -9 0"])
+        .stdin(read)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .process_group(pgid)
+        .kill_on_drop(true)
+        .spawn()
+        .ok()?;
+    Some((watchdog, write))
 }
 
 /// Kills the group if the future running it is dropped (Ctrl-C, or an aborted phase task).
@@ -165,7 +191,11 @@ impl Drop for GroupGuard {
     }
 }
 
-fn pump_lines(reader: std::io::PipeReader, mut log: std::fs::File, mut on_line: impl FnMut(&str)) {
+fn pump_lines(
+    reader: std::io::PipeReader,
+    mut log: Option<std::fs::File>,
+    mut on_line: impl FnMut(&str),
+) {
     let mut reader = BufReader::new(reader);
     let mut buf = Vec::new();
     loop {
@@ -173,31 +203,74 @@ fn pump_lines(reader: std::io::PipeReader, mut log: std::fs::File, mut on_line: 
         match reader.read_until(b'\n', &mut buf) {
             Ok(0) | Err(_) => break,
             Ok(_) => {
-                let _ = log.write_all(&buf);
+                if let Some(log) = &mut log {
+                    let _ = log.write_all(&buf);
+                }
                 on_line(String::from_utf8_lossy(&buf).trim_end());
             }
         }
     }
-    let _ = log.flush();
+    if let Some(log) = &mut log {
+        let _ = log.flush();
+    }
 }
 
-/// Runs a short helper command to completion and returns (exit code, combined output).
-pub fn run_capture(
+/// How many lines of a helper's output `run_capture` keeps (the last ones), so that a chatty
+/// command cannot fill memory.
+const CAPTURE_LINES: usize = 200;
+
+/// How a helper command ended, with the last lines of its combined stdout and stderr.
+#[derive(Debug, Clone)]
+pub struct Captured {
+    pub exit: Exit,
+    pub output: String,
+}
+
+impl Captured {
+    /// The exit code, or `None` when a signal or the timeout ended it.
+    pub fn code(&self) -> Option<i32> {
+        if self.exit.timed_out {
+            None
+        } else {
+            self.exit.code
+        }
+    }
+}
+
+/// Runs a short helper command in the root (or another folder) under the same rules as a phase's
+/// children, and returns how it ended with the last `CAPTURE_LINES` lines of its output.
+pub async fn run_capture(
     program: &str,
     args: &[&str],
     cwd: &Path,
-) -> std::io::Result<(Option<i32>, String)> {
-    let out = duct::cmd(program, args)
-        .dir(cwd)
-        .stdin_null()
-        .stderr_to_stdout()
-        .stdout_capture()
-        .unchecked()
-        .run()?;
-    Ok((
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-    ))
+    timeout: Duration,
+    groups: &ChildGroups,
+) -> std::io::Result<Captured> {
+    let spec = Spawn {
+        program: program.to_string(),
+        args: args.iter().map(|a| a.to_string()).collect(),
+        cwd: cwd.to_path_buf(),
+        env: Vec::new(),
+        log: None,
+        timeout: Some(timeout),
+    };
+    let lines = Arc::new(Mutex::new(VecDeque::new()));
+    let sink = lines.clone();
+    let exit = run_logged(&spec, groups, move |line| {
+        let mut lines = sink.lock().expect("lock holders do not panic");
+        if lines.len() == CAPTURE_LINES {
+            lines.pop_front();
+        }
+        lines.push_back(line.to_string());
+    })
+    .await?;
+    let lines = lines.lock().expect("lock holders do not panic");
+    let mut output = String::new();
+    for line in lines.iter() {
+        output.push_str(line);
+        output.push('\n');
+    }
+    Ok(Captured { exit, output })
 }
 
 #[cfg(test)]
@@ -219,7 +292,7 @@ mod tests {
             ],
             cwd: dir.path().to_path_buf(),
             env: vec![],
-            log: dir.path().join("log"),
+            log: Some(dir.path().join("log")),
             timeout: Some(Duration::from_millis(500)),
         };
         let groups = ChildGroups::default();
@@ -250,15 +323,39 @@ mod tests {
         assert!(!alive, "grandchild {pid} survived the timeout");
     }
 
-    #[test]
-    fn captures_helper_output() {
-        let (code, out) = run_capture(
+    #[tokio::test]
+    async fn captures_helper_output() {
+        let groups = ChildGroups::default();
+        let out = run_capture(
             "sh",
             &["-c", "echo hi; echo err >&2; exit 3"],
             Path::new("."),
+            Duration::from_secs(30),
+            &groups,
         )
+        .await
         .unwrap();
-        assert_eq!(code, Some(3));
-        assert_eq!(out, "hi\nerr\n");
+        assert_eq!(out.code(), Some(3));
+        assert_eq!(out.output, "hi\nerr\n");
+        assert!(groups.is_empty());
+    }
+
+    #[tokio::test]
+    async fn captured_output_keeps_the_last_lines() {
+        let out = run_capture(
+            "sh",
+            &[
+                "-c",
+                "i=0; while [ $i -lt 1000 ]; do echo $i; i=$((i+1)); done",
+            ],
+            Path::new("."),
+            Duration::from_secs(30),
+            &ChildGroups::default(),
+        )
+        .await
+        .unwrap();
+        let lines: Vec<&str> = out.output.lines().collect();
+        assert_eq!(lines.len(), CAPTURE_LINES);
+        assert_eq!(lines.last(), Some(&"999"));
     }
 }

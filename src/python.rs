@@ -6,6 +6,13 @@
 //! pytest-xdist is importable, for phases that ask for `workers:`.
 
 use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use crate::process::{run_capture, ChildGroups};
+
+/// How long the probe may take; an interpreter that starts slowly on a cold cache needs seconds,
+/// one that hangs (a broken `sitecustomize`, a network mount) must not hold the run.
+const PROBE_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// A probed interpreter.
 #[derive(Debug, Clone)]
@@ -94,16 +101,31 @@ except ImportError:
 ";
 
 /// Runs the interpreter once to learn its version and pytest's.
-pub fn probe(program: &str, chosen_by: &str, root: &Path) -> Result<Interpreter, PythonError> {
-    let (code, out) =
-        crate::process::run_capture(program, &["-c", PROBE], root).map_err(|source| {
-            PythonError::NotFound {
-                program: program.to_string(),
-                chosen_by: chosen_by.to_string(),
-                source,
-            }
+pub async fn probe(
+    program: &str,
+    chosen_by: &str,
+    root: &Path,
+    groups: &ChildGroups,
+) -> Result<Interpreter, PythonError> {
+    let out = run_capture(program, &["-c", PROBE], root, PROBE_TIMEOUT, groups)
+        .await
+        .map_err(|source| PythonError::NotFound {
+            program: program.to_string(),
+            chosen_by: chosen_by.to_string(),
+            source,
         })?;
-    let lines: Vec<&str> = out.lines().collect();
+    if out.exit.timed_out {
+        return Err(PythonError::NoPytest {
+            program: program.to_string(),
+            chosen_by: chosen_by.to_string(),
+            detail: format!(
+                "the probe did not finish within {}s and was killed",
+                PROBE_TIMEOUT.as_secs()
+            ),
+        });
+    }
+    let code = out.code();
+    let lines: Vec<&str> = out.output.lines().collect();
     if code != Some(0) || lines.len() < 3 {
         let detail = lines
             .iter()
@@ -134,20 +156,22 @@ pub fn probe(program: &str, chosen_by: &str, root: &Path) -> Result<Interpreter,
 mod tests {
     use super::*;
 
-    #[test]
-    fn missing_interpreter_is_named() {
+    #[tokio::test]
+    async fn missing_interpreter_is_named() {
         let dir = tempfile::tempdir().unwrap();
         let err = probe(
             "/nonexistent/python9",
             "set by `python:` in the plan",
             dir.path(),
+            &ChildGroups::default(),
         )
+        .await
         .unwrap_err();
         assert!(err.to_string().contains("/nonexistent/python9"), "{err}");
     }
 
-    #[test]
-    fn interpreter_without_pytest_is_explained() {
+    #[tokio::test]
+    async fn interpreter_without_pytest_is_explained() {
         // `-S` would not hide site-packages from a plain probe; use an interpreter-like script instead.
         let dir = tempfile::tempdir().unwrap();
         let fake = dir.path().join("python");
@@ -158,7 +182,14 @@ mod tests {
         .unwrap();
         std::fs::set_permissions(&fake, std::os::unix::fs::PermissionsExt::from_mode(0o755))
             .unwrap();
-        let err = probe(fake.to_str().unwrap(), "test", dir.path()).unwrap_err();
+        let err = probe(
+            fake.to_str().unwrap(),
+            "test",
+            dir.path(),
+            &ChildGroups::default(),
+        )
+        .await
+        .unwrap_err();
         assert!(
             err.to_string().contains("No module named 'pytest'"),
             "{err}"
@@ -188,15 +219,17 @@ mod tests {
         fake.to_str().unwrap().to_string()
     }
 
-    #[test]
-    fn the_probe_reads_pytest_xdist_when_present() {
+    #[tokio::test]
+    async fn the_probe_reads_pytest_xdist_when_present() {
         let dir = tempfile::tempdir().unwrap();
         let with = fake_interpreter(
             dir.path(),
             "with-xdist",
             "/usr/bin/python3\\n3.12.1\\n8.3.2\\n3.6.1\\n",
         );
-        let i = probe(&with, "test", dir.path()).unwrap();
+        let i = probe(&with, "test", dir.path(), &ChildGroups::default())
+            .await
+            .unwrap();
         assert_eq!(
             (i.version.as_str(), i.pytest_version.as_str()),
             ("3.12.1", "8.3.2")
@@ -208,7 +241,10 @@ mod tests {
             "/usr/bin/python3\\n3.12.1\\n8.3.2\\n-\\n",
         );
         assert_eq!(
-            probe(&without, "test", dir.path()).unwrap().xdist_version,
+            probe(&without, "test", dir.path(), &ChildGroups::default())
+                .await
+                .unwrap()
+                .xdist_version,
             None
         );
     }

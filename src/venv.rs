@@ -15,12 +15,19 @@
 use std::path::{Path, PathBuf};
 
 use crate::plan::STATE_DIR;
-use crate::process::{run_logged, ChildGroups, Spawn};
+use crate::process::{run_capture, run_logged, ChildGroups, Spawn};
 
 /// Written into the environment once pip has installed everything.
 const READY_MARKER: &str = "remedy-ready";
 /// How many lines of pip's output an error quotes.
 const TAIL_LINES: usize = 8;
+/// How long asking pip its version may take.
+const ASK_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
+/// How long `python -m venv` may take (bootstrapping pip into it is the slow part).
+pub(crate) const VENV_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5 * 60);
+/// How long `pip install` may take: downloads and builds from source can be slow, but a pip that
+/// waits on an unreachable index must not hold the run forever.
+pub(crate) const INSTALL_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30 * 60);
 
 /// A ready environment.
 #[derive(Debug, Clone)]
@@ -125,12 +132,7 @@ pub async fn ensure(
     std::fs::create_dir_all(parent).map_err(io("create", parent))?;
     std::fs::create_dir_all(logs).map_err(io("create", logs))?;
 
-    let outside_pip = {
-        let (base, root) = (base.to_string(), root.to_path_buf());
-        tokio::task::spawn_blocking(move || pip_can_target_others(&base, &root))
-            .await
-            .unwrap_or(false)
-    };
+    let outside_pip = pip_can_target_others(base, root, groups).await;
     let venv_log = logs.join(format!("{prefix}venv.log"));
     let mut args = vec!["-m".to_string(), "venv".to_string()];
     if outside_pip {
@@ -142,12 +144,16 @@ pub async fn ensure(
         args,
         cwd: root.to_path_buf(),
         env: vec![],
-        log: venv_log.clone(),
-        timeout: None,
+        log: Some(venv_log.clone()),
+        timeout: Some(VENV_TIMEOUT),
     };
     let created = run_logged(&spawn, groups, |_| {}).await;
     let failure = match created {
         Err(e) => Some(format!("cannot start it: {e}")),
+        Ok(exit) if exit.timed_out => Some(format!(
+            "it did not finish within {}s and was killed",
+            VENV_TIMEOUT.as_secs()
+        )),
         Ok(exit) if exit.code != Some(0) || !python.exists() => {
             Some(last_lines(&venv_log, 3).unwrap_or_else(|| format!("exit code {:?}", exit.code)))
         }
@@ -200,12 +206,16 @@ pub async fn ensure(
         args,
         cwd: root.to_path_buf(),
         env: vec![],
-        log: pip_log.clone(),
-        timeout: None,
+        log: Some(pip_log.clone()),
+        timeout: Some(INSTALL_TIMEOUT),
     };
     let installed = run_logged(&spawn, groups, |_| {}).await;
     let failure = match installed {
         Err(e) => Some(format!("cannot start pip: {e}")),
+        Ok(exit) if exit.timed_out => Some(format!(
+            "pip did not finish within {}s and was killed",
+            INSTALL_TIMEOUT.as_secs()
+        )),
         Ok(exit) if exit.code != Some(0) => Some(
             last_lines(&pip_log, TAIL_LINES)
                 .unwrap_or_else(|| format!("pip exited with {:?}", exit.code)),
@@ -232,12 +242,12 @@ pub async fn ensure(
 }
 
 /// Whether `base` has a pip that can install into another environment (`--python`, pip 22.3+).
-fn pip_can_target_others(base: &str, root: &Path) -> bool {
-    let Ok((Some(0), out)) = crate::process::run_capture(base, &["-m", "pip", "--version"], root)
-    else {
-        return false;
-    };
-    pip_version_targets_others(&out)
+async fn pip_can_target_others(base: &str, root: &Path, groups: &ChildGroups) -> bool {
+    let asked = run_capture(base, &["-m", "pip", "--version"], root, ASK_TIMEOUT, groups).await;
+    match asked {
+        Ok(out) if out.code() == Some(0) => pip_version_targets_others(&out.output),
+        _ => false,
+    }
 }
 
 /// Reads `pip X.Y[.Z] from ...`.

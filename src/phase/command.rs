@@ -42,7 +42,7 @@ pub async fn execute(
         args,
         cwd,
         env: Vec::new(),
-        log: log.clone(),
+        log: Some(log.clone()),
         timeout: config.timeout,
     };
     ctx.ui

@@ -18,7 +18,7 @@ use crate::python::{self, Interpreter};
 use crate::ui::Event;
 use crate::venv;
 
-use super::{blocking, slug, PhaseContext, PhaseReport};
+use super::{slug, PhaseContext, PhaseReport};
 
 /// How many lines of a failure message are kept.
 const MESSAGE_LINES: usize = 6;
@@ -93,19 +93,20 @@ pub async fn execute(
             continue;
         }
         let base = format!("{}--{}", slug(&phase.name), slug(&suite.name));
+        let log = state.logs_dir().join(format!("{base}.log"));
         let spawn = suite_command(
             &interpreter,
             suite,
             config,
             &ctx.root,
-            &state.logs_dir().join(format!("{base}.log")),
+            &log,
             &junit_dir.join(format!("{base}.xml")),
         );
         let permits = permits.clone();
         let ctx = ctx.clone();
         let phase_name = phase.name.clone();
         let suite = suite.clone();
-        let log_rel = state.rel(&spawn.log);
+        let log_rel = state.rel(&log);
         tasks.spawn(async move {
             let _permit = permits.acquire_owned().await;
             let r = run_suite(&phase_name, &suite, spawn, log_rel, &ctx).await;
@@ -191,11 +192,7 @@ async fn prepare_interpreter(
         venv_rel = Some(rel);
     }
     ctx.ui.progress(&phase.name, format!("probing {program}"));
-    let probed = {
-        let root = ctx.root.clone();
-        let chosen_by = chosen_by.clone();
-        blocking(move || python::probe(&program, &chosen_by, &root)).await?
-    };
+    let probed = python::probe(&program, &chosen_by, &ctx.root, &ctx.groups).await;
     let interpreter = match probed {
         Ok(i) => i,
         Err(e) => {
@@ -294,7 +291,7 @@ fn suite_command(
         cwd: root.to_path_buf(),
         // Running the tests must not leave bytecode caches in the tree being remediated.
         env: vec![("PYTHONDONTWRITEBYTECODE".into(), "1".into())],
-        log: log.to_path_buf(),
+        log: Some(log.to_path_buf()),
         timeout: suite.timeout,
     }
 }
@@ -399,7 +396,11 @@ async fn run_suite(
             TestStatus::Skipped => counts.skipped += 1,
         }
     }
-    let output = std::fs::read_to_string(&spawn.log).unwrap_or_default();
+    let output = spawn
+        .log
+        .as_ref()
+        .and_then(|log| std::fs::read_to_string(log).ok())
+        .unwrap_or_default();
     let detail = explain(status, &output, suite, &exit);
     let summary = format!(
         "{} ({} passed, {} failed, {} errors, {} skipped) in {}{}",

@@ -1,10 +1,13 @@
 //! The validate phase: preconditions and postconditions (pattern counts, Python function shapes,
 //! commands, files), each compared with what the plan expects.
 
+use std::time::Duration;
+
 use crate::checkpoint::{CheckResult, Outcome, ValidateOutcome};
 use crate::edit::{self, python, LineIndex};
 use crate::error::Result;
 use crate::plan::{Check, CheckKind, Phase};
+use crate::process::run_capture;
 use crate::scan;
 
 use super::{blocking, PhaseContext, PhaseReport};
@@ -20,9 +23,11 @@ pub async fn execute(phase: &Phase, checks: &[Check], ctx: &PhaseContext) -> Res
         let c = check.clone();
         let ctx2 = ctx.clone();
         let result = match &check.kind {
-            CheckKind::Command { argv, exit_code } => {
-                run_command_check(check, argv, *exit_code, ctx).await
-            }
+            CheckKind::Command {
+                argv,
+                exit_code,
+                timeout,
+            } => run_command_check(check, argv, *exit_code, *timeout, ctx).await,
             _ => blocking(move || evaluate(&c, &ctx2)).await?,
         };
         results.push(result);
@@ -207,13 +212,14 @@ async fn run_command_check(
     check: &Check,
     argv: &[String],
     exit_code: i32,
+    timeout: Duration,
     ctx: &PhaseContext,
 ) -> CheckResult {
     let subject = argv.join(" ");
     let mut result = CheckResult {
         name: check.name.clone(),
         check: "command".into(),
-        subject,
+        subject: subject.clone(),
         expected: format!("exit code {exit_code}"),
         actual: String::new(),
         passed: false,
@@ -225,26 +231,29 @@ async fn run_command_check(
         result.passed = true;
         return result;
     }
-    let argv = argv.to_vec();
-    let root = ctx.root.clone();
-    let out = blocking(move || {
-        let args: Vec<&str> = argv[1..].iter().map(String::as_str).collect();
-        crate::process::run_capture(&argv[0], &args, &root)
-    })
-    .await;
-    match out {
-        Ok(Ok((code, output))) => {
-            result.actual =
-                code.map_or_else(|| "killed by a signal".into(), |c| format!("exit code {c}"));
-            result.passed = code == Some(exit_code);
-            let lines: Vec<&str> = output.lines().collect();
+    let args: Vec<&str> = argv[1..].iter().map(String::as_str).collect();
+    match run_capture(&argv[0], &args, &ctx.root, timeout, &ctx.groups).await {
+        Ok(out) => {
+            result.actual = if out.exit.timed_out {
+                format!(
+                    "a timeout: `{subject}` was still running after {}s (`timeout: {}`), so it and every process it started were killed",
+                    timeout.as_secs_f64(),
+                    timeout.as_secs_f64()
+                )
+            } else {
+                out.exit.code.map_or_else(
+                    || format!("killed by signal {}", out.exit.signal.unwrap_or(0)),
+                    |c| format!("exit code {c}"),
+                )
+            };
+            result.passed = out.code() == Some(exit_code);
+            let lines: Vec<&str> = out.output.lines().collect();
             result.details = lines[lines.len().saturating_sub(10)..]
                 .iter()
                 .map(|s| s.to_string())
                 .collect();
         }
-        Ok(Err(e)) => result.actual = format!("could not start: {e}"),
-        Err(e) => result.actual = e.to_string(),
+        Err(e) => result.actual = format!("could not start `{}`: {e}", argv[0]),
     }
     result
 }

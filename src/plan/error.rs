@@ -59,10 +59,11 @@ impl fmt::Display for PlanErrors {
             if let Some(loc) = d.location {
                 if let Some(line) = self.source_text.lines().nth(loc.line.saturating_sub(1)) {
                     let gutter = loc.line.to_string();
-                    write!(f, "\n   {gutter} | {}", line.trim_end())?;
-                    let caret_pad: String = line
+                    let (shown, col) = excerpt(line.trim_end(), loc.col);
+                    write!(f, "\n   {gutter} | {shown}")?;
+                    let caret_pad: String = shown
                         .chars()
-                        .take(loc.col.saturating_sub(1))
+                        .take(col.saturating_sub(1))
                         .map(|c| if c == '\t' { '\t' } else { ' ' })
                         .collect();
                     write!(f, "\n   {} | {caret_pad}^", " ".repeat(gutter.len()))?;
@@ -74,6 +75,29 @@ impl fmt::Display for PlanErrors {
         }
         Ok(())
     }
+}
+
+/// How many characters of a source line a message shows.
+const SHOWN_CHARS: usize = 120;
+
+/// The part of `line` around column `col` that fits in `SHOWN_CHARS`, with `...` where it is cut,
+/// and the column of the same character in it: a generated plan may hold one line of megabytes.
+fn excerpt(line: &str, col: usize) -> (String, usize) {
+    let count = line.chars().count();
+    if count <= SHOWN_CHARS {
+        return (line.to_string(), col);
+    }
+    let start = col.saturating_sub(SHOWN_CHARS / 2).min(count - SHOWN_CHARS);
+    let mut shown: String = line.chars().skip(start).take(SHOWN_CHARS).collect();
+    let mut col = col - start;
+    if start > 0 {
+        shown.insert_str(0, "...");
+        col += 3;
+    }
+    if start + SHOWN_CHARS < count {
+        shown.push_str("...");
+    }
+    (shown, col)
 }
 
 /// The closest candidate to `word`, if one is close enough to be a likely typo.
@@ -118,6 +142,21 @@ fn levenshtein(a: &str, b: &str) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_long_line_is_shown_around_the_column() {
+        let line = format!("{}x{}", "a".repeat(500), "b".repeat(500));
+        let (shown, col) = excerpt(&line, 501);
+        assert!(
+            shown.starts_with("...") && shown.ends_with("..."),
+            "{shown}"
+        );
+        assert_eq!(shown.chars().nth(col - 1), Some('x'));
+        assert_eq!(excerpt("short", 3), ("short".to_string(), 3));
+        let (shown, col) = excerpt(&line, 2);
+        assert!(!shown.starts_with("...") && shown.ends_with("..."));
+        assert_eq!(col, 2);
+    }
 
     #[test]
     fn suggests_near_misses_only() {

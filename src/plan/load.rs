@@ -1,8 +1,10 @@
 //! Reads a plan file: YAML to `PlanSpec` (the only module that knows the YAML crate), then validation.
 
+use std::io::Read;
 use std::path::Path;
 
 use super::error::{did_you_mean, Diagnostic, PlanErrors};
+use super::limits;
 use super::locate::{Location, Locator};
 use super::model::Plan;
 use super::spec::PlanSpec;
@@ -11,21 +13,25 @@ use super::validate::validate;
 /// Loads and validates the plan at `path`. Every problem found is in the error, with its location.
 /// With a `root`, paths the plan names are also checked on disk (existence, symlinks out of the root).
 pub fn load_plan(path: &Path, root: Option<&Path>) -> Result<Plan, PlanErrors> {
-    let text = std::fs::read(path).map_err(|e| {
-        PlanErrors::single(
-            path.to_path_buf(),
-            Diagnostic {
-                location: None,
-                path: String::new(),
-                message: format!("cannot read the plan: {e}"),
-                help: Some(
-                    "pass the path of a plan file, e.g. plans/issue-1184-websocket-await.yaml"
-                        .into(),
-                ),
-            },
-            String::new(),
-        )
+    let refuse = |diagnostic| PlanErrors::single(path.to_path_buf(), diagnostic, String::new());
+    let text = read_at_most(path, limits::MAX_PLAN_BYTES).map_err(|e| {
+        refuse(Diagnostic {
+            location: None,
+            path: String::new(),
+            message: format!("cannot read the plan: {e}"),
+            help: Some(
+                "pass the path of a plan file, e.g. plans/issue-1184-websocket-await.yaml".into(),
+            ),
+        })
     })?;
+    // A file larger than the limit is refused without reading the rest of it; the message gives
+    // its size on disk when it has one (a pipe does not).
+    let read = text.len() as u64;
+    let size = std::fs::metadata(path)
+        .ok()
+        .filter(|m| m.is_file())
+        .map_or(read, |m| m.len().max(read));
+    limits::check_size(size).map_err(refuse)?;
     let text = String::from_utf8(text).map_err(|e| {
         PlanErrors::single(
             path.to_path_buf(),
@@ -45,6 +51,15 @@ pub fn load_plan(path: &Path, root: Option<&Path>) -> Result<Plan, PlanErrors> {
     load_plan_text(path, source, &text, root)
 }
 
+/// Reads up to `limit + 1` bytes of `path`: enough to tell that it is over the limit.
+fn read_at_most(path: &Path, limit: u64) -> std::io::Result<Vec<u8>> {
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)?
+        .take(limit + 1)
+        .read_to_end(&mut bytes)?;
+    Ok(bytes)
+}
+
 /// Loads a plan from text; `display` names it in messages, `source` is recorded in the plan.
 pub fn load_plan_text(
     display: &Path,
@@ -57,8 +72,23 @@ pub fn load_plan_text(
         diagnostics,
         source_text: text.to_string(),
     };
+    // The limits come first: both YAML parsers recurse, and what they build grows with the plan.
+    limits::check_size(text.len() as u64)
+        .and_then(|()| limits::check_shape(text))
+        .map_err(|d| fail(vec![d]))?;
     let (spec, mut early) = parse_spec_all(text).map_err(fail)?;
     let locator = Locator::new(text);
+    let over = limits::check_counts(&spec);
+    if !over.is_empty() {
+        return Err(fail(
+            over.into_iter()
+                .map(|d| Diagnostic {
+                    location: locator.key(&d.path),
+                    ..d
+                })
+                .collect(),
+        ));
+    }
     match validate(&spec, source, &locator, root) {
         Ok(plan) if early.is_empty() => Ok(plan),
         Ok(_) => Err(fail(early)),

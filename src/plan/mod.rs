@@ -3,6 +3,7 @@
 
 mod error;
 mod expect;
+mod limits;
 mod load;
 mod locate;
 mod model;

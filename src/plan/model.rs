@@ -140,6 +140,8 @@ pub enum CheckKind {
     Command {
         argv: Vec<String>,
         exit_code: i32,
+        /// After this long the command's process group is killed and the check fails.
+        timeout: std::time::Duration,
     },
     FileExists {
         path: RelPath,

@@ -187,6 +187,10 @@ pub struct CheckSpec {
     /// For `command`: the expected exit code.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub exit_code: Option<i32>,
+    /// For `command`: seconds after which the command's process group is killed and the check
+    /// fails (default 600).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout: Option<f64>,
     /// A file (relative to the root) that must exist.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub file_exists: Option<String>,

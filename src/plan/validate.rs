@@ -15,6 +15,10 @@ use crate::paths::RelPath;
 /// The folder under the root that holds remedy's state.
 pub const STATE_DIR: &str = ".remedy";
 
+/// How long a validate `command` check may run when the plan gives no `timeout`: long enough for
+/// a type checker over a large tree, short enough that a hung check does not hold a run all night.
+pub const DEFAULT_CHECK_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(600);
+
 struct Checker<'a> {
     locator: &'a Locator,
     diagnostics: Vec<Diagnostic>,
@@ -663,13 +667,17 @@ fn validate_checks(
                 );
             }
         };
+        let not_command = |c: &mut Checker| {
+            stray(c, "exit_code", s.exit_code.is_some(), "command");
+            stray(c, "timeout", s.timeout.is_some(), "command");
+        };
         if s.python.is_none() {
             stray(c, "symbol", s.symbol.is_some(), "python");
             stray(c, "inside", s.inside.is_some(), "python");
             stray(c, "not_inside", s.not_inside.is_some(), "python");
         }
         let kind = if let Some(python) = &s.python {
-            stray(c, "exit_code", s.exit_code.is_some(), "command");
+            not_command(c);
             stray(c, "skip", s.skip.is_some(), "pattern");
             let query = c.query(
                 &at,
@@ -689,7 +697,7 @@ fn validate_checks(
                 _ => None,
             }
         } else if let Some(pattern) = &s.pattern {
-            stray(c, "exit_code", s.exit_code.is_some(), "command");
+            not_command(c);
             let regex = c.regex(&format!("{at}.pattern"), pattern);
             let expect = check_expect(c, &at, s, "pattern");
             let sel = c.narrow(selection, &format!("{at}.files"), s.files.as_ref());
@@ -707,7 +715,7 @@ fn validate_checks(
             stray(c, "skip", s.skip.is_some(), "pattern");
             stray(c, "files", s.files.is_some(), "pattern` or `python");
             if let Some(f) = &s.python_function {
-                stray(c, "exit_code", s.exit_code.is_some(), "command");
+                not_command(c);
                 let file = c.existing_file(&format!("{at}.python_function.file"), &f.file);
                 if f.name.is_empty()
                     || !f.name.split('.').all(|part| {
@@ -730,13 +738,15 @@ fn validate_checks(
                     c.at_value(&format!("{at}.command"), "`command` is empty", Some("write the program and its arguments, e.g. [python3, -m, compileall, app]"));
                     None
                 } else {
+                    let timeout = c.timeout(&format!("{at}.timeout"), s.timeout);
                     Some(CheckKind::Command {
                         argv: argv.clone(),
                         exit_code: exit_code(c, &format!("{at}.exit_code"), s.exit_code),
+                        timeout: timeout.unwrap_or(DEFAULT_CHECK_TIMEOUT),
                     })
                 }
             } else {
-                stray(c, "exit_code", s.exit_code.is_some(), "command");
+                not_command(c);
                 let text = s.file_exists.as_deref().unwrap_or_default();
                 c.rel_path(&format!("{at}.file_exists"), text)
                     .map(|path| CheckKind::FileExists { path })
@@ -1525,6 +1535,26 @@ mod tests {
         assert_eq!(d.path, "phases[0].exit_code");
         let d = only("id: x\nphases:\n  - { name: v, kind: validate, checks: [{ name: c, command: [x], exit_code: 256 }] }\n");
         assert_eq!(d.path, "phases[0].checks[0].exit_code");
+    }
+
+    #[test]
+    fn a_command_check_timeout_is_positive_and_only_on_command_checks() {
+        for (check, message) in [
+            (
+                "command: [x], timeout: 0",
+                "not a positive number of seconds",
+            ),
+            (
+                "file_exists: a, timeout: 5",
+                "only applies to a `command` check",
+            ),
+        ] {
+            let d = only(&format!(
+                "id: x\nphases:\n  - {{ name: v, kind: validate, checks: [{{ name: c, {check} }}] }}\n"
+            ));
+            assert_eq!(d.path, "phases[0].checks[0].timeout");
+            assert!(d.message.contains(message), "{}", d.message);
+        }
     }
 
     #[test]

@@ -87,9 +87,14 @@ fn check_case(plan: &Path) -> Vec<String> {
         Ok(e) => e,
         Err(e) => return vec![e],
     };
-    let plan_text = fs::read_to_string(plan).unwrap();
+    check_refused(&fs::read_to_string(plan).unwrap(), &expected)
+}
+
+/// Runs `remedy run` and `remedy check` on a plan made of `plan_text` over a copy of the sample,
+/// and returns what is wrong with how they refuse it.
+fn check_refused(plan_text: &str, expected: &Expectation) -> Vec<String> {
     let sb = Sandbox::sample();
-    sb.write_plan(&plan_text);
+    sb.write_plan(plan_text);
     let before = Tree::of(&sb.repo, false);
     let repo = sb.repo.to_str().unwrap();
 
@@ -187,4 +192,96 @@ fn every_bad_plan_in_the_corpus_is_refused_with_its_message_and_location_and_cha
         plans.len(),
         failures.join("\n\n")
     );
+}
+
+/// A valid plan with `edits` regex edits in one patch phase.
+fn plan_with_edits(edits: usize) -> String {
+    let mut text = String::from("id: many\nphases:\n  - name: p\n    kind: patch\n    edits:\n");
+    for i in 0..edits {
+        text.push_str(&format!(
+            "      - {{ name: e{i}, regex: 'foo{i}', replace: 'bar{i}' }}\n"
+        ));
+    }
+    text
+}
+
+fn nested(open: &str, close: &str, depth: usize) -> String {
+    format!(
+        "id: deep\nphases: {}{}\n",
+        open.repeat(depth),
+        close.repeat(depth)
+    )
+}
+
+/// Plans too large to commit as fixtures: each over one of the limits on plans, which must be
+/// refused up front (a 50 MB plan of a million edits took gigabytes of memory to read, and YAML
+/// nested 100,000 levels deep minutes to refuse).
+#[test]
+fn plans_over_the_size_depth_and_count_limits_are_refused_up_front() {
+    let expect = |fragment: &str, location: Option<(usize, usize)>| Expectation {
+        fragments: vec![fragment.to_string()],
+        locations: location.map(|l| vec![l]),
+    };
+    let mut oversized = plan_with_edits(1);
+    oversized.push_str(&"#".repeat(4 * 1024 * 1024 + 1 - oversized.len()));
+    let cases = [
+        (
+            "a plan one byte over 4 MiB",
+            oversized,
+            expect(
+                "plan.yaml: the plan is 4,194,305 bytes, more than the limit of 4,194,304 bytes (4 MiB)",
+                None,
+            ),
+        ),
+        (
+            "100,000 nested flow lists",
+            nested("[", "]", 100_000),
+            expect(
+                "the YAML nests deeper than the limit of 64 levels",
+                Some((2, 264)),
+            ),
+        ),
+        (
+            "100,000 nested flow mappings",
+            nested("{a: ", "}", 100_000),
+            expect(
+                "the YAML nests deeper than the limit of 64 levels: the value that starts here is at level 65",
+                Some((2, 261)),
+            ),
+        ),
+        (
+            "100,000 nested block lists",
+            format!("id: deep\nphases:\n{}x\n", "- ".repeat(100_000)),
+            expect(
+                "the YAML nests deeper than the limit of 64 levels: the value that starts here is at level 65",
+                Some((3, 127)),
+            ),
+        ),
+        (
+            "one edit over the limit",
+            plan_with_edits(10_001),
+            expect(
+                "phases[0].edits: the plan has 10,001 edits, more than the limit of 10,000",
+                Some((5, 5)),
+            ),
+        ),
+        (
+            "300,000 values",
+            format!(
+                "id: many\nfiles:\n  include: [{}a]\nphases: [{{ name: r, kind: report }}]\n",
+                "a,".repeat(300_000)
+            ),
+            expect(
+                "the plan holds 300,015 YAML values (keys, scalars, lists, mappings), more than the limit of 250,000",
+                None,
+            ),
+        ),
+    ];
+    let mut failures = Vec::new();
+    for (name, text, expected) in &cases {
+        for problem in check_refused(text, expected) {
+            failures.push(format!("{name}: {problem}"));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
 }

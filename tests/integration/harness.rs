@@ -344,3 +344,44 @@ pub fn require_xdist() {
         python.display()
     );
 }
+
+/// Whether process `pid` is gone (or a zombie, dead but not yet reaped) within `within`, polling
+/// /proc: the kernel may take a moment to tear a killed process down.
+pub fn is_gone_within(pid: i32, within: std::time::Duration) -> bool {
+    let deadline = std::time::Instant::now() + within;
+    loop {
+        let stat = fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+        // The state follows the command name, which is in parentheses and may contain spaces.
+        let state = stat.rsplit_once(") ").map(|(_, rest)| &rest[..1]);
+        if stat.is_empty() || state == Some("Z") {
+            return true;
+        }
+        if std::time::Instant::now() >= deadline {
+            return false;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
+/// Waits up to `within` for `path` to hold a line of whitespace-separated pids, and returns them.
+pub fn wait_for_pids(path: &Path, count: usize, within: std::time::Duration) -> Vec<i32> {
+    let deadline = std::time::Instant::now() + within;
+    loop {
+        let text = fs::read_to_string(path).unwrap_or_default();
+        if text.ends_with('\n') {
+            let pids: Vec<i32> = text
+                .split_whitespace()
+                .filter_map(|p| p.parse().ok())
+                .collect();
+            if pids.len() == count {
+                return pids;
+            }
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{} never held {count} pids",
+            path.display()
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}

@@ -609,3 +609,50 @@ fn refused_patch_writes_nothing_and_reports_nothing_as_changed() {
     sb.remedy(&["rollback", "--all"]).expect_code(0);
     assert_eq!(sb.snapshot().differences(&before), Vec::<String>::new());
 }
+
+/// A validate `command` check whose shell starts a grandchild and then hangs; it writes both pids
+/// (the shell's and the grandchild's) to `pids` in the root.
+const HANGING_CHECK: &str = "id: hang-check
+phases:
+  - name: pre
+    kind: validate
+    checks:
+      - name: hangs
+        command: [sh, -c, 'sleep 600 & echo $$ $! > pids; wait']
+        timeout: 2
+";
+
+#[test]
+fn a_hanging_command_check_fails_at_its_timeout_and_its_whole_tree_is_killed() {
+    let sb = Sandbox::empty(HANGING_CHECK);
+    let run = sb.remedy(&["run", sb.plan_str()]);
+    run.expect_code(1);
+    assert!(
+        run.stderr.contains(
+            "`sh -c sleep 600 & echo $$ $! > pids; wait` was still running after 2s (`timeout: 2`)"
+        ),
+        "{}",
+        run.stderr
+    );
+    let pids = wait_for_pids(&sb.repo.join("pids"), 2, Duration::from_secs(5));
+    for pid in pids {
+        assert!(
+            is_gone_within(pid, Duration::from_secs(5)),
+            "pid {pid} survived the check's timeout"
+        );
+    }
+}
+
+#[test]
+fn the_processes_of_a_command_check_die_with_a_killed_remedy() {
+    let sb = Sandbox::empty(&HANGING_CHECK.replace("timeout: 2", "timeout: 600"));
+    let mut child = spawn_run(&sb.repo, &sb.plan);
+    let pids = wait_for_pids(&sb.repo.join("pids"), 2, Duration::from_secs(20));
+    kill9(&mut child);
+    for pid in pids {
+        assert!(
+            is_gone_within(pid, Duration::from_secs(5)),
+            "pid {pid} outlived the killed remedy"
+        );
+    }
+}
