@@ -4,12 +4,12 @@ use std::io::Write;
 
 use clap::Parser;
 
-use crate::checkpoint::{Checkpoint, PhaseStatus};
 use crate::cli::{Cli, Command, OutputArgs, ReportFormat};
 use crate::engine::{self, ResumeOptions, RollbackOptions};
 use crate::error::{exit, Error, Result};
 use crate::plan::load_plan;
 use crate::report;
+use crate::state::checkpoint::{Checkpoint, PhaseStatus};
 use crate::timefmt;
 use crate::ui::Style;
 
@@ -119,21 +119,25 @@ async fn dispatch(cli: Cli) -> Result<()> {
                 all,
                 force,
             };
-            let s = engine::rollback(&select.root.root, &opts, style(out, false))?;
-            if !out.quiet {
-                if s.phases.is_empty() {
-                    println!("nothing to roll back");
+            let (ui, task) = crate::ui::Ui::start(style(out, false));
+            let result = engine::rollback(&select.root.root, &opts, &ui);
+            if let (Ok(s), false) = (&result, out.quiet) {
+                let text = if s.phases.is_empty() {
+                    "nothing to roll back\n".to_string()
                 } else {
-                    println!(
-                        "rolled back {} phase(s) ({}): {} file(s) restored, {} report file(s) removed",
+                    format!(
+                        "rolled back {} phase(s) ({}): {} file(s) restored, {} file(s) removed\n",
                         s.phases.len(),
                         s.phases.join(", "),
                         s.restored,
                         s.removed
-                    );
-                }
+                    )
+                };
+                ui.send(crate::ui::Event::Text { text });
             }
-            Ok(())
+            drop(ui);
+            let _ = task.await;
+            result.map(|_| ())
         }
         Command::Status { select, json } => {
             let (_, cp) = engine::load_run(&select.root.root, select.plan.as_deref())?;

@@ -7,8 +7,9 @@ use crate::error::{Error, Result};
 use crate::fsutil::{self, Durability};
 use crate::process::{run_capture, Captured, ChildGroups};
 use crate::python;
+use crate::python::venv::{INSTALL_TIMEOUT, VENV_TIMEOUT};
 use crate::ui::Style;
-use crate::venv::{INSTALL_TIMEOUT, VENV_TIMEOUT};
+use crate::ui::{Event, Ui};
 
 include!(concat!(env!("OUT_DIR"), "/sample.rs"));
 
@@ -52,15 +53,13 @@ fn describe(out: &Captured, limit: Duration) -> String {
 /// creates `websocket-app/.venv` with pytest (the sample's .gitignore keeps it out of the scan).
 /// Returns whether it did, so the plan can name that interpreter (an active virtualenv would
 /// otherwise be chosen first).
-async fn ensure_pytest(repo: &std::path::Path, quiet: bool) -> Result<bool> {
+async fn ensure_pytest(repo: &std::path::Path, ui: &Ui) -> Result<bool> {
     let groups = ChildGroups::default();
     let (program, why) = python::choose(repo, None);
     if python::probe(&program, &why, repo, &groups).await.is_ok() {
         return Ok(false);
     }
-    if !quiet {
-        eprintln!("remedy demo: `{program}` cannot import pytest; creating websocket-app/.venv with pytest (needs the package index) ...");
-    }
+    ui.note(format!("remedy demo: `{program}` cannot import pytest; creating websocket-app/.venv with pytest (needs the package index) ..."));
     let venv = repo.join(".venv");
     let venv_str = venv.to_string_lossy().into_owned();
     let made = run_capture(
@@ -117,35 +116,35 @@ pub async fn run(dir: Option<PathBuf>, style: Style) -> Result<()> {
         .canonicalize()
         .map_err(|e| Error::io("resolve", &dir, e))?;
     let (repo, plan) = write_sample(&dir)?;
-    let quiet = style.mode == crate::ui::Mode::Quiet;
-    if !quiet {
-        eprintln!(
-            "remedy demo: sample project in {}\nremedy demo: plan {}",
-            repo.display(),
-            plan.display()
-        );
-    }
-    let bootstrapped = ensure_pytest(&repo, quiet).await?;
-    if bootstrapped {
+    // The demo's own lines go through the same printer as the run's, one consumer at a time.
+    let (ui, task) = Ui::start(style);
+    ui.note(format!(
+        "remedy demo: sample project in {}\nremedy demo: plan {}",
+        repo.display(),
+        plan.display()
+    ));
+    let bootstrapped = ensure_pytest(&repo, &ui).await;
+    drop(ui);
+    let _ = task.await;
+    if bootstrapped? {
         let text = SAMPLE_PLAN.replacen("\nfiles:\n", "\npython: .venv/bin/python\nfiles:\n", 1);
         fsutil::write_atomic(&plan, text.as_bytes(), None, Durability::Synced)?;
     }
     let summary = crate::engine::run(&plan, &repo, false, style).await?;
-    if !quiet {
-        let r = repo.display();
-        println!();
-        if let Some(report) = summary.report {
-            println!("Report: {}", report.display());
-        }
-        println!("Try next:");
-        println!("  remedy status --root {r}");
-        println!("  remedy diff --root {r}");
-        println!("  remedy report --root {r} --format json");
-        println!("  remedy rollback --all --root {r}    # puts every byte back");
-        println!(
-            "  remedy run {} --root {r} --dry-run   # after a rollback: preview again",
-            plan.display()
-        );
+    let r = repo.display();
+    let mut next = String::from("\n");
+    if let Some(report) = summary.report {
+        next.push_str(&format!("Report: {}\n", report.display()));
+    }
+    next.push_str(&format!(
+        "Try next:\n  remedy status --root {r}\n  remedy diff --root {r}\n  remedy report --root {r} --format json\n  remedy rollback --all --root {r}    # puts every byte back\n  remedy run {} --root {r} --dry-run   # after a rollback: preview again\n",
+        plan.display()
+    ));
+    if style.mode != crate::ui::Mode::Quiet {
+        let (ui, task) = Ui::start(style);
+        ui.send(Event::Text { text: next });
+        drop(ui);
+        let _ = task.await;
     }
     Ok(())
 }

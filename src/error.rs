@@ -5,8 +5,8 @@
 
 use std::path::PathBuf;
 
-use crate::checkpoint::CheckpointError;
 use crate::plan::PlanErrors;
+use crate::state::checkpoint::CheckpointError;
 
 /// Exit codes, documented in the README and in `remedy --help`.
 pub mod exit {

@@ -6,25 +6,25 @@
 //! tests can drive the engine in-process as well as through the CLI.
 
 pub mod app;
-pub mod checkpoint;
 pub mod cli;
-pub mod created;
 pub mod demo;
 pub mod edit;
 pub mod engine;
 pub mod error;
 pub mod fsutil;
-pub mod lock;
-pub mod objects;
-pub mod paths;
 pub mod phase;
 pub mod plan;
 pub mod process;
 pub mod python;
-pub mod replace;
 pub mod report;
-pub mod rollback;
-pub mod scan;
+pub mod state;
 pub mod timefmt;
+pub mod tree;
 pub mod ui;
-pub mod venv;
+
+// Former top-level paths, kept while the folders that still use them move over.
+pub use engine::rollback;
+pub use fsutil::replace;
+pub use python::venv;
+pub use state::{checkpoint, lock, objects};
+pub use tree::{created, paths, scan};

@@ -10,7 +10,7 @@ use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde::Serialize;
 use tokio::sync::mpsc;
 
-use crate::checkpoint::PhaseStatus;
+use crate::state::checkpoint::PhaseStatus;
 use crate::timefmt;
 
 /// How output is rendered.

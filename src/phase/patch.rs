@@ -13,10 +13,10 @@ use crate::checkpoint::{
 };
 use crate::edit::{self, EditError};
 use crate::error::{Error, Result};
+use crate::fsutil::replace::{replace_file, Replaced};
 use crate::fsutil::{self, Durability};
 use crate::paths::RelPath;
 use crate::plan::{Edit, Phase};
-use crate::replace::{replace_file, Replaced};
 use crate::scan;
 use crate::ui::{unified_diff, Event};
 

@@ -3,7 +3,7 @@
 
 use serde_json::{json, Value};
 
-use crate::checkpoint::{Checkpoint, FileState, Outcome, PhaseStatus};
+use crate::state::checkpoint::{Checkpoint, FileState, Outcome, PhaseStatus};
 
 use super::{count_mismatches, next_commands, run_status};
 

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
-use crate::checkpoint::{
+use crate::state::checkpoint::{
     Checkpoint, FileState, Outcome, PatchOutcome, PhaseStatus, PytestOutcome, TestStatus,
     ValidateOutcome,
 };
@@ -211,7 +211,7 @@ fn render_created(md: &mut String, cp: &Checkpoint) {
     let caches: usize = phases
         .iter()
         .flat_map(|p| &p.created)
-        .filter(|f| crate::created::is_cache(&f.path))
+        .filter(|f| crate::tree::created::is_cache(&f.path))
         .count();
     let _ = writeln!(md, "## Files created by tests and commands\n");
     let _ = writeln!(
@@ -230,7 +230,7 @@ fn render_created(md: &mut String, cp: &Checkpoint) {
         .flat_map(|p| {
             p.created
                 .iter()
-                .filter(|f| !crate::created::is_cache(&f.path))
+                .filter(|f| !crate::tree::created::is_cache(&f.path))
                 .map(|f| (p.name.as_str(), f.path.as_str()))
                 .chain(
                     p.created_unrecorded
@@ -340,7 +340,7 @@ fn render_patch(md: &mut String, name: &str, o: &PatchOutcome) {
         );
     }
     md.push('\n');
-    let mut by_folder: BTreeMap<&str, Vec<&crate::checkpoint::FileChange>> = BTreeMap::new();
+    let mut by_folder: BTreeMap<&str, Vec<&crate::state::checkpoint::FileChange>> = BTreeMap::new();
     for f in &o.files {
         by_folder.entry(f.path.parent()).or_default().push(f);
     }

@@ -3,8 +3,8 @@
 pub mod json;
 pub mod markdown;
 
-use crate::checkpoint::{Checkpoint, Outcome, PhaseStatus};
 use crate::plan::PhaseKind;
+use crate::state::checkpoint::{Checkpoint, Outcome, PhaseStatus};
 
 /// The run's overall state, from its phases.
 pub fn run_status(cp: &Checkpoint) -> &'static str {

@@ -7,15 +7,17 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use crate::checkpoint::{self, Checkpoint, FileState, Outcome, PhaseRecord, PhaseStatus, StateDir};
-use crate::engine::{remove_leftovers, resolve_root};
+use super::{remove_leftovers, resolve_root};
 use crate::error::{Error, Result};
+use crate::fsutil::replace::{replace_file, Replaced};
 use crate::fsutil::{self, Durability};
-use crate::lock::RootLock;
 use crate::phase::Journal;
-use crate::replace::{replace_file, Replaced};
+use crate::state::checkpoint::{
+    self, Checkpoint, FileState, Outcome, PhaseRecord, PhaseStatus, StateDir,
+};
+use crate::state::lock::RootLock;
 use crate::timefmt;
-use crate::ui::{Style, Ui};
+use crate::ui::Ui;
 
 /// Options of `remedy rollback`.
 #[derive(Debug, Clone, Default)]
@@ -37,7 +39,7 @@ pub struct RollbackSummary {
 }
 
 /// `remedy rollback PHASE|--all`: rewinds the run to just before PHASE, newest phase first.
-pub fn rollback(root: &Path, opts: &RollbackOptions, style: Style) -> Result<RollbackSummary> {
+pub fn rollback(root: &Path, opts: &RollbackOptions, ui: &Ui) -> Result<RollbackSummary> {
     let root = resolve_root(root)?;
     let (state, _) = checkpoint::select_run(&root, opts.plan.as_deref())?;
     let _lock = RootLock::acquire(&root)?;
@@ -65,41 +67,15 @@ pub fn rollback(root: &Path, opts: &RollbackOptions, style: Style) -> Result<Rol
                 )
             })?
     };
-    let ui = PlainNotes {
-        quiet: style.mode == crate::ui::Mode::Quiet,
-    };
     if let Some(note) = cp.relocation_note() {
         ui.note(note);
     }
-    remove_leftovers(&cp, &state, &ui)?;
+    remove_leftovers(&cp, &state, ui)?;
     let mut journal = Journal {
         checkpoint: cp,
         state,
     };
-    rollback_locked_with(&mut journal, index, opts.force, &ui)
-}
-
-/// Where rollback messages go; rollback is synchronous and needs no event consumer.
-pub(crate) trait Notes {
-    fn note(&self, message: String);
-}
-
-struct PlainNotes {
-    quiet: bool,
-}
-
-impl Notes for PlainNotes {
-    fn note(&self, message: String) {
-        if !self.quiet {
-            eprintln!("{message}");
-        }
-    }
-}
-
-impl Notes for Ui {
-    fn note(&self, message: String) {
-        Ui::note(self, message);
-    }
+    rollback_locked_with(&mut journal, index, opts.force, ui)
 }
 
 pub(crate) fn rollback_locked(
@@ -114,7 +90,7 @@ pub(crate) fn rollback_locked(
 /// A file a rollback would put back (or remove), and what it must hold now.
 struct Restore {
     phase: usize,
-    path: crate::paths::RelPath,
+    path: crate::tree::paths::RelPath,
     /// The hash the file must have now for the rollback to touch it.
     expect_now: String,
     /// What the file must hold at the moment it is replaced: `expect_now`, or for a conflict that
@@ -131,7 +107,7 @@ fn rollback_locked_with(
     journal: &mut Journal,
     index: usize,
     force: bool,
-    ui: &dyn Notes,
+    ui: &Ui,
 ) -> Result<RollbackSummary> {
     let root = journal.checkpoint.root.clone();
     let objects = journal.objects();
@@ -333,7 +309,7 @@ fn rollback_locked_with(
 
 /// Refuses a rollback whose record names a file it may not write: the root itself, or a path that
 /// leads out of the root through a symbolic link in the tree as it is now. (Absolute paths and
-/// `..` never load; see [`crate::paths::RelPath`].) Nothing has been written when this fails.
+/// `..` never load; see [`crate::tree::paths::RelPath`].) Nothing has been written when this fails.
 fn check_targets_inside(restores: &[Restore], root: &Path, state: &StateDir) -> Result<()> {
     let bad: Vec<String> = restores
         .iter()
@@ -367,7 +343,7 @@ fn restores_of(rec: &PhaseRecord, index: usize) -> Vec<Restore> {
         expect_now: f.hash.clone(),
         expect_at_write: Some(f.hash.clone()),
         restore_to: None,
-        leave_if_changed: crate::created::is_cache(&f.path),
+        leave_if_changed: crate::tree::created::is_cache(&f.path),
     }));
     restores
 }

@@ -14,8 +14,8 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::plan::STATE_DIR;
 use crate::process::{run_capture, run_logged, ChildGroups, Spawn};
+use crate::state::STATE_DIR;
 
 /// Written into the environment once pip has installed everything.
 const READY_MARKER: &str = "remedy-ready";

@@ -12,9 +12,9 @@ use std::fs;
 use std::io::{Read, Seek, Write};
 use std::path::Path;
 
+use super::STATE_DIR;
 use crate::error::{Error, Result};
 use crate::fsutil;
-use crate::plan::STATE_DIR;
 
 /// The root's lock, held until dropped.
 #[derive(Debug)]

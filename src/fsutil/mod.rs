@@ -6,6 +6,8 @@ use std::path::Path;
 
 use crate::error::{Error, Result};
 
+pub mod replace;
+
 /// How much a write waits for the disk.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Durability {
@@ -17,7 +19,7 @@ pub enum Durability {
 
 /// Replaces `path` with `bytes` atomically: a temporary file in the same folder, written, given
 /// `mode` (without one, the target's) and the target's owner, group and extended attributes, then
-/// put in its place. Readers see the old or the new content, never a mix. See [`crate::replace`],
+/// put in its place. Readers see the old or the new content, never a mix. See [`replace`],
 /// which also offers a replacement that refuses when the target changed.
 pub fn write_atomic(
     path: &Path,
@@ -35,7 +37,7 @@ pub fn write_atomic_parts(
     mode: Option<u32>,
     durability: Durability,
 ) -> Result<()> {
-    crate::replace::replace_file(path, parts, mode, None, durability).map(|_| ())
+    replace::replace_file(path, parts, mode, None, durability).map(|_| ())
 }
 
 /// Prefix of the temporary files `write_atomic` creates next to their target.

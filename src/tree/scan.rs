@@ -9,8 +9,8 @@ use std::sync::Mutex;
 
 use ignore::{WalkBuilder, WalkState};
 
-use crate::paths::RelPath;
-use crate::plan::STATE_DIR;
+use crate::state::STATE_DIR;
+use crate::tree::paths::RelPath;
 
 /// The result of one walk.
 #[derive(Debug)]

@@ -10,8 +10,9 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::fsutil::{self, Durability};
-use crate::paths::RelPath;
-use crate::plan::{PhaseKind, STATE_DIR};
+use crate::plan::PhaseKind;
+use crate::state::STATE_DIR;
+use crate::tree::paths::RelPath;
 
 pub const FORMAT_VERSION: u32 = 1;
 pub const CHECKPOINT_FILE: &str = "checkpoint.json";

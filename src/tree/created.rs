@@ -18,10 +18,10 @@ use std::sync::Mutex;
 
 use ignore::{WalkBuilder, WalkState};
 
-use crate::checkpoint::{CreatedFile, PhaseRecord};
 use crate::fsutil;
-use crate::paths::RelPath;
-use crate::plan::STATE_DIR;
+use crate::state::checkpoint::{CreatedFile, PhaseRecord};
+use crate::state::STATE_DIR;
+use crate::tree::paths::RelPath;
 
 /// The files and folders of a tree at one moment, by relative path.
 #[derive(Debug, Default)]
