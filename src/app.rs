@@ -36,17 +36,31 @@ pub fn main() -> i32 {
             return exit::PHASE_FAILED;
         }
     };
+    let root = root_of(&cli.command);
     match runtime.block_on(dispatch(cli)) {
         Ok(()) => exit::SUCCESS,
         Err(e) => {
-            print_error(&e);
+            print_error(&e, root.as_deref());
             e.exit_code()
         }
     }
 }
 
+/// The `--root` a command was given, for the hints printed with its errors.
+fn root_of(command: &Command) -> Option<std::path::PathBuf> {
+    match command {
+        Command::Run { root, .. } => Some(root.root.clone()),
+        Command::Resume { select, .. }
+        | Command::Rollback { select, .. }
+        | Command::Status { select, .. }
+        | Command::Report { select, .. }
+        | Command::Diff { select, .. } => Some(select.root.root.clone()),
+        _ => None,
+    }
+}
+
 /// Prints `error: ...`, each cause as `caused by: ...`, and `help: ...`.
-pub fn print_error(e: &Error) {
+pub fn print_error(e: &Error, root: Option<&std::path::Path>) {
     let mut err = std::io::stderr().lock();
     let _ = writeln!(err, "error: {e}");
     let mut source = std::error::Error::source(e);
@@ -54,7 +68,7 @@ pub fn print_error(e: &Error) {
         let _ = writeln!(err, "  caused by: {s}");
         source = s.source();
     }
-    if let Some(help) = e.help() {
+    if let Some(help) = e.help_for(root) {
         let _ = writeln!(err, "help: {help}");
     }
 }

@@ -97,7 +97,22 @@ impl Error {
         }
     }
 
-    /// What the user can do about it, printed as a `help:` line.
+    /// What the user can do about it, printed as a `help:` line; `root` is the `--root` the command
+    /// was given, so that the commands in the hint work as printed from the same folder.
+    pub fn help_for(&self, root: Option<&std::path::Path>) -> Option<String> {
+        let r = shell_word(root.unwrap_or(std::path::Path::new(".")));
+        match self {
+            Error::Interrupted { .. } => Some(format!(
+                "continue with `remedy resume --root {r}`, or undo the run with `remedy rollback --all --root {r}`"
+            )),
+            Error::PhaseFailed { .. } => Some(format!(
+                "see `remedy status --root {r}` and the logs; fix the cause, then `remedy resume --root {r}` (or undo the run with `remedy rollback --all --root {r}`)"
+            )),
+            _ => self.help(),
+        }
+    }
+
+    /// What the user can do about it, without knowing the root.
     pub fn help(&self) -> Option<String> {
         match self {
             Error::Plan(_) => Some("fix the plan and run `remedy check PLAN` again; nothing was changed".into()),
@@ -116,6 +131,17 @@ impl Error {
             ),
             Error::Io { .. } | Error::Other(_) => None,
         }
+    }
+}
+
+/// A path as one shell word, so that a hint holding it can be pasted as it is printed.
+pub fn shell_word(path: &std::path::Path) -> String {
+    let text = path.display().to_string();
+    let plain = |c: char| c.is_ascii_alphanumeric() || "/._-+:@%=,".contains(c);
+    if !text.is_empty() && text.chars().all(plain) {
+        text
+    } else {
+        format!("'{}'", text.replace('\'', "'\\''"))
     }
 }
 

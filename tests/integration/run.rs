@@ -386,3 +386,42 @@ phases:
         "async def g():\n    return get_websocket_manager()\n"
     );
 }
+
+/// The `help:` line of a failed run names commands that work as printed, from the folder the
+/// user ran remedy in, with the `--root` they gave.
+#[test]
+fn the_hints_of_a_failed_run_can_be_pasted_as_printed() {
+    let sb = Sandbox::empty(
+        "id: hints\nphases:\n  - { name: gate, kind: command, argv: [sh, -c, \"exit 1\"] }\n",
+    );
+    // A root given relative to where the user stands, with a space in its name.
+    let root = sb.dir.path().join("my repo");
+    fs::create_dir_all(&root).unwrap();
+    let out = Run::from(
+        remedy_cmd(sb.dir.path())
+            .args(["run", sb.plan_str(), "--root", "my repo"])
+            .output()
+            .unwrap(),
+    );
+    out.expect_code(1);
+    let help = out
+        .stderr
+        .lines()
+        .find_map(|l| l.strip_prefix("help: "))
+        .unwrap_or_else(|| panic!("no help line:\n{}", out.stderr));
+    let commands: Vec<&str> = help.split('`').skip(1).step_by(2).collect();
+    assert!(
+        commands.contains(&"remedy resume --root 'my repo'"),
+        "{help}"
+    );
+    for command in commands {
+        let pasted = std::process::Command::new("sh")
+            .arg("-c")
+            .arg(command.replacen("remedy", env!("CARGO_BIN_EXE_remedy"), 1))
+            .current_dir(sb.dir.path())
+            .output()
+            .unwrap();
+        // Usage errors (exit 2) are what a hint must never lead to.
+        assert_ne!(pasted.status.code(), Some(2), "`{command}`: {pasted:?}");
+    }
+}
