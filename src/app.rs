@@ -1,6 +1,6 @@
 //! The verbs behind the command line, and how their errors reach the user.
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 
 use clap::Parser;
 
@@ -37,10 +37,15 @@ pub fn main() -> i32 {
         }
     };
     let root = root_of(&cli.command);
+    let color = crate::ui::wants_color(
+        cli.output.color,
+        std::io::stderr().is_terminal(),
+        &crate::ui::env_var,
+    );
     match runtime.block_on(dispatch(cli)) {
         Ok(()) => exit::SUCCESS,
         Err(e) => {
-            print_error(&e, root.as_deref());
+            print_error(&e, root.as_deref(), color);
             e.exit_code()
         }
     }
@@ -60,21 +65,31 @@ fn root_of(command: &Command) -> Option<std::path::PathBuf> {
 }
 
 /// Prints `error: ...`, each cause as `caused by: ...`, and `help: ...`.
-pub fn print_error(e: &Error, root: Option<&std::path::Path>) {
+pub fn print_error(e: &Error, root: Option<&std::path::Path>, color: bool) {
+    let label = |text: &'static str, paint: fn(console::Style) -> console::Style| {
+        if color {
+            paint(console::Style::new().bold())
+                .force_styling(true)
+                .apply_to(text)
+                .to_string()
+        } else {
+            text.to_string()
+        }
+    };
     let mut err = std::io::stderr().lock();
-    let _ = writeln!(err, "error: {e}");
+    let _ = writeln!(err, "{} {e}", label("error:", console::Style::red));
     let mut source = std::error::Error::source(e);
     while let Some(s) = source {
         let _ = writeln!(err, "  caused by: {s}");
         source = s.source();
     }
     if let Some(help) = e.help_for(root) {
-        let _ = writeln!(err, "help: {help}");
+        let _ = writeln!(err, "{} {help}", label("help:", console::Style::cyan));
     }
 }
 
 fn style(output: OutputArgs, json: bool) -> Style {
-    Style::detect(output.quiet, json, output.verbose)
+    Style::detect(output.quiet, json, output.verbose, output.color)
 }
 
 async fn dispatch(cli: Cli) -> Result<()> {

@@ -41,6 +41,20 @@ pub struct OutputArgs {
     /// Print each phase's progress messages too.
     #[arg(short, long, global = true)]
     pub verbose: bool,
+
+    /// When to color output: `auto` colors a terminal unless `NO_COLOR` is set (or
+    /// `CLICOLOR_FORCE`/`FORCE_COLOR` ask for color anyway, for `less -R`); `always` and `never`
+    /// override the environment.
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
+    pub color: ColorChoice,
+}
+
+/// The `--color` choices.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
 }
 
 #[derive(Debug, Args, Clone)]

@@ -10,6 +10,7 @@ use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde::Serialize;
 use tokio::sync::mpsc;
 
+use crate::cli::ColorChoice;
 use crate::state::checkpoint::PhaseStatus;
 use crate::timefmt;
 
@@ -35,12 +36,11 @@ pub struct Style {
 }
 
 impl Style {
-    /// The one decision about how output looks. Bars only on a terminal outside CI; color only on a
-    /// terminal without `NO_COLOR`.
-    pub fn detect(quiet: bool, json: bool, verbose: bool) -> Style {
+    /// The one decision about how output looks. Bars only on a terminal outside CI; color as
+    /// [`wants_color`] decides for stdout.
+    pub fn detect(quiet: bool, json: bool, verbose: bool, color: ColorChoice) -> Style {
         let stderr_tty = std::io::stderr().is_terminal();
         let ci = std::env::var_os("CI").is_some_and(|v| !v.is_empty() && v != "false");
-        let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
         let term_dumb = std::env::var("TERM").is_ok_and(|t| t == "dumb");
         let mode = if json {
             Mode::Json
@@ -53,7 +53,8 @@ impl Style {
         };
         Style {
             mode,
-            color: std::io::stdout().is_terminal() && !no_color && !term_dumb && mode != Mode::Json,
+            color: mode != Mode::Json
+                && wants_color(color, std::io::stdout().is_terminal(), &env_var),
             verbose,
         }
     }
@@ -64,6 +65,30 @@ impl Style {
             color: false,
             verbose: false,
         }
+    }
+}
+
+/// Reads an environment variable as text; unset and not-UTF-8 are both `None`.
+pub fn env_var(name: &str) -> Option<String> {
+    std::env::var(name).ok()
+}
+
+/// Whether to color a stream, as ripgrep and cargo decide: `--color always|never` wins; with
+/// `auto`, a non-empty `NO_COLOR` turns color off, a `CLICOLOR_FORCE` or `FORCE_COLOR` other than
+/// empty or `0` turns it on (for a pager such as `less -R`), and otherwise a terminal that is not
+/// `TERM=dumb` gets color.
+pub fn wants_color(
+    choice: ColorChoice,
+    is_tty: bool,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> bool {
+    let set = |name: &str| env(name).is_some_and(|v| !v.is_empty() && v != "0");
+    match choice {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto if env("NO_COLOR").is_some_and(|v| !v.is_empty()) => false,
+        ColorChoice::Auto if set("CLICOLOR_FORCE") || set("FORCE_COLOR") => true,
+        ColorChoice::Auto => is_tty && env("TERM").as_deref() != Some("dumb"),
     }
 }
 
@@ -387,4 +412,37 @@ pub fn unified_diff(path: &str, old: &str, new: &str) -> String {
         .context_radius(3)
         .header(&format!("a/{path}"), &format!("b/{path}"))
         .to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn color_follows_the_flag_then_the_environment_then_the_terminal() {
+        let env = |pairs: &'static [(&'static str, &'static str)]| {
+            move |name: &str| {
+                pairs
+                    .iter()
+                    .find(|(k, _)| *k == name)
+                    .map(|(_, v)| v.to_string())
+            }
+        };
+        use ColorChoice::*;
+        assert!(wants_color(Auto, true, &env(&[])));
+        assert!(!wants_color(Auto, false, &env(&[])));
+        assert!(!wants_color(Auto, true, &env(&[("NO_COLOR", "1")])));
+        assert!(wants_color(Auto, true, &env(&[("NO_COLOR", "")])));
+        assert!(!wants_color(Auto, true, &env(&[("TERM", "dumb")])));
+        assert!(wants_color(Auto, false, &env(&[("CLICOLOR_FORCE", "1")])));
+        assert!(wants_color(Auto, false, &env(&[("FORCE_COLOR", "true")])));
+        assert!(!wants_color(Auto, false, &env(&[("FORCE_COLOR", "0")])));
+        assert!(!wants_color(
+            Auto,
+            false,
+            &env(&[("NO_COLOR", "1"), ("CLICOLOR_FORCE", "1")])
+        ));
+        assert!(wants_color(Always, false, &env(&[("NO_COLOR", "1")])));
+        assert!(!wants_color(Never, true, &env(&[("CLICOLOR_FORCE", "1")])));
+    }
 }

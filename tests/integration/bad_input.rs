@@ -217,3 +217,43 @@ fn structural_pattern_that_is_not_python_is_located() {
         &[&format!("plan.yaml:{line}:28"), "does not parse as Python"],
     );
 }
+
+#[test]
+fn color_is_chosen_by_the_flag_then_no_color_then_clicolor_force() {
+    let sb = Sandbox::empty("id: x\nphases:\n  - { name: p, kind: pach }\n");
+    let run = |args: &[&str], env: &[(&str, &str)], unset_no_color: bool| {
+        let mut cmd = remedy_cmd(sb.dir.path());
+        cmd.args(args).arg("check").arg(&sb.plan);
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        if unset_no_color {
+            cmd.env_remove("NO_COLOR");
+        }
+        let out = Run::from(cmd.output().unwrap());
+        out.expect_code(2);
+        out.stderr.contains("\u{1b}[")
+    };
+    // The harness sets NO_COLOR; the flag overrides it, and it overrides CLICOLOR_FORCE.
+    assert!(!run(&[], &[], false));
+    assert!(run(&["--color", "always"], &[], false));
+    assert!(!run(&[], &[("CLICOLOR_FORCE", "1")], false));
+    assert!(run(&[], &[("CLICOLOR_FORCE", "1")], true));
+    assert!(run(&[], &[("FORCE_COLOR", "1")], true));
+    assert!(!run(
+        &["--color", "never"],
+        &[("CLICOLOR_FORCE", "1")],
+        true
+    ));
+    // Not a terminal, nothing forcing it: plain.
+    assert!(!run(&[], &[], true));
+    let bad = Run::from(
+        remedy_cmd(sb.dir.path())
+            .args(["--color", "sometimes", "check"])
+            .arg(&sb.plan)
+            .output()
+            .unwrap(),
+    );
+    bad.expect_code(2);
+    assert!(bad.stderr.contains("auto, always, never"), "{}", bad.stderr);
+}
