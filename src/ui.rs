@@ -133,6 +133,10 @@ pub enum Event {
         status: PhaseStatus,
         duration_ms: u64,
         summary: String,
+        /// Why it failed or was interrupted. People read it once, in the `error:` that ends the
+        /// run; `--json` carries it here too.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        error: Option<String>,
     },
     /// A block of text for stdout (a diff); colored lines are colored only on a terminal.
     Text {
@@ -143,7 +147,11 @@ pub enum Event {
         message: String,
     },
     RunFinished {
+        /// A sentence for people.
         status: String,
+        /// The same for machines: `succeeded`, `dry_run_succeeded`, `failed`, `refused`,
+        /// `locked`, `interrupted` or `bad_input`.
+        outcome: &'static str,
         #[serde(skip_serializing_if = "Option::is_none")]
         report: Option<String>,
     },
@@ -297,6 +305,7 @@ fn render_plain(event: &Event, style: Style) {
             status,
             duration_ms,
             summary,
+            ..
         } => Some(format!(
             "      {} {phase} {} in {}: {summary}",
             status_mark(*status, false),
@@ -308,7 +317,7 @@ fn render_plain(event: &Event, style: Style) {
             None
         }
         Event::Note { message } => Some(message.clone()),
-        Event::RunFinished { status, report } => Some(match report {
+        Event::RunFinished { status, report, .. } => Some(match report {
             Some(r) => format!("remedy: {status}; report: {r}"),
             None => format!("remedy: {status}"),
         }),
@@ -381,6 +390,7 @@ fn render_terminal(event: &Event, style: Style, bars: &mut Bars) {
             status,
             duration_ms,
             summary,
+            ..
         } => {
             if let Some(bar) = bars.phase.take() {
                 bar.finish_and_clear();

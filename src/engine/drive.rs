@@ -14,7 +14,6 @@ use crate::state::checkpoint::{PhaseRecord, PhaseStatus, PytestOutcome};
 use crate::timefmt;
 use crate::ui::{Event, Ui};
 
-use super::first_line;
 use super::watch::{end_watch, runs_programs, start_watch};
 
 pub(super) fn pending_record(p: &Phase) -> PhaseRecord {
@@ -162,15 +161,8 @@ pub(super) async fn drive(
             phase: phase.name.clone(),
             status,
             duration_ms: duration,
-            summary: if status == PhaseStatus::Failed {
-                format!(
-                    "{} — {}",
-                    report.summary,
-                    report.error.as_deref().map(first_line).unwrap_or("")
-                )
-            } else {
-                report.summary.clone()
-            },
+            summary: report.summary.clone(),
+            error: report.error.clone(),
         });
         match outcome {
             Err(e) => return Err(e),

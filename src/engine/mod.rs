@@ -56,15 +56,31 @@ pub(super) async fn finish(
     result: Result<Option<PathBuf>>,
     dry_run: bool,
 ) -> Result<RunSummary> {
-    let status = match &result {
-        Ok(_) if dry_run => "dry run finished; nothing was written".to_string(),
-        Ok(_) => "all phases succeeded".to_string(),
-        Err(Error::Interrupted { .. }) => "interrupted".to_string(),
-        Err(e) => format!("stopped: {}", first_line(&e.to_string())),
+    // The cause itself is printed once, as the `error:` that follows.
+    let (status, outcome) = match &result {
+        Ok(_) if dry_run => (
+            "dry run finished; nothing was written".to_string(),
+            "dry_run_succeeded",
+        ),
+        Ok(_) => ("all phases succeeded".to_string(), "succeeded"),
+        Err(Error::Interrupted { .. }) => ("interrupted".to_string(), "interrupted"),
+        Err(Error::PhaseFailed { phase, .. } | Error::DryRunFailed { phase, .. }) => {
+            (format!("stopped: phase `{phase}` failed"), "failed")
+        }
+        Err(e) => (
+            "stopped".to_string(),
+            match e.exit_code() {
+                crate::error::exit::REFUSED => "refused",
+                crate::error::exit::LOCKED => "locked",
+                crate::error::exit::BAD_INPUT => "bad_input",
+                _ => "failed",
+            },
+        ),
     };
     let report = result.as_ref().ok().and_then(|r| r.clone());
     ui.send(Event::RunFinished {
         status,
+        outcome,
         report: report.as_ref().map(|p| p.display().to_string()),
     });
     drop(ui);
@@ -73,8 +89,4 @@ pub(super) async fn finish(
         plan_id: plan_id.to_string(),
         report,
     })
-}
-
-pub(super) fn first_line(s: &str) -> &str {
-    s.lines().next().unwrap_or("")
 }
