@@ -164,6 +164,11 @@ pub(super) async fn drive(
             summary: report.summary.clone(),
             error: report.error.clone(),
         });
+        if status != PhaseStatus::Succeeded {
+            if let Some(j) = &journal {
+                write_stopped_report(&*j.lock().await, ui);
+            }
+        }
         match outcome {
             Err(e) => return Err(e),
             Ok(r) if !r.success => {
@@ -188,4 +193,34 @@ pub(super) fn error_chain(e: &Error) -> String {
         source = s.source();
     }
     text
+}
+
+/// A run that stops still leaves its report, with the cause at the top: `report.md` and
+/// `report.json` in the run's state folder, where a report phase writes by default. (A report
+/// phase that later succeeds writes its own, and a rollback of it puts this one back.) A report
+/// that cannot be written is only noted: the run's real error matters more.
+fn write_stopped_report(journal: &crate::phase::Journal, ui: &Ui) {
+    let cp = &journal.checkpoint;
+    let dir = &journal.state.dir;
+    let md = dir.join("report.md");
+    let written = crate::fsutil::write_atomic(
+        &md,
+        crate::report::markdown::render(cp).as_bytes(),
+        None,
+        crate::fsutil::Durability::Synced,
+    )
+    .and_then(|()| {
+        crate::fsutil::write_atomic(
+            &dir.join("report.json"),
+            crate::report::json::render(cp).as_bytes(),
+            None,
+            crate::fsutil::Durability::Synced,
+        )
+    });
+    match written {
+        Ok(()) => ui.note(format!("report of the stopped run: {}", md.display())),
+        Err(e) => ui.note(format!(
+            "the report of the stopped run could not be written: {e}"
+        )),
+    }
 }

@@ -78,6 +78,29 @@ pub fn render(cp: &Checkpoint) -> String {
     let _ = writeln!(md, "| Tool | remedy {} |", cp.tool_version);
     md.push('\n');
 
+    if let Some(p) = cp
+        .phases
+        .iter()
+        .find(|p| matches!(p.status, PhaseStatus::Failed | PhaseStatus::Interrupted))
+    {
+        let what = if p.status == PhaseStatus::Failed {
+            "failed"
+        } else {
+            "was interrupted"
+        };
+        let _ = writeln!(
+            md,
+            "> [!CAUTION]\n> **The run stopped:** phase `{}` {what}.",
+            p.name
+        );
+        if let Some(error) = p.error.as_deref() {
+            for line in error.lines().take(12) {
+                let _ = writeln!(md, "> {}", line.trim_end());
+            }
+        }
+        md.push('\n');
+    }
+
     for m in count_mismatches(cp) {
         let _ = writeln!(
             md,

@@ -425,3 +425,27 @@ fn the_hints_of_a_failed_run_can_be_pasted_as_printed() {
         assert_ne!(pasted.status.code(), Some(2), "`{command}`: {pasted:?}");
     }
 }
+
+#[test]
+fn a_run_that_stops_still_writes_its_report_with_the_cause_at_the_top() {
+    let sb = Sandbox::empty(
+        "id: stops\nphases:\n  - { name: gate, kind: command, argv: [sh, -c, \"echo the gate is shut; exit 3\"] }\n  - { name: report, kind: report }\n",
+    );
+    let out = sb.remedy(&["run", sb.plan_str()]);
+    out.expect_code(1);
+    assert!(
+        out.stderr.contains(".remedy/stops/report.md"),
+        "{}",
+        out.stderr
+    );
+    let md = sb.read(".remedy/stops/report.md");
+    let caution = md.find("[!CAUTION]").expect("the cause is at the top");
+    assert!(caution < md.find("## Phases").unwrap(), "{md}");
+    assert!(md.contains("phase `gate` failed"), "{md}");
+    let json: serde_json::Value =
+        serde_json::from_str(&sb.read(".remedy/stops/report.json")).unwrap();
+    assert_eq!(json["status"], "failed");
+    assert_eq!(json["phases"][0]["status"], "failed");
+    // The run is still one to resume or roll back; the report does not stand in the way.
+    sb.remedy(&["rollback", "--all"]).expect_code(0);
+}
