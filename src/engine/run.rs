@@ -36,10 +36,34 @@ pub(super) async fn git_info(root: &Path) -> Option<GitInfo> {
     if status.code() != Some(0) {
         return None;
     }
+    let remote = ask(&["remote", "get-url", "origin"])
+        .await
+        .ok()
+        .filter(|r| r.code() == Some(0))
+        .map(|r| without_credentials(r.output.trim()))
+        .filter(|r| !r.is_empty());
     Some(GitInfo {
         commit: head.output.trim().to_string(),
         dirty: !status.output.trim().is_empty(),
+        remote,
     })
+}
+
+/// A remote URL without the user name or token an `https://user:token@host/...` URL may carry:
+/// it goes into reports that people paste.
+fn without_credentials(url: &str) -> String {
+    match url.split_once("://") {
+        Some((scheme, rest)) => {
+            let (authority, path) = rest.split_once('/').unwrap_or((rest, ""));
+            let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+            if path.is_empty() {
+                format!("{scheme}://{host}")
+            } else {
+                format!("{scheme}://{host}/{path}")
+            }
+        }
+        None => url.to_string(),
+    }
 }
 
 pub(super) async fn new_checkpoint(plan: &Plan, root: &Path) -> Checkpoint {
@@ -111,4 +135,25 @@ async fn start_run(plan: &Arc<Plan>, root: &Path, ui: &Ui) -> Result<Option<Path
         state,
     }));
     drive(plan, root, Some(journal), 0, HashMap::new(), ui).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn credentials_never_reach_a_report() {
+        assert_eq!(
+            without_credentials("https://bot:ghp_secret@github.com/org/app.git"),
+            "https://github.com/org/app.git"
+        );
+        assert_eq!(
+            without_credentials("git@github.com:org/app.git"),
+            "git@github.com:org/app.git"
+        );
+        assert_eq!(
+            without_credentials("file:///srv/git/app"),
+            "file:///srv/git/app"
+        );
+    }
 }

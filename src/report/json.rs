@@ -67,10 +67,11 @@ pub fn to_value(cp: &Checkpoint) -> Value {
             })
         })
         .collect();
-    let commands: serde_json::Map<String, Value> = next_commands(cp)
-        .into_iter()
-        .map(|(k, v)| (k, Value::String(v)))
-        .collect();
+    let commands: serde_json::Map<String, Value> =
+        next_commands(cp, &cp.root.display().to_string())
+            .into_iter()
+            .map(|(k, v)| (k, Value::String(v)))
+            .collect();
     json!({
         "schema_version": SCHEMA_VERSION,
         "tool_version": cp.tool_version,

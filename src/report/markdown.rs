@@ -61,7 +61,7 @@ pub fn render(cp: &Checkpoint) -> String {
     let _ = writeln!(md, "| | |\n|---|---|");
     let _ = writeln!(md, "| Plan | {} |", code(&cp.plan_id));
     let _ = writeln!(md, "| Status | **{}** |", run_status(cp).replace('_', " "));
-    let _ = writeln!(md, "| Root | {} |", code(&cp.root.display().to_string()));
+    let _ = writeln!(md, "| Repository | {} |", code(&super::repository_name(cp)));
     if let Some(git) = &cp.git {
         let _ = writeln!(
             md,
@@ -160,7 +160,7 @@ pub fn render(cp: &Checkpoint) -> String {
                 render_patch(&mut md, &p.name, o)
             }
             Some(Outcome::Pytest(o)) => {
-                render_pytest(&mut md, &p.name, o);
+                render_pytest(&mut md, cp, &p.name, o);
                 for c in &o.criteria {
                     criteria.push((
                         format!(
@@ -212,7 +212,8 @@ pub fn render(cp: &Checkpoint) -> String {
     }
 
     let _ = writeln!(md, "## Next steps\n\n```sh");
-    for (what, cmd) in next_commands(cp) {
+    let _ = writeln!(md, "# from the repository's root");
+    for (what, cmd) in next_commands(cp, ".") {
         let _ = writeln!(md, "# {what}\n{cmd}");
     }
     let _ = writeln!(md, "```");
@@ -409,7 +410,7 @@ fn render_patch(md: &mut String, name: &str, o: &PatchOutcome) {
     }
 }
 
-fn render_pytest(md: &mut String, name: &str, o: &PytestOutcome) {
+fn render_pytest(md: &mut String, cp: &Checkpoint, name: &str, o: &PytestOutcome) {
     let _ = writeln!(md, "## Tests `{name}`\n");
     let version = if o.python_version.is_empty() {
         String::new()
@@ -424,7 +425,7 @@ fn render_pytest(md: &mut String, name: &str, o: &PytestOutcome) {
     let _ = writeln!(
         md,
         "Python{version} {}{chosen} with pytest {}.",
-        code(&o.python),
+        code(&super::shown_path(cp, &o.python)),
         o.pytest_version
     );
     let mut how = Vec::new();

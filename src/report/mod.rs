@@ -25,6 +25,28 @@ pub fn run_status(cp: &Checkpoint) -> &'static str {
     }
 }
 
+/// The repository's name for people: its `origin` remote when it has one, else its folder's name.
+/// Never the full path, which says where it sits on one machine and nothing to anyone else.
+pub fn repository_name(cp: &Checkpoint) -> String {
+    cp.git
+        .as_ref()
+        .and_then(|g| g.remote.clone())
+        .or_else(|| {
+            cp.root
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+        })
+        .unwrap_or_else(|| ".".to_string())
+}
+
+/// A path as the report shows it: relative to the root when it is inside it.
+pub fn shown_path(cp: &Checkpoint, path: &str) -> String {
+    std::path::Path::new(path)
+        .strip_prefix(&cp.root)
+        .map(|rel| rel.display().to_string())
+        .unwrap_or_else(|_| path.to_string())
+}
+
 /// Sites changed by all patch phases that are in effect.
 pub fn changed_sites(cp: &Checkpoint) -> u64 {
     cp.phases
@@ -91,8 +113,9 @@ pub fn count_mismatches(cp: &Checkpoint) -> Vec<CountMismatch> {
 }
 
 /// The commands that continue or undo this run.
-pub fn next_commands(cp: &Checkpoint) -> Vec<(String, String)> {
-    let root = cp.root.display();
+/// The commands that continue or undo the run, with `root` as their `--root`: the full path for
+/// machines, `.` in the report people paste (whose commands run from the repository's root).
+pub fn next_commands(cp: &Checkpoint, root: &str) -> Vec<(String, String)> {
     let plan = &cp.plan_id;
     let mut cmds = vec![
         (

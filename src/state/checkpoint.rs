@@ -116,6 +116,9 @@ pub struct Checkpoint {
 pub struct GitInfo {
     pub commit: String,
     pub dirty: bool,
+    /// The `origin` remote's URL, without credentials: the repository's name in reports.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub remote: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
