@@ -16,9 +16,23 @@ use super::{count_mismatches, next_commands, run_status};
 const FOLD_AT: usize = 15;
 
 /// Escapes text for a table cell.
+/// Escapes text for a table cell; its lines stay lines (`<br>`), at most [`CELL_LINES`] of them,
+/// so a failure that lists criteria or tests reads as a list and not as one run-on line.
 fn cell(text: &str) -> String {
-    text.replace('|', "\\|").replace('\n', " ")
+    let lines: Vec<&str> = text.lines().map(str::trim_end).collect();
+    let mut shown: Vec<String> = lines
+        .iter()
+        .take(CELL_LINES)
+        .map(|l| l.replace('|', "\\|").replace('<', "&lt;"))
+        .collect();
+    if lines.len() > CELL_LINES {
+        shown.push(format!("… {} more lines", lines.len() - CELL_LINES));
+    }
+    shown.join("<br>")
 }
+
+/// How many lines of a multi-line text a table cell shows.
+const CELL_LINES: usize = 8;
 
 fn code(text: &str) -> String {
     let ticks = if text.contains('`') { "``" } else { "`" };
@@ -548,5 +562,22 @@ fn render_pytest(md: &mut String, cp: &Checkpoint, name: &str, o: &PytestOutcome
             }
         }
         let _ = writeln!(md, "\n</details>\n");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_table_cell_keeps_its_lines_and_escapes_what_would_break_the_table() {
+        assert_eq!(
+            cell("criteria not met:\n  no new failures | 2 regressed\n  min <0.95>"),
+            "criteria not met:<br>  no new failures \\| 2 regressed<br>  min &lt;0.95>"
+        );
+        let long: String = (0..12).map(|i| format!("line {i}\n")).collect();
+        let shown = cell(&long);
+        assert_eq!(shown.matches("<br>").count(), CELL_LINES);
+        assert!(shown.ends_with("… 4 more lines"), "{shown}");
     }
 }
