@@ -348,12 +348,15 @@ phases:
         survivors.is_empty(),
         "processes survived the timeout: {survivors:?}"
     );
+    // A process being torn down still has its /proc entry for a moment: poll, never read once.
     for pid in pids {
-        let state = fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-        assert!(
-            state.is_empty() || state.split_whitespace().nth(2) == Some("Z"),
-            "pid {pid} is alive: {state}"
-        );
+        let gone = |state: &str| state.is_empty() || state.split_whitespace().nth(2) == Some("Z");
+        let mut state = fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+        while !gone(&state) && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(50));
+            state = fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+        }
+        assert!(gone(&state), "pid {pid} is alive: {state}");
     }
 }
 
