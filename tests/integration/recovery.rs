@@ -208,11 +208,11 @@ fn crash_consistency_under_sigkill() {
     let kills: usize = std::env::var("REMEDY_CRASH_KILLS")
         .ok()
         .and_then(|s| s.parse().ok())
-        .unwrap_or(20);
+        .unwrap_or(16);
     let files: usize = std::env::var("REMEDY_CRASH_FILES")
         .ok()
         .and_then(|s| s.parse().ok())
-        .unwrap_or(3000);
+        .unwrap_or(2000);
     println!("crash test: seed {seed} (replay with REMEDY_CRASH_SEED={seed}), {kills} kills, {files} files");
     let mut rng = Rng(seed);
     let sb = Sandbox::empty(PLAN);
