@@ -4,7 +4,7 @@ use std::io::{IsTerminal, Write};
 
 use clap::Parser;
 
-use crate::cli::{Cli, Command, OutputArgs, ReportFormat};
+use crate::cli::{Cli, Command, OutputArgs, ReportFormat, SchemaKind};
 use crate::engine::{self, ResumeOptions, RollbackOptions};
 use crate::error::{exit, Error, Result};
 use crate::plan::load_plan;
@@ -193,8 +193,14 @@ async fn dispatch(cli: Cli) -> Result<()> {
             let _ = task.await;
             Ok(())
         }
-        Command::Schema => {
-            print!("{}", crate::plan::schema_json());
+        Command::Schema { of } => {
+            print!(
+                "{}",
+                match of {
+                    SchemaKind::Plan => crate::plan::schema_json(),
+                    SchemaKind::Events => crate::ui::events_schema_json(),
+                }
+            );
             Ok(())
         }
         Command::Completions { shell } => {

@@ -49,6 +49,15 @@ pub struct OutputArgs {
     pub color: ColorChoice,
 }
 
+/// The schemas `remedy schema` prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SchemaKind {
+    /// A plan file.
+    Plan,
+    /// The events of `--json`, one per line.
+    Events,
+}
+
 /// The `--color` choices.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ColorChoice {
@@ -181,11 +190,16 @@ pub enum Command {
         select: SelectArgs,
     },
 
-    /// Print the JSON Schema of a plan (for editors with a YAML language server).
+    /// Print the JSON Schema of a plan (for editors with a YAML language server), or of the
+    /// events `--json` prints.
     #[command(
-        after_help = "Examples:\n  remedy schema > docs/plan.schema.json\n  # then, first line of a plan:\n  # yaml-language-server: $schema=../docs/plan.schema.json"
+        after_help = "Examples:\n  remedy schema > docs/plan.schema.json\n  # then, first line of a plan:\n  # yaml-language-server: $schema=../docs/plan.schema.json\n  remedy schema events > docs/events.schema.json"
     )]
-    Schema,
+    Schema {
+        /// Which schema.
+        #[arg(value_enum, default_value_t = SchemaKind::Plan)]
+        of: SchemaKind,
+    },
 
     /// Print a shell completion script.
     #[command(

@@ -92,69 +92,90 @@ pub fn wants_color(
     }
 }
 
-/// Something that happened during a run, for people (and for `--json`).
-#[derive(Debug, Clone, Serialize)]
+/// Something that happened during a run, for people (and for `--json`, one object per line, whose
+/// `event` key names the variant). The shapes are documented in docs/json-events.md and
+/// docs/events.schema.json (`remedy schema events`).
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 #[serde(tag = "event", rename_all = "snake_case")]
 pub enum Event {
+    /// A verb that runs phases (`run`, `resume`, `demo`) started.
     RunStarted {
+        /// The plan's id.
         plan: String,
+        /// The plan's title.
         title: String,
+        /// The root, as an absolute path.
         root: String,
+        /// Whether this is `run --dry-run`, which writes nothing.
         dry_run: bool,
     },
+    /// A phase started.
     PhaseStarted {
+        /// Its position in the plan, from 0.
         index: usize,
+        /// How many phases the plan has.
         total: usize,
+        /// The phase's name.
         phase: String,
+        /// Its kind: `validate`, `backup`, `patch`, `pytest`, `command` or `report`.
         kind: String,
     },
-    PhaseProgress {
-        phase: String,
-        message: String,
-    },
-    SuiteStarted {
-        phase: String,
-        suite: String,
-    },
+    /// What a running phase is doing now (shown with `-v`, and always in JSON).
+    PhaseProgress { phase: String, message: String },
+    /// A test suite of a pytest phase started.
+    SuiteStarted { phase: String, suite: String },
+    /// Tests of a suite finished so far, out of those collected.
     SuiteProgress {
         phase: String,
         suite: String,
         done: u64,
         total: u64,
     },
+    /// A test suite ended.
     SuiteFinished {
         phase: String,
         suite: String,
+        /// One line: its status and counts.
         summary: String,
+        /// Whether it passed.
         ok: bool,
     },
+    /// A phase ended.
     PhaseFinished {
         phase: String,
+        /// `succeeded`, `failed` or `interrupted`.
         status: PhaseStatus,
         duration_ms: u64,
+        /// One line saying what it did.
         summary: String,
         /// Why it failed or was interrupted. People read it once, in the `error:` that ends the
         /// run; `--json` carries it here too.
         #[serde(skip_serializing_if = "Option::is_none")]
         error: Option<String>,
     },
-    /// A block of text for stdout (a diff); colored lines are colored only on a terminal.
-    Text {
-        text: String,
-    },
+    /// A block of text for stdout (a diff, a verb's result); colored only where color is on.
+    Text { text: String },
     /// An informational line.
-    Note {
-        message: String,
-    },
+    Note { message: String },
+    /// The verb ended; nothing follows.
     RunFinished {
         /// A sentence for people.
         status: String,
         /// The same for machines: `succeeded`, `dry_run_succeeded`, `failed`, `refused`,
         /// `locked`, `interrupted` or `bad_input`.
         outcome: &'static str,
+        /// The Markdown report the run wrote, when a report phase succeeded.
         #[serde(skip_serializing_if = "Option::is_none")]
         report: Option<String>,
     },
+}
+
+/// The JSON Schema of the `--json` events.
+pub fn events_schema_json() -> String {
+    let schema = schemars::schema_for!(Event);
+    let mut text = serde_json::to_string_pretty(&schema).unwrap_or_else(|_| "{}".into());
+    text.push('\n');
+    text
 }
 
 /// A handle phases use to send events.

@@ -257,3 +257,63 @@ fn color_is_chosen_by_the_flag_then_no_color_then_clicolor_force() {
     bad.expect_code(2);
     assert!(bad.stderr.contains("auto, always, never"), "{}", bad.stderr);
 }
+
+/// Every line `--json` prints is one of the documented events, and the committed schema is the
+/// generated one.
+#[test]
+fn json_events_are_the_documented_ones() {
+    let sb = Sandbox::empty(
+        "id: ev\nphases:\n  - { name: ok, kind: command, argv: [\"true\"] }\n  - { name: gate, kind: command, argv: [sh, -c, \"exit 1\"] }\n",
+    );
+    let out = sb.remedy(&["schema", "events"]);
+    out.expect_code(0);
+    let committed = fs::read_to_string(workspace().join("docs/events.schema.json")).unwrap();
+    assert_eq!(
+        out.stdout, committed,
+        "docs/events.schema.json is stale: run `remedy schema events > docs/events.schema.json`"
+    );
+    let schema: serde_json::Value = serde_json::from_str(&committed).unwrap();
+    let documented: Vec<String> = schema["oneOf"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| {
+            v["properties"]["event"]["const"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    let doc = fs::read_to_string(workspace().join("docs/json-events.md")).unwrap();
+    for name in &documented {
+        assert!(
+            doc.contains(&format!("`{name}`")),
+            "docs/json-events.md lacks `{name}`"
+        );
+    }
+    let run = sb.remedy(&["run", sb.plan_str(), "--json"]);
+    run.expect_code(1);
+    let events: Vec<serde_json::Value> = run
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect();
+    for e in &events {
+        let name = e["event"].as_str().unwrap();
+        assert!(
+            documented.iter().any(|d| d == name),
+            "undocumented event {e}"
+        );
+    }
+    let last = events.last().unwrap();
+    assert_eq!(last["event"], "run_finished");
+    assert_eq!(last["outcome"], "failed");
+    let failed = events
+        .iter()
+        .find(|e| e["event"] == "phase_finished" && e["phase"] == "gate")
+        .unwrap();
+    assert!(
+        failed["error"].as_str().unwrap().contains("exit code 1"),
+        "{failed}"
+    );
+}
