@@ -9,6 +9,7 @@ mod locate;
 mod model;
 mod spec;
 mod validate;
+mod yaml_errors;
 
 pub use error::{did_you_mean, Diagnostic, PlanErrors};
 pub use expect::{Expect, Op};
