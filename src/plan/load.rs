@@ -63,6 +63,26 @@ fn read_at_most(path: &Path, limit: u64) -> std::io::Result<Vec<u8>> {
     Ok(bytes)
 }
 
+/// Reads only the `id` of the plan at `path`, with the same YAML reading the loader uses (quotes,
+/// comments, flow mappings), and nothing else: a plan edited since its run so that it no longer
+/// validates still names the run. `None` when the file cannot be read, is over the limits, is not
+/// YAML or has no `id` string.
+pub fn read_plan_id(path: &Path) -> Option<String> {
+    /// The one key read; every other key is skipped unchecked.
+    #[derive(serde::Deserialize)]
+    struct IdOnly {
+        id: String,
+    }
+    let bytes = read_at_most(path, limits::MAX_PLAN_BYTES).ok()?;
+    let text = String::from_utf8(bytes).ok()?;
+    // The same limits as a full load: the parser recurses, so a hostile file must not reach it.
+    limits::check_size(text.len() as u64).ok()?;
+    limits::check_shape(&text).ok()?;
+    serde_yaml::from_str::<IdOnly>(&text)
+        .ok()
+        .map(|plan| plan.id)
+}
+
 /// Loads a plan from text; `display` names it in messages, `source` is recorded in the plan.
 pub fn load_plan_text(
     display: &Path,
@@ -411,5 +431,27 @@ mod tests {
         };
         assert!(selection.matches("app/m.py"));
         assert!(!selection.matches("lib/m.py"));
+    }
+
+    #[test]
+    fn the_plan_id_is_read_as_yaml_reads_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let read = |text: &str| {
+            let path = dir.path().join("p.yaml");
+            std::fs::write(&path, text).unwrap();
+            read_plan_id(&path)
+        };
+        assert_eq!(read("id: x # note\nphases: []\n").as_deref(), Some("x"));
+        assert_eq!(read("id: \"a b\"\n").as_deref(), Some("a b"));
+        assert_eq!(read("title: t\nid: 'it''s'\n").as_deref(), Some("it's"));
+        assert_eq!(read("{ id: y, phases: [] }\n").as_deref(), Some("y"));
+        // A plan that no longer validates still names its run.
+        assert_eq!(
+            read("id: z\nphases:\n  - { name: a, kind: pacth, chekcs: 1 }\n").as_deref(),
+            Some("z")
+        );
+        assert_eq!(read("phases: []\n"), None);
+        assert_eq!(read("# id: x\n"), None);
+        assert_eq!(read_plan_id(&dir.path().join("missing.yaml")), None);
     }
 }
