@@ -77,16 +77,10 @@ fn validate_check(
 /// The kind of check `s`: the one kind key it has. Having none or several is an error, reported
 /// at the second kind key as written, since the first is most likely the one meant.
 fn check_kind(c: &mut Checker, at: &str, s: &CheckSpec) -> Option<&'static str> {
-    let present_of = |key: &str| match key {
-        "pattern" => s.pattern.is_some(),
-        "python" => s.python.is_some(),
-        "python_function" => s.python_function.is_some(),
-        "command" => s.command.is_some(),
-        _ => s.file_exists.is_some(),
-    };
+    let written = keys::written(s);
     let mut present: Vec<&'static str> = keys::check_kinds()
         .into_iter()
-        .filter(|key| present_of(key))
+        .filter(|key| written.contains_key(*key))
         .collect();
     // In the order they are written, to point at the one that came second.
     present.sort_by_key(|key| {

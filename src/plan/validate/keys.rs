@@ -86,7 +86,7 @@ fn owners_of(key: &str, is_family: fn(Kind) -> bool) -> Vec<Kind> {
 
 /// The keys written in `spec`: every optional field is skipped when absent, so the serialized
 /// mapping holds exactly the keys the author wrote, under the names the author wrote them.
-fn written(spec: &impl Serialize) -> serde_json::Map<String, serde_json::Value> {
+pub(super) fn written(spec: &impl Serialize) -> serde_json::Map<String, serde_json::Value> {
     match serde_json::to_value(spec) {
         Ok(serde_json::Value::Object(map)) => map,
         _ => serde_json::Map::new(),
