@@ -20,30 +20,10 @@ pub(super) fn syntax_diagnostic(e: serde_yaml::Error, text: &str) -> Diagnostic 
         return type_diagnostic(e, text);
     }
     if raw.starts_with("unknown anchor") {
-        return Diagnostic {
-            location: e.location().map(|l| Location {
-                line: l.line(),
-                col: l.column(),
-            }),
-            path: String::new(),
-            message: "YAML syntax: this alias (`*name`) refers to an anchor that is not defined"
-                .into(),
-            help: Some(
-                "define the anchor with `&name` on an earlier value, or write the value out".into(),
-            ),
-        };
+        return undefined_anchor(&e);
     }
     if raw.contains("more than one document") {
-        return Diagnostic {
-            location: second_document(text),
-            path: String::new(),
-            message: "the file holds more than one YAML document (a `---` line starts another)"
-                .into(),
-            help: Some(
-                "a plan file holds one plan: remove the `---` line and what follows, or move it to its own file"
-                    .into(),
-            ),
-        };
+        return second_document_diagnostic(text);
     }
     let at = e.location().map(|l| Location {
         line: l.line(),
@@ -62,8 +42,59 @@ pub(super) fn syntax_diagnostic(e: serde_yaml::Error, text: &str) -> Diagnostic 
         None => (None, None),
     };
     let context = context.unwrap_or_default();
+    let (location, message, help) =
+        reword_syntax(problem, &context, context_part.is_some(), at, context_at);
+    let help = indicator_help(text, location, help);
+    Diagnostic {
+        location,
+        path: String::new(),
+        message: format!("YAML syntax: {message}"),
+        help: Some(help),
+    }
+}
+
+/// An alias (`*name`) whose anchor is never defined.
+fn undefined_anchor(e: &serde_yaml::Error) -> Diagnostic {
+    Diagnostic {
+        location: e.location().map(|l| Location {
+            line: l.line(),
+            col: l.column(),
+        }),
+        path: String::new(),
+        message: "YAML syntax: this alias (`*name`) refers to an anchor that is not defined".into(),
+        help: Some(
+            "define the anchor with `&name` on an earlier value, or write the value out".into(),
+        ),
+    }
+}
+
+/// A file with a second YAML document, located at the `---` line that starts it.
+fn second_document_diagnostic(text: &str) -> Diagnostic {
+    Diagnostic {
+        location: second_document(text),
+        path: String::new(),
+        message: "the file holds more than one YAML document (a `---` line starts another)"
+            .into(),
+        help: Some(
+            "a plan file holds one plan: remove the `---` line and what follows, or move it to its own file"
+                .into(),
+        ),
+    }
+}
+
+/// Where the fix goes, what is wrong and what to do, for libyaml's `problem` raised at `at`;
+/// `context` is the construct libyaml was reading (empty when `has_context` is false), which starts
+/// at `context_at`. An unclosed quote or bracket is pointed at where it opens, not where the file
+/// ends.
+fn reword_syntax(
+    problem: &str,
+    context: &str,
+    has_context: bool,
+    at: Option<Location>,
+    context_at: Option<Location>,
+) -> (Option<Location>, String, String) {
     let opened = context_at.or(at);
-    let (location, message, help) = if problem.contains("tab character") {
+    if problem.contains("tab character") {
         (
             at,
             "a tab character is used for indentation".to_string(),
@@ -106,17 +137,21 @@ pub(super) fn syntax_diagnostic(e: serde_yaml::Error, text: &str) -> Diagnostic 
             format!("{SYNTAX_HELP}; list items under a key all start with `- ` at the same column"),
         )
     } else {
-        let context = match (&context_part, context_at) {
-            (Some(_), Some(l)) => format!(
+        let context = match (has_context, context_at) {
+            (true, Some(l)) => format!(
                 ", {context} that starts at line {} column {}",
                 l.line, l.col
             ),
-            (Some(_), None) => format!(", {context}"),
+            (true, None) => format!(", {context}"),
             _ => String::new(),
         };
         (at, format!("{problem}{context}"), SYNTAX_HELP.to_string())
-    };
-    // A value that starts with a YAML indicator (`>= 1`, `*.py`, `@x`) is the usual cause.
+    }
+}
+
+/// `help`, or when the value at `location` starts with a YAML indicator (`>= 1`, `*.py`, `@x`),
+/// the usual cause of a syntax error there: the value needs quotes.
+fn indicator_help(text: &str, location: Option<Location>, help: String) -> String {
     let indicator = location
         .and_then(|l| {
             text.lines()
@@ -125,15 +160,9 @@ pub(super) fn syntax_diagnostic(e: serde_yaml::Error, text: &str) -> Diagnostic 
                 .nth(l.col.saturating_sub(1))
         })
         .filter(|c| matches!(c, '>' | '|' | '*' | '&' | '!' | '%' | '@' | '`'));
-    let help = match indicator {
+    match indicator {
         Some(c) => format!("a value that starts with `{c}` must be quoted, e.g. `expect: \">= 1\"` or `include: [\"*.py\"]`"),
         None => help,
-    };
-    Diagnostic {
-        location,
-        path: String::new(),
-        message: format!("YAML syntax: {message}"),
-        help: Some(help),
     }
 }
 
