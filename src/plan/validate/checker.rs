@@ -7,6 +7,7 @@ use super::super::expect::{Expect, EXPECT_HELP};
 use super::super::locate::Locator;
 use crate::paths::RelPath;
 
+/// Collects the diagnostics of one plan's validation, located in its text.
 pub(super) struct Checker<'a> {
     pub(super) locator: &'a Locator,
     pub(super) diagnostics: Vec<Diagnostic>,
