@@ -9,10 +9,11 @@ mod locate;
 mod model;
 mod spec;
 mod validate;
+mod yaml_errors;
 
 pub use error::{did_you_mean, Diagnostic, PlanErrors};
 pub use expect::{Expect, Op};
-pub use load::{load_plan, load_plan_text};
+pub use load::{load_plan, load_plan_text, read_plan_id};
 pub use locate::Location;
 pub use model::*;
 pub use spec::{PhaseKind, PlanSpec, SkipKind, WorkersSpec};

@@ -1,5 +1,5 @@
 //! The validated plan the engine runs: regexes compiled, globs built, paths checked, references
-//! resolved. Built from a `PlanSpec` by `validate.rs`; nothing here can be invalid.
+//! resolved. Built from a `PlanSpec` by `validate/`; nothing here can be invalid.
 
 use std::path::PathBuf;
 use std::sync::Arc;

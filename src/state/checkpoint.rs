@@ -691,11 +691,7 @@ pub fn select_run(
 }
 
 fn plan_id_of_file(path: &Path) -> Option<String> {
-    let text = fs::read_to_string(path).ok()?;
-    text.lines().find_map(|l| {
-        let rest = l.strip_prefix("id:")?;
-        Some(rest.trim().trim_matches(['"', '\'']).to_string())
-    })
+    crate::plan::read_plan_id(path)
 }
 
 #[cfg(test)]

@@ -1,0 +1,236 @@
+//! Compiling what a plan writes as text: regexes, structural Python patterns and queries, globs
+//! and file selections, and replacement templates. Each step reports a failure at the key that
+//! holds the text, with help in the syntax's own terms, and returns `None` so validation goes on.
+
+use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
+use regex::Regex;
+
+use super::super::model::Selection;
+use super::super::spec::FilesSpec;
+use super::checker::Checker;
+use crate::edit::regex::FileRegex;
+use crate::edit::structural::{Pattern, Query};
+
+const STRUCTURAL_HELP: &str = "a pattern is one Python expression or statement; `$NAME` stands for one node, `$$$NAME` for several (arguments, statements), e.g. `await get_websocket_manager($$$ARGS)`";
+
+impl Checker<'_> {
+    pub(super) fn regex(&mut self, path: &str, text: &str) -> Option<FileRegex> {
+        match FileRegex::new(text) {
+            Ok(r) => Some(r),
+            Err(e) => {
+                let detail = e.to_string();
+                let last = detail.lines().last().unwrap_or("").trim();
+                let last = last.strip_prefix("error: ").unwrap_or(last).to_string();
+                self.at_value(
+                    path,
+                    format!("invalid regex `{text}`: {last}"),
+                    Some("regexes use Rust syntax (https://docs.rs/regex); escape `(` `)` `.` `[` with a backslash"),
+                );
+                None
+            }
+        }
+    }
+
+    /// Compiles a structural pattern written at `path`; `symbol_at` locates the symbol's key.
+    pub(super) fn structural(
+        &mut self,
+        path: &str,
+        text: &str,
+        symbol: Option<&str>,
+    ) -> Option<Pattern> {
+        match Pattern::compile(text, symbol) {
+            Ok(p) => Some(p),
+            Err(message) => {
+                self.at_value(path, message, Some(STRUCTURAL_HELP));
+                None
+            }
+        }
+    }
+
+    /// Checks a `symbol:` value: a dotted name of at least a module and a function.
+    pub(super) fn symbol(&mut self, path: &str, text: Option<&str>) -> Result<(), ()> {
+        let Some(text) = text else {
+            return Ok(());
+        };
+        let parts: Vec<&str> = text.split('.').collect();
+        let is_identifier = |p: &str| {
+            p.chars()
+                .next()
+                .is_some_and(|c| c.is_alphabetic() || c == '_')
+                && p.chars().all(|c| c.is_alphanumeric() || c == '_')
+        };
+        if parts.len() < 2 || !parts.iter().all(|p| is_identifier(p)) {
+            self.at_value(
+                path,
+                format!("`{text}` is not a qualified Python name"),
+                Some("write the module path and the function, e.g. `app.websocket_core.websocket_manager.get_websocket_manager`"),
+            );
+            return Err(());
+        }
+        Ok(())
+    }
+
+    /// Compiles a structural query: the pattern at `{at}.python.pattern`, with the `symbol`,
+    /// `inside` and `not_inside` keys of the same item.
+    pub(super) fn query(
+        &mut self,
+        at: &str,
+        pattern: &str,
+        symbol: Option<&str>,
+        inside: Option<&str>,
+        not_inside: Option<&str>,
+    ) -> Option<Query> {
+        let symbol_ok = self.symbol(&format!("{at}.symbol"), symbol).is_ok();
+        let pattern = self.structural(
+            &format!("{at}.python.pattern"),
+            pattern,
+            symbol.filter(|_| symbol_ok),
+        );
+        let inside = inside.map(|t| self.structural(&format!("{at}.inside"), t, None));
+        let not_inside = not_inside.map(|t| self.structural(&format!("{at}.not_inside"), t, None));
+        if !symbol_ok || matches!(inside, Some(None)) || matches!(not_inside, Some(None)) {
+            return None;
+        }
+        Some(Query {
+            pattern: pattern?,
+            inside: inside.flatten(),
+            not_inside: not_inside.flatten(),
+        })
+    }
+
+    pub(super) fn globs(&mut self, path: &str, globs: &[String]) -> Option<GlobSet> {
+        let mut builder = GlobSetBuilder::new();
+        let mut ok = true;
+        for (i, g) in globs.iter().enumerate() {
+            if g.starts_with('/') || g.split('/').any(|part| part == "..") {
+                self.at_value(
+                    &format!("{path}[{i}]"),
+                    format!("glob `{g}` reaches outside the root"),
+                    Some(
+                        "globs are matched against paths relative to the root, e.g. `app/**/*.py`",
+                    ),
+                );
+                ok = false;
+                continue;
+            }
+            // Paths are matched without a leading `./`; `./app/*.py` means `app/*.py`.
+            let mut g = g.as_str();
+            while let Some(rest) = g.strip_prefix("./") {
+                g = rest;
+            }
+            match GlobBuilder::new(g).literal_separator(true).build() {
+                Ok(glob) => {
+                    builder.add(glob);
+                }
+                Err(e) => {
+                    self.at_value(
+                        &format!("{path}[{i}]"),
+                        format!("invalid glob `{g}`: {}", e.kind()),
+                        Some("`*` matches within a folder, `**` across folders, `{a,b}` either, `[ab]` one character of a set (close it with `]`)"),
+                    );
+                    ok = false;
+                }
+            }
+        }
+        if !ok {
+            return None;
+        }
+        builder.build().ok()
+    }
+
+    pub(super) fn narrow(
+        &mut self,
+        base: &Selection,
+        path: &str,
+        spec: Option<&FilesSpec>,
+    ) -> Selection {
+        let Some(spec) = spec else {
+            return base.clone();
+        };
+        let include = if spec.include.is_empty() {
+            None
+        } else {
+            self.globs(&format!("{path}.include"), &spec.include)
+        };
+        let exclude = if spec.exclude.is_empty() {
+            None
+        } else {
+            self.globs(&format!("{path}.exclude"), &spec.exclude)
+        };
+        base.narrowed(include, exclude)
+    }
+
+    pub(super) fn replacement(&mut self, path: &str, regex: &Regex, replace: &str) {
+        for reference in capture_references(replace) {
+            let exists = match reference.parse::<usize>() {
+                Ok(i) => i < regex.captures_len(),
+                Err(_) => regex.capture_names().flatten().any(|n| n == reference),
+            };
+            if exists {
+                continue;
+            }
+            let groups = regex.captures_len() - 1;
+            let help = if reference.starts_with(|c: char| c.is_ascii_digit())
+                && reference.parse::<usize>().is_err()
+            {
+                format!("`${reference}` names a group `{reference}`; write `${{{}}}` to follow a group number with text", reference.trim_end_matches(|c: char| !c.is_ascii_digit()))
+            } else {
+                format!(
+                    "the regex has {groups} capture group{}; `$$` writes a literal `$`",
+                    if groups == 1 { "" } else { "s" }
+                )
+            };
+            self.at_value(
+                path,
+                format!("replacement uses `${reference}`, a group the regex does not have"),
+                Some(&help),
+            );
+        }
+    }
+}
+
+/// The group references in a replacement template, following the regex crate's rules.
+fn capture_references(template: &str) -> Vec<String> {
+    let bytes = template.as_bytes();
+    let mut refs = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] != b'$' {
+            i += 1;
+            continue;
+        }
+        match bytes.get(i + 1) {
+            Some(b'$') => i += 2,
+            Some(b'{') => match template[i + 2..].find('}') {
+                Some(end) => {
+                    refs.push(template[i + 2..i + 2 + end].to_string());
+                    i += 3 + end;
+                }
+                None => i += 1,
+            },
+            _ => {
+                let name: String = template[i + 1..]
+                    .chars()
+                    .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                    .collect();
+                i += 1 + name.len();
+                if !name.is_empty() {
+                    refs.push(name);
+                }
+            }
+        }
+    }
+    refs
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    pub(super) fn finds_capture_references() {
+        assert_eq!(capture_references("$1"), vec!["1"]);
+        assert_eq!(capture_references("a$$b${name}c$2x"), vec!["name", "2x"]);
+        assert!(capture_references("cost: $$5").is_empty());
+    }
+}

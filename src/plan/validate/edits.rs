@@ -1,0 +1,154 @@
+//! The edits of a patch phase. An edit is either a regex with its replacement or a structural
+//! Python pattern with its rewrite; each has its own function here, and keys meant for the other
+//! kind are reported before the edit is compiled.
+
+use super::super::model::*;
+use super::super::spec::*;
+use super::checker::Checker;
+use super::keys;
+use crate::edit::structural::Rewrite;
+
+/// Validates the `edits` of patch phase `p` (at `at`) over the phase's `selection`.
+pub(super) fn validate_edits(
+    c: &mut Checker,
+    at: &str,
+    p: &PhaseSpec,
+    selection: &Selection,
+) -> Option<PhaseConfig> {
+    let Some(specs) = &p.edits else {
+        c.at_value(
+            at,
+            format!("patch phase `{}` has no `edits`", p.name),
+            Some("add `edits:` with at least one edit, e.g. `edits: [{ name: drop await, regex: 'await\\s+(f\\()', replace: '$1' }]`"),
+        );
+        return None;
+    };
+    if specs.is_empty() {
+        c.at_value(
+            &format!("{at}.edits"),
+            "`edits` is empty",
+            Some("add at least one edit, e.g. `- { name: drop await, regex: 'await\\s+(f\\()', replace: '$1' }`"),
+        );
+    }
+    let before = c.diagnostics.len();
+    let mut edits = Vec::new();
+    for (j, s) in specs.iter().enumerate() {
+        let at = format!("{at}.edits[{j}]");
+        if let Some(edit) = validate_edit(c, &at, s, selection) {
+            edits.push(edit);
+        }
+    }
+    (c.diagnostics.len() == before).then_some(PhaseConfig::Patch { edits })
+}
+
+/// Validates one edit, at `at`.
+fn validate_edit(c: &mut Checker, at: &str, s: &EditSpec, selection: &Selection) -> Option<Edit> {
+    if s.name.trim().is_empty() {
+        c.at_value(
+            &format!("{at}.name"),
+            "the edit has an empty name",
+            Some("give it a name that says what it does; reports and errors refer to it"),
+        );
+    }
+    let expect = s
+        .expect
+        .as_deref()
+        .and_then(|e| c.expect(&format!("{at}.expect"), e));
+    let sel = c.narrow(selection, &format!("{at}.files"), s.files.as_ref());
+    let kind = match (&s.regex, &s.python) {
+        (Some(_), Some(_)) => {
+            c.at_key(
+                &format!("{at}.python"),
+                format!(
+                    "edit `{}` has both `regex` and `python`; an edit has one",
+                    s.name
+                ),
+                Some("split it into two edits, each with its own `name`"),
+            );
+            None
+        }
+        (None, None) => {
+            c.at_value(
+                at,
+                format!("edit `{}` says nothing to change", s.name),
+                Some("add `regex` with `replace`, or `python: { pattern, rewrite }`"),
+            );
+            None
+        }
+        (Some(regex_text), None) => validate_regex_edit(c, at, s, regex_text),
+        (None, Some(python)) => validate_python_edit(c, at, s, python),
+    }?;
+    Some(Edit {
+        name: s.name.clone(),
+        kind,
+        selection: sel,
+        expect,
+    })
+}
+
+/// A regex edit: `replace` may only use groups the regex has, and the regex must not match the
+/// empty string.
+fn validate_regex_edit(
+    c: &mut Checker,
+    at: &str,
+    s: &EditSpec,
+    regex_text: &str,
+) -> Option<EditKind> {
+    keys::check_edit_keys(c, at, s, "regex");
+    let Some(replace) = &s.replace else {
+        c.at_value(
+            at,
+            format!("regex edit `{}` has no `replace`", s.name),
+            Some("add `replace:`; `$1` inserts the first capture group, `''` deletes the match"),
+        );
+        return None;
+    };
+    let regex = c.regex(&format!("{at}.regex"), regex_text)?;
+    c.replacement(&format!("{at}.replace"), &regex, replace);
+    if regex.is_match("") {
+        c.at_value(
+            &format!("{at}.regex"),
+            format!(
+                "regex `{regex_text}` matches the empty string, so it would edit every position"
+            ),
+            Some("make the regex require at least one character"),
+        );
+    }
+    Some(EditKind::Regex {
+        regex,
+        replace: replace.clone(),
+        skip: Skip::from_kinds(s.skip.as_deref().unwrap_or_default()),
+    })
+}
+
+/// A structural edit: the pattern and its rewrite must both parse, and the rewrite may only use
+/// the pattern's metavariables.
+fn validate_python_edit(
+    c: &mut Checker,
+    at: &str,
+    s: &EditSpec,
+    python: &PythonEditSpec,
+) -> Option<EditKind> {
+    keys::check_edit_keys(c, at, s, "python");
+    let query = c.query(
+        at,
+        &python.pattern,
+        s.symbol.as_deref(),
+        s.inside.as_deref(),
+        s.not_inside.as_deref(),
+    )?;
+    match Rewrite::compile(&python.rewrite, &query.pattern) {
+        Ok(rewrite) => Some(EditKind::Python {
+            query: std::sync::Arc::new(query),
+            rewrite: std::sync::Arc::new(rewrite),
+        }),
+        Err(message) => {
+            c.at_value(
+                &format!("{at}.python.rewrite"),
+                message,
+                Some("the rewrite is Python code that may use the pattern's metavariables, e.g. `get_websocket_manager($$$ARGS)`"),
+            );
+            None
+        }
+    }
+}
