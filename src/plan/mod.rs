@@ -17,7 +17,6 @@ pub use load::{load_plan, load_plan_text, read_plan_id};
 pub use locate::Location;
 pub use model::*;
 pub use spec::{PhaseKind, PlanSpec, SkipKind, WorkersSpec};
-pub use validate::STATE_DIR;
 
 /// The JSON Schema of a plan, generated from the same types the loader reads, for editors.
 pub fn schema_json() -> String {

@@ -21,9 +21,6 @@ use super::model::*;
 use super::spec::*;
 use checker::Checker;
 
-/// The folder under the root that holds remedy's state.
-pub const STATE_DIR: &str = ".remedy";
-
 pub(crate) fn validate(
     spec: &PlanSpec,
     source: std::path::PathBuf,

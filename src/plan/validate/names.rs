@@ -3,7 +3,7 @@
 
 use super::super::spec::{PhaseSpec, PlanSpec};
 use super::checker::Checker;
-use super::STATE_DIR;
+use crate::state::STATE_DIR;
 
 const NAME_HELP: &str = "use letters, digits, `-`, `_` and `.`, e.g. `unawait` or `issue-1184`";
 

@@ -5,7 +5,7 @@
 use super::super::model::{Phase, PhaseConfig};
 use super::super::spec::{PhaseSpec, PlanSpec};
 use super::checker::Checker;
-use super::STATE_DIR;
+use crate::state::STATE_DIR;
 
 /// Validates the output paths of report phase `p` (at `at`).
 pub(super) fn validate_report(
