@@ -9,7 +9,7 @@ use super::error::{did_you_mean, Diagnostic, PlanErrors};
 use super::limits;
 use super::locate::Locator;
 use super::model::Plan;
-use super::spec::PlanSpec;
+use super::spec::{PhaseKind, PlanSpec};
 use super::validate::validate;
 use super::yaml_errors::{syntax_diagnostic, type_diagnostic, MINIMAL_PLAN_HELP};
 
@@ -135,7 +135,10 @@ fn parse_spec_all(text: &str) -> Result<(PlanSpec, Vec<Diagnostic>), Vec<Diagnos
     let Err(first) = spec else {
         return spec.map(|s| (s, Vec::new())).map_err(|d| vec![d]);
     };
-    if !first.message.starts_with("unknown field") && !first.message.contains(": unknown field") {
+    let is = |what: &str| {
+        first.message.starts_with(what) || first.message.contains(&format!(": {what}"))
+    };
+    if !is("unknown field") && !is("unknown variant") {
         return Err(vec![first]);
     }
     let (Ok(mut value), Ok(schema)) = (
@@ -146,6 +149,7 @@ fn parse_spec_all(text: &str) -> Result<(PlanSpec, Vec<Diagnostic>), Vec<Diagnos
     };
     let locator = Locator::new(text);
     let mut unknown = Vec::new();
+    recover_unknown_kinds(&mut value, &locator, &mut unknown);
     prune_unknown_keys(&mut value, &schema, &schema, "", &locator, &mut unknown);
     if unknown.is_empty() {
         return Err(vec![first]);
@@ -153,6 +157,50 @@ fn parse_spec_all(text: &str) -> Result<(PlanSpec, Vec<Diagnostic>), Vec<Diagnos
     match serde_yaml::from_value::<PlanSpec>(value) {
         Ok(spec) => Ok((spec, unknown)),
         Err(_) => Err(unknown),
+    }
+}
+
+/// Reports every phase whose `kind` is not a kind, and reads on as if the kind it most resembles
+/// was meant (`pach` as `patch`), so that the rest of the plan is still checked: one typo must
+/// not hide every other problem. A kind that resembles none is left as it is, and the plan's
+/// reading stops with the problems found so far.
+fn recover_unknown_kinds(
+    value: &mut serde_yaml::Value,
+    locator: &Locator,
+    out: &mut Vec<Diagnostic>,
+) {
+    let Some(phases) = value.get_mut("phases").and_then(|p| p.as_sequence_mut()) else {
+        return;
+    };
+    let names: Vec<&str> = PhaseKind::ALL.iter().map(|k| k.as_str()).collect();
+    for (i, phase) in phases.iter_mut().enumerate() {
+        let Some(kind) = phase.get_mut("kind") else {
+            continue;
+        };
+        let Some(written) = kind.as_str().map(str::to_string) else {
+            continue;
+        };
+        if names.contains(&written.as_str()) {
+            continue;
+        }
+        let path = format!("phases[{i}].kind");
+        let quoted: Vec<String> = names.iter().map(|n| format!("`{n}`")).collect();
+        let guess = did_you_mean(&written, names.iter().copied());
+        out.push(Diagnostic {
+            location: locator.value(&path),
+            path,
+            message: format!(
+                "unknown variant `{written}`, expected one of {}",
+                quoted.join(", ")
+            ),
+            help: Some(match guess {
+                Some(g) => format!("did you mean `{g}`?"),
+                None => format!("valid here: {}", names.join(", ")),
+            }),
+        });
+        if let Some(g) = guess {
+            *kind = serde_yaml::Value::String(g.to_string());
+        }
     }
 }
 

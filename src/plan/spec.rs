@@ -60,6 +60,16 @@ pub enum PhaseKind {
 }
 
 impl PhaseKind {
+    /// Every kind, in the order the plan reference lists them.
+    pub const ALL: [PhaseKind; 6] = [
+        PhaseKind::Validate,
+        PhaseKind::Backup,
+        PhaseKind::Patch,
+        PhaseKind::Pytest,
+        PhaseKind::Report,
+        PhaseKind::Command,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             PhaseKind::Validate => "validate",

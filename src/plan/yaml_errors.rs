@@ -44,7 +44,13 @@ pub(super) fn syntax_diagnostic(e: serde_yaml::Error, text: &str) -> Diagnostic 
     let context = context.unwrap_or_default();
     let (location, message, help) =
         reword_syntax(problem, &context, context_part.is_some(), at, context_at);
-    let help = indicator_help(text, location, help);
+    // A block scalar (`>` or `|`) that is really an unquoted comparison (`expect: >= 1`) fails
+    // just after its indicator; the indicator is where the scan began.
+    let scalar_start = context
+        .contains("block scalar")
+        .then_some(context_at)
+        .flatten();
+    let help = indicator_help(text, scalar_start.or(location), help);
     Diagnostic {
         location,
         path: String::new(),
