@@ -4,7 +4,7 @@ use std::io::{IsTerminal, Write};
 
 use clap::Parser;
 
-use crate::cli::{Cli, Command, OutputArgs, ReportFormat, SchemaKind};
+use crate::cli::{CheckFormat, Cli, Command, OutputArgs, ReportFormat, SchemaKind};
 use crate::engine::{self, ResumeOptions, RollbackOptions};
 use crate::error::{exit, Error, Result};
 use crate::plan::load_plan;
@@ -14,6 +14,21 @@ use crate::timefmt;
 use crate::ui::Style;
 
 /// Parses the command line, runs the verb, prints any error, returns the exit code.
+/// Prints a line to stdout. A reader that went away (`remedy status | head`) is not an error
+/// worth a panic: what it did not read, it did not want.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        let _ = writeln!(std::io::stdout().lock(), $($arg)*);
+    }};
+}
+
+/// [`say!`] without the line break.
+macro_rules! say_raw {
+    ($($arg:tt)*) => {{
+        let _ = write!(std::io::stdout().lock(), $($arg)*);
+    }};
+}
+
 pub fn main() -> i32 {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
@@ -95,23 +110,36 @@ fn style(output: OutputArgs, json: bool) -> Style {
 async fn dispatch(cli: Cli) -> Result<()> {
     let out = cli.output;
     match cli.command {
-        Command::Check { plan, root } => {
+        Command::Check { plan, root, format } => {
             let root = root.map(|r| engine::resolve_root(&r)).transpose()?;
-            let p = load_plan(&plan, root.as_deref())?;
-            if !out.quiet {
-                println!(
-                    "{}: plan `{}` is valid ({} phases: {})",
-                    plan.display(),
-                    p.id,
-                    p.phases.len(),
-                    p.phases
-                        .iter()
-                        .map(|ph| format!("{} ({})", ph.name, ph.kind))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                );
+            let loaded = load_plan(&plan, root.as_deref());
+            match format {
+                CheckFormat::Text => {
+                    let p = loaded?;
+                    if !out.quiet {
+                        say!(
+                            "{}: plan `{}` is valid ({} phases: {})",
+                            plan.display(),
+                            p.id,
+                            p.phases.len(),
+                            p.phases
+                                .iter()
+                                .map(|ph| format!("{} ({})", ph.name, ph.kind))
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        );
+                    }
+                    Ok(())
+                }
+                CheckFormat::Json => {
+                    say!("{}", crate::check_output::json(&plan, &loaded));
+                    loaded.map(|_| ()).map_err(Error::from)
+                }
+                CheckFormat::Github => {
+                    say_raw!("{}", crate::check_output::github(&loaded));
+                    loaded.map(|_| ()).map_err(Error::from)
+                }
             }
-            Ok(())
         }
         Command::Run {
             plan,
@@ -171,15 +199,15 @@ async fn dispatch(cli: Cli) -> Result<()> {
         Command::Status { select, json } => {
             let (_, cp) = engine::load_run(&select.root.root, select.plan.as_deref())?;
             if json {
-                println!("{}", status_json(&cp));
+                say!("{}", status_json(&cp));
             } else {
-                print!("{}", status_text(&cp));
+                say_raw!("{}", status_text(&cp));
             }
             Ok(())
         }
         Command::Report { select, format } => {
             let (_, cp) = engine::load_run(&select.root.root, select.plan.as_deref())?;
-            print!(
+            say_raw!(
                 "{}",
                 engine::write_report_text(&cp, matches!(format, ReportFormat::Json))
             );
@@ -194,7 +222,7 @@ async fn dispatch(cli: Cli) -> Result<()> {
             Ok(())
         }
         Command::Schema { of } => {
-            print!(
+            say_raw!(
                 "{}",
                 match of {
                     SchemaKind::Plan => crate::plan::schema_json(),

@@ -49,6 +49,14 @@ pub struct OutputArgs {
     pub color: ColorChoice,
 }
 
+/// How `remedy check` prints its result.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CheckFormat {
+    Text,
+    Json,
+    Github,
+}
+
 /// The schemas `remedy schema` prints.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum SchemaKind {
@@ -93,7 +101,7 @@ pub enum ReportFormat {
 pub enum Command {
     /// Check a plan without running it: YAML, keys, regexes, globs, references, paths.
     #[command(
-        after_help = "Examples:\n  remedy check plans/issue-1184-websocket-await.yaml\n  remedy check plan.yaml --root ../repo   # also checks the files it names exist\n\nExit codes: 0 valid · 2 invalid (every problem is listed with file:line:col)"
+        after_help = "Examples:\n  remedy check plans/issue-1184-websocket-await.yaml\n  remedy check plan.yaml --root ../repo   # also checks the files it names exist\n  remedy check plan.yaml --format github  # problems as annotations on the pull request\n\nExit codes: 0 valid · 2 invalid (every problem is listed with file:line:col)"
     )]
     Check {
         /// The plan file.
@@ -101,6 +109,10 @@ pub enum Command {
         /// Also check paths the plan names against this repository.
         #[arg(long, value_name = "DIR")]
         root: Option<PathBuf>,
+        /// How to print the result: `text` for people, `json` for programs, `github` for GitHub
+        /// Actions (each problem an `::error file=…,line=…,col=…::` annotation).
+        #[arg(long, value_enum, default_value_t = CheckFormat::Text)]
+        format: CheckFormat,
     },
 
     /// Run a plan end to end (or preview it with --dry-run).

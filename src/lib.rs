@@ -6,6 +6,7 @@
 //! tests can drive the engine in-process as well as through the CLI.
 
 pub mod app;
+pub mod check_output;
 pub mod cli;
 pub mod demo;
 pub mod edit;

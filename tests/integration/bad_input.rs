@@ -317,3 +317,46 @@ fn json_events_are_the_documented_ones() {
         "{failed}"
     );
 }
+
+#[test]
+fn check_prints_problems_as_json_or_as_github_annotations() {
+    let sb = Sandbox::empty(
+        "id: x\nphases:\n  - { name: p, kind: pach, edits: [] }\n  - { name: p, kind: backup }\n",
+    );
+    let check = |format: &str| {
+        let out = sb.remedy(&["check", sb.plan_str(), "--format", format]);
+        out.expect_code(2);
+        out
+    };
+    let gh = check("github");
+    let lines: Vec<&str> = gh.stdout.lines().collect();
+    assert_eq!(lines.len(), 4, "{}", gh.stdout);
+    assert!(
+        lines[0].starts_with(&format!("::error file={},line=3,col=", sb.plan_str()))
+            && lines[0].contains("title=remedy check::phases[0].kind: unknown variant `pach`")
+            && lines[0].contains("%0Ahelp: did you mean `patch`?"),
+        "{}",
+        lines[0]
+    );
+    let json: serde_json::Value = serde_json::from_str(&check("json").stdout).unwrap();
+    assert_eq!(json["valid"], false);
+    let errors = json["errors"].as_array().unwrap();
+    assert_eq!(errors.len(), 4, "{json}");
+    assert_eq!(errors[0]["path"], "phases[0].kind");
+    assert_eq!(errors[0]["line"], 3);
+    // A valid plan: JSON says so, and the annotations are none.
+    let ok = sb.remedy(&[
+        "check",
+        &workspace()
+            .join("plans")
+            .join(PLAN_NAME)
+            .display()
+            .to_string(),
+        "--format",
+        "json",
+    ]);
+    ok.expect_code(0);
+    let json: serde_json::Value = serde_json::from_str(&ok.stdout).unwrap();
+    assert_eq!(json["valid"], true);
+    assert_eq!(json["plan"]["id"], "issue-1184-websocket-await");
+}
