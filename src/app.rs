@@ -52,6 +52,7 @@ pub fn main() -> i32 {
         }
     };
     let root = root_of(&cli.command);
+    let json = wants_json(&cli.command);
     let color = crate::ui::wants_color(
         cli.output.color,
         std::io::stderr().is_terminal(),
@@ -61,8 +62,29 @@ pub fn main() -> i32 {
         Ok(()) => exit::SUCCESS,
         Err(e) => {
             print_error(&e, root.as_deref(), color);
+            if json {
+                let event = crate::ui::Event::Error {
+                    message: e.to_string(),
+                    help: e.help_for(root.as_deref()),
+                    exit_code: e.exit_code(),
+                };
+                if let Ok(line) = serde_json::to_string(&event) {
+                    say!("{line}");
+                }
+            }
             e.exit_code()
         }
+    }
+}
+
+/// Whether a command speaks JSON on stdout, so that its errors are also given there as an
+/// `error` event: a program reading it never gets nothing at all.
+fn wants_json(command: &Command) -> bool {
+    match command {
+        Command::Run { json, .. } | Command::Resume { json, .. } | Command::Status { json, .. } => {
+            *json
+        }
+        _ => false,
     }
 }
 

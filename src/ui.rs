@@ -157,7 +157,16 @@ pub enum Event {
     Text { text: String },
     /// An informational line.
     Note { message: String },
-    /// The verb ended; nothing follows.
+    /// The verb could not do what was asked (a plan that does not load, a locked root, a failed
+    /// phase): the same words as the `error:` and `help:` lines on stderr. Nothing follows.
+    Error {
+        message: String,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        help: Option<String>,
+        /// The exit code remedy ends with (see the README).
+        exit_code: i32,
+    },
+    /// The phases are over; an `error` follows when the verb failed.
     RunFinished {
         /// A sentence for people.
         status: String,
@@ -338,6 +347,8 @@ fn render_plain(event: &Event, style: Style) {
             None
         }
         Event::Note { message } => Some(message.clone()),
+        // Printed by the caller, as `error:` and `help:` on stderr.
+        Event::Error { .. } => None,
         Event::RunFinished { status, report, .. } => Some(match report {
             Some(r) => format!("remedy: {status}; report: {r}"),
             None => format!("remedy: {status}"),

@@ -305,9 +305,24 @@ fn json_events_are_the_documented_ones() {
             "undocumented event {e}"
         );
     }
-    let last = events.last().unwrap();
-    assert_eq!(last["event"], "run_finished");
-    assert_eq!(last["outcome"], "failed");
+    let [.., finished, error] = events.as_slice() else {
+        panic!("too few events: {events:?}");
+    };
+    assert_eq!(finished["event"], "run_finished");
+    assert_eq!(finished["outcome"], "failed");
+    assert_eq!(error["event"], "error");
+    assert_eq!(error["exit_code"], 1);
+    // A plan that does not load still answers in JSON, with only the error.
+    sb.write_plan(
+        "id: ev
+phases: nope
+",
+    );
+    let bad = sb.remedy(&["run", sb.plan_str(), "--json"]);
+    bad.expect_code(2);
+    let only: serde_json::Value = serde_json::from_str(bad.stdout.trim()).unwrap();
+    assert_eq!(only["event"], "error");
+    assert_eq!(only["exit_code"], 2);
     let failed = events
         .iter()
         .find(|e| e["event"] == "phase_finished" && e["phase"] == "gate")
