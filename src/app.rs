@@ -81,9 +81,11 @@ pub fn main() -> i32 {
 /// `error` event: a program reading it never gets nothing at all.
 fn wants_json(command: &Command) -> bool {
     match command {
-        Command::Run { json, .. } | Command::Resume { json, .. } | Command::Status { json, .. } => {
-            *json
-        }
+        Command::Run { json, .. }
+        | Command::Resume { json, .. }
+        | Command::Status { json, .. }
+        | Command::Rollback { json, .. }
+        | Command::Diff { json, .. } => *json,
         _ => false,
     }
 }
@@ -191,6 +193,7 @@ async fn dispatch(cli: Cli) -> Result<()> {
             all,
             force,
             select,
+            json,
         } => {
             let opts = RollbackOptions {
                 plan: select.plan,
@@ -198,25 +201,34 @@ async fn dispatch(cli: Cli) -> Result<()> {
                 all,
                 force,
             };
+            // Notes go to stderr as lines; with --json, stdout holds only the result.
             let (ui, task) = crate::ui::Ui::start(style(out, false));
             let result = engine::rollback(&select.root.root, &opts, &ui);
-            if let (Ok(s), false) = (&result, out.quiet) {
-                let text = if s.phases.is_empty() {
-                    "nothing to roll back\n".to_string()
+            drop(ui);
+            let _ = task.await;
+            let s = result?;
+            if json {
+                let value = serde_json::json!({
+                    "phases": s.phases,
+                    "restored": s.restored,
+                    "removed": s.removed,
+                    "kept_aside": s.kept_aside,
+                });
+                say!("{value}");
+            } else if !out.quiet {
+                if s.phases.is_empty() {
+                    say!("nothing to roll back");
                 } else {
-                    format!(
-                        "rolled back {} phase(s) ({}): {} file(s) restored, {} file(s) removed\n",
+                    say!(
+                        "rolled back {} phase(s) ({}): {} file(s) restored, {} file(s) removed",
                         s.phases.len(),
                         s.phases.join(", "),
                         s.restored,
                         s.removed
-                    )
-                };
-                ui.send(crate::ui::Event::Text { text });
+                    );
+                }
             }
-            drop(ui);
-            let _ = task.await;
-            result.map(|_| ())
+            Ok(())
         }
         Command::Status { select, json } => {
             let (_, cp) = engine::load_run(&select.root.root, select.plan.as_deref())?;
@@ -235,8 +247,20 @@ async fn dispatch(cli: Cli) -> Result<()> {
             );
             Ok(())
         }
-        Command::Diff { phase, select } => {
-            let text = engine::diff(&select.root.root, select.plan.as_deref(), phase.as_deref())?;
+        Command::Diff {
+            phase,
+            select,
+            json,
+        } => {
+            let diffs = engine::diff(&select.root.root, select.plan.as_deref(), phase.as_deref())?;
+            if json {
+                say!(
+                    "{}",
+                    serde_json::to_string_pretty(&diffs).unwrap_or_default()
+                );
+                return Ok(());
+            }
+            let text: String = diffs.into_iter().map(|d| d.diff).collect();
             let (ui, task) = crate::ui::Ui::start(style(out, false));
             ui.send(crate::ui::Event::Text { text });
             drop(ui);

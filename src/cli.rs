@@ -165,6 +165,9 @@ pub enum Command {
         force: bool,
         #[command(flatten)]
         select: SelectArgs,
+        /// Print what was rolled back as JSON.
+        #[arg(long)]
+        json: bool,
     },
 
     /// Show the phases of a run: status, duration, summary.
@@ -200,6 +203,9 @@ pub enum Command {
         phase: Option<String>,
         #[command(flatten)]
         select: SelectArgs,
+        /// Print the changes as JSON: a list of `{phase, path, diff}`.
+        #[arg(long)]
+        json: bool,
     },
 
     /// Print the JSON Schema of a plan (for editors with a YAML language server), or of the

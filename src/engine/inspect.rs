@@ -17,7 +17,17 @@ pub fn load_run(root: &Path, plan: Option<&str>) -> Result<(StateDir, Checkpoint
 }
 
 /// The unified diff of what patch phases changed, from the object store.
-pub fn diff(root: &Path, plan: Option<&str>, phase: Option<&str>) -> Result<String> {
+/// One patched file's change, for `remedy diff`.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct FileDiff {
+    pub phase: String,
+    pub path: String,
+    /// The unified diff, with `a/` and `b/` headers.
+    pub diff: String,
+}
+
+/// The changes patch phases made, file by file, from the object store.
+pub fn diff(root: &Path, plan: Option<&str>, phase: Option<&str>) -> Result<Vec<FileDiff>> {
     let (state, cp) = load_run(root, plan)?;
     let objects = ObjectStore::new(state.objects_dir());
     if let Some(name) = phase {
@@ -31,7 +41,7 @@ pub fn diff(root: &Path, plan: Option<&str>, phase: Option<&str>) -> Result<Stri
             ));
         }
     }
-    let mut out = String::new();
+    let mut out = Vec::new();
     for rec in cp
         .phases
         .iter()
@@ -46,18 +56,22 @@ pub fn diff(root: &Path, plan: Option<&str>, phase: Option<&str>) -> Result<Stri
             {
                 let before = objects.get(&f.before)?;
                 let after = objects.get(&f.after)?;
-                out.push_str(&crate::ui::unified_diff(
-                    f.path.as_str(),
-                    &String::from_utf8_lossy(&before),
-                    &String::from_utf8_lossy(&after),
-                ));
+                out.push(FileDiff {
+                    phase: rec.name.clone(),
+                    path: f.path.as_str().to_string(),
+                    diff: crate::ui::unified_diff(
+                        f.path.as_str(),
+                        &String::from_utf8_lossy(&before),
+                        &String::from_utf8_lossy(&after),
+                    ),
+                });
             }
         }
     }
     Ok(out)
 }
 
-/// Writes the report files again from the checkpoint (the `report` verb with `--write`).
+/// The report, rendered again from the checkpoint (the `report` verb).
 pub fn write_report_text(cp: &Checkpoint, json: bool) -> String {
     if json {
         report::json::render(cp)

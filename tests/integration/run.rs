@@ -449,3 +449,34 @@ fn a_run_that_stops_still_writes_its_report_with_the_cause_at_the_top() {
     // The run is still one to resume or roll back; the report does not stand in the way.
     sb.remedy(&["rollback", "--all"]).expect_code(0);
 }
+
+#[test]
+fn diff_and_rollback_speak_json_when_asked() {
+    let sb = Sandbox::empty(
+        "id: js\nfiles:\n  include: [\"**/*.py\"]\nphases:\n  - { name: backup, kind: backup }\n  - name: unawait\n    kind: patch\n    edits:\n      - { name: drop await, regex: 'await\\s+(get_websocket_manager\\()', replace: '$1' }\n",
+    );
+    sb.write(
+        "app/m.py",
+        "async def f():\n    return await get_websocket_manager()\n",
+    );
+    sb.remedy(&["run", sb.plan_str()]).expect_code(0);
+    let diff = sb.remedy(&["diff", "--json"]);
+    diff.expect_code(0);
+    let diffs: serde_json::Value = serde_json::from_str(&diff.stdout).unwrap();
+    assert_eq!(diffs[0]["phase"], "unawait");
+    assert_eq!(diffs[0]["path"], "app/m.py");
+    assert!(diffs[0]["diff"]
+        .as_str()
+        .unwrap()
+        .contains("+    return get_websocket_manager()"));
+    let rolled = sb.remedy(&["rollback", "--all", "--json"]);
+    rolled.expect_code(0);
+    let summary: serde_json::Value = serde_json::from_str(rolled.stdout.trim()).unwrap();
+    assert_eq!(summary["phases"], serde_json::json!(["unawait", "backup"]));
+    assert_eq!(summary["restored"], 1);
+    // A rollback that cannot start answers in JSON too.
+    let again = sb.remedy(&["rollback", "nope", "--json"]);
+    again.expect_code(2);
+    let error: serde_json::Value = serde_json::from_str(again.stdout.trim()).unwrap();
+    assert_eq!(error["event"], "error");
+}
