@@ -108,56 +108,14 @@ pub fn apply_edits(
             second: name(second.edit),
         })?;
         let new_text = splice(&text, &chosen);
-        let changes: Vec<(Range<usize>, &str)> = chosen
-            .iter()
-            .map(|r| (r.range.clone(), r.text.as_str()))
-            .collect();
-        // Parsing the statements around the changes is enough when they parse on their own; the
-        // whole file is parsed when that proves nothing.
-        if is_python && !python::changes_keep_syntax(&statements, &changes) {
-            // The new text differs from the old only around the replacements, so its tree is the
-            // old one reparsed where they are; a refusal is confirmed by a full parse, so that it
-            // never rests on the incremental parse alone.
-            let old_tree = python::ParsedSource::new(&text);
-            let before = old_tree.as_ref().map_or(0, |p| p.error_count());
-            let after = match &old_tree {
-                Some(p) => p
-                    .reparse_edited(
-                        &text,
-                        &new_text,
-                        chosen.iter().map(|r| (r.range.clone(), r.text.as_str())),
-                    )
-                    .map_or(0, |t| t.error_count()),
-                None => python::error_count(&new_text),
-            };
-            if after > before && python::error_count(&new_text) > before {
-                // Find the replacement that breaks the file, to name it.
-                let culprit = chosen
-                    .iter()
-                    .find(|r| python::error_count(&splice(&text, std::slice::from_ref(r))) > before)
-                    .unwrap_or(&chosen[0]);
+        if is_python {
+            if let Some(culprit) = breaking_replacement(&statements, &text, &new_text, &chosen) {
                 return Err(EditError::BreaksSyntax {
                     path: path.clone(),
                     line: line_of(culprit.range.start),
                     edit: name(culprit.edit),
                 });
             }
-        }
-        // tree-sitter forgives some indentation Python refuses (an unexpected indent, a header
-        // with no block): those are counted on the statement lexer's lines.
-        if is_python && python::indentation_gets_worse(&statements, &new_text) {
-            let culprit = chosen
-                .iter()
-                .find(|r| {
-                    let alone = splice(&text, std::slice::from_ref(r));
-                    python::indentation_gets_worse(&statements, &alone)
-                })
-                .unwrap_or(&chosen[0]);
-            return Err(EditError::BreaksSyntax {
-                path: path.clone(),
-                line: line_of(culprit.range.start),
-                edit: name(culprit.edit),
-            });
         }
         sites.extend(chosen.iter().map(|r| (line_of(r.range.start), r.edit)));
         history.push(chosen);
@@ -174,6 +132,61 @@ pub fn apply_edits(
         content: text.into_owned(),
         sites,
     }))
+}
+
+/// The replacement of `chosen` that breaks a Python file, if any does: `new_text` (`text` with every
+/// replacement of the pass spliced in) has a syntax error or an indentation error that `text` did
+/// not have, and the replacement named is the first that does so on its own (else the first).
+fn breaking_replacement<'r>(
+    statements: &LazyStatements,
+    text: &str,
+    new_text: &str,
+    chosen: &'r [Replacement],
+) -> Option<&'r Replacement> {
+    let changes: Vec<(Range<usize>, &str)> = chosen
+        .iter()
+        .map(|r| (r.range.clone(), r.text.as_str()))
+        .collect();
+    // Parsing the statements around the changes is enough when they parse on their own; the
+    // whole file is parsed when that proves nothing.
+    if !python::changes_keep_syntax(statements, &changes) {
+        // The new text differs from the old only around the replacements, so its tree is the
+        // old one reparsed where they are; a refusal is confirmed by a full parse, so that it
+        // never rests on the incremental parse alone.
+        let old_tree = python::ParsedSource::new(text);
+        let before = old_tree.as_ref().map_or(0, |p| p.error_count());
+        let after = match &old_tree {
+            Some(p) => p
+                .reparse_edited(
+                    text,
+                    new_text,
+                    chosen.iter().map(|r| (r.range.clone(), r.text.as_str())),
+                )
+                .map_or(0, |t| t.error_count()),
+            None => python::error_count(new_text),
+        };
+        if after > before && python::error_count(new_text) > before {
+            // Find the replacement that breaks the file, to name it.
+            let culprit = chosen
+                .iter()
+                .find(|r| python::error_count(&splice(text, std::slice::from_ref(r))) > before)
+                .unwrap_or(&chosen[0]);
+            return Some(culprit);
+        }
+    }
+    // tree-sitter forgives some indentation Python refuses (an unexpected indent, a header
+    // with no block): those are counted on the statement lexer's lines.
+    if python::indentation_gets_worse(statements, new_text) {
+        let culprit = chosen
+            .iter()
+            .find(|r| {
+                let alone = splice(text, std::slice::from_ref(r));
+                python::indentation_gets_worse(statements, &alone)
+            })
+            .unwrap_or(&chosen[0]);
+        return Some(culprit);
+    }
+    None
 }
 
 /// The regex edits' replacements on the original text.
