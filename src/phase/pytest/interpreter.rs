@@ -78,8 +78,24 @@ pub(super) async fn prepare_interpreter(
             return Ok(Err(cannot_start(config, &e.to_string(), &help)));
         }
     };
+    if let Some(report) = missing_xdist(config, &interpreter, venv_rel.is_some()) {
+        return Ok(Err(report));
+    }
+    Ok(Ok(Prepared {
+        interpreter,
+        venv: venv_rel,
+    }))
+}
+
+/// The failure report of a phase whose `workers:` needs pytest-xdist when `interpreter` lacks it;
+/// `in_venv` says whether it runs in the `requirements:` environment, which changes the advice.
+fn missing_xdist(
+    config: &PytestConfig,
+    interpreter: &Interpreter,
+    in_venv: bool,
+) -> Option<PhaseReport> {
     if let (Some(workers), None) = (config.workers, &interpreter.xdist_version) {
-        let help = if venv_rel.is_some() {
+        let help = if in_venv {
             "add `pytest-xdist` to the plan's `requirements:`, or remove `workers`".to_string()
         } else {
             format!(
@@ -87,7 +103,7 @@ pub(super) async fn prepare_interpreter(
                 interpreter.program
             )
         };
-        return Ok(Err(cannot_start(
+        return Some(cannot_start(
             config,
             &format!(
                 "`workers: {}` needs pytest-xdist, which `{}` ({}) cannot import",
@@ -96,12 +112,9 @@ pub(super) async fn prepare_interpreter(
                 interpreter.chosen_by
             ),
             &help,
-        )));
+        ));
     }
-    Ok(Ok(Prepared {
-        interpreter,
-        venv: venv_rel,
-    }))
+    None
 }
 
 /// The report of a phase none of whose suites could start.

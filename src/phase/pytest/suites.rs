@@ -6,7 +6,7 @@
 
 use std::path::Path;
 
-use crate::checkpoint::{Counts, SuiteResult, SuiteStatus, TestStatus};
+use crate::checkpoint::{Counts, SuiteResult, SuiteStatus, TestResult, TestStatus};
 use crate::error::{Error, Result};
 use crate::plan::{PytestConfig, Suite};
 use crate::process::{run_logged, Spawn};
@@ -110,34 +110,14 @@ pub(super) async fn run_suite(
         .ok()
         .map(|xml| parse_junit(&xml))
         .unwrap_or_default();
-    let mut counts = Counts::default();
-    for t in &tests {
-        match t.status {
-            TestStatus::Passed => counts.passed += 1,
-            TestStatus::Failed => counts.failed += 1,
-            TestStatus::Error => counts.errors += 1,
-            TestStatus::Skipped => counts.skipped += 1,
-        }
-    }
+    let counts = count(&tests);
     let output = spawn
         .log
         .as_ref()
         .and_then(|log| std::fs::read_to_string(log).ok())
         .unwrap_or_default();
     let detail = explain(status, &output, suite, &exit);
-    let summary = format!(
-        "{} ({} passed, {} failed, {} errors, {} skipped) in {}{}",
-        status.describe(),
-        counts.passed,
-        counts.failed,
-        counts.errors,
-        counts.skipped,
-        crate::timefmt::duration(exit.duration.as_millis() as u64),
-        detail
-            .as_deref()
-            .map(|d| format!(": {}", d.lines().next().unwrap_or("")))
-            .unwrap_or_default()
-    );
+    let summary = finished_summary(status, &counts, &exit, detail.as_deref());
     ctx.ui.send(Event::SuiteFinished {
         phase: phase.to_string(),
         suite: suite.name.clone(),
@@ -156,6 +136,41 @@ pub(super) async fn run_suite(
         detail,
         reused: false,
     })
+}
+
+/// How many tests passed, failed, errored and were skipped.
+fn count(tests: &[TestResult]) -> Counts {
+    let mut counts = Counts::default();
+    for t in tests {
+        match t.status {
+            TestStatus::Passed => counts.passed += 1,
+            TestStatus::Failed => counts.failed += 1,
+            TestStatus::Error => counts.errors += 1,
+            TestStatus::Skipped => counts.skipped += 1,
+        }
+    }
+    counts
+}
+
+/// The line shown when a suite ends: how it ended, its counts and time, and the first line of why.
+fn finished_summary(
+    status: SuiteStatus,
+    counts: &Counts,
+    exit: &crate::process::Exit,
+    detail: Option<&str>,
+) -> String {
+    format!(
+        "{} ({} passed, {} failed, {} errors, {} skipped) in {}{}",
+        status.describe(),
+        counts.passed,
+        counts.failed,
+        counts.errors,
+        counts.skipped,
+        crate::timefmt::duration(exit.duration.as_millis() as u64),
+        detail
+            .map(|d| format!(": {}", d.lines().next().unwrap_or("")))
+            .unwrap_or_default()
+    )
 }
 
 /// Says, in pytest's own words where it has them, why a suite neither passed nor merely failed
