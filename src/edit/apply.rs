@@ -55,12 +55,7 @@ pub fn apply_edits(
     // Built on the first line number asked for: most files have no site.
     let original_lines = std::cell::OnceCell::new();
     let original_lines = || original_lines.get_or_init(|| LineIndex::new(content));
-    let name = |i: usize| {
-        edits
-            .iter()
-            .find(|(j, _)| *j == i)
-            .map_or(String::new(), |(_, e)| e.name.clone())
-    };
+    let name = |i: usize| edit_name(edits, i);
     // Borrowed until a pass changes it: most files have no site.
     let mut text = std::borrow::Cow::Borrowed(content);
     // The replacements of each pass, to map offsets of later passes back to the original.
@@ -132,6 +127,14 @@ pub fn apply_edits(
         content: text.into_owned(),
         sites,
     }))
+}
+
+/// The name of the edit with index `i` in the phase.
+fn edit_name(edits: &[(usize, &Edit)], i: usize) -> String {
+    edits
+        .iter()
+        .find(|(j, _)| *j == i)
+        .map_or(String::new(), |(_, e)| e.name.clone())
 }
 
 /// The replacement of `chosen` that breaks a Python file, if any does: `new_text` (`text` with every
