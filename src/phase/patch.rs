@@ -20,7 +20,7 @@ use crate::plan::{Edit, Phase};
 use crate::scan;
 use crate::ui::{unified_diff, Event};
 
-use super::{blocking, PhaseContext, PhaseReport};
+use super::{blocking, PhaseContext, PhaseReport, SharedJournal};
 
 /// One file's planned change.
 #[derive(Debug, Clone)]
@@ -43,72 +43,17 @@ pub struct ChangeSet {
     pub errors: Vec<EditError>,
 }
 
+/// What the scan makes of one file: its change, or why it is skipped (`Err(Ok(reason))`), or the
+/// edit that would go wrong in it (`Err(Err(error))`).
+type FileResult = std::result::Result<PlannedChange, std::result::Result<String, EditError>>;
+
 /// Computes the changes `edits` make to the tree as `ctx` sees it (blocking).
 pub fn compute_changes(edits: &[Edit], ctx: &PhaseContext) -> ChangeSet {
     let cx = ctx.edit_context();
     let out = scan::scan(
         &ctx.root,
         |p| edits.iter().any(|e| e.selection.matches(p)),
-        |rel, path| {
-            let applicable: Vec<(usize, &Edit)> = edits
-                .iter()
-                .enumerate()
-                .filter(|(_, e)| e.selection.matches(rel.as_str()))
-                .collect();
-            let needles: Vec<_> = applicable
-                .iter()
-                .filter_map(|(_, e)| e.needles_for(rel.as_str()))
-                .collect();
-            if needles.is_empty() {
-                return None;
-            }
-            // Most files lack the needles and are never read whole.
-            let bytes = match ctx.read_if_needed(rel, path, needles) {
-                Ok(Some(bytes)) => bytes,
-                Ok(None) => return None,
-                Err(e) => return Some(Err(Ok(format!("unreadable: {e}")))),
-            };
-            // The needles are a necessary condition only; a file that cannot change is neither
-            // decoded nor reported.
-            if !applicable
-                .iter()
-                .any(|(_, e)| e.could_change(rel.as_str(), &bytes))
-            {
-                return None;
-            }
-            let text = match scan::text_of(&bytes) {
-                Ok(t) => t,
-                Err(reason) => {
-                    return Some(Err(Ok(format!(
-                        "{reason}, and an edit's pattern occurs in its bytes: \
-                         it may hold sites to fix by hand"
-                    ))))
-                }
-            };
-            let edited = edit::apply_edits(rel, text, &applicable, &cx);
-            match edited {
-                Ok(None) => None,
-                Ok(Some(fe)) => {
-                    // Only the few files that change need their mode: no stat for the rest.
-                    let meta = std::fs::metadata(path).ok()?;
-                    let names = std::os::unix::fs::MetadataExt::nlink(&meta);
-                    if names > 1 {
-                        return Some(Err(Ok(format!(
-                            "hard-linked ({names} names): replacing it would split the link; \
-                             edit it by hand or break the link first"
-                        ))));
-                    }
-                    Some(Ok(PlannedChange {
-                        rel: rel.clone(),
-                        before: bytes,
-                        after: fe.content,
-                        mode: fsutil::mode_of(&meta),
-                        sites: fe.sites,
-                    }))
-                }
-                Err(e) => Some(Err(Err(e))),
-            }
-        },
+        |rel, path| plan_file(rel, path, edits, ctx, &cx),
     );
     let mut set = ChangeSet {
         scanned: out.scanned,
@@ -133,23 +78,7 @@ pub fn compute_changes(edits: &[Edit], ctx: &PhaseContext) -> ChangeSet {
         });
     }
     for (shown, path) in out.unnamed {
-        // Its content is read only to say whether it matters.
-        let holds_a_site = std::fs::read(&path).is_ok_and(|bytes| {
-            edits
-                .iter()
-                .filter(|e| e.selection.matches(shown.as_str()))
-                .any(|e| e.could_change(shown.as_str(), &bytes))
-        });
-        let reason = if holds_a_site {
-            "its name is not valid UTF-8, so remedy cannot record it, and an edit's pattern occurs \
-             in it: fix it by hand, or rename it and run the phase again"
-        } else {
-            "its name is not valid UTF-8, so remedy cannot record it (no edit's pattern occurs in it)"
-        };
-        set.skipped.push(SkippedFile {
-            path: shown,
-            reason: reason.into(),
-        });
+        set.skipped.push(skip_unnamed(edits, shown, &path));
     }
     for (rel, item) in out.items {
         match item {
@@ -160,6 +89,95 @@ pub fn compute_changes(edits: &[Edit], ctx: &PhaseContext) -> ChangeSet {
     }
     set.skipped.sort_by(|a, b| a.path.cmp(&b.path));
     set
+}
+
+/// The change `edits` make to one file, if any: `None` for a file that cannot change.
+fn plan_file(
+    rel: &RelPath,
+    path: &std::path::Path,
+    edits: &[Edit],
+    ctx: &PhaseContext,
+    cx: &edit::EditContext,
+) -> Option<FileResult> {
+    let applicable: Vec<(usize, &Edit)> = edits
+        .iter()
+        .enumerate()
+        .filter(|(_, e)| e.selection.matches(rel.as_str()))
+        .collect();
+    let needles: Vec<_> = applicable
+        .iter()
+        .filter_map(|(_, e)| e.needles_for(rel.as_str()))
+        .collect();
+    if needles.is_empty() {
+        return None;
+    }
+    // Most files lack the needles and are never read whole.
+    let bytes = match ctx.read_if_needed(rel, path, needles) {
+        Ok(Some(bytes)) => bytes,
+        Ok(None) => return None,
+        Err(e) => return Some(Err(Ok(format!("unreadable: {e}")))),
+    };
+    // The needles are a necessary condition only; a file that cannot change is neither
+    // decoded nor reported.
+    if !applicable
+        .iter()
+        .any(|(_, e)| e.could_change(rel.as_str(), &bytes))
+    {
+        return None;
+    }
+    let text = match scan::text_of(&bytes) {
+        Ok(t) => t,
+        Err(reason) => {
+            return Some(Err(Ok(format!(
+                "{reason}, and an edit's pattern occurs in its bytes: \
+                 it may hold sites to fix by hand"
+            ))))
+        }
+    };
+    let edited = edit::apply_edits(rel, text, &applicable, cx);
+    match edited {
+        Ok(None) => None,
+        Ok(Some(fe)) => {
+            // Only the few files that change need their mode: no stat for the rest.
+            let meta = std::fs::metadata(path).ok()?;
+            let names = std::os::unix::fs::MetadataExt::nlink(&meta);
+            if names > 1 {
+                return Some(Err(Ok(format!(
+                    "hard-linked ({names} names): replacing it would split the link; \
+                     edit it by hand or break the link first"
+                ))));
+            }
+            Some(Ok(PlannedChange {
+                rel: rel.clone(),
+                before: bytes,
+                after: fe.content,
+                mode: fsutil::mode_of(&meta),
+                sites: fe.sites,
+            }))
+        }
+        Err(e) => Some(Err(Err(e))),
+    }
+}
+
+/// Why a file whose name is not valid UTF-8 is skipped, saying whether an edit would change it.
+fn skip_unnamed(edits: &[Edit], shown: RelPath, path: &std::path::Path) -> SkippedFile {
+    // Its content is read only to say whether it matters.
+    let holds_a_site = std::fs::read(path).is_ok_and(|bytes| {
+        edits
+            .iter()
+            .filter(|e| e.selection.matches(shown.as_str()))
+            .any(|e| e.could_change(shown.as_str(), &bytes))
+    });
+    let reason = if holds_a_site {
+        "its name is not valid UTF-8, so remedy cannot record it, and an edit's pattern occurs \
+         in it: fix it by hand, or rename it and run the phase again"
+    } else {
+        "its name is not valid UTF-8, so remedy cannot record it (no edit's pattern occurs in it)"
+    };
+    SkippedFile {
+        path: shown,
+        reason: reason.into(),
+    }
 }
 
 /// What step (5) did: the state of each file, in the order of the changes, and the error that
@@ -317,9 +335,69 @@ fn diffstat(before: &str, after: &str) -> (u64, u64) {
 }
 
 pub async fn execute(phase: &Phase, edits: &[Edit], ctx: &PhaseContext) -> Result<PhaseReport> {
-    let set = match ctx.take_scan(&phase.name) {
+    // (1) Every change, computed in memory.
+    let set = changes_for(phase, edits, ctx).await?;
+    if !set.errors.is_empty() {
+        return Ok(refused_as_wrong(&set.errors));
+    }
+    let mut outcome = planned_outcome(edits, &set);
+    let unmet = unmet_expectations(edits, &outcome.edits);
+    if !unmet.is_empty() {
+        for f in &mut outcome.files {
+            f.state = FileState::Planned;
+        }
+        return Ok(PhaseReport {
+            success: false,
+            summary: "refused: an edit's count is not what the plan expects; nothing written"
+                .into(),
+            error: Some(unmet.join("; ")),
+            outcome: Some(Outcome::Patch(outcome)),
+        });
+    }
+    let sites: u64 = outcome.edits.iter().map(|e| e.sites).sum();
+    let tail = format!(
+        "{} files ({} scanned{})",
+        set.changes.len(),
+        set.scanned,
+        if set.skipped.is_empty() {
+            String::new()
+        } else {
+            format!(", {} skipped", set.skipped.len())
+        }
+    );
+    let summary = |verb: &str| format!("{verb} {sites} sites in {tail}");
+
+    let Some(journal) = &ctx.journal else {
+        show_dry_run(ctx, &set.changes);
+        return Ok(PhaseReport {
+            success: true,
+            summary: summary("would change"),
+            error: None,
+            outcome: Some(Outcome::Patch(outcome)),
+        });
+    };
+    let changes = Arc::new(set.changes);
+    // (2) Before- and after-images into the object store, flushed.
+    store_images(phase, ctx, journal, &changes, &outcome).await?;
+    // (3) The write-ahead record.
+    record_outcome(journal, &phase.name, Some(Outcome::Patch(outcome.clone()))).await?;
+    // (4) Nothing changed under our feet since the scan, then (5) replace the files.
+    let writes = check_and_replace(phase, ctx, journal, &changes, &outcome).await?;
+    // (6) Recorded as written, each file as far as it got.
+    record_writes(journal, &phase.name, &mut outcome, writes).await?;
+    Ok(PhaseReport {
+        success: true,
+        summary: summary("changed"),
+        error: None,
+        outcome: Some(Outcome::Patch(outcome)),
+    })
+}
+
+/// Step (1): the changes, from the scan the backup phase kept for this phase or from a new one.
+async fn changes_for(phase: &Phase, edits: &[Edit], ctx: &PhaseContext) -> Result<ChangeSet> {
+    Ok(match ctx.take_scan(&phase.name) {
         // The backup phase just before scanned for exactly these edits and nothing has written to
-        // the tree since; the drift check below still compares every target with what was read.
+        // the tree since; the drift check still compares every target with what was read.
         Some(kept) => Arc::try_unwrap(kept).unwrap_or_else(|shared| (*shared).clone()),
         None => {
             ctx.ui.progress(&phase.name, "scanning");
@@ -327,20 +405,26 @@ pub async fn execute(phase: &Phase, edits: &[Edit], ctx: &PhaseContext) -> Resul
             let ctx = ctx.clone();
             blocking(move || compute_changes(&edits, &ctx)).await?
         }
-    };
-    if !set.errors.is_empty() {
-        let list: Vec<String> = set.errors.iter().map(|e| e.to_string()).collect();
-        return Ok(PhaseReport {
-            success: false,
-            summary: format!(
-                "refused: {} file(s) would be edited wrongly; nothing written",
-                list.len()
-            ),
-            error: Some(list.join("\n")),
-            outcome: None,
-        });
-    }
+    })
+}
 
+/// The report of a phase refused because some of its edits would go wrong.
+fn refused_as_wrong(errors: &[EditError]) -> PhaseReport {
+    let list: Vec<String> = errors.iter().map(|e| e.to_string()).collect();
+    PhaseReport {
+        success: false,
+        summary: format!(
+            "refused: {} file(s) would be edited wrongly; nothing written",
+            list.len()
+        ),
+        error: Some(list.join("\n")),
+        outcome: None,
+    }
+}
+
+/// The outcome the phase records before writing: every file `Intended`, with its hashes, sites and
+/// diffstat, and the count of sites and files per edit.
+fn planned_outcome(edits: &[Edit], set: &ChangeSet) -> PatchOutcome {
     let mut edit_counts: Vec<EditCount> = edits
         .iter()
         .map(|e| EditCount {
@@ -380,10 +464,20 @@ pub async fn execute(phase: &Phase, edits: &[Edit], ctx: &PhaseContext) -> Resul
             lines_removed,
         });
     }
-    let sites: u64 = edit_counts.iter().map(|e| e.sites).sum();
-    let unmet: Vec<String> = edits
+    PatchOutcome {
+        scanned: set.scanned,
+        parsed: set.parsed,
+        files,
+        edits: edit_counts,
+        skipped: set.skipped.clone(),
+    }
+}
+
+/// One line per edit whose count of sites is not the one the plan expects.
+fn unmet_expectations(edits: &[Edit], counts: &[EditCount]) -> Vec<String> {
+    edits
         .iter()
-        .zip(&edit_counts)
+        .zip(counts)
         .filter_map(|(e, c)| {
             let expect = e.expect?;
             (!expect.holds(c.sites)).then(|| {
@@ -393,103 +487,85 @@ pub async fn execute(phase: &Phase, edits: &[Edit], ctx: &PhaseContext) -> Resul
                 )
             })
         })
-        .collect();
-    let mut outcome = PatchOutcome {
-        scanned: set.scanned,
-        parsed: set.parsed,
-        files,
-        edits: edit_counts,
-        skipped: set.skipped.clone(),
-    };
-    if !unmet.is_empty() {
-        for f in &mut outcome.files {
-            f.state = FileState::Planned;
-        }
-        return Ok(PhaseReport {
-            success: false,
-            summary: "refused: an edit's count is not what the plan expects; nothing written"
-                .into(),
-            error: Some(unmet.join("; ")),
-            outcome: Some(Outcome::Patch(outcome)),
+        .collect()
+}
+
+/// Dry run: shows the diffs and lets later phases see the result.
+fn show_dry_run(ctx: &PhaseContext, changes: &[PlannedChange]) {
+    for change in changes {
+        let before = String::from_utf8_lossy(&change.before);
+        ctx.ui.send(Event::Text {
+            text: unified_diff(change.rel.as_str(), &before, &change.after),
         });
     }
+    let mut overlay = ctx.overlay.lock().expect("overlay holders do not panic");
+    for change in changes {
+        overlay.insert(change.rel.clone(), change.after.clone());
+    }
+}
 
-    let tail = format!(
-        "{} files ({} scanned{})",
-        set.changes.len(),
-        set.scanned,
-        if set.skipped.is_empty() {
-            String::new()
-        } else {
-            format!(", {} skipped", set.skipped.len())
-        }
-    );
-    let summary = |verb: &str| format!("{verb} {sites} sites in {tail}");
-
-    let Some(journal) = &ctx.journal else {
-        // Dry run: show the diffs and let later phases see the result.
-        for change in &set.changes {
-            let before = String::from_utf8_lossy(&change.before);
-            ctx.ui.send(Event::Text {
-                text: unified_diff(change.rel.as_str(), &before, &change.after),
-            });
-        }
-        let mut overlay = ctx.overlay.lock().expect("overlay holders do not panic");
-        for change in &set.changes {
-            overlay.insert(change.rel.clone(), change.after.clone());
-        }
-        return Ok(PhaseReport {
-            success: true,
-            summary: summary("would change"),
-            error: None,
-            outcome: Some(Outcome::Patch(outcome)),
-        });
-    };
-
-    // (2) Before- and after-images into the object store, flushed in one batch.
+/// Step (2): before- and after-images into the object store, flushed in one batch.
+async fn store_images(
+    phase: &Phase,
+    ctx: &PhaseContext,
+    journal: &SharedJournal,
+    changes: &Arc<Vec<PlannedChange>>,
+    outcome: &PatchOutcome,
+) -> Result<()> {
     ctx.ui.progress(
         &phase.name,
-        format!("storing {} before-images", set.changes.len()),
+        format!("storing {} before-images", changes.len()),
     );
     let (objects, state_dir) = {
         let j = journal.lock().await;
         (j.objects(), j.state.dir.clone())
     };
-    let changes = Arc::new(set.changes);
-    {
-        let changes = changes.clone();
-        let hashes: Vec<(String, String)> = outcome
-            .files
+    let changes = changes.clone();
+    let hashes: Vec<(String, String)> = outcome
+        .files
+        .iter()
+        .map(|f| (f.before.clone(), f.after.clone()))
+        .collect();
+    blocking(move || -> Result<()> {
+        let batch: Vec<(&str, &[u8])> = changes
             .iter()
-            .map(|f| (f.before.clone(), f.after.clone()))
+            .zip(&hashes)
+            .flat_map(|(change, (before, after))| {
+                [
+                    (before.as_str(), change.before.as_slice()),
+                    (after.as_str(), change.after.as_bytes()),
+                ]
+            })
             .collect();
-        blocking(move || -> Result<()> {
-            let batch: Vec<(&str, &[u8])> = changes
-                .iter()
-                .zip(&hashes)
-                .flat_map(|(change, (before, after))| {
-                    [
-                        (before.as_str(), change.before.as_slice()),
-                        (after.as_str(), change.after.as_bytes()),
-                    ]
-                })
-                .collect();
-            objects.put_all(&batch)?;
-            fsutil::sync_filesystem(&state_dir)
-        })
-        .await??;
-    }
+        objects.put_all(&batch)?;
+        fsutil::sync_filesystem(&state_dir)
+    })
+    .await?
+}
 
-    // (3) The write-ahead record.
-    {
-        let mut j = journal.lock().await;
-        if let Some(rec) = j.checkpoint.phase_mut(&phase.name) {
-            rec.outcome = Some(Outcome::Patch(outcome.clone()));
-        }
-        j.save()?;
+/// Sets the outcome the checkpoint records for phase `phase` and saves the checkpoint durably.
+async fn record_outcome(
+    journal: &SharedJournal,
+    phase: &str,
+    outcome: Option<Outcome>,
+) -> Result<()> {
+    let mut j = journal.lock().await;
+    if let Some(rec) = j.checkpoint.phase_mut(phase) {
+        rec.outcome = outcome;
     }
+    j.save()
+}
 
-    // (4) Nothing changed under our feet since the scan, then (5) replace the files.
+/// Steps (4) and (5): nothing changed under our feet since the scan, then the files are replaced
+/// (see [`write_changes`]). When the check refuses, nothing was written and the intent is withdrawn,
+/// so that no later rollback treats these files as ours.
+async fn check_and_replace(
+    phase: &Phase,
+    ctx: &PhaseContext,
+    journal: &SharedJournal,
+    changes: &Arc<Vec<PlannedChange>>,
+    outcome: &PatchOutcome,
+) -> Result<Writes> {
     ctx.ui
         .progress(&phase.name, format!("writing {} files", changes.len()));
     let writes = {
@@ -498,23 +574,26 @@ pub async fn execute(phase: &Phase, edits: &[Edit], ctx: &PhaseContext) -> Resul
         let expected: Vec<String> = outcome.files.iter().map(|f| f.before.clone()).collect();
         blocking(move || write_changes(&root, &changes, &expected)).await?
     };
-    let writes = match writes {
-        Ok(w) => w,
+    match writes {
+        Ok(w) => Ok(w),
         Err(e) => {
             if matches!(e, Error::Refused { .. }) {
-                // Nothing was written: withdraw the intent, so that no later rollback treats these
-                // files as ours.
-                let mut j = journal.lock().await;
-                if let Some(rec) = j.checkpoint.phase_mut(&phase.name) {
-                    rec.outcome = None;
-                }
-                j.save()?;
+                record_outcome(journal, &phase.name, None).await?;
             }
-            return Err(e);
+            Err(e)
         }
-    };
+    }
+}
 
-    // (6) Recorded as written, each file as far as it got.
+/// Step (6): each file recorded as far as it got. When a write failed or a file drifted, the phase
+/// fails and the record says which files hold remedy's content, so that a rollback or a resume
+/// undoes exactly those.
+async fn record_writes(
+    journal: &SharedJournal,
+    phase: &str,
+    outcome: &mut PatchOutcome,
+    writes: Writes,
+) -> Result<()> {
     for (f, state) in outcome.files.iter_mut().zip(&writes.states) {
         f.state = *state;
     }
@@ -525,13 +604,7 @@ pub async fn execute(phase: &Phase, edits: &[Edit], ctx: &PhaseContext) -> Resul
         .map(|f| f.path.as_str())
         .collect();
     if writes.error.is_some() || !drifted.is_empty() {
-        // The phase fails; the record says which files hold remedy's content, so that a rollback
-        // or a resume undoes exactly those.
-        let mut j = journal.lock().await;
-        if let Some(rec) = j.checkpoint.phase_mut(&phase.name) {
-            rec.outcome = Some(Outcome::Patch(outcome.clone()));
-        }
-        j.save()?;
+        record_outcome(journal, phase, Some(Outcome::Patch(outcome.clone()))).await?;
     }
     if let Some(e) = writes.error {
         return Err(e);
@@ -547,12 +620,7 @@ pub async fn execute(phase: &Phase, edits: &[Edit], ctx: &PhaseContext) -> Resul
             help: "let whatever is editing the tree finish, then `remedy resume` (it puts back the files written and runs the phase again), or undo them with `remedy rollback --all`".into(),
         });
     }
-    Ok(PhaseReport {
-        success: true,
-        summary: summary("changed"),
-        error: None,
-        outcome: Some(Outcome::Patch(outcome)),
-    })
+    Ok(())
 }
 
 #[cfg(test)]

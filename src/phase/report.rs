@@ -9,6 +9,7 @@ use std::path::Path;
 use crate::checkpoint::{Outcome, OutputFile, ReportOutcome};
 use crate::error::{Error, Result};
 use crate::fsutil::{self, Durability};
+use crate::objects::ObjectStore;
 use crate::paths::RelPath;
 use crate::plan::Phase;
 use crate::report;
@@ -36,32 +37,7 @@ pub async fn execute(
         (json, report::json::render(&checkpoint).into_bytes()),
     ];
 
-    let mut outputs = Vec::new();
-    let mut created_dirs = Vec::new();
-    for (rel, bytes) in &files {
-        let path = rel.resolve_inside(&ctx.root).map_err(|e| Error::Refused {
-            message: e,
-            help: "write report files inside the root".into(),
-        })?;
-        let (before, before_mode) = match std::fs::read(&path) {
-            Ok(old) => {
-                let hash = fsutil::hash_bytes(&old);
-                objects.put(&hash, &old)?;
-                let mode = std::fs::metadata(&path).map(|m| fsutil::mode_of(&m)).ok();
-                (Some(hash), mode)
-            }
-            Err(_) => (None, None),
-        };
-        created_dirs.extend(missing_dirs(&ctx.root, rel));
-        outputs.push(OutputFile {
-            path: (*rel).clone(),
-            hash: fsutil::hash_bytes(bytes),
-            before,
-            before_mode,
-        });
-    }
-    created_dirs.sort();
-    created_dirs.dedup();
+    let (outputs, created_dirs) = store_images(&files, &ctx.root, &objects)?;
     // Write-ahead, as for patches: images first, then the record, then the files.
     {
         let mut j = journal.lock().await;
@@ -98,6 +74,42 @@ pub async fn execute(
             created_dirs,
         })),
     })
+}
+
+/// The outputs the phase will write, each with the image of the file it replaces stored first, and
+/// the folders it will create for them.
+fn store_images(
+    files: &[(&RelPath, Vec<u8>)],
+    root: &Path,
+    objects: &ObjectStore,
+) -> Result<(Vec<OutputFile>, Vec<RelPath>)> {
+    let mut outputs = Vec::new();
+    let mut created_dirs = Vec::new();
+    for (rel, bytes) in files {
+        let path = rel.resolve_inside(root).map_err(|e| Error::Refused {
+            message: e,
+            help: "write report files inside the root".into(),
+        })?;
+        let (before, before_mode) = match std::fs::read(&path) {
+            Ok(old) => {
+                let hash = fsutil::hash_bytes(&old);
+                objects.put(&hash, &old)?;
+                let mode = std::fs::metadata(&path).map(|m| fsutil::mode_of(&m)).ok();
+                (Some(hash), mode)
+            }
+            Err(_) => (None, None),
+        };
+        created_dirs.extend(missing_dirs(root, rel));
+        outputs.push(OutputFile {
+            path: (*rel).clone(),
+            hash: fsutil::hash_bytes(bytes),
+            before,
+            before_mode,
+        });
+    }
+    created_dirs.sort();
+    created_dirs.dedup();
+    Ok((outputs, created_dirs))
 }
 
 /// The folders above `rel` that do not exist yet, deepest first.

@@ -4,9 +4,12 @@
 use std::time::Duration;
 
 use crate::checkpoint::{CheckResult, Outcome, ValidateOutcome};
+use crate::edit::regex::FileRegex;
+use crate::edit::structural::Query;
 use crate::edit::{self, python, LineIndex};
 use crate::error::Result;
-use crate::plan::{Check, CheckKind, Phase};
+use crate::paths::RelPath;
+use crate::plan::{Check, CheckKind, Expect, Phase, Selection, Skip};
 use crate::process::run_capture;
 use crate::scan;
 
@@ -46,6 +49,7 @@ pub async fn execute(phase: &Phase, checks: &[Check], ctx: &PhaseContext) -> Res
     })
 }
 
+/// Runs one check that only reads the tree (blocking): one function per kind of check.
 fn evaluate(check: &Check, ctx: &PhaseContext) -> CheckResult {
     match &check.kind {
         CheckKind::Pattern {
@@ -53,132 +57,169 @@ fn evaluate(check: &Check, ctx: &PhaseContext) -> CheckResult {
             expect,
             skip,
             selection,
-        } => {
-            let out = scan::scan_to_read(
-                &ctx.root,
-                |p| selection.matches(p),
-                |rel, path| {
-                    let bytes = ctx.read_if_needed(rel, path, vec![regex.needles()]);
-                    bytes.ok()?.and_then(|bytes| {
-                        if !regex.is_match_bytes(&bytes) {
-                            return None;
-                        }
-                        let text = scan::text_of(&bytes).ok()?;
-                        let skipped = if skip.any() && python::is_python_path(rel.as_str()) {
-                            let matches: Vec<_> =
-                                regex.find_iter(text).map(|m| m.range()).collect();
-                            let statements = edit::statements::LazyStatements::new(text);
-                            python::skipped_ranges_around(&statements, *skip, &matches)
-                        } else {
-                            Vec::new()
-                        };
-                        let starts = edit::regex::match_starts(regex, text, &skipped);
-                        if starts.is_empty() {
-                            return None;
-                        }
-                        let lines = LineIndex::new(text);
-                        Some(
-                            starts
-                                .iter()
-                                .map(|&s| lines.line_of(s))
-                                .collect::<Vec<u64>>(),
-                        )
-                    })
-                },
-            );
-            count_result(
-                check,
-                "pattern",
-                regex.as_str().to_string(),
-                expect,
-                &out.items,
-            )
-        }
+        } => check_pattern(check, regex, expect, *skip, selection, ctx),
         CheckKind::Structural {
             query,
             expect,
             selection,
-        } => {
-            let cx = ctx.edit_context();
-            let out = scan::scan_to_read(
-                &ctx.root,
-                |p| python::is_python_path(p) && selection.matches(p),
-                |rel, path| {
-                    let bytes = ctx
-                        .read_if_needed(rel, path, vec![query.needles()])
-                        .ok()??;
-                    let text = scan::text_of(&bytes).ok()?;
-                    let lines = edit::structural_match_lines(query, rel, text, &cx);
-                    (!lines.is_empty()).then_some(lines)
-                },
-            );
-            count_result(check, "python", query.describe(), expect, &out.items)
-        }
+        } => check_structural(check, query, expect, selection, ctx),
         CheckKind::PythonFunction {
             file,
             name,
             is_async,
-        } => {
-            let expected = match is_async {
-                Some(true) => format!("`async def {name}` in {file}"),
-                Some(false) => format!("`def {name}` (not async) in {file}"),
-                None => format!("`{name}` defined in {file}"),
-            };
-            let (actual, passed) = match file
-                .resolve_inside(&ctx.root)
-                .map_err(|e| e.to_string())
-                .and_then(|path| {
-                    ctx.read_text(file, &path)
-                        .map_err(|e| format!("cannot read {file}: {e}"))
-                }) {
-                Err(e) => (e, false),
-                Ok(Err(reason)) => (format!("{file} is {reason}"), false),
-                Ok(Ok(text)) => {
-                    let defs = python::find_functions(&text, name);
-                    if defs.is_empty() {
-                        (format!("no definition of `{name}` in {file}"), false)
-                    } else {
-                        let shown: Vec<String> = defs
-                            .iter()
-                            .map(|d| {
-                                format!(
-                                    "{}def {name} at line {}",
-                                    if d.is_async { "async " } else { "" },
-                                    d.line
-                                )
-                            })
-                            .collect();
-                        let ok =
-                            is_async.is_none_or(|want| defs.iter().all(|d| d.is_async == want));
-                        (shown.join(", "), ok)
-                    }
-                }
-            };
-            CheckResult {
-                name: check.name.clone(),
-                check: "python_function".into(),
-                subject: format!("{file}::{name}"),
-                expected,
-                actual,
-                passed,
-                count: None,
-                details: Vec::new(),
-            }
-        }
-        CheckKind::FileExists { path } => {
-            let exists = path.resolve_inside(&ctx.root).is_ok_and(|p| p.exists());
-            CheckResult {
-                name: check.name.clone(),
-                check: "file_exists".into(),
-                subject: path.to_string(),
-                expected: "exists".into(),
-                actual: if exists { "exists" } else { "missing" }.into(),
-                passed: exists,
-                count: None,
-                details: Vec::new(),
-            }
-        }
+        } => check_python_function(check, file, name, *is_async, ctx),
+        CheckKind::FileExists { path } => check_file_exists(check, path, ctx),
         CheckKind::Command { .. } => unreachable!("command checks run asynchronously"),
+    }
+}
+
+/// Counts the matches of `regex` in the selected files, leaving out those `skip` says to.
+fn check_pattern(
+    check: &Check,
+    regex: &FileRegex,
+    expect: &Expect,
+    skip: Skip,
+    selection: &Selection,
+    ctx: &PhaseContext,
+) -> CheckResult {
+    let out = scan::scan_to_read(
+        &ctx.root,
+        |p| selection.matches(p),
+        |rel, path| {
+            let bytes = ctx
+                .read_if_needed(rel, path, vec![regex.needles()])
+                .ok()??;
+            pattern_lines(rel, &bytes, regex, skip)
+        },
+    );
+    count_result(
+        check,
+        "pattern",
+        regex.as_str().to_string(),
+        expect,
+        &out.items,
+    )
+}
+
+/// The lines of one file's matches of `regex` that count, if any do.
+fn pattern_lines(rel: &RelPath, bytes: &[u8], regex: &FileRegex, skip: Skip) -> Option<Vec<u64>> {
+    if !regex.is_match_bytes(bytes) {
+        return None;
+    }
+    let text = scan::text_of(bytes).ok()?;
+    let skipped = if skip.any() && python::is_python_path(rel.as_str()) {
+        let matches: Vec<_> = regex.find_iter(text).map(|m| m.range()).collect();
+        let statements = edit::statements::LazyStatements::new(text);
+        python::skipped_ranges_around(&statements, skip, &matches)
+    } else {
+        Vec::new()
+    };
+    let starts = edit::regex::match_starts(regex, text, &skipped);
+    if starts.is_empty() {
+        return None;
+    }
+    let lines = LineIndex::new(text);
+    Some(starts.iter().map(|&s| lines.line_of(s)).collect())
+}
+
+/// Counts the matches of a structural query in the selected Python files.
+fn check_structural(
+    check: &Check,
+    query: &Query,
+    expect: &Expect,
+    selection: &Selection,
+    ctx: &PhaseContext,
+) -> CheckResult {
+    let cx = ctx.edit_context();
+    let out = scan::scan_to_read(
+        &ctx.root,
+        |p| python::is_python_path(p) && selection.matches(p),
+        |rel, path| {
+            let bytes = ctx
+                .read_if_needed(rel, path, vec![query.needles()])
+                .ok()??;
+            let text = scan::text_of(&bytes).ok()?;
+            let lines = edit::structural_match_lines(query, rel, text, &cx);
+            (!lines.is_empty()).then_some(lines)
+        },
+    );
+    count_result(check, "python", query.describe(), expect, &out.items)
+}
+
+/// Checks that `file` defines function `name`, async or not as `is_async` asks.
+fn check_python_function(
+    check: &Check,
+    file: &RelPath,
+    name: &str,
+    is_async: Option<bool>,
+    ctx: &PhaseContext,
+) -> CheckResult {
+    let expected = match is_async {
+        Some(true) => format!("`async def {name}` in {file}"),
+        Some(false) => format!("`def {name}` (not async) in {file}"),
+        None => format!("`{name}` defined in {file}"),
+    };
+    let read = file
+        .resolve_inside(&ctx.root)
+        .map_err(|e| e.to_string())
+        .and_then(|path| {
+            ctx.read_text(file, &path)
+                .map_err(|e| format!("cannot read {file}: {e}"))
+        });
+    let (actual, passed) = match read {
+        Err(e) => (e, false),
+        Ok(Err(reason)) => (format!("{file} is {reason}"), false),
+        Ok(Ok(text)) => describe_definitions(&text, file, name, is_async),
+    };
+    CheckResult {
+        name: check.name.clone(),
+        check: "python_function".into(),
+        subject: format!("{file}::{name}"),
+        expected,
+        actual,
+        passed,
+        count: None,
+        details: Vec::new(),
+    }
+}
+
+/// The definitions of `name` found in `text`, and whether they are what the check asks for.
+fn describe_definitions(
+    text: &str,
+    file: &RelPath,
+    name: &str,
+    is_async: Option<bool>,
+) -> (String, bool) {
+    let defs = python::find_functions(text, name);
+    if defs.is_empty() {
+        return (format!("no definition of `{name}` in {file}"), false);
+    }
+    let shown: Vec<String> = defs
+        .iter()
+        .map(|d| {
+            format!(
+                "{}def {name} at line {}",
+                if d.is_async { "async " } else { "" },
+                d.line
+            )
+        })
+        .collect();
+    let ok = is_async.is_none_or(|want| defs.iter().all(|d| d.is_async == want));
+    (shown.join(", "), ok)
+}
+
+/// Checks that `path` exists inside the root.
+fn check_file_exists(check: &Check, path: &RelPath, ctx: &PhaseContext) -> CheckResult {
+    let exists = path.resolve_inside(&ctx.root).is_ok_and(|p| p.exists());
+    CheckResult {
+        name: check.name.clone(),
+        check: "file_exists".into(),
+        subject: path.to_string(),
+        expected: "exists".into(),
+        actual: if exists { "exists" } else { "missing" }.into(),
+        passed: exists,
+        count: None,
+        details: Vec::new(),
     }
 }
 
@@ -187,8 +228,8 @@ fn count_result(
     check: &Check,
     kind: &str,
     subject: String,
-    expect: &crate::plan::Expect,
-    items: &[(crate::paths::RelPath, Vec<u64>)],
+    expect: &Expect,
+    items: &[(RelPath, Vec<u64>)],
 ) -> CheckResult {
     let count: u64 = items.iter().map(|(_, l)| l.len() as u64).sum();
     let details = items

@@ -1,0 +1,621 @@
+//! Applying a phase's edits to one file: the passes (regex edits once, structural edits until
+//! nothing matches), the overlap check between replacements, and the splice that builds the new
+//! text. Every site is reported by its line in the original file, however many passes ran.
+
+use std::ops::Range;
+
+use super::context::EditContext;
+use super::error::EditError;
+use super::lines::LineIndex;
+use super::pieces::with_parsed;
+use super::python;
+use super::regex;
+use super::statements::LazyStatements;
+use super::structural::{self, Query};
+use crate::paths::RelPath;
+use crate::plan::{Edit, EditKind};
+
+/// How many times a file's structural edits are applied at most. A pass that changes something is
+/// followed by another, until nothing matches: nested matches (an awaited call inside the
+/// arguments of another) and matches a rewrite uncovers need one more pass each. A rewrite that
+/// matches its own pattern again never settles; the file is refused instead of half-done.
+pub const MAX_PASSES: usize = 5;
+
+/// One change: replace `range` of the original text by `text`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Replacement {
+    pub range: Range<usize>,
+    pub text: String,
+    /// Index of the edit in its phase.
+    pub edit: usize,
+}
+
+/// A file's new content and the sites that changed.
+#[derive(Debug, Clone)]
+pub struct FileEdit {
+    pub content: String,
+    /// (1-based line in the original, edit index) per change.
+    pub sites: Vec<(u64, usize)>,
+}
+
+/// Applies `edits` (with their indexes in the phase) to `content`. `None` when nothing changes.
+///
+/// The first pass applies every edit to the original text; as long as a pass changed something,
+/// structural edits run again on its result (regex edits keep their single pass). Every pass
+/// refuses overlapping edits and re-parses a Python file to refuse new syntax errors, and every
+/// line reported refers to the original file.
+pub fn apply_edits(
+    path: &RelPath,
+    content: &str,
+    edits: &[(usize, &Edit)],
+    cx: &EditContext,
+) -> Result<Option<FileEdit>, EditError> {
+    let is_python = python::is_python_path(path.as_str());
+    let has_structural = is_python && edits.iter().any(|(_, e)| e.is_structural());
+    // Built on the first line number asked for: most files have no site.
+    let original_lines = std::cell::OnceCell::new();
+    let original_lines = || original_lines.get_or_init(|| LineIndex::new(content));
+    let name = |i: usize| edit_name(edits, i);
+    // Borrowed until a pass changes it: most files have no site.
+    let mut text = std::borrow::Cow::Borrowed(content);
+    // The replacements of each pass, to map offsets of later passes back to the original.
+    let mut history: Vec<Vec<Replacement>> = Vec::new();
+    let mut sites = Vec::new();
+    let mut parsed = false;
+    for pass in 0..=MAX_PASSES {
+        let line_of = |offset: usize| original_lines().line_of(map_back(offset, &history));
+        // This pass's text, lexed once for every question asked of its statements.
+        let statements = LazyStatements::new(&text);
+        let mut replacements = Vec::new();
+        if pass == 0 {
+            regex_replacements(&statements, is_python, edits, &mut replacements);
+        }
+        if has_structural {
+            structural_replacements(
+                path,
+                &statements,
+                edits,
+                cx,
+                &mut parsed,
+                &mut replacements,
+                &|offset, edit, comment| EditError::DropsComment {
+                    path: path.clone(),
+                    line: line_of(offset),
+                    edit: name(edit),
+                    comment_line: line_of(comment),
+                },
+            )?;
+        }
+        if replacements.is_empty() {
+            break;
+        }
+        if pass == MAX_PASSES {
+            return Err(EditError::DoesNotSettle {
+                path: path.clone(),
+                line: line_of(replacements[0].range.start),
+                edit: name(replacements[0].edit),
+            });
+        }
+        let chosen = select(replacements).map_err(|(first, second)| EditError::Overlap {
+            path: path.clone(),
+            line: line_of(second.range.start),
+            first: name(first.edit),
+            second: name(second.edit),
+        })?;
+        let new_text = splice(&text, &chosen);
+        if is_python {
+            if let Some(culprit) = breaking_replacement(&statements, &text, &new_text, &chosen) {
+                return Err(EditError::BreaksSyntax {
+                    path: path.clone(),
+                    line: line_of(culprit.range.start),
+                    edit: name(culprit.edit),
+                });
+            }
+        }
+        sites.extend(chosen.iter().map(|r| (line_of(r.range.start), r.edit)));
+        history.push(chosen);
+        text = std::borrow::Cow::Owned(new_text);
+        if !has_structural {
+            break;
+        }
+    }
+    if history.is_empty() {
+        return Ok(None);
+    }
+    sites.sort();
+    Ok(Some(FileEdit {
+        content: text.into_owned(),
+        sites,
+    }))
+}
+
+/// The name of the edit with index `i` in the phase.
+fn edit_name(edits: &[(usize, &Edit)], i: usize) -> String {
+    edits
+        .iter()
+        .find(|(j, _)| *j == i)
+        .map_or(String::new(), |(_, e)| e.name.clone())
+}
+
+/// The replacement of `chosen` that breaks a Python file, if any does: `new_text` (`text` with every
+/// replacement of the pass spliced in) has a syntax error or an indentation error that `text` did
+/// not have, and the replacement named is the first that does so on its own (else the first).
+fn breaking_replacement<'r>(
+    statements: &LazyStatements,
+    text: &str,
+    new_text: &str,
+    chosen: &'r [Replacement],
+) -> Option<&'r Replacement> {
+    let changes: Vec<(Range<usize>, &str)> = chosen
+        .iter()
+        .map(|r| (r.range.clone(), r.text.as_str()))
+        .collect();
+    // Parsing the statements around the changes is enough when they parse on their own; the
+    // whole file is parsed when that proves nothing.
+    if !python::changes_keep_syntax(statements, &changes) {
+        // The new text differs from the old only around the replacements, so its tree is the
+        // old one reparsed where they are; a refusal is confirmed by a full parse, so that it
+        // never rests on the incremental parse alone.
+        let old_tree = python::ParsedSource::new(text);
+        let before = old_tree.as_ref().map_or(0, |p| p.error_count());
+        let after = match &old_tree {
+            Some(p) => p
+                .reparse_edited(
+                    text,
+                    new_text,
+                    chosen.iter().map(|r| (r.range.clone(), r.text.as_str())),
+                )
+                .map_or(0, |t| t.error_count()),
+            None => python::error_count(new_text),
+        };
+        if after > before && python::error_count(new_text) > before {
+            // Find the replacement that breaks the file, to name it.
+            let culprit = chosen
+                .iter()
+                .find(|r| python::error_count(&splice(text, std::slice::from_ref(r))) > before)
+                .unwrap_or(&chosen[0]);
+            return Some(culprit);
+        }
+    }
+    // tree-sitter forgives some indentation Python refuses (an unexpected indent, a header
+    // with no block): those are counted on the statement lexer's lines.
+    if python::indentation_gets_worse(statements, new_text) {
+        let culprit = chosen
+            .iter()
+            .find(|r| {
+                let alone = splice(text, std::slice::from_ref(r));
+                python::indentation_gets_worse(statements, &alone)
+            })
+            .unwrap_or(&chosen[0]);
+        return Some(culprit);
+    }
+    None
+}
+
+/// The regex edits' replacements on the original text.
+fn regex_replacements(
+    statements: &LazyStatements,
+    is_python: bool,
+    edits: &[(usize, &Edit)],
+    out: &mut Vec<Replacement>,
+) {
+    let content = statements.text();
+    for (index, edit) in edits {
+        let EditKind::Regex {
+            regex: re,
+            replace,
+            skip,
+        } = &edit.kind
+        else {
+            continue;
+        };
+        // A cheap test first: most files a selection matches contain no site at all.
+        if !re.is_match(content) {
+            continue;
+        }
+        let skipped = if is_python && skip.any() {
+            let matches: Vec<Range<usize>> = re.find_iter(content).map(|m| m.range()).collect();
+            python::skipped_ranges_around(statements, *skip, &matches)
+        } else {
+            Vec::new()
+        };
+        out.extend(regex::find_replacements(
+            re, replace, *index, content, &skipped,
+        ));
+    }
+}
+
+/// The structural edits' replacements on `text`, which is parsed only when it contains the
+/// literal words of at least one pattern.
+fn structural_replacements(
+    path: &RelPath,
+    statements: &LazyStatements,
+    edits: &[(usize, &Edit)],
+    cx: &EditContext,
+    parsed: &mut bool,
+    out: &mut Vec<Replacement>,
+    drops_comment: &dyn Fn(usize, usize, usize) -> EditError,
+) -> Result<(), EditError> {
+    let text = statements.text();
+    let candidates: Vec<_> = edits
+        .iter()
+        .filter_map(|(i, e)| match &e.kind {
+            EditKind::Python { query, rewrite } if query.could_match(text) => {
+                Some((*i, query, rewrite))
+            }
+            _ => None,
+        })
+        .collect();
+    if candidates.is_empty() {
+        return Ok(());
+    }
+    if !*parsed {
+        *parsed = true;
+        cx.count_parsed();
+    }
+    let queries: Vec<&Query> = candidates.iter().map(|(_, q, _)| q.as_ref()).collect();
+    with_parsed(statements, path, cx, &queries, |pieces| {
+        for piece in pieces {
+            for (index, query, rewrite) in &candidates {
+                for m in query.find(&piece.file) {
+                    let Some(at) = piece.to_file(m.range.start) else {
+                        continue;
+                    };
+                    match structural::replacement_for(&m, rewrite, &piece.file) {
+                        Ok(Some((range, new))) => out.push(Replacement {
+                            range: at - m.range.start + range.start..at - m.range.start + range.end,
+                            text: new,
+                            edit: *index,
+                        }),
+                        Ok(None) => {}
+                        Err(comment) => {
+                            let comment = piece.to_file(comment.start).unwrap_or(at);
+                            return Err(drops_comment(at, *index, comment));
+                        }
+                    }
+                }
+            }
+        }
+        Ok(())
+    })
+}
+
+/// Sorts replacements and keeps those that can be applied together. Two edits that change the
+/// same text are an error (their order would decide the result); two matches of one edit that
+/// overlap (one nested in the other) keep the first, and the next pass sees the other again.
+fn select(
+    mut replacements: Vec<Replacement>,
+) -> Result<Vec<Replacement>, (Replacement, Replacement)> {
+    replacements.sort_by_key(|r| (r.range.start, r.range.end, r.edit));
+    let mut chosen: Vec<Replacement> = Vec::with_capacity(replacements.len());
+    for r in replacements {
+        // The chosen ones are sorted and disjoint, so only the last can reach into `r`.
+        let clash = chosen.last().filter(|c| overlaps(c, &r)).cloned();
+        match clash {
+            None => chosen.push(r),
+            Some(c) if c.edit == r.edit => {}
+            Some(c) => return Err((c, r)),
+        }
+    }
+    Ok(chosen)
+}
+
+/// Whether two replacements touch the same bytes; two insertions at one point also clash, since
+/// their order would be arbitrary.
+fn overlaps(a: &Replacement, b: &Replacement) -> bool {
+    let (a, b) = (&a.range, &b.range);
+    (a.start < b.end && b.start < a.end) || (a.is_empty() && b.is_empty() && a.start == b.start)
+}
+
+/// An offset in the text after the passes in `history` → the offset in the original text (text
+/// a replacement inserted maps to the start of what it replaced).
+fn map_back(mut offset: usize, history: &[Vec<Replacement>]) -> usize {
+    for pass in history.iter().rev() {
+        let mut shift: isize = 0;
+        let mut mapped = None;
+        for r in pass {
+            let new_start = (r.range.start as isize + shift) as usize;
+            if offset < new_start {
+                break;
+            }
+            if offset < new_start + r.text.len() {
+                mapped = Some(r.range.start);
+                break;
+            }
+            shift += r.text.len() as isize - r.range.len() as isize;
+        }
+        offset = mapped.unwrap_or((offset as isize - shift) as usize);
+    }
+    offset
+}
+
+/// Builds the new text from sorted, non-overlapping replacements.
+fn splice(content: &str, replacements: &[Replacement]) -> String {
+    let mut out = String::with_capacity(content.len());
+    let mut at = 0;
+    for r in replacements {
+        out.push_str(&content[at..r.range.start]);
+        out.push_str(&r.text);
+        at = r.range.end;
+    }
+    out.push_str(&content[at..]);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plan::{Selection, Skip};
+
+    fn edit(name: &str, re: &str, replace: &str, skip: Skip) -> Edit {
+        Edit {
+            name: name.into(),
+            kind: EditKind::Regex {
+                regex: crate::edit::regex::FileRegex::new(re).unwrap(),
+                replace: replace.into(),
+                skip,
+            },
+            selection: Selection::default(),
+            expect: None,
+        }
+    }
+
+    fn structural(name: &str, pattern: &str, rewrite: &str) -> Edit {
+        let pattern = structural::Pattern::compile(pattern, None).unwrap();
+        let rewrite = structural::Rewrite::compile(rewrite, &pattern).unwrap();
+        Edit {
+            name: name.into(),
+            kind: EditKind::Python {
+                query: std::sync::Arc::new(Query {
+                    pattern,
+                    inside: None,
+                    not_inside: None,
+                }),
+                rewrite: std::sync::Arc::new(rewrite),
+            },
+            selection: Selection::default(),
+            expect: None,
+        }
+    }
+
+    fn apply(p: &str, src: &str, edits: &[(usize, &Edit)]) -> Result<Option<FileEdit>, EditError> {
+        apply_edits(&path(p), src, edits, &EditContext::detached())
+    }
+
+    fn path(p: &str) -> RelPath {
+        RelPath::parse(p).unwrap()
+    }
+
+    const CODE: Skip = Skip {
+        strings: true,
+        comments: true,
+    };
+
+    #[test]
+    fn removes_await_in_code_only_and_keeps_crlf() {
+        let e = edit("unawait", r"await\s+(get_websocket_manager\()", "$1", CODE);
+        let src = "async def f():\r\n    # await get_websocket_manager()\r\n    m = await get_websocket_manager(\r\n        user_context=ctx,\r\n    )\r\n    log('await get_websocket_manager(')\r\n";
+        let out = apply("a.py", src, &[(0, &e)]).unwrap().unwrap();
+        assert_eq!(out.content, src.replace("m = await get_", "m = get_"));
+        assert_eq!(out.sites, vec![(3, 0)]);
+    }
+
+    #[test]
+    fn markdown_is_plain_text() {
+        let e = edit("unawait", r"await\s+(get_websocket_manager\()", "$1", CODE);
+        let src = "```python\nm = await get_websocket_manager()\n```\n";
+        let out = apply("docs/guide.md", src, &[(0, &e)]).unwrap().unwrap();
+        assert_eq!(out.content, "```python\nm = get_websocket_manager()\n```\n");
+    }
+
+    #[test]
+    fn overlapping_edits_are_refused_with_both_names() {
+        let a = edit("a", r"await get", "get", Skip::default());
+        let b = edit("b", r"get_websocket", "x", Skip::default());
+        let err = apply(
+            "a.py",
+            "x = 1\ny = await get_websocket()\n",
+            &[(0, &a), (1, &b)],
+        )
+        .unwrap_err();
+        assert_eq!(
+            err,
+            EditError::Overlap {
+                path: path("a.py"),
+                line: 2,
+                first: "a".into(),
+                second: "b".into()
+            }
+        );
+    }
+
+    #[test]
+    fn syntax_breaking_edit_is_refused() {
+        let e = edit("drop paren", r"f\(1\)", "f(1", Skip::default());
+        let err = apply("a.py", "x = 0\ny = f(1)\n", &[(0, &e)]).unwrap_err();
+        assert!(
+            matches!(err, EditError::BreaksSyntax { line: 2, .. }),
+            "{err:?}"
+        );
+        // The same text in a non-Python file is just text.
+        assert!(apply("a.txt", "y = f(1)\n", &[(0, &e)]).unwrap().is_some());
+    }
+
+    #[test]
+    fn an_edit_that_breaks_indentation_is_refused() {
+        // Each result is one tree-sitter-python parses without an error.
+        let cases = [
+            ("x = 1\ny = 2\n", r"y = 2", "    y = 2", 2),
+            ("def f():\n    return 1\n", r"    return 1\n", "", 2),
+            ("x = 1\nc = 1\n", r"c = 1", "else: c = 1", 2),
+        ];
+        for (before, re, replace, line) in cases {
+            let e = edit("reindent", re, replace, Skip::default());
+            let after = replaced_everywhere(before, re, replace);
+            assert_eq!(
+                python::error_count(&after),
+                0,
+                "tree-sitter forgives {after:?}"
+            );
+            let err = apply("a.py", before, &[(0, &e)]).unwrap_err();
+            assert!(
+                matches!(err, EditError::BreaksSyntax { line: l, .. } if l == line),
+                "{before:?} -> {after:?}: {err:?}"
+            );
+        }
+        // Lines added at the block's own indentation are fine.
+        let e = edit("add", r"    b\(\)\n", "    b()\n    d()\n", Skip::default());
+        assert!(apply("a.py", "if a:\n    b()\nc = 1\n", &[(0, &e)])
+            .unwrap()
+            .is_some());
+    }
+
+    fn replaced_everywhere(before: &str, re: &str, replace: &str) -> String {
+        ::regex::Regex::new(re)
+            .unwrap()
+            .replace_all(before, replace)
+            .into_owned()
+    }
+
+    const UNAWAIT: (&str, &str) = (
+        "await get_websocket_manager($$$ARGS)",
+        "get_websocket_manager($$$ARGS)",
+    );
+
+    #[test]
+    fn structural_edit_handles_nesting_in_one_pass_and_keeps_crlf_and_bom() {
+        let e = structural("unawait", UNAWAIT.0, UNAWAIT.1);
+        let src = "\u{feff}async def f():\r\n    m = await get_websocket_manager(\r\n        await get_websocket_manager(x),\r\n    )\r\n";
+        let out = apply("a.py", src, &[(0, &e)]).unwrap().unwrap();
+        assert_eq!(out.content, src.replace("await ", ""));
+        assert_eq!(out.sites, vec![(2, 0), (3, 0)]);
+    }
+
+    #[test]
+    fn a_match_uncovered_by_a_rewrite_is_edited_in_a_second_pass() {
+        let e = structural("unawait", UNAWAIT.0, UNAWAIT.1);
+        let src = "async def f():\n    pass\n    m = await (await get_websocket_manager())\n";
+        let out = apply("a.py", src, &[(0, &e)]).unwrap().unwrap();
+        assert_eq!(
+            out.content,
+            "async def f():\n    pass\n    m = get_websocket_manager()\n"
+        );
+        assert_eq!(out.sites, vec![(3, 0), (3, 0)]);
+    }
+
+    #[test]
+    fn a_rewrite_that_matches_its_own_pattern_is_refused() {
+        let e = structural("grow", "f($$$A)", "f($$$A, 1)");
+        let err = apply("a.py", "x = 0\ny = f(0)\n", &[(0, &e)]).unwrap_err();
+        assert_eq!(
+            err,
+            EditError::DoesNotSettle {
+                path: path("a.py"),
+                line: 2,
+                edit: "grow".into()
+            }
+        );
+    }
+
+    #[test]
+    fn structural_and_regex_edits_on_the_same_text_are_refused() {
+        let s = structural("unawait", UNAWAIT.0, UNAWAIT.1);
+        let r = edit("rename", r"await get_websocket", "get_ws", Skip::default());
+        let err = apply(
+            "a.py",
+            "async def f():\n    await get_websocket_manager()\n",
+            &[(0, &s), (1, &r)],
+        )
+        .unwrap_err();
+        assert!(
+            matches!(&err, EditError::Overlap { line: 2, first, second, .. } if first == "unawait" && second == "rename"),
+            "{err:?}"
+        );
+    }
+
+    #[test]
+    fn a_structural_edit_that_breaks_syntax_is_refused() {
+        // A rewrite that does not parse is refused when the plan is loaded; this one parses alone
+        // but not in place: a statement where an expression is needed.
+        assert!(structural::Rewrite::compile(
+            "f($A",
+            &structural::Pattern::compile("f($A)", None).unwrap()
+        )
+        .is_err());
+        let e = structural("bad", "f($A)", "import $A");
+        let err = apply("a.py", "x = 1\ny = f(z)\n", &[(0, &e)]).unwrap_err();
+        assert!(
+            matches!(&err, EditError::BreaksSyntax { line: 2, edit, .. } if edit == "bad"),
+            "{err:?}"
+        );
+    }
+
+    #[test]
+    fn a_file_without_the_literal_core_is_not_parsed() {
+        let e = structural("unawait", UNAWAIT.0, UNAWAIT.1);
+        let cx = EditContext::detached();
+        let none = apply_edits(&path("a.py"), "x = await other()\n", &[(0, &e)], &cx).unwrap();
+        assert!(none.is_none());
+        assert_eq!(cx.parsed(), 0);
+        apply_edits(
+            &path("a.py"),
+            "get_websocket_manager = 1  # await\n",
+            &[(0, &e)],
+            &cx,
+        )
+        .unwrap();
+        assert_eq!(cx.parsed(), 1);
+    }
+
+    /// Edits whose damage shows only in the statements around them: each must be refused although
+    /// the statement it touches parses on its own afterwards. (What CPython rejects but
+    /// tree-sitter-python accepts, such as an unexpected indent or a lone `else:` read as an
+    /// annotation, is not seen by the syntax check at all, with or without units.)
+    #[test]
+    fn damage_beyond_the_edited_statement_is_refused() {
+        let src = "class A:\n    def f(self):\n        x = g()\n        return x\n\ny = 1\n";
+        for (re, replace) in [
+            (r"g\(\)\n", "g() "),                        // joins two statements
+            (r"g\(\)", "g('''"),                         // opens a string that swallows the rest
+            (r"g\(\)", "g(["),                           // opens a bracket
+            (r"(?m)^y = 1\n", "@dec\n"),                 // a decorator with nothing to decorate
+            (r"(?m)^        return x\n", "    else:\n"), // a clause whose block is elsewhere
+        ] {
+            let e = edit("e", re, replace, Skip::default());
+            assert!(
+                matches!(
+                    apply("a.py", src, &[(0, &e)]),
+                    Err(EditError::BreaksSyntax { .. })
+                ),
+                "{re} -> {replace:?} was accepted"
+            );
+        }
+        // The same kind of edits that keep the file whole are accepted.
+        for (re, replace) in [
+            (r"x = g\(\)", "x = g()\n        z = 1"),
+            (r"g\(\)", "g(\n            1,\n        )"),
+            (r"(?m)^y = 1\n", "if y:\n    pass\n"),
+        ] {
+            let e = edit("e", re, replace, Skip::default());
+            assert!(apply("a.py", src, &[(0, &e)]).unwrap().is_some(), "{re}");
+        }
+    }
+
+    #[test]
+    fn map_back_follows_every_pass() {
+        let pass1 = vec![Replacement {
+            range: 2..8,
+            text: String::new(),
+            edit: 0,
+        }];
+        let pass2 = vec![Replacement {
+            range: 0..1,
+            text: "xyz".into(),
+            edit: 0,
+        }];
+        assert_eq!(map_back(5, std::slice::from_ref(&pass1)), 11);
+        assert_eq!(map_back(1, std::slice::from_ref(&pass1)), 1);
+        assert_eq!(map_back(4, &[pass1.clone(), pass2.clone()]), 8);
+        assert_eq!(map_back(1, &[pass1, pass2]), 0);
+    }
+}

@@ -1,0 +1,37 @@
+//! What the edits and structural checks of one phase share: the index of the tree's modules, and
+//! the count of files parsed, which the patch phase reports.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use super::symbols::ModuleIndex;
+
+/// What edits and structural checks share during one phase: the modules of the tree (to follow
+/// re-exports) and how many files were parsed for structural matching.
+#[derive(Debug)]
+pub struct EditContext {
+    pub modules: ModuleIndex,
+    parsed: AtomicU64,
+}
+
+impl EditContext {
+    pub fn new(modules: ModuleIndex) -> EditContext {
+        EditContext {
+            modules,
+            parsed: AtomicU64::new(0),
+        }
+    }
+
+    /// A context that sees no other file (symbols resolve within each file only).
+    pub fn detached() -> EditContext {
+        EditContext::new(ModuleIndex::detached())
+    }
+
+    /// Files parsed for structural matching: those containing the literal words of a pattern.
+    pub fn parsed(&self) -> u64 {
+        self.parsed.load(Ordering::Relaxed)
+    }
+
+    pub(super) fn count_parsed(&self) {
+        self.parsed.fetch_add(1, Ordering::Relaxed);
+    }
+}

@@ -1,0 +1,35 @@
+//! Why an edit is refused for a file: the kinds of damage remedy will not write.
+
+use super::apply::MAX_PASSES;
+use crate::paths::RelPath;
+
+/// An edit that would go wrong in one file, with the file and the line in the original text.
+#[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
+pub enum EditError {
+    #[error("{path}:{line}: edits `{first}` and `{second}` change overlapping text")]
+    Overlap {
+        path: RelPath,
+        line: u64,
+        first: String,
+        second: String,
+    },
+    #[error("{path}:{line}: edit `{edit}` would leave a Python syntax error")]
+    BreaksSyntax {
+        path: RelPath,
+        line: u64,
+        edit: String,
+    },
+    #[error("{path}:{line}: edit `{edit}` would remove the comment on line {comment_line}")]
+    DropsComment {
+        path: RelPath,
+        line: u64,
+        edit: String,
+        comment_line: u64,
+    },
+    #[error("{path}:{line}: edit `{edit}` still matches after {MAX_PASSES} passes (does its rewrite match its own pattern?)")]
+    DoesNotSettle {
+        path: RelPath,
+        line: u64,
+        edit: String,
+    },
+}

@@ -1,0 +1,49 @@
+//! Helpers the unit tests of the structural modules share: compiling a query from a pattern,
+//! finding its matches in a source text, and applying a rewrite to every match.
+
+use super::{replacement_for, ParsedFile, Pattern, Query, Rewrite};
+use crate::edit::symbols::ModuleIndex;
+use crate::paths::RelPath;
+
+pub(super) fn rel(p: &str) -> RelPath {
+    RelPath::parse(p).unwrap()
+}
+
+pub(super) fn query(p: &str) -> Query {
+    Query {
+        pattern: Pattern::compile(p, None).unwrap(),
+        inside: None,
+        not_inside: None,
+    }
+}
+
+pub(super) fn found(q: &Query, src: &str) -> Vec<String> {
+    let modules = ModuleIndex::detached();
+    let r = rel("m.py");
+    let f = ParsedFile::parse(src, &r, &modules).unwrap();
+    q.find(&f)
+        .iter()
+        .map(|m| src[m.range.clone()].to_string())
+        .collect()
+}
+
+pub(super) fn rewrite(p: &str, rw: &str, src: &str) -> String {
+    let q = query(p);
+    let r = Rewrite::compile(rw, &q.pattern).unwrap();
+    let modules = ModuleIndex::detached();
+    let path = rel("m.py");
+    let f = ParsedFile::parse(src, &path, &modules).unwrap();
+    let mut out = src.to_string();
+    let mut reps: Vec<_> = q
+        .find(&f)
+        .iter()
+        .filter_map(|m| replacement_for(m, &r, &f).unwrap())
+        .collect();
+    reps.reverse();
+    for (range, text) in reps {
+        out.replace_range(range, &text);
+    }
+    out
+}
+
+pub(super) const AWAIT: &str = "await get_websocket_manager($$$ARGS)";

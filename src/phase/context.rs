@@ -1,0 +1,156 @@
+//! What a phase gets to work with: the root, the plan, the terminal, the journal (the checkpoint
+//! and where it lives), and what phases hand on to later ones in the same run: the dry-run overlay,
+//! the results a resumed pytest phase may reuse, and the scan a backup phase keeps for its patch
+//! phase.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use super::patch;
+use crate::checkpoint::{Checkpoint, PytestOutcome, StateDir};
+use crate::edit::prefilter::{Gate, Needles};
+use crate::edit::symbols::ModuleIndex;
+use crate::edit::EditContext;
+use crate::error::Result;
+use crate::objects::ObjectStore;
+use crate::paths::RelPath;
+use crate::plan::Plan;
+use crate::process::ChildGroups;
+use crate::scan;
+use crate::ui::Ui;
+
+/// The checkpoint and where it lives, shared by the engine and the patch phase.
+#[derive(Debug)]
+pub struct Journal {
+    pub checkpoint: Checkpoint,
+    pub state: StateDir,
+}
+
+impl Journal {
+    pub fn save(&mut self) -> Result<()> {
+        self.checkpoint.save(&self.state)
+    }
+
+    pub fn objects(&self) -> ObjectStore {
+        ObjectStore::new(self.state.objects_dir())
+    }
+}
+
+pub type SharedJournal = Arc<tokio::sync::Mutex<Journal>>;
+
+/// What a phase gets to work with.
+#[derive(Debug, Clone)]
+pub struct PhaseContext {
+    pub root: PathBuf,
+    pub plan: Arc<Plan>,
+    pub ui: Ui,
+    pub groups: ChildGroups,
+    /// `None` in a dry run: nothing is recorded and nothing is written.
+    pub journal: Option<SharedJournal>,
+    /// In a dry run, the content patch phases would have written, so later checks see it.
+    pub overlay: Arc<Mutex<HashMap<RelPath, String>>>,
+    /// On resume, the results of pytest phases that failed, by phase name: their suites that
+    /// passed are taken over instead of run again. Empty on a fresh run or with `--all-suites`.
+    pub reusable: Arc<HashMap<String, PytestOutcome>>,
+    /// The changes a backup phase computed for the patch phase it protects, kept so that the patch
+    /// phase does not walk and read the whole tree a second time. See [`PhaseContext::keep_scan`].
+    pub kept_scan: Arc<Mutex<Option<KeptScan>>>,
+}
+
+/// A scan kept for one patch phase.
+#[derive(Debug)]
+pub struct KeptScan {
+    pub patch_phase: String,
+    pub changes: Arc<patch::ChangeSet>,
+}
+
+impl PhaseContext {
+    pub fn is_dry_run(&self) -> bool {
+        self.journal.is_none()
+    }
+
+    /// A file's text as the run sees it: the dry-run overlay first, then the disk.
+    pub fn read_text(
+        &self,
+        rel: &RelPath,
+        path: &Path,
+    ) -> std::io::Result<std::result::Result<String, &'static str>> {
+        if let Some(text) = self.overlaid(rel) {
+            return Ok(Ok(text));
+        }
+        Ok(scan::text_of(&scan::read_file(path)?).map(str::to_string))
+    }
+
+    /// A file's bytes as the run sees them, if they hold `needles` (at least one entry's):
+    /// see [`scan::read_if`]. A file of the dry-run overlay is returned as it is.
+    pub fn read_if_needed(
+        &self,
+        rel: &RelPath,
+        path: &Path,
+        needles: Vec<&Needles>,
+    ) -> std::io::Result<Option<Vec<u8>>> {
+        if let Some(text) = self.overlaid(rel) {
+            return Ok(Some(text.into_bytes()));
+        }
+        let gate = Gate::new(needles);
+        scan::read_if(path, gate.overlap(), |window| gate.admits(window))
+    }
+
+    fn overlaid(&self, rel: &RelPath) -> Option<String> {
+        self.overlay
+            .lock()
+            .expect("overlay holders do not panic")
+            .get(rel)
+            .cloned()
+    }
+
+    /// Keeps the changes computed for patch phase `patch_phase`, for that phase to use. A kept scan
+    /// describes the tree only as long as nothing writes to it: [`execute`] forgets it before every
+    /// phase that may write (pytest, command, report; patch phases take or drop it themselves), and
+    /// the patch phase's drift check still proves that each file it changes is the one scanned.
+    ///
+    /// [`execute`]: super::execute
+    pub fn keep_scan(&self, patch_phase: &str, changes: Arc<patch::ChangeSet>) {
+        *self
+            .kept_scan
+            .lock()
+            .expect("kept-scan holders do not panic") = Some(KeptScan {
+            patch_phase: patch_phase.to_string(),
+            changes,
+        });
+    }
+
+    /// The scan kept for patch phase `patch_phase`, if that is the one kept; any kept scan is gone
+    /// afterwards, because the patch phase is about to write.
+    pub fn take_scan(&self, patch_phase: &str) -> Option<Arc<patch::ChangeSet>> {
+        let kept = self
+            .kept_scan
+            .lock()
+            .expect("kept-scan holders do not panic")
+            .take()?;
+        (kept.patch_phase == patch_phase).then_some(kept.changes)
+    }
+
+    pub(super) fn forget_scan(&self) {
+        self.kept_scan
+            .lock()
+            .expect("kept-scan holders do not panic")
+            .take();
+    }
+}
+
+impl PhaseContext {
+    /// What structural edits and checks share in this phase: other modules are read as the run
+    /// sees them (overlay first), and never through a symbolic link that leads out of the root.
+    pub fn edit_context(&self) -> EditContext {
+        let ctx = self.clone();
+        EditContext::new(ModuleIndex::new(Box::new(move |rel: &RelPath| {
+            let path = rel.resolve_inside(&ctx.root).ok()?;
+            if !path.is_file() {
+                return None;
+            }
+            ctx.read_text(rel, &path).ok()?.ok()
+        })))
+    }
+}

@@ -1,0 +1,24 @@
+//! How a phase ended: success, a summary line, why it failed, and the outcome the engine records.
+
+use crate::checkpoint::Outcome;
+
+/// How a phase ended.
+#[derive(Debug, Clone)]
+pub struct PhaseReport {
+    pub success: bool,
+    pub summary: String,
+    /// Why it failed, when it did.
+    pub error: Option<String>,
+    pub outcome: Option<Outcome>,
+}
+
+impl PhaseReport {
+    pub fn skipped_in_dry_run(what: &str) -> PhaseReport {
+        PhaseReport {
+            success: true,
+            summary: format!("not run in a dry run ({what})"),
+            error: None,
+            outcome: None,
+        }
+    }
+}

@@ -1,0 +1,242 @@
+//! The pytest phase: runs the plan's suites with the chosen interpreter, concurrently, reads each
+//! suite's JUnit XML for per-test results, compares them with a baseline phase, and judges the
+//! plan's criteria.
+//!
+//! This file holds the phase's entry point and the glue between its parts: choosing the
+//! interpreter (`interpreter`), running one suite (`suites`) while counting its progress
+//! (`progress`), reading its JUnit XML (`junit`), comparing with the baseline (`compare`) and
+//! judging the criteria (`criteria`).
+
+mod compare;
+mod criteria;
+mod interpreter;
+mod junit;
+mod progress;
+mod suites;
+
+pub use compare::compare;
+pub use junit::parse_junit;
+
+use std::sync::Arc;
+
+use crate::checkpoint::{Outcome, PytestOutcome, StateDir, SuiteResult, SuiteStatus};
+use crate::error::{Error, Result};
+use crate::fsutil;
+use crate::plan::{Phase, PytestConfig, Suite};
+use crate::python::Interpreter;
+use crate::ui::Event;
+
+use super::{slug, PhaseContext, PhaseReport};
+use criteria::{judge, Setup};
+use interpreter::prepare_interpreter;
+use suites::{run_suite, suite_command};
+
+pub async fn execute(
+    phase: &Phase,
+    config: &PytestConfig,
+    ctx: &PhaseContext,
+) -> Result<PhaseReport> {
+    if ctx.is_dry_run() {
+        return Ok(PhaseReport::skipped_in_dry_run(&format!(
+            "{} suites",
+            config.suites.len()
+        )));
+    }
+    let journal = ctx.journal.clone().expect("not a dry run");
+    let (state, baseline) = {
+        let j = journal.lock().await;
+        let baseline = config.compare_with.as_ref().and_then(|b| {
+            match j.checkpoint.phase(b)?.outcome.as_ref()? {
+                Outcome::Pytest(p) => Some(p.clone()),
+                _ => None,
+            }
+        });
+        (j.state.clone(), baseline)
+    };
+    let prepared = match prepare_interpreter(phase, config, ctx, &state).await? {
+        Ok(p) => p,
+        Err(report) => return Ok(report),
+    };
+    let interpreter = Arc::new(prepared.interpreter);
+    fsutil::create_dir_all(&state.dir.join("junit"))?;
+    fsutil::create_dir_all(&state.logs_dir())?;
+
+    let jobs = config
+        .jobs
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
+    let earlier = earlier_results(phase, config, ctx);
+    let run = SuiteRun {
+        phase,
+        config,
+        ctx,
+        state: &state,
+        interpreter: &interpreter,
+    };
+    let suites = run_suites(&run, jobs, earlier).await?;
+    let setup = Setup {
+        interpreter: &interpreter,
+        venv: prepared.venv,
+        jobs,
+    };
+    Ok(judge(config, &setup, suites, baseline.as_ref()))
+}
+
+/// For each suite of the phase, its result from the earlier attempt when that can be taken over
+/// (see [`reusable_suite`]); says so when any is.
+fn earlier_results(
+    phase: &Phase,
+    config: &PytestConfig,
+    ctx: &PhaseContext,
+) -> Vec<Option<SuiteResult>> {
+    let earlier: Vec<Option<SuiteResult>> = config
+        .suites
+        .iter()
+        .map(|suite| {
+            ctx.reusable
+                .get(&phase.name)
+                .and_then(|e| reusable_suite(e, suite))
+        })
+        .collect();
+    let reused: Vec<&str> = earlier.iter().flatten().map(|r| r.name.as_str()).collect();
+    if !reused.is_empty() {
+        ctx.ui.note(format!(
+            "{}: reusing {} suite(s) that passed in the earlier attempt ({}); `remedy resume --all-suites` runs them again",
+            phase.name,
+            reused.len(),
+            reused.join(", ")
+        ));
+    }
+    earlier
+}
+
+/// What every suite of one phase runs with.
+struct SuiteRun<'a> {
+    phase: &'a Phase,
+    config: &'a PytestConfig,
+    ctx: &'a PhaseContext,
+    state: &'a StateDir,
+    interpreter: &'a Interpreter,
+}
+
+/// Runs the phase's suites, at most `jobs` at a time, taking over the `earlier` results instead of
+/// running those suites again. The results come back in the plan's order.
+async fn run_suites(
+    run: &SuiteRun<'_>,
+    jobs: usize,
+    earlier: Vec<Option<SuiteResult>>,
+) -> Result<Vec<SuiteResult>> {
+    let (phase, ctx, state) = (run.phase, run.ctx, run.state);
+    let junit_dir = state.dir.join("junit");
+    let permits = Arc::new(tokio::sync::Semaphore::new(jobs));
+    let mut tasks = tokio::task::JoinSet::new();
+    let mut results: Vec<Option<SuiteResult>> = vec![None; run.config.suites.len()];
+    for (i, (suite, earlier)) in run.config.suites.iter().zip(earlier).enumerate() {
+        if let Some(done) = earlier {
+            ctx.ui.send(Event::SuiteFinished {
+                phase: phase.name.clone(),
+                suite: suite.name.clone(),
+                summary: format!(
+                    "passed in the earlier attempt ({} passed, {} skipped); reused, not run again",
+                    done.counts.passed, done.counts.skipped
+                ),
+                ok: true,
+            });
+            results[i] = Some(done);
+            continue;
+        }
+        let base = format!("{}--{}", slug(&phase.name), slug(&suite.name));
+        let log = state.logs_dir().join(format!("{base}.log"));
+        let spawn = suite_command(
+            run.interpreter,
+            suite,
+            run.config,
+            &ctx.root,
+            &log,
+            &junit_dir.join(format!("{base}.xml")),
+        );
+        let permits = permits.clone();
+        let ctx = ctx.clone();
+        let phase_name = phase.name.clone();
+        let suite = suite.clone();
+        let log_rel = state.rel(&log);
+        tasks.spawn(async move {
+            let _permit = permits.acquire_owned().await;
+            let r = run_suite(&phase_name, &suite, spawn, log_rel, &ctx).await;
+            (i, r)
+        });
+    }
+    while let Some(joined) = tasks.join_next().await {
+        let (i, r) =
+            joined.map_err(|e| Error::Other(anyhow::anyhow!("a suite task failed: {e}")))?;
+        results[i] = Some(r?);
+    }
+    Ok(results.into_iter().flatten().collect())
+}
+
+/// The earlier result of `suite`, when it passed with the same arguments.
+fn reusable_suite(earlier: &PytestOutcome, suite: &Suite) -> Option<SuiteResult> {
+    earlier
+        .suites
+        .iter()
+        .find(|s| s.name == suite.name && s.args == suite.args && s.status == SuiteStatus::Passed)
+        .map(|s| SuiteResult {
+            reused: true,
+            ..s.clone()
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checkpoint::{Counts, TestResult, TestStatus};
+
+    pub(super) fn suite(name: &str) -> Suite {
+        Suite {
+            name: name.into(),
+            args: vec!["tests".into()],
+            timeout: Some(std::time::Duration::from_secs(3)),
+        }
+    }
+
+    pub(super) fn result(
+        name: &str,
+        status: SuiteStatus,
+        tests: &[(&str, TestStatus)],
+    ) -> SuiteResult {
+        SuiteResult {
+            name: name.into(),
+            args: vec!["tests".into()],
+            status,
+            exit_code: Some(0),
+            counts: Counts::default(),
+            duration_ms: 1,
+            log: crate::paths::RelPath::parse("log").unwrap(),
+            tests: tests
+                .iter()
+                .map(|(id, status)| TestResult {
+                    id: id.to_string(),
+                    status: *status,
+                    message: Some("boom\nsecond line".into()),
+                })
+                .collect(),
+            detail: None,
+            reused: false,
+        }
+    }
+
+    #[test]
+    fn only_passed_suites_with_the_same_args_are_reused() {
+        let earlier = PytestOutcome {
+            suites: vec![
+                result("a", SuiteStatus::Passed, &[]),
+                result("b", SuiteStatus::TestsFailed, &[]),
+            ],
+            ..PytestOutcome::default()
+        };
+        assert!(reusable_suite(&earlier, &suite("a")).unwrap().reused);
+        assert!(reusable_suite(&earlier, &suite("b")).is_none());
+        let mut other_args = suite("a");
+        other_args.args.push("-k".into());
+        assert!(reusable_suite(&earlier, &other_args).is_none());
+    }
+}
