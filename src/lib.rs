@@ -22,10 +22,3 @@ pub mod state;
 pub mod timefmt;
 pub mod tree;
 pub mod ui;
-
-// Former top-level paths, kept while the folders that still use them move over.
-pub use engine::rollback;
-pub use fsutil::replace;
-pub use python::venv;
-pub use state::{checkpoint, lock, objects};
-pub use tree::{created, paths, scan};

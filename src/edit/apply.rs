@@ -12,8 +12,8 @@ use super::python;
 use super::regex;
 use super::statements::LazyStatements;
 use super::structural::{self, Query};
-use crate::paths::RelPath;
 use crate::plan::{Edit, EditKind};
+use crate::tree::paths::RelPath;
 
 /// How many times a file's structural edits are applied at most. A pass that changes something is
 /// followed by another, until nothing matches: nested matches (an awaited call inside the

@@ -1,7 +1,7 @@
 //! Why an edit is refused for a file: the kinds of damage remedy will not write.
 
 use super::apply::MAX_PASSES;
-use crate::paths::RelPath;
+use crate::tree::paths::RelPath;
 
 /// An edit that would go wrong in one file, with the file and the line in the original text.
 #[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]

@@ -6,7 +6,7 @@ use super::context::EditContext;
 use super::lines::LineIndex;
 use super::statements::{LazyStatements, Placement, Unit};
 use super::structural::{ParsedFile, Query, Reach};
-use crate::paths::RelPath;
+use crate::tree::paths::RelPath;
 
 /// A parsed part of a file: the whole file, or one unit of it (see [`statements`]).
 pub(super) struct Piece<'a> {

@@ -22,7 +22,7 @@ use std::sync::{Arc, Mutex};
 use tree_sitter::Node;
 
 use super::python;
-use crate::paths::RelPath;
+use crate::tree::paths::RelPath;
 
 /// What one binding of a name refers to.
 #[derive(Debug, Clone, PartialEq, Eq)]

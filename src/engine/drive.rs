@@ -7,10 +7,10 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use crate::error::{Error, Result};
-use crate::phase::{self, PhaseContext, PhaseReport, SharedJournal};
+use crate::phase::{self, PhaseContext, PhaseResult, SharedJournal};
 use crate::plan::{Phase, Plan};
 use crate::process::ChildGroups;
-use crate::state::checkpoint::{PhaseRecord, PhaseStatus, PytestOutcome};
+use crate::state::checkpoint::{Outcome, PhaseRecord, PhaseStatus, PytestOutcome};
 use crate::timefmt;
 use crate::ui::{Event, Ui};
 
@@ -109,7 +109,7 @@ pub(super) async fn drive(
         }
         let finished = timefmt::now_ms();
         let duration = finished.saturating_sub(started);
-        let (status, report) = match &outcome {
+        let (status, ended) = match &outcome {
             Ok(r) => (
                 if r.success {
                     PhaseStatus::Succeeded
@@ -120,7 +120,7 @@ pub(super) async fn drive(
             ),
             Err(Error::Interrupted { .. }) => (
                 PhaseStatus::Interrupted,
-                PhaseReport {
+                PhaseResult {
                     success: false,
                     summary: "interrupted".into(),
                     error: Some("interrupted by a signal".into()),
@@ -129,7 +129,7 @@ pub(super) async fn drive(
             ),
             Err(e) => (
                 PhaseStatus::Failed,
-                PhaseReport {
+                PhaseResult {
                     success: false,
                     summary: "error".into(),
                     error: Some(error_chain(e)),
@@ -143,26 +143,24 @@ pub(super) async fn drive(
                 rec.status = status;
                 rec.finished_at = Some(finished);
                 rec.duration_ms = Some(duration);
-                rec.summary = Some(report.summary.clone());
-                rec.error = report.error.clone();
+                rec.summary = Some(ended.summary.clone());
+                rec.error = ended.error.clone();
                 // Keep a write-ahead record the phase made itself when it ended without an outcome.
-                if report.outcome.is_some() {
-                    rec.outcome = report.outcome.clone();
+                if ended.outcome.is_some() {
+                    rec.outcome = ended.outcome.clone();
                 }
             }
             j.save()?;
-            if status == PhaseStatus::Succeeded {
-                if let crate::plan::PhaseConfig::Report { markdown, .. } = &phase.config {
-                    report_path = Some(markdown.to_path(root));
-                }
+            if let Some(rec) = j.checkpoint.phases.get(index) {
+                report_path = markdown_report_of(rec, root).or(report_path);
             }
         }
         ui.send(Event::PhaseFinished {
             phase: phase.name.clone(),
             status,
             duration_ms: duration,
-            summary: report.summary.clone(),
-            error: report.error.clone(),
+            summary: ended.summary.clone(),
+            error: ended.error.clone(),
         });
         if status != PhaseStatus::Succeeded {
             if let Some(j) = &journal {
@@ -193,6 +191,16 @@ pub(super) fn error_chain(e: &Error) -> String {
         source = s.source();
     }
     text
+}
+
+/// The Markdown report a succeeded report phase wrote, as its record says.
+pub(super) fn markdown_report_of(rec: &PhaseRecord, root: &Path) -> Option<PathBuf> {
+    match &rec.outcome {
+        Some(Outcome::Report(r)) if rec.status == PhaseStatus::Succeeded => {
+            r.markdown.as_ref().map(|m| m.to_path(root))
+        }
+        _ => None,
+    }
 }
 
 /// A run that stops still leaves its report, with the cause at the top: `report.md` and

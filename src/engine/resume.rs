@@ -137,7 +137,7 @@ async fn resume_locked(
         .position(|p| p.status != PhaseStatus::Succeeded)
     else {
         ui.note("every phase has already succeeded; nothing to resume");
-        return Ok(report_path_of(plan, root, &cp));
+        return Ok(report_path_of(root, &cp));
     };
     let mut journal = Journal {
         checkpoint: cp,
@@ -173,18 +173,10 @@ fn reusable_results(cp: &Checkpoint) -> HashMap<String, PytestOutcome> {
         .collect()
 }
 
-fn report_path_of(plan: &Plan, root: &Path, cp: &Checkpoint) -> Option<PathBuf> {
-    plan.phases
+fn report_path_of(root: &Path, cp: &Checkpoint) -> Option<PathBuf> {
+    cp.phases
         .iter()
-        .zip(&cp.phases)
-        .find_map(|(p, rec)| match &p.config {
-            crate::plan::PhaseConfig::Report { markdown, .. }
-                if rec.status == PhaseStatus::Succeeded =>
-            {
-                Some(markdown.to_path(root))
-            }
-            _ => None,
-        })
+        .find_map(|rec| super::drive::markdown_report_of(rec, root))
 }
 
 /// Files written by succeeded patch phases that no longer hold their after-content.

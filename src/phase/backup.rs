@@ -3,19 +3,19 @@
 
 use std::sync::Arc;
 
-use crate::checkpoint::{BackedUpFile, BackupOutcome, Outcome};
 use crate::error::Result;
 use crate::fsutil;
 use crate::plan::{Phase, PhaseConfig};
+use crate::state::checkpoint::{BackedUpFile, BackupOutcome, Outcome};
 
 use super::patch::compute_changes;
-use super::{blocking, PhaseContext, PhaseReport};
+use super::{blocking, PhaseContext, PhaseResult};
 
 pub async fn execute(
     phase: &Phase,
     patch_phases: &[String],
     ctx: &PhaseContext,
-) -> Result<PhaseReport> {
+) -> Result<PhaseResult> {
     let mut edits = Vec::new();
     for name in patch_phases {
         if let Some((_, p)) = ctx.plan.phase(name) {
@@ -49,7 +49,7 @@ pub async fn execute(
         .collect();
     let bytes: u64 = files.iter().map(|f| f.size).sum();
     let Some(journal) = &ctx.journal else {
-        return Ok(PhaseReport {
+        return Ok(PhaseResult {
             success: true,
             summary: format!("would back up {} files ({bytes} bytes)", files.len()),
             error: None,
@@ -72,7 +72,7 @@ pub async fn execute(
         fsutil::sync_filesystem(&dir)
     })
     .await??;
-    Ok(PhaseReport {
+    Ok(PhaseResult {
         success: true,
         summary: format!("backed up {} files ({bytes} bytes)", files.len()),
         error: None,

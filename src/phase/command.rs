@@ -1,26 +1,26 @@
 //! The command phase: a program run with its arguments (no shell unless `shell: true`), in its own
 //! process group, its output in the run's logs, its exit code compared with the expected one.
 
-use crate::checkpoint::{CommandOutcome, Outcome};
 use crate::error::Result;
 use crate::plan::{CommandConfig, Phase};
 use crate::process::{run_logged, Spawn};
+use crate::state::checkpoint::{CommandOutcome, Outcome};
 
-use super::{slug, PhaseContext, PhaseReport};
+use super::{slug, PhaseContext, PhaseResult};
 
 pub async fn execute(
     phase: &Phase,
     config: &CommandConfig,
     ctx: &PhaseContext,
-) -> Result<PhaseReport> {
+) -> Result<PhaseResult> {
     let Some(journal) = &ctx.journal else {
-        return Ok(PhaseReport::skipped_in_dry_run(&config.argv.join(" ")));
+        return Ok(PhaseResult::skipped_in_dry_run(&config.argv.join(" ")));
     };
     let state = journal.lock().await.state.clone();
     let cwd = match config.cwd.resolve_inside(&ctx.root) {
         Ok(p) => p,
         Err(e) => {
-            return Ok(PhaseReport {
+            return Ok(PhaseResult {
                 success: false,
                 summary: "refused to run".into(),
                 error: Some(e),
@@ -50,7 +50,7 @@ pub async fn execute(
     let exit = match run_logged(&spawn, &ctx.groups, |_| {}).await {
         Ok(e) => e,
         Err(e) => {
-            return Ok(PhaseReport {
+            return Ok(PhaseResult {
                 success: false,
                 summary: "could not start".into(),
                 error: Some(format!("cannot start `{}`: {e}", spawn.program)),
@@ -68,7 +68,7 @@ pub async fn execute(
         )
     };
     let log_rel = state.rel(&log);
-    Ok(PhaseReport {
+    Ok(PhaseResult {
         success: ok,
         summary: format!("{actual} (expected {})", config.exit_code),
         error: (!ok).then(|| {

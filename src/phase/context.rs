@@ -8,16 +8,16 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use super::patch;
-use crate::checkpoint::{Checkpoint, PytestOutcome, StateDir};
 use crate::edit::prefilter::{Gate, Needles};
 use crate::edit::symbols::ModuleIndex;
 use crate::edit::EditContext;
 use crate::error::Result;
-use crate::objects::ObjectStore;
-use crate::paths::RelPath;
 use crate::plan::Plan;
 use crate::process::ChildGroups;
-use crate::scan;
+use crate::state::checkpoint::{Checkpoint, PytestOutcome, StateDir};
+use crate::state::objects::ObjectStore;
+use crate::tree::paths::RelPath;
+use crate::tree::scan;
 use crate::ui::Ui;
 
 /// The checkpoint and where it lives, shared by the engine and the patch phase.

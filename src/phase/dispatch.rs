@@ -1,12 +1,12 @@
 //! Running phases: the one entry point that hands a phase to its kind's module, and the helper that
 //! runs a phase's blocking file work on the blocking pool.
 
-use super::{backup, command, patch, pytest, report, validate, PhaseContext, PhaseReport};
+use super::{backup, command, patch, pytest, report, validate, PhaseContext, PhaseResult};
 use crate::error::Result;
 use crate::plan::{Phase, PhaseConfig};
 
 /// Runs one phase to its end.
-pub async fn execute(phase: &Phase, ctx: &PhaseContext) -> Result<PhaseReport> {
+pub async fn execute(phase: &Phase, ctx: &PhaseContext) -> Result<PhaseResult> {
     // Validate and backup phases only read the tree; patch phases take the kept scan themselves.
     // Anything else may change the tree, which makes a kept scan stale.
     if !matches!(

@@ -5,17 +5,17 @@
 //! record must be durable before the first target file is replaced.
 //!
 //! Besides one file per phase kind, `dispatch` holds the entry point, `context` what a phase works
-//! with (the journal, the dry-run overlay, the scan a backup phase keeps), `phase_report` how a
+//! with (the journal, the dry-run overlay, the scan a backup phase keeps), `phase_result` how a
 //! phase ended, and `slug` the file names made from phase and suite names.
 //!
-//! [`Outcome`]: crate::checkpoint::Outcome
+//! [`Outcome`]: crate::state::checkpoint::Outcome
 
 pub mod backup;
 pub mod command;
 mod context;
 mod dispatch;
 pub mod patch;
-mod phase_report;
+mod phase_result;
 pub mod pytest;
 pub mod report;
 mod slug;
@@ -23,5 +23,5 @@ pub mod validate;
 
 pub use context::{Journal, KeptScan, PhaseContext, SharedJournal};
 pub use dispatch::{blocking, execute};
-pub use phase_report::PhaseReport;
+pub use phase_result::PhaseResult;
 pub use slug::slug;

@@ -8,19 +8,19 @@
 
 use std::sync::Arc;
 
-use crate::checkpoint::{
-    EditCount, FileChange, FileState, Outcome, PatchOutcome, Site, SkippedFile,
-};
 use crate::edit::{self, EditError};
 use crate::error::{Error, Result};
 use crate::fsutil::replace::{replace_file, Replaced};
 use crate::fsutil::{self, Durability};
-use crate::paths::RelPath;
 use crate::plan::{Edit, Phase};
-use crate::scan;
+use crate::state::checkpoint::{
+    EditCount, FileChange, FileState, Outcome, PatchOutcome, Site, SkippedFile,
+};
+use crate::tree::paths::RelPath;
+use crate::tree::scan;
 use crate::ui::{unified_diff, Event};
 
-use super::{blocking, PhaseContext, PhaseReport, SharedJournal};
+use super::{blocking, PhaseContext, PhaseResult, SharedJournal};
 
 /// One file's planned change.
 #[derive(Debug, Clone)]
@@ -334,7 +334,7 @@ fn diffstat(before: &str, after: &str) -> (u64, u64) {
     (added, removed)
 }
 
-pub async fn execute(phase: &Phase, edits: &[Edit], ctx: &PhaseContext) -> Result<PhaseReport> {
+pub async fn execute(phase: &Phase, edits: &[Edit], ctx: &PhaseContext) -> Result<PhaseResult> {
     // (1) Every change, computed in memory.
     let set = changes_for(phase, edits, ctx).await?;
     if !set.errors.is_empty() {
@@ -346,7 +346,7 @@ pub async fn execute(phase: &Phase, edits: &[Edit], ctx: &PhaseContext) -> Resul
         for f in &mut outcome.files {
             f.state = FileState::Planned;
         }
-        return Ok(PhaseReport {
+        return Ok(PhaseResult {
             success: false,
             summary: "refused: an edit's count is not what the plan expects; nothing written"
                 .into(),
@@ -369,7 +369,7 @@ pub async fn execute(phase: &Phase, edits: &[Edit], ctx: &PhaseContext) -> Resul
 
     let Some(journal) = &ctx.journal else {
         show_dry_run(ctx, &set.changes);
-        return Ok(PhaseReport {
+        return Ok(PhaseResult {
             success: true,
             summary: summary("would change"),
             error: None,
@@ -385,7 +385,7 @@ pub async fn execute(phase: &Phase, edits: &[Edit], ctx: &PhaseContext) -> Resul
     let writes = check_and_replace(phase, ctx, journal, &changes, &outcome).await?;
     // (6) Recorded as written, each file as far as it got.
     record_writes(journal, &phase.name, &mut outcome, writes).await?;
-    Ok(PhaseReport {
+    Ok(PhaseResult {
         success: true,
         summary: summary("changed"),
         error: None,
@@ -409,9 +409,9 @@ async fn changes_for(phase: &Phase, edits: &[Edit], ctx: &PhaseContext) -> Resul
 }
 
 /// The report of a phase refused because some of its edits would go wrong.
-fn refused_as_wrong(errors: &[EditError]) -> PhaseReport {
+fn refused_as_wrong(errors: &[EditError]) -> PhaseResult {
     let list: Vec<String> = errors.iter().map(|e| e.to_string()).collect();
-    PhaseReport {
+    PhaseResult {
         success: false,
         summary: format!(
             "refused: {} file(s) would be edited wrongly; nothing written",

@@ -6,32 +6,37 @@
 
 use std::path::Path;
 
-use crate::checkpoint::{Outcome, OutputFile, ReportOutcome};
 use crate::error::{Error, Result};
 use crate::fsutil::{self, Durability};
-use crate::objects::ObjectStore;
-use crate::paths::RelPath;
 use crate::plan::Phase;
 use crate::report;
+use crate::state::checkpoint::{Outcome, OutputFile, ReportOutcome};
+use crate::state::objects::ObjectStore;
+use crate::tree::paths::RelPath;
 
-use super::{PhaseContext, PhaseReport};
+use super::{PhaseContext, PhaseResult};
 
 pub async fn execute(
     phase: &Phase,
     markdown: &RelPath,
     json: &RelPath,
     ctx: &PhaseContext,
-) -> Result<PhaseReport> {
+) -> Result<PhaseResult> {
     let Some(journal) = &ctx.journal else {
-        return Ok(PhaseReport::skipped_in_dry_run(&format!(
+        return Ok(PhaseResult::skipped_in_dry_run(&format!(
             "would write {markdown} and {json}"
         )));
     };
     ctx.ui.progress(&phase.name, "rendering the report");
-    let (checkpoint, objects) = {
+    let (mut checkpoint, objects) = {
         let j = journal.lock().await;
         (j.checkpoint.clone(), j.objects())
     };
+    // The report describes the run as it stands once this phase has written it: the phase itself
+    // is not shown as still running.
+    if let Some(rec) = checkpoint.phase_mut(&phase.name) {
+        rec.status = crate::state::checkpoint::PhaseStatus::Succeeded;
+    }
     let files = [
         (markdown, report::markdown::render(&checkpoint).into_bytes()),
         (json, report::json::render(&checkpoint).into_bytes()),
@@ -45,6 +50,7 @@ pub async fn execute(
         if let Some(rec) = j.checkpoint.phase_mut(&phase.name) {
             rec.outcome = Some(Outcome::Report(ReportOutcome {
                 outputs: outputs.clone(),
+                markdown: Some(markdown.clone()),
                 created_dirs: created_dirs.clone(),
             }));
         }
@@ -58,7 +64,7 @@ pub async fn execute(
         fsutil::write_atomic(&path, bytes, None, Durability::Synced)?;
     }
     let replaced = outputs.iter().filter(|o| o.before.is_some()).count();
-    Ok(PhaseReport {
+    Ok(PhaseResult {
         success: true,
         summary: format!(
             "wrote {markdown} and {json}{}",
@@ -71,6 +77,7 @@ pub async fn execute(
         error: None,
         outcome: Some(Outcome::Report(ReportOutcome {
             outputs,
+            markdown: Some(markdown.clone()),
             created_dirs,
         })),
     })

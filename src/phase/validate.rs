@@ -3,22 +3,22 @@
 
 use std::time::Duration;
 
-use crate::checkpoint::{CheckResult, Outcome, ValidateOutcome};
 use crate::edit::regex::FileRegex;
 use crate::edit::structural::Query;
 use crate::edit::{self, python, LineIndex};
 use crate::error::Result;
-use crate::paths::RelPath;
 use crate::plan::{Check, CheckKind, Expect, Phase, Selection, Skip};
 use crate::process::run_capture;
-use crate::scan;
+use crate::state::checkpoint::{CheckResult, Outcome, ValidateOutcome};
+use crate::tree::paths::RelPath;
+use crate::tree::scan;
 
-use super::{blocking, PhaseContext, PhaseReport};
+use super::{blocking, PhaseContext, PhaseResult};
 
 /// How many match locations a check result lists.
 const MAX_DETAILS: usize = 20;
 
-pub async fn execute(phase: &Phase, checks: &[Check], ctx: &PhaseContext) -> Result<PhaseReport> {
+pub async fn execute(phase: &Phase, checks: &[Check], ctx: &PhaseContext) -> Result<PhaseResult> {
     let mut results = Vec::new();
     for check in checks {
         ctx.ui
@@ -41,7 +41,7 @@ pub async fn execute(phase: &Phase, checks: &[Check], ctx: &PhaseContext) -> Res
         .filter(|r| !r.passed)
         .map(|r| format!("`{}`: expected {}, found {}", r.name, r.expected, r.actual))
         .collect();
-    Ok(PhaseReport {
+    Ok(PhaseResult {
         success: failed.is_empty(),
         summary: format!("{passed}/{} checks passed", results.len()),
         error: (!failed.is_empty()).then(|| format!("check failed: {}", failed.join("; "))),

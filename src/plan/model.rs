@@ -11,7 +11,7 @@ use super::spec::{PhaseKind, SkipKind, WorkersSpec};
 use crate::edit::prefilter::Needles;
 use crate::edit::regex::FileRegex;
 use crate::edit::structural::{Query, Rewrite};
-use crate::paths::RelPath;
+use crate::tree::paths::RelPath;
 
 #[derive(Debug, Clone)]
 pub struct Plan {

@@ -481,6 +481,9 @@ pub struct Comparison {
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct ReportOutcome {
     pub outputs: Vec<OutputFile>,
+    /// Which of the outputs is the Markdown report, the one a finished run points at.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub markdown: Option<RelPath>,
     /// Folders the phase created for its outputs; a rollback removes them when they are empty.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub created_dirs: Vec<RelPath>,

@@ -11,7 +11,7 @@ use super::pattern::{PNode, Pattern};
 use super::syntax::{code_children, is_name_position, unparenthesize};
 use crate::edit::python;
 use crate::edit::symbols::{FileSymbols, ModuleIndex};
-use crate::paths::RelPath;
+use crate::tree::paths::RelPath;
 
 /// One match: the matched node's byte range and what its metavariables matched.
 #[derive(Debug, Clone)]

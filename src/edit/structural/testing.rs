@@ -3,7 +3,7 @@
 
 use super::{replacement_for, ParsedFile, Pattern, Query, Rewrite};
 use crate::edit::symbols::ModuleIndex;
-use crate::paths::RelPath;
+use crate::tree::paths::RelPath;
 
 pub(super) fn rel(p: &str) -> RelPath {
     RelPath::parse(p).unwrap()

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::checkpoint::{Comparison, PytestOutcome, SuiteResult, TestStatus};
+use crate::state::checkpoint::{Comparison, PytestOutcome, SuiteResult, TestStatus};
 
 /// Compares per-test results with a baseline run.
 pub fn compare(baseline_name: &str, baseline: &PytestOutcome, now: &[SuiteResult]) -> Comparison {

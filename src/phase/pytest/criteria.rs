@@ -1,14 +1,14 @@
 //! Judging a pytest phase: its criteria (pass rate, all tests pass, no new failures, must pass),
 //! the problems that make it fail, and the report and outcome it ends with.
 
-use crate::checkpoint::{
+use crate::plan::PytestConfig;
+use crate::python::Interpreter;
+use crate::state::checkpoint::{
     Comparison, Counts, CriterionResult, Outcome, PytestOutcome, SuiteResult, SuiteStatus,
     TestResult, TestStatus, XdistUse,
 };
-use crate::plan::PytestConfig;
-use crate::python::Interpreter;
 
-use super::super::PhaseReport;
+use super::super::PhaseResult;
 use super::compare::compare;
 
 /// How the phase ran its suites, for the record.
@@ -98,7 +98,7 @@ pub(super) fn judge(
     setup: &Setup,
     suites: Vec<SuiteResult>,
     baseline: Option<&PytestOutcome>,
-) -> PhaseReport {
+) -> PhaseResult {
     let mut totals = Counts::default();
     for s in &suites {
         totals.add(&s.counts);
@@ -133,7 +133,7 @@ pub(super) fn judge(
     }
     let summary = summary_line(&suites, &totals, &rate_text, comparison.as_ref());
     let interpreter = setup.interpreter;
-    PhaseReport {
+    PhaseResult {
         success: problems.is_empty(),
         summary,
         error: (!problems.is_empty()).then(|| problems.join("\n")),

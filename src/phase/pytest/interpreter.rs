@@ -4,13 +4,13 @@
 //! `requirements:`, an environment is made for them first. Any reason no suite can start (no
 //! pytest, no xdist for `workers`) becomes the phase's failure report here, before anything runs.
 
-use crate::checkpoint::StateDir;
 use crate::error::Result;
 use crate::plan::{Phase, PytestConfig};
+use crate::python::venv;
 use crate::python::{self, Interpreter};
-use crate::venv;
+use crate::state::checkpoint::StateDir;
 
-use super::super::{slug, PhaseContext, PhaseReport};
+use super::super::{slug, PhaseContext, PhaseResult};
 
 /// The interpreter a phase runs its suites with, and the environment made for it.
 pub(super) struct Prepared {
@@ -26,7 +26,7 @@ pub(super) async fn prepare_interpreter(
     config: &PytestConfig,
     ctx: &PhaseContext,
     state: &StateDir,
-) -> Result<std::result::Result<Prepared, PhaseReport>> {
+) -> Result<std::result::Result<Prepared, PhaseResult>> {
     let (mut program, mut chosen_by) = python::choose(&ctx.root, config.python.as_deref());
     let mut venv_rel = None;
     if !config.requirements.is_empty() {
@@ -93,7 +93,7 @@ fn missing_xdist(
     config: &PytestConfig,
     interpreter: &Interpreter,
     in_venv: bool,
-) -> Option<PhaseReport> {
+) -> Option<PhaseResult> {
     if let (Some(workers), None) = (config.workers, &interpreter.xdist_version) {
         let help = if in_venv {
             "add `pytest-xdist` to the plan's `requirements:`, or remove `workers`".to_string()
@@ -118,7 +118,7 @@ fn missing_xdist(
 }
 
 /// The report of a phase none of whose suites could start.
-fn cannot_start(config: &PytestConfig, why: &str, help: &str) -> PhaseReport {
+fn cannot_start(config: &PytestConfig, why: &str, help: &str) -> PhaseResult {
     let names: Vec<String> = config
         .suites
         .iter()
@@ -129,7 +129,7 @@ fn cannot_start(config: &PytestConfig, why: &str, help: &str) -> PhaseReport {
     } else {
         format!("suites {} cannot start", names.join(", "))
     };
-    PhaseReport {
+    PhaseResult {
         success: false,
         summary: "pytest could not run".into(),
         error: Some(format!("{which}: {why}\n  help: {help}")),

@@ -4,7 +4,7 @@
 //! meant for machines; its ids are rebuilt here in pytest's own `file::Class::name` form so they
 //! match what users write in `must_pass`.
 
-use crate::checkpoint::{TestResult, TestStatus};
+use crate::state::checkpoint::{TestResult, TestStatus};
 
 /// How many lines of a failure message are kept.
 const MESSAGE_LINES: usize = 6;

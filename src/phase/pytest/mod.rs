@@ -19,14 +19,14 @@ pub use junit::parse_junit;
 
 use std::sync::Arc;
 
-use crate::checkpoint::{Outcome, PytestOutcome, StateDir, SuiteResult, SuiteStatus};
 use crate::error::{Error, Result};
 use crate::fsutil;
 use crate::plan::{Phase, PytestConfig, Suite};
 use crate::python::Interpreter;
+use crate::state::checkpoint::{Outcome, PytestOutcome, StateDir, SuiteResult, SuiteStatus};
 use crate::ui::Event;
 
-use super::{slug, PhaseContext, PhaseReport};
+use super::{slug, PhaseContext, PhaseResult};
 use criteria::{judge, Setup};
 use interpreter::prepare_interpreter;
 use suites::{run_suite, suite_command};
@@ -35,9 +35,9 @@ pub async fn execute(
     phase: &Phase,
     config: &PytestConfig,
     ctx: &PhaseContext,
-) -> Result<PhaseReport> {
+) -> Result<PhaseResult> {
     if ctx.is_dry_run() {
-        return Ok(PhaseReport::skipped_in_dry_run(&format!(
+        return Ok(PhaseResult::skipped_in_dry_run(&format!(
             "{} suites",
             config.suites.len()
         )));
@@ -188,7 +188,7 @@ fn reusable_suite(earlier: &PytestOutcome, suite: &Suite) -> Option<SuiteResult>
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::checkpoint::{Counts, TestResult, TestStatus};
+    use crate::state::checkpoint::{Counts, TestResult, TestStatus};
 
     pub(super) fn suite(name: &str) -> Suite {
         Suite {
@@ -210,7 +210,7 @@ mod tests {
             exit_code: Some(0),
             counts: Counts::default(),
             duration_ms: 1,
-            log: crate::paths::RelPath::parse("log").unwrap(),
+            log: crate::tree::paths::RelPath::parse("log").unwrap(),
             tests: tests
                 .iter()
                 .map(|(id, status)| TestResult {

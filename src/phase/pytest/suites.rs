@@ -6,11 +6,11 @@
 
 use std::path::Path;
 
-use crate::checkpoint::{Counts, SuiteResult, SuiteStatus, TestResult, TestStatus};
 use crate::error::{Error, Result};
 use crate::plan::{PytestConfig, Suite};
 use crate::process::{run_logged, Spawn};
 use crate::python::Interpreter;
+use crate::state::checkpoint::{Counts, SuiteResult, SuiteStatus, TestResult, TestStatus};
 use crate::ui::Event;
 
 use super::super::PhaseContext;
@@ -66,7 +66,7 @@ pub(super) async fn run_suite(
     phase: &str,
     suite: &Suite,
     spawn: Spawn,
-    log_rel: crate::paths::RelPath,
+    log_rel: crate::tree::paths::RelPath,
     ctx: &PhaseContext,
 ) -> Result<SuiteResult> {
     ctx.ui.send(Event::SuiteStarted {

@@ -5,7 +5,7 @@
 use super::super::error::Diagnostic;
 use super::super::expect::{Expect, EXPECT_HELP};
 use super::super::locate::Locator;
-use crate::paths::RelPath;
+use crate::tree::paths::RelPath;
 
 /// Collects the diagnostics of one plan's validation, located in its text.
 pub(super) struct Checker<'a> {

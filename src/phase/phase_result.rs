@@ -1,10 +1,10 @@
 //! How a phase ended: success, a summary line, why it failed, and the outcome the engine records.
 
-use crate::checkpoint::Outcome;
+use crate::state::checkpoint::Outcome;
 
 /// How a phase ended.
 #[derive(Debug, Clone)]
-pub struct PhaseReport {
+pub struct PhaseResult {
     pub success: bool,
     pub summary: String,
     /// Why it failed, when it did.
@@ -12,9 +12,9 @@ pub struct PhaseReport {
     pub outcome: Option<Outcome>,
 }
 
-impl PhaseReport {
-    pub fn skipped_in_dry_run(what: &str) -> PhaseReport {
-        PhaseReport {
+impl PhaseResult {
+    pub fn skipped_in_dry_run(what: &str) -> PhaseResult {
+        PhaseResult {
             success: true,
             summary: format!("not run in a dry run ({what})"),
             error: None,
