@@ -36,7 +36,7 @@ fn main() {
     println!("cargo:rerun-if-changed={}", plan.display());
     let mut files = Vec::new();
     collect(&sample, &mut files);
-    let mut code = String::from("/// The sample project: (relative path, content, mode).\npub static SAMPLE_FILES: &[(&str, &[u8], u32)] = &[\n");
+    let mut code = String::from("/// The sample project: (relative path, content, mode).\npub(crate) static SAMPLE_FILES: &[(&str, &[u8], u32)] = &[\n");
     for f in &files {
         println!("cargo:rerun-if-changed={}", f.display());
         let rel = f.strip_prefix(&sample).expect("under the sample folder");
@@ -53,7 +53,7 @@ fn main() {
     }
     code.push_str("];\n");
     code.push_str(&format!(
-        "/// The founding plan.\npub static SAMPLE_PLAN: &str = include_str!({:?});\n",
+        "/// The founding plan.\npub(crate) static SAMPLE_PLAN: &str = include_str!({:?});\n",
         plan.to_str().expect("plan path is UTF-8")
     ));
     let out =

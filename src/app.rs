@@ -104,7 +104,7 @@ fn root_of(command: &Command) -> Option<std::path::PathBuf> {
 }
 
 /// Prints `error: ...`, each cause as `caused by: ...`, and `help: ...`.
-pub fn print_error(e: &Error, root: Option<&std::path::Path>, color: bool) {
+pub(crate) fn print_error(e: &Error, root: Option<&std::path::Path>, color: bool) {
     let label = |text: &'static str, paint: fn(console::Style) -> console::Style| {
         if color {
             paint(console::Style::new().bold())
@@ -287,7 +287,7 @@ async fn dispatch(cli: Cli) -> Result<()> {
 }
 
 /// The human-readable status table.
-pub fn status_text(cp: &Checkpoint) -> String {
+pub(crate) fn status_text(cp: &Checkpoint) -> String {
     let mut s = String::new();
     s.push_str(&format!(
         "plan {} ({}) on {}\nstatus: {}; started {}\n\n",

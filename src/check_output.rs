@@ -8,7 +8,7 @@ use serde_json::json;
 use crate::plan::{Plan, PlanErrors};
 
 /// `{"valid": …, "file": …, "plan": {…} | "errors": [...]}`.
-pub fn json(file: &Path, loaded: &Result<Plan, PlanErrors>) -> String {
+pub(crate) fn json(file: &Path, loaded: &Result<Plan, PlanErrors>) -> String {
     let value = match loaded {
         Ok(plan) => json!({
             "valid": true,
@@ -35,7 +35,7 @@ pub fn json(file: &Path, loaded: &Result<Plan, PlanErrors>) -> String {
 }
 
 /// One `::error` workflow command per problem; nothing for a valid plan.
-pub fn github(loaded: &Result<Plan, PlanErrors>) -> String {
+pub(crate) fn github(loaded: &Result<Plan, PlanErrors>) -> String {
     let Err(errors) = loaded else {
         return String::new();
     };

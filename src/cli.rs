@@ -24,34 +24,34 @@ ROOT/.remedy/, and can resume after a failure or roll back byte-exactly.",
     after_help = EXIT_CODES,
     after_long_help = concat!("Examples:\n  remedy demo\n  remedy check plans/issue-1184-websocket-await.yaml\n  remedy run plan.yaml --root ../repo --dry-run\n  remedy run plan.yaml --root ../repo\n  remedy status --root ../repo\n\n", "Exit codes:\n  0 success · 1 a phase failed · 2 bad input · 3 refused (drift or conflict) · 4 locked · 130 interrupted"),
 )]
-pub struct Cli {
+pub(crate) struct Cli {
     #[command(flatten)]
-    pub output: OutputArgs,
+    pub(crate) output: OutputArgs,
 
     #[command(subcommand)]
-    pub command: Command,
+    pub(crate) command: Command,
 }
 
 #[derive(Debug, Args, Clone, Copy)]
-pub struct OutputArgs {
+pub(crate) struct OutputArgs {
     /// Print only errors (and diffs that were asked for).
     #[arg(short, long, global = true)]
-    pub quiet: bool,
+    pub(crate) quiet: bool,
 
     /// Print each phase's progress messages too.
     #[arg(short, long, global = true)]
-    pub verbose: bool,
+    pub(crate) verbose: bool,
 
     /// When to color output: `auto` colors a terminal unless `NO_COLOR` is set (or
     /// `CLICOLOR_FORCE`/`FORCE_COLOR` ask for color anyway, for `less -R`); `always` and `never`
     /// override the environment.
     #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
-    pub color: ColorChoice,
+    pub(crate) color: ColorChoice,
 }
 
 /// How `remedy check` prints its result.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum CheckFormat {
+pub(crate) enum CheckFormat {
     Text,
     Json,
     Github,
@@ -59,7 +59,7 @@ pub enum CheckFormat {
 
 /// The schemas `remedy schema` prints.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum SchemaKind {
+pub(crate) enum SchemaKind {
     /// A plan file.
     Plan,
     /// The events of `--json`, one per line.
@@ -68,37 +68,37 @@ pub enum SchemaKind {
 
 /// The `--color` choices.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ColorChoice {
+pub(crate) enum ColorChoice {
     Auto,
     Always,
     Never,
 }
 
 #[derive(Debug, Args, Clone)]
-pub struct RootArgs {
+pub(crate) struct RootArgs {
     /// The repository to work on.
     #[arg(long, default_value = ".", value_name = "DIR")]
-    pub root: PathBuf,
+    pub(crate) root: PathBuf,
 }
 
 #[derive(Debug, Args, Clone)]
-pub struct SelectArgs {
+pub(crate) struct SelectArgs {
     #[command(flatten)]
-    pub root: RootArgs,
+    pub(crate) root: RootArgs,
 
     /// Which run, when the root holds several: a plan id or a plan file.
     #[arg(long, value_name = "ID|FILE")]
-    pub plan: Option<String>,
+    pub(crate) plan: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
-pub enum ReportFormat {
+pub(crate) enum ReportFormat {
     Md,
     Json,
 }
 
 #[derive(Debug, Subcommand)]
-pub enum Command {
+pub(crate) enum Command {
     /// Check a plan without running it: YAML, keys, regexes, globs, references, paths.
     #[command(
         after_help = "Examples:\n  remedy check plans/issue-1184-websocket-await.yaml\n  remedy check plan.yaml --root ../repo   # also checks the files it names exist\n  remedy check plan.yaml --format github  # problems as annotations on the pull request\n\nExit codes: 0 valid · 2 invalid (every problem is listed with file:line:col)"

@@ -13,11 +13,11 @@ use crate::ui::{Event, Ui};
 
 include!(concat!(env!("OUT_DIR"), "/sample.rs"));
 
-pub const PLAN_FILE: &str = "issue-1184-websocket-await.yaml";
-pub const REPO_DIR: &str = "websocket-app";
+pub(crate) const PLAN_FILE: &str = "issue-1184-websocket-await.yaml";
+pub(crate) const REPO_DIR: &str = "websocket-app";
 
 /// Writes the sample project to `dir/websocket-app` and the plan to `dir/<plan>.yaml`.
-pub fn write_sample(dir: &std::path::Path) -> Result<(PathBuf, PathBuf)> {
+pub(crate) fn write_sample(dir: &std::path::Path) -> Result<(PathBuf, PathBuf)> {
     let repo = dir.join(REPO_DIR);
     if repo.exists() {
         return Err(Error::usage(
@@ -100,7 +100,7 @@ async fn ensure_pytest(repo: &std::path::Path, ui: &Ui) -> Result<bool> {
     Ok(true)
 }
 
-pub async fn run(dir: Option<PathBuf>, style: Style) -> Result<()> {
+pub(crate) async fn run(dir: Option<PathBuf>, style: Style) -> Result<()> {
     let dir = match dir {
         Some(d) => {
             fsutil::create_dir_all(&d)?;

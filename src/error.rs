@@ -9,24 +9,24 @@ use crate::plan::PlanErrors;
 use crate::state::checkpoint::CheckpointError;
 
 /// Exit codes, documented in the README and in `remedy --help`.
-pub mod exit {
+pub(crate) mod exit {
     /// Everything asked for was done.
-    pub const SUCCESS: i32 = 0;
+    pub(crate) const SUCCESS: i32 = 0;
     /// A phase failed: a check, a criterion or a test.
-    pub const PHASE_FAILED: i32 = 1;
+    pub(crate) const PHASE_FAILED: i32 = 1;
     /// Bad input: usage, a plan that does not load or validate, or a checkpoint that is damaged,
     /// from a newer remedy, or names paths outside the root. Nothing on disk was changed.
-    pub const BAD_INPUT: i32 = 2;
+    pub(crate) const BAD_INPUT: i32 = 2;
     /// Refused to overwrite: files drifted since they were patched, or a rollback met edited files.
-    pub const REFUSED: i32 = 3;
+    pub(crate) const REFUSED: i32 = 3;
     /// Another run, resume or rollback holds the lock on this root.
-    pub const LOCKED: i32 = 4;
+    pub(crate) const LOCKED: i32 = 4;
     /// Interrupted by Ctrl-C or SIGTERM; the checkpoint says where, and `remedy resume` continues.
-    pub const INTERRUPTED: i32 = 130;
+    pub(crate) const INTERRUPTED: i32 = 130;
 }
 
 #[derive(Debug, thiserror::Error)]
-pub enum Error {
+pub(crate) enum Error {
     #[error(transparent)]
     Plan(#[from] PlanErrors),
 
@@ -67,7 +67,11 @@ pub enum Error {
 }
 
 impl Error {
-    pub fn io(action: &'static str, path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+    pub(crate) fn io(
+        action: &'static str,
+        path: impl Into<PathBuf>,
+        source: std::io::Error,
+    ) -> Self {
         Error::Io {
             action,
             path: path.into(),
@@ -75,14 +79,14 @@ impl Error {
         }
     }
 
-    pub fn usage(message: impl Into<String>, help: impl Into<Option<String>>) -> Self {
+    pub(crate) fn usage(message: impl Into<String>, help: impl Into<Option<String>>) -> Self {
         Error::Usage {
             message: message.into(),
             help: help.into(),
         }
     }
 
-    pub fn exit_code(&self) -> i32 {
+    pub(crate) fn exit_code(&self) -> i32 {
         match self {
             Error::Plan(_) | Error::Usage { .. } => exit::BAD_INPUT,
             Error::Checkpoint(e) if e.is_bad_input() => exit::BAD_INPUT,
@@ -99,7 +103,7 @@ impl Error {
 
     /// What the user can do about it, printed as a `help:` line; `root` is the `--root` the command
     /// was given, so that the commands in the hint work as printed from the same folder.
-    pub fn help_for(&self, root: Option<&std::path::Path>) -> Option<String> {
+    pub(crate) fn help_for(&self, root: Option<&std::path::Path>) -> Option<String> {
         let r = shell_word(root.unwrap_or(std::path::Path::new(".")));
         match self {
             Error::Interrupted { .. } => Some(format!(
@@ -113,7 +117,7 @@ impl Error {
     }
 
     /// What the user can do about it, without knowing the root.
-    pub fn help(&self) -> Option<String> {
+    pub(crate) fn help(&self) -> Option<String> {
         match self {
             Error::Plan(_) => Some("fix the plan and run `remedy check PLAN` again; nothing was changed".into()),
             Error::Usage { help, .. } => help.clone(),
@@ -135,7 +139,7 @@ impl Error {
 }
 
 /// A path as one shell word, so that a hint holding it can be pasted as it is printed.
-pub fn shell_word(path: &std::path::Path) -> String {
+pub(crate) fn shell_word(path: &std::path::Path) -> String {
     let text = path.display().to_string();
     let plain = |c: char| c.is_ascii_alphanumeric() || "/._-+:@%=,".contains(c);
     if !text.is_empty() && text.chars().all(plain) {
@@ -145,4 +149,4 @@ pub fn shell_word(path: &std::path::Path) -> String {
     }
 }
 
-pub type Result<T, E = Error> = std::result::Result<T, E>;
+pub(crate) type Result<T, E = Error> = std::result::Result<T, E>;

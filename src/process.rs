@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 /// The process groups of the children that are running, so that Ctrl-C can end them all.
 #[derive(Debug, Clone, Default)]
-pub struct ChildGroups(Arc<Mutex<HashSet<i32>>>);
+pub(crate) struct ChildGroups(Arc<Mutex<HashSet<i32>>>);
 
 impl ChildGroups {
     fn insert(&self, pgid: i32) {
@@ -30,13 +30,14 @@ impl ChildGroups {
     }
 
     /// Sends `signal` to every registered process group.
-    pub fn signal_all(&self, signal: i32) {
+    pub(crate) fn signal_all(&self, signal: i32) {
         for pgid in self.0.lock().expect("lock holders do not panic").iter() {
             kill_group(*pgid, signal);
         }
     }
 
-    pub fn is_empty(&self) -> bool {
+    #[cfg(test)]
+    pub(crate) fn is_empty(&self) -> bool {
         self.0.lock().expect("lock holders do not panic").is_empty()
     }
 }
@@ -50,22 +51,22 @@ fn kill_group(pgid: i32, signal: i32) {
 
 /// A command to run in its own process group, with its output in a log file when `log` is set.
 #[derive(Debug, Clone)]
-pub struct Spawn {
-    pub program: String,
-    pub args: Vec<String>,
-    pub cwd: PathBuf,
-    pub env: Vec<(String, String)>,
-    pub log: Option<PathBuf>,
-    pub timeout: Option<Duration>,
+pub(crate) struct Spawn {
+    pub(crate) program: String,
+    pub(crate) args: Vec<String>,
+    pub(crate) cwd: PathBuf,
+    pub(crate) env: Vec<(String, String)>,
+    pub(crate) log: Option<PathBuf>,
+    pub(crate) timeout: Option<Duration>,
 }
 
 /// How a child ended.
 #[derive(Debug, Clone)]
-pub struct Exit {
-    pub code: Option<i32>,
-    pub signal: Option<i32>,
-    pub timed_out: bool,
-    pub duration: Duration,
+pub(crate) struct Exit {
+    pub(crate) code: Option<i32>,
+    pub(crate) signal: Option<i32>,
+    pub(crate) timed_out: bool,
+    pub(crate) duration: Duration,
 }
 
 /// Grace period between SIGTERM and SIGKILL when a group is ended.
@@ -73,7 +74,7 @@ const GRACE: Duration = Duration::from_secs(3);
 
 /// Runs `spec`, calling `on_line` for each line of combined stdout and stderr (on another thread).
 /// The child's whole process group is killed on timeout, and when the returned future is dropped.
-pub async fn run_logged(
+pub(crate) async fn run_logged(
     spec: &Spawn,
     groups: &ChildGroups,
     on_line: impl FnMut(&str) + Send + 'static,
@@ -221,14 +222,14 @@ const CAPTURE_LINES: usize = 200;
 
 /// How a helper command ended, with the last lines of its combined stdout and stderr.
 #[derive(Debug, Clone)]
-pub struct Captured {
-    pub exit: Exit,
-    pub output: String,
+pub(crate) struct Captured {
+    pub(crate) exit: Exit,
+    pub(crate) output: String,
 }
 
 impl Captured {
     /// The exit code, or `None` when a signal or the timeout ended it.
-    pub fn code(&self) -> Option<i32> {
+    pub(crate) fn code(&self) -> Option<i32> {
         if self.exit.timed_out {
             None
         } else {
@@ -239,7 +240,7 @@ impl Captured {
 
 /// Runs a short helper command in the root (or another folder) under the same rules as a phase's
 /// children, and returns how it ended with the last `CAPTURE_LINES` lines of its output.
-pub async fn run_capture(
+pub(crate) async fn run_capture(
     program: &str,
     args: &[&str],
     cwd: &Path,

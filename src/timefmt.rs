@@ -3,7 +3,7 @@
 use std::time::{SystemTime, UNIX_EPOCH};
 
 /// Milliseconds since the Unix epoch.
-pub fn now_ms() -> u64 {
+pub(crate) fn now_ms() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_millis() as u64)
@@ -11,7 +11,7 @@ pub fn now_ms() -> u64 {
 }
 
 /// `2026-11-26T14:28:15Z` for a time in milliseconds since the epoch (UTC).
-pub fn rfc3339(ms: u64) -> String {
+pub(crate) fn rfc3339(ms: u64) -> String {
     let secs = ms / 1000;
     let days = (secs / 86_400) as i64;
     let rem = secs % 86_400;
@@ -39,7 +39,7 @@ fn civil_from_days(z: i64) -> (i64, u32, u32) {
 }
 
 /// `0.4s`, `12.3s`, `2m05s`, `1h02m`.
-pub fn duration(ms: u64) -> String {
+pub(crate) fn duration(ms: u64) -> String {
     if ms < 60_000 {
         format!("{:.1}s", ms as f64 / 1000.0)
     } else if ms < 3_600_000 {

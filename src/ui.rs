@@ -16,7 +16,7 @@ use crate::timefmt;
 
 /// How output is rendered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Mode {
+pub(crate) enum Mode {
     /// Spinners and bars on stderr.
     Terminal,
     /// One plain line per event, no escape codes.
@@ -29,16 +29,16 @@ pub enum Mode {
 
 /// Output settings decided once from flags and the environment.
 #[derive(Debug, Clone, Copy)]
-pub struct Style {
-    pub mode: Mode,
-    pub color: bool,
-    pub verbose: bool,
+pub(crate) struct Style {
+    pub(crate) mode: Mode,
+    pub(crate) color: bool,
+    pub(crate) verbose: bool,
 }
 
 impl Style {
     /// The one decision about how output looks. Bars only on a terminal outside CI; color as
     /// [`wants_color`] decides for stdout.
-    pub fn detect(quiet: bool, json: bool, verbose: bool, color: ColorChoice) -> Style {
+    pub(crate) fn detect(quiet: bool, json: bool, verbose: bool, color: ColorChoice) -> Style {
         let stderr_tty = std::io::stderr().is_terminal();
         let ci = std::env::var_os("CI").is_some_and(|v| !v.is_empty() && v != "false");
         let term_dumb = std::env::var("TERM").is_ok_and(|t| t == "dumb");
@@ -58,18 +58,10 @@ impl Style {
             verbose,
         }
     }
-
-    pub fn plain() -> Style {
-        Style {
-            mode: Mode::Plain,
-            color: false,
-            verbose: false,
-        }
-    }
 }
 
 /// Reads an environment variable as text; unset and not-UTF-8 are both `None`.
-pub fn env_var(name: &str) -> Option<String> {
+pub(crate) fn env_var(name: &str) -> Option<String> {
     std::env::var(name).ok()
 }
 
@@ -77,7 +69,7 @@ pub fn env_var(name: &str) -> Option<String> {
 /// `auto`, a non-empty `NO_COLOR` turns color off, a `CLICOLOR_FORCE` or `FORCE_COLOR` other than
 /// empty or `0` turns it on (for a pager such as `less -R`), and otherwise a terminal that is not
 /// `TERM=dumb` gets color.
-pub fn wants_color(
+pub(crate) fn wants_color(
     choice: ColorChoice,
     is_tty: bool,
     env: &dyn Fn(&str) -> Option<String>,
@@ -97,7 +89,7 @@ pub fn wants_color(
 /// docs/events.schema.json (`remedy schema events`).
 #[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 #[serde(tag = "event", rename_all = "snake_case")]
-pub enum Event {
+pub(crate) enum Event {
     /// A verb that runs phases (`run`, `resume`, `demo`) started.
     RunStarted {
         /// The plan's id.
@@ -180,7 +172,7 @@ pub enum Event {
 }
 
 /// The JSON Schema of the `--json` events.
-pub fn events_schema_json() -> String {
+pub(crate) fn events_schema_json() -> String {
     let schema = schemars::schema_for!(Event);
     let mut text = serde_json::to_string_pretty(&schema).unwrap_or_else(|_| "{}".into());
     text.push('\n');
@@ -189,31 +181,30 @@ pub fn events_schema_json() -> String {
 
 /// A handle phases use to send events.
 #[derive(Debug, Clone)]
-pub struct Ui {
+pub(crate) struct Ui {
     tx: mpsc::UnboundedSender<Event>,
-    pub style: Style,
 }
 
 impl Ui {
     /// Starts the consumer task; await the handle after dropping every `Ui` clone.
-    pub fn start(style: Style) -> (Ui, tokio::task::JoinHandle<()>) {
+    pub(crate) fn start(style: Style) -> (Ui, tokio::task::JoinHandle<()>) {
         let (tx, rx) = mpsc::unbounded_channel();
         let handle = tokio::spawn(consume(rx, style));
-        (Ui { tx, style }, handle)
+        (Ui { tx }, handle)
     }
 
-    pub fn send(&self, event: Event) {
+    pub(crate) fn send(&self, event: Event) {
         // The consumer only goes away at the very end of a run; a lost event then is harmless.
         let _ = self.tx.send(event);
     }
 
-    pub fn note(&self, message: impl Into<String>) {
+    pub(crate) fn note(&self, message: impl Into<String>) {
         self.send(Event::Note {
             message: message.into(),
         });
     }
 
-    pub fn progress(&self, phase: &str, message: impl Into<String>) {
+    pub(crate) fn progress(&self, phase: &str, message: impl Into<String>) {
         self.send(Event::PhaseProgress {
             phase: phase.to_string(),
             message: message.into(),
@@ -448,7 +439,7 @@ fn render_terminal(event: &Event, style: Style, bars: &mut Bars) {
 }
 
 /// Renders a unified diff of one file.
-pub fn unified_diff(path: &str, old: &str, new: &str) -> String {
+pub(crate) fn unified_diff(path: &str, old: &str, new: &str) -> String {
     similar::TextDiff::from_lines(old, new)
         .unified_diff()
         .context_radius(3)

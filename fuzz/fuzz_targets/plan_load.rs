@@ -1,12 +1,10 @@
 //! Plan loading must never panic, whatever the bytes: it returns a plan or errors with locations.
 #![no_main]
 
-use std::path::Path;
-
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
     if let Ok(text) = std::str::from_utf8(data) {
-        let _ = remedy::plan::load_plan_text(Path::new("fuzz.yaml"), "fuzz.yaml".into(), text, None);
+        remedy::load_plan_for_fuzzing(text);
     }
 });

@@ -19,23 +19,23 @@ use crate::tree::paths::RelPath;
 /// followed by another, until nothing matches: nested matches (an awaited call inside the
 /// arguments of another) and matches a rewrite uncovers need one more pass each. A rewrite that
 /// matches its own pattern again never settles; the file is refused instead of half-done.
-pub const MAX_PASSES: usize = 5;
+pub(crate) const MAX_PASSES: usize = 5;
 
 /// One change: replace `range` of the original text by `text`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Replacement {
-    pub range: Range<usize>,
-    pub text: String,
+pub(crate) struct Replacement {
+    pub(crate) range: Range<usize>,
+    pub(crate) text: String,
     /// Index of the edit in its phase.
-    pub edit: usize,
+    pub(crate) edit: usize,
 }
 
 /// A file's new content and the sites that changed.
 #[derive(Debug, Clone)]
-pub struct FileEdit {
-    pub content: String,
+pub(crate) struct FileEdit {
+    pub(crate) content: String,
     /// (1-based line in the original, edit index) per change.
-    pub sites: Vec<(u64, usize)>,
+    pub(crate) sites: Vec<(u64, usize)>,
 }
 
 /// Applies `edits` (with their indexes in the phase) to `content`. `None` when nothing changes.
@@ -44,7 +44,7 @@ pub struct FileEdit {
 /// structural edits run again on its result (regex edits keep their single pass). Every pass
 /// refuses overlapping edits and re-parses a Python file to refuse new syntax errors, and every
 /// line reported refers to the original file.
-pub fn apply_edits(
+pub(crate) fn apply_edits(
     path: &RelPath,
     content: &str,
     edits: &[(usize, &Edit)],

@@ -8,13 +8,13 @@ use super::symbols::ModuleIndex;
 /// What edits and structural checks share during one phase: the modules of the tree (to follow
 /// re-exports) and how many files were parsed for structural matching.
 #[derive(Debug)]
-pub struct EditContext {
-    pub modules: ModuleIndex,
+pub(crate) struct EditContext {
+    pub(crate) modules: ModuleIndex,
     parsed: AtomicU64,
 }
 
 impl EditContext {
-    pub fn new(modules: ModuleIndex) -> EditContext {
+    pub(crate) fn new(modules: ModuleIndex) -> EditContext {
         EditContext {
             modules,
             parsed: AtomicU64::new(0),
@@ -22,12 +22,13 @@ impl EditContext {
     }
 
     /// A context that sees no other file (symbols resolve within each file only).
-    pub fn detached() -> EditContext {
+    #[cfg(test)]
+    pub(crate) fn detached() -> EditContext {
         EditContext::new(ModuleIndex::detached())
     }
 
     /// Files parsed for structural matching: those containing the literal words of a pattern.
-    pub fn parsed(&self) -> u64 {
+    pub(crate) fn parsed(&self) -> u64 {
         self.parsed.load(Ordering::Relaxed)
     }
 

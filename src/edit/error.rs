@@ -5,7 +5,7 @@ use crate::tree::paths::RelPath;
 
 /// An edit that would go wrong in one file, with the file and the line in the original text.
 #[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
-pub enum EditError {
+pub(crate) enum EditError {
     #[error("{path}:{line}: edits `{first}` and `{second}` change overlapping text")]
     Overlap {
         path: RelPath,

@@ -1,18 +1,18 @@
 //! Byte offsets to 1-based line numbers, for the sites and matches that reports list.
 
 /// Byte offset → 1-based line number.
-pub struct LineIndex {
+pub(crate) struct LineIndex {
     starts: Vec<usize>,
 }
 
 impl LineIndex {
-    pub fn new(text: &str) -> Self {
+    pub(crate) fn new(text: &str) -> Self {
         let mut starts = vec![0];
         starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
         LineIndex { starts }
     }
 
-    pub fn line_of(&self, offset: usize) -> u64 {
+    pub(crate) fn line_of(&self, offset: usize) -> u64 {
         self.starts.partition_point(|&s| s <= offset) as u64
     }
 }

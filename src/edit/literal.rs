@@ -5,38 +5,33 @@ use memchr::memmem::Finder;
 
 /// An identifier or keyword a match must contain, found with a vectorised substring search.
 #[derive(Debug, Clone)]
-pub struct Word {
+pub(crate) struct Word {
     finder: Finder<'static>,
 }
 
 impl Word {
-    pub fn new(word: &str) -> Word {
+    pub(crate) fn new(word: &str) -> Word {
         Word {
             finder: Finder::new(word.as_bytes()).into_owned(),
         }
     }
 
-    pub fn as_str(&self) -> &str {
-        std::str::from_utf8(self.finder.needle()).expect("built from a str")
-    }
-
-    pub fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.finder.needle().len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
     }
 
     /// Offsets of the occurrences of the word in `text` that are not part of a longer identifier.
     /// Only ASCII identifier characters count as "longer": a neighbour outside ASCII might be part
     /// of an identifier or not, and the occurrence is kept, so the test never rejects a real match.
-    pub fn find_iter<'t>(&'t self, text: &'t str) -> impl Iterator<Item = usize> + 't {
+    pub(crate) fn find_iter<'t>(&'t self, text: &'t str) -> impl Iterator<Item = usize> + 't {
         self.find_iter_bytes(text.as_bytes())
     }
 
     /// [`Word::find_iter`] over bytes that need not be UTF-8.
-    pub fn find_iter_bytes<'t>(&'t self, bytes: &'t [u8]) -> impl Iterator<Item = usize> + 't {
+    pub(crate) fn find_iter_bytes<'t>(
+        &'t self,
+        bytes: &'t [u8],
+    ) -> impl Iterator<Item = usize> + 't {
         let len = self.finder.needle().len();
         self.finder.find_iter(bytes).filter(move |&at| {
             let before = at.checked_sub(1).map(|i| bytes[i]);
@@ -46,7 +41,7 @@ impl Word {
     }
 
     /// Whether `bytes` contain the word on its own (`bytes` need not be UTF-8).
-    pub fn is_in_bytes(&self, bytes: &[u8]) -> bool {
+    pub(crate) fn is_in_bytes(&self, bytes: &[u8]) -> bool {
         self.find_iter_bytes(bytes).next().is_some()
     }
 }

@@ -79,7 +79,7 @@ fn units_for(statements: &LazyStatements, queries: &[&Query]) -> Option<Vec<Unit
 }
 
 /// 1-based lines where `query` matches in `content` (a Python file at `rel`), in code only.
-pub fn structural_match_lines(
+pub(crate) fn structural_match_lines(
     query: &Query,
     rel: &RelPath,
     content: &str,

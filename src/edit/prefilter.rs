@@ -16,7 +16,7 @@ const MAX_ALTERNATIVES: usize = 16;
 
 /// Byte strings a file must contain for an edit to match in it.
 #[derive(Debug, Clone)]
-pub enum Needles {
+pub(crate) enum Needles {
     /// This word on its own (not part of a longer identifier): the longest literal word of a
     /// structural pattern, which every match contains.
     Word(Box<Word>),
@@ -30,7 +30,7 @@ pub enum Needles {
 impl Needles {
     /// The strings every match of `pattern` starts with, or those every match ends with, whichever
     /// set has the longer shortest member (the rarer one, as a rule).
-    pub fn of_regex(pattern: &str) -> Needles {
+    pub(crate) fn of_regex(pattern: &str) -> Needles {
         let Ok(hir) = regex_syntax::Parser::new().parse(pattern) else {
             return Needles::Unknown;
         };
@@ -68,18 +68,18 @@ impl Needles {
 
 /// The test a file's windows go through: the needles of the edits that apply to it.
 #[derive(Debug)]
-pub struct Gate<'n> {
+pub(crate) struct Gate<'n> {
     needles: Vec<&'n Needles>,
 }
 
 impl<'n> Gate<'n> {
-    pub fn new(needles: Vec<&'n Needles>) -> Gate<'n> {
+    pub(crate) fn new(needles: Vec<&'n Needles>) -> Gate<'n> {
         Gate { needles }
     }
 
     /// How many bytes at the end of one window to show again at the start of the next, so that
     /// no needle is cut in two (one more than the longest, for the word-boundary test).
-    pub fn overlap(&self) -> usize {
+    pub(crate) fn overlap(&self) -> usize {
         self.needles
             .iter()
             .map(|n| n.longest() + 1)
@@ -90,7 +90,7 @@ impl<'n> Gate<'n> {
     /// Whether the next window of the file holds some edit's needles: from then on the file has
     /// to be read whole. A window's edges count as word boundaries, which can only let a file
     /// through, never keep one out.
-    pub fn admits(&self, window: &[u8]) -> bool {
+    pub(crate) fn admits(&self, window: &[u8]) -> bool {
         self.needles.iter().any(|needles| match needles {
             Needles::Unknown => true,
             Needles::AnyOf(finders) => finders.iter().any(|f| f.find(window).is_some()),

@@ -47,7 +47,7 @@ fn bom_len(source: &str) -> usize {
 }
 
 /// A file's syntax tree, kept so that one parse serves every question asked about the file.
-pub struct ParsedSource {
+pub(crate) struct ParsedSource {
     tree: Tree,
     /// Length of the byte-order mark the parser did not see.
     offset: usize,
@@ -55,17 +55,12 @@ pub struct ParsedSource {
 
 impl ParsedSource {
     /// Parses `source`; `None` only if tree-sitter gives up (it does not without a timeout).
-    pub fn new(source: &str) -> Option<ParsedSource> {
+    pub(crate) fn new(source: &str) -> Option<ParsedSource> {
         parse(source).map(|(tree, offset)| ParsedSource { tree, offset })
     }
 
-    /// See [`skipped_ranges`].
-    pub fn skipped_ranges(&self, skip: Skip) -> Vec<Range<usize>> {
-        ranges_in(&self.tree, self.offset, skip)
-    }
-
     /// See [`error_count`].
-    pub fn error_count(&self) -> usize {
+    pub(crate) fn error_count(&self) -> usize {
         errors_in(&self.tree)
     }
 
@@ -73,7 +68,7 @@ impl ParsedSource {
     /// sorted, non-overlapping `(range in old, replacement text)` pairs. The unchanged parts of the
     /// old tree are reused, so this costs a fraction of a full parse; tree-sitter's incremental
     /// parse gives the tree a full parse would.
-    pub fn reparse_edited<'a>(
+    pub(crate) fn reparse_edited<'a>(
         &self,
         old: &str,
         new: &str,
@@ -141,13 +136,13 @@ fn advance(start: Point, text: &str) -> Point {
     }
 }
 
-pub fn is_python_path(path: &str) -> bool {
+pub(crate) fn is_python_path(path: &str) -> bool {
     path.ends_with(".py") || path.ends_with(".pyi")
 }
 
 /// Byte ranges of `source` that are inside string literals or comments (as `skip` asks), sorted.
 /// The code inside f-string `{...}` interpolations is not part of a string range.
-pub fn skipped_ranges(source: &str, skip: Skip) -> Vec<Range<usize>> {
+pub(crate) fn skipped_ranges(source: &str, skip: Skip) -> Vec<Range<usize>> {
     let Some((tree, offset)) = parse(source) else {
         return Vec::new();
     };
@@ -157,7 +152,7 @@ pub fn skipped_ranges(source: &str, skip: Skip) -> Vec<Range<usize>> {
 /// [`skipped_ranges`] where they matter for `around` (the ranges of regex matches): only the
 /// statements that contain them are parsed, unless one of those does not parse on its own, and then
 /// the whole file is.
-pub fn skipped_ranges_around(
+pub(crate) fn skipped_ranges_around(
     statements: &LazyStatements,
     skip: Skip,
     around: &[Range<usize>],
@@ -190,7 +185,7 @@ pub fn skipped_ranges_around(
 /// Whether `new`, the text of `old` after an edit, breaks Python's indentation rules in more places
 /// than `old` did. `false` when either text is one the statement lexer does not follow: the
 /// tree-sitter check is then all there is.
-pub fn indentation_gets_worse(old: &LazyStatements, new: &str) -> bool {
+pub(crate) fn indentation_gets_worse(old: &LazyStatements, new: &str) -> bool {
     let Some(before) = old.get() else {
         return false;
     };
@@ -200,7 +195,10 @@ pub fn indentation_gets_worse(old: &LazyStatements, new: &str) -> bool {
     after.indentation_errors(new) > before.indentation_errors(old.text())
 }
 
-pub fn changes_keep_syntax(statements: &LazyStatements, changes: &[(Range<usize>, &str)]) -> bool {
+pub(crate) fn changes_keep_syntax(
+    statements: &LazyStatements,
+    changes: &[(Range<usize>, &str)],
+) -> bool {
     let old = statements.text();
     if changes.iter().any(|(r, _)| r.start < bom_len(old)) {
         return false;
@@ -261,13 +259,13 @@ fn ranges_in(tree: &Tree, offset: usize, skip: Skip) -> Vec<Range<usize>> {
 }
 
 /// Whether `pos` lies inside one of the sorted `ranges`.
-pub fn in_ranges(ranges: &[Range<usize>], pos: usize) -> bool {
+pub(crate) fn in_ranges(ranges: &[Range<usize>], pos: usize) -> bool {
     let i = ranges.partition_point(|r| r.start <= pos);
     i > 0 && ranges[i - 1].contains(&pos)
 }
 
 /// Number of syntax errors (ERROR and MISSING nodes) in `source`.
-pub fn error_count(source: &str) -> usize {
+pub(crate) fn error_count(source: &str) -> usize {
     let Some((tree, _)) = parse(source) else {
         return 0;
     };
@@ -299,13 +297,13 @@ fn errors_in(tree: &Tree) -> usize {
 
 /// A function definition found in a file.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FunctionDef {
-    pub line: usize,
-    pub is_async: bool,
+pub(crate) struct FunctionDef {
+    pub(crate) line: usize,
+    pub(crate) is_async: bool,
 }
 
 /// The definitions of `name` (`f` at module level, `Class.method` in a class), in file order.
-pub fn find_functions(source: &str, name: &str) -> Vec<FunctionDef> {
+pub(crate) fn find_functions(source: &str, name: &str) -> Vec<FunctionDef> {
     let Some((tree, offset)) = parse(source) else {
         return Vec::new();
     };

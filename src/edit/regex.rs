@@ -13,14 +13,14 @@ use super::Replacement;
 /// text they match at the same places; most files of a tree have no match and are never decoded.
 /// Its literal prefixes or suffixes decide, while a file is read, whether it is read whole.
 #[derive(Debug, Clone)]
-pub struct FileRegex {
+pub(crate) struct FileRegex {
     text: Regex,
     bytes: regex::bytes::Regex,
     needles: Needles,
 }
 
 impl FileRegex {
-    pub fn new(pattern: &str) -> Result<FileRegex, regex::Error> {
+    pub(crate) fn new(pattern: &str) -> Result<FileRegex, regex::Error> {
         Ok(FileRegex {
             text: Regex::new(pattern)?,
             bytes: regex::bytes::Regex::new(pattern)?,
@@ -29,12 +29,12 @@ impl FileRegex {
     }
 
     /// What a file must contain for the regex to match in it.
-    pub fn needles(&self) -> &Needles {
+    pub(crate) fn needles(&self) -> &Needles {
         &self.needles
     }
 
     /// Whether the regex matches somewhere in `bytes`, which need not be UTF-8.
-    pub fn is_match_bytes(&self, bytes: &[u8]) -> bool {
+    pub(crate) fn is_match_bytes(&self, bytes: &[u8]) -> bool {
         self.bytes.is_match(bytes)
     }
 }
@@ -50,7 +50,7 @@ impl std::ops::Deref for FileRegex {
 /// The replacements `regex` → `replace` makes in `content`, skipping matches that start in
 /// `skipped` ranges. Matches whose replacement equals the matched text are not changes and are left
 /// out.
-pub fn find_replacements(
+pub(crate) fn find_replacements(
     regex: &Regex,
     replace: &str,
     edit_index: usize,
@@ -79,7 +79,7 @@ pub fn find_replacements(
 }
 
 /// Byte offsets where `regex` matches in `content`, outside the `skipped` ranges.
-pub fn match_starts(regex: &Regex, content: &str, skipped: &[Range<usize>]) -> Vec<usize> {
+pub(crate) fn match_starts(regex: &Regex, content: &str, skipped: &[Range<usize>]) -> Vec<usize> {
     regex
         .find_iter(content)
         .map(|m| m.start())

@@ -42,12 +42,12 @@ enum Kind {
 
 /// A piece of a file that parses on its own, as part of the file would.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Unit {
+pub(crate) struct Unit {
     /// The statement's bytes, from the start of its first line to the end of its last.
-    pub range: Range<usize>,
+    pub(crate) range: Range<usize>,
     /// Bytes of indentation of its first line (0 for a top-level statement). An indented simple
     /// statement is parsed inside a block header (see [`Unit::source`]).
-    pub indent: usize,
+    pub(crate) indent: usize,
 }
 
 /// The header an indented statement is parsed under.
@@ -55,29 +55,29 @@ const BLOCK_HEADER: &str = "if 1:\n";
 
 /// Where the text parsed for a unit sits in its file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Placement {
+pub(crate) struct Placement {
     /// Bytes parsed before the unit's own text (the block header of an indented statement).
-    pub header: usize,
+    pub(crate) header: usize,
     /// Where the unit starts in the file.
-    pub start: usize,
+    pub(crate) start: usize,
 }
 
 impl Placement {
     /// The whole file, parsed as it is.
-    pub const WHOLE: Placement = Placement {
+    pub(crate) const WHOLE: Placement = Placement {
         header: 0,
         start: 0,
     };
 
     /// An offset in the parsed text → the offset in the file (`None` inside the header).
-    pub fn to_file(self, offset: usize) -> Option<usize> {
+    pub(crate) fn to_file(self, offset: usize) -> Option<usize> {
         offset.checked_sub(self.header).map(|o| o + self.start)
     }
 }
 
 impl Unit {
     /// The text to parse for this unit of `text`, and where that text sits in `text`.
-    pub fn source(&self, text: &str) -> (String, Placement) {
+    pub(crate) fn source(&self, text: &str) -> (String, Placement) {
         let own = &text[self.range.clone()];
         let header = if self.indent == 0 { "" } else { BLOCK_HEADER };
         let placement = Placement {
@@ -93,7 +93,7 @@ impl Unit {
     /// its old indentation (a deeper one is an error in the file but not under the block header)
     /// and every later logical line must start with that indentation (a shallower line would end
     /// the block around it in the file).
-    pub fn keeps_shape(&self, old: &str, new: &str) -> bool {
+    pub(crate) fn keeps_shape(&self, old: &str, new: &str) -> bool {
         if old.ends_with('\n') && !new.ends_with('\n') {
             return false;
         }
@@ -113,25 +113,25 @@ impl Unit {
 
 /// A file's [`Statements`], lexed on first use: most files never need them, and a file that does
 /// is lexed once for every question asked about it.
-pub struct LazyStatements<'t> {
+pub(crate) struct LazyStatements<'t> {
     text: &'t str,
     lexed: std::cell::OnceCell<Option<Statements>>,
 }
 
 impl<'t> LazyStatements<'t> {
-    pub fn new(text: &'t str) -> LazyStatements<'t> {
+    pub(crate) fn new(text: &'t str) -> LazyStatements<'t> {
         LazyStatements {
             text,
             lexed: std::cell::OnceCell::new(),
         }
     }
 
-    pub fn text(&self) -> &'t str {
+    pub(crate) fn text(&self) -> &'t str {
         self.text
     }
 
     /// The statements, or `None` when the lexer cannot be sure where they are.
-    pub fn get(&self) -> Option<&Statements> {
+    pub(crate) fn get(&self) -> Option<&Statements> {
         self.lexed
             .get_or_init(|| Statements::scan(self.text))
             .as_ref()
@@ -140,14 +140,14 @@ impl<'t> LazyStatements<'t> {
 
 /// The logical lines of a file.
 #[derive(Debug)]
-pub struct Statements {
+pub(crate) struct Statements {
     lines: Vec<Line>,
     len: usize,
 }
 
 impl Statements {
     /// Lexes `text`; `None` when the lexer cannot be sure where statements are.
-    pub fn scan(text: &str) -> Option<Statements> {
+    pub(crate) fn scan(text: &str) -> Option<Statements> {
         let bytes = text.as_bytes();
         // A byte-order mark is not indentation: the first line starts after it.
         let bom = if text.starts_with('\u{feff}') { 3 } else { 0 };
@@ -175,7 +175,7 @@ impl Statements {
 
     /// The smallest unit around `range`: the simple statement that contains all of it, or else the
     /// top-level statement(s) around it.
-    pub fn unit(&self, range: &Range<usize>) -> Unit {
+    pub(crate) fn unit(&self, range: &Range<usize>) -> Unit {
         let first = self.line_at(range.start);
         let last = self.line_at(range.end.saturating_sub(1).max(range.start));
         if first == last {
@@ -192,7 +192,7 @@ impl Statements {
 
     /// The top-level statements around `range` (with the comments and blank lines that follow
     /// them, up to the next statement).
-    pub fn top_level(&self, range: &Range<usize>) -> Unit {
+    pub(crate) fn top_level(&self, range: &Range<usize>) -> Unit {
         let first = self.line_at(range.start);
         let last = self.line_at(range.end.saturating_sub(1).max(range.start));
         let start = (0..=first)
@@ -211,7 +211,7 @@ impl Statements {
     /// The units around each of `ranges`, sorted and disjoint: two that overlap become the
     /// top-level statements around both. With `top_level_only`, every unit is a top-level
     /// statement (for questions that look at a node's ancestors).
-    pub fn units_around(
+    pub(crate) fn units_around(
         &self,
         ranges: impl IntoIterator<Item = Range<usize>>,
         top_level_only: bool,
@@ -247,7 +247,7 @@ impl Statements {
     /// indented block after it, a dedent to a level never opened, an `else`/`elif`/`except`/
     /// `finally` that no statement at its level can take. tree-sitter forgives some of these, so
     /// the syntax check counts them too.
-    pub fn indentation_errors(&self, text: &str) -> usize {
+    pub(crate) fn indentation_errors(&self, text: &str) -> usize {
         let bom = if text.starts_with('\u{feff}') { 3 } else { 0 };
         let prefix = |i: usize, line: &Line| {
             let start = if i == 0 { line.start + bom } else { line.start };

@@ -36,7 +36,7 @@ enum Binding {
 /// The names each scope of a file binds. Scope 0 is the module; others are node ids of function
 /// and class definitions.
 #[derive(Debug, Default)]
-pub struct FileSymbols {
+pub(crate) struct FileSymbols {
     scopes: HashMap<usize, HashMap<String, Vec<Binding>>>,
 }
 
@@ -44,7 +44,7 @@ const MODULE_SCOPE: usize = 0;
 
 impl FileSymbols {
     /// Collects the bindings of the file at `rel` whose tree is `root` over `src`.
-    pub fn build(root: Node, src: &str, rel: &RelPath) -> FileSymbols {
+    pub(crate) fn build(root: Node, src: &str, rel: &RelPath) -> FileSymbols {
         let mut symbols = FileSymbols::default();
         let module = module_of(rel);
         let mut builder = Builder {
@@ -58,7 +58,7 @@ impl FileSymbols {
     }
 
     /// The qualified name `node` (an identifier or a dotted attribute chain) refers to.
-    pub fn resolve<'s>(&self, node: Node, text: &dyn Fn(Node) -> &'s str) -> Option<String> {
+    pub(crate) fn resolve<'s>(&self, node: Node, text: &dyn Fn(Node) -> &'s str) -> Option<String> {
         match node.kind() {
             "identifier" => self.lookup(text(node), node),
             "attribute" => {
@@ -346,11 +346,11 @@ fn dotted(text: &str) -> String {
 type Exports = Arc<HashMap<String, Option<String>>>;
 
 /// Reads a module's source by its path relative to the root (`None` when absent or unreadable).
-pub type ModuleReader = Box<dyn Fn(&RelPath) -> Option<String> + Send + Sync>;
+pub(crate) type ModuleReader = Box<dyn Fn(&RelPath) -> Option<String> + Send + Sync>;
 
 /// Finds modules under the root and what they export, for following re-exports; shared by the
 /// scan's threads, each module parsed at most once.
-pub struct ModuleIndex {
+pub(crate) struct ModuleIndex {
     read: Option<ModuleReader>,
     exports: Mutex<HashMap<String, Option<Exports>>>,
     canonical: Mutex<HashMap<String, String>>,
@@ -366,7 +366,7 @@ impl std::fmt::Debug for ModuleIndex {
 const MAX_REEXPORTS: usize = 8;
 
 impl ModuleIndex {
-    pub fn new(read: ModuleReader) -> ModuleIndex {
+    pub(crate) fn new(read: ModuleReader) -> ModuleIndex {
         ModuleIndex {
             read: Some(read),
             exports: Mutex::default(),
@@ -375,7 +375,8 @@ impl ModuleIndex {
     }
 
     /// An index that sees no other file: names resolve within their own file only.
-    pub fn detached() -> ModuleIndex {
+    #[cfg(test)]
+    pub(crate) fn detached() -> ModuleIndex {
         ModuleIndex {
             read: None,
             exports: Mutex::default(),
@@ -384,7 +385,7 @@ impl ModuleIndex {
     }
 
     /// Whether `resolved` (a name a file refers to) and `symbol` are the same definition.
-    pub fn same_symbol(&self, resolved: &str, symbol: &str) -> bool {
+    pub(crate) fn same_symbol(&self, resolved: &str, symbol: &str) -> bool {
         resolved == symbol || self.canonical(resolved) == self.canonical(symbol)
     }
 

@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 
 /// Files that parse without an error, up to about `budget` bytes in all (the sample first).
-pub fn python_files(budget: usize) -> Vec<(PathBuf, String)> {
+pub(crate) fn python_files(budget: usize) -> Vec<(PathBuf, String)> {
     let mut paths = Vec::new();
     let sample = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/websocket-app");
     for entry in ignore::WalkBuilder::new(sample).build().flatten() {

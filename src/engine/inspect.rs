@@ -11,7 +11,7 @@ use crate::state::objects::ObjectStore;
 use super::resolve_root;
 
 /// The run a status or report is about.
-pub fn load_run(root: &Path, plan: Option<&str>) -> Result<(StateDir, Checkpoint)> {
+pub(crate) fn load_run(root: &Path, plan: Option<&str>) -> Result<(StateDir, Checkpoint)> {
     let root = resolve_root(root)?;
     Ok(checkpoint::select_run(&root, plan)?)
 }
@@ -19,15 +19,15 @@ pub fn load_run(root: &Path, plan: Option<&str>) -> Result<(StateDir, Checkpoint
 /// The unified diff of what patch phases changed, from the object store.
 /// One patched file's change, for `remedy diff`.
 #[derive(Debug, Clone, serde::Serialize)]
-pub struct FileDiff {
-    pub phase: String,
-    pub path: String,
+pub(crate) struct FileDiff {
+    pub(crate) phase: String,
+    pub(crate) path: String,
     /// The unified diff, with `a/` and `b/` headers.
-    pub diff: String,
+    pub(crate) diff: String,
 }
 
 /// The changes patch phases made, file by file, from the object store.
-pub fn diff(root: &Path, plan: Option<&str>, phase: Option<&str>) -> Result<Vec<FileDiff>> {
+pub(crate) fn diff(root: &Path, plan: Option<&str>, phase: Option<&str>) -> Result<Vec<FileDiff>> {
     let (state, cp) = load_run(root, plan)?;
     let objects = ObjectStore::new(state.objects_dir());
     if let Some(name) = phase {
@@ -72,7 +72,7 @@ pub fn diff(root: &Path, plan: Option<&str>, phase: Option<&str>) -> Result<Vec<
 }
 
 /// The report, rendered again from the checkpoint (the `report` verb).
-pub fn write_report_text(cp: &Checkpoint, json: bool) -> String {
+pub(crate) fn write_report_text(cp: &Checkpoint, json: bool) -> String {
     if json {
         report::json::render(cp)
     } else {

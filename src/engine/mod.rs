@@ -10,15 +10,15 @@ mod drive;
 mod inspect;
 mod leftovers;
 mod resume;
-pub mod rollback;
+pub(crate) mod rollback;
 mod run;
 mod watch;
 
-pub use inspect::{diff, load_run, write_report_text};
+pub(crate) use inspect::{diff, load_run, write_report_text};
 pub(crate) use leftovers::remove_leftovers;
-pub use resume::{resume, ResumeOptions};
-pub use rollback::{rollback, RollbackOptions, RollbackSummary};
-pub use run::run;
+pub(crate) use resume::{resume, ResumeOptions};
+pub(crate) use rollback::{rollback, RollbackOptions};
+pub(crate) use run::run;
 
 use std::path::{Path, PathBuf};
 
@@ -26,7 +26,7 @@ use crate::error::{Error, Result};
 use crate::ui::{Event, Ui};
 
 /// Resolves `--root`: it must be an existing folder.
-pub fn resolve_root(root: &Path) -> Result<PathBuf> {
+pub(crate) fn resolve_root(root: &Path) -> Result<PathBuf> {
     let canonical = root.canonicalize().map_err(|e| {
         Error::usage(
             format!("root `{}` is not usable: {e}", root.display()),
@@ -44,15 +44,13 @@ pub fn resolve_root(root: &Path) -> Result<PathBuf> {
 
 /// How a verb that drives phases ended.
 #[derive(Debug, Clone)]
-pub struct RunSummary {
-    pub plan_id: String,
-    pub report: Option<PathBuf>,
+pub(crate) struct RunSummary {
+    pub(crate) report: Option<PathBuf>,
 }
 
 pub(super) async fn finish(
     ui: Ui,
     ui_task: tokio::task::JoinHandle<()>,
-    plan_id: &str,
     result: Result<Option<PathBuf>>,
     dry_run: bool,
 ) -> Result<RunSummary> {
@@ -85,8 +83,5 @@ pub(super) async fn finish(
     });
     drop(ui);
     let _ = ui_task.await;
-    result.map(|report| RunSummary {
-        plan_id: plan_id.to_string(),
-        report,
-    })
+    result.map(|report| RunSummary { report })
 }

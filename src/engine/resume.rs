@@ -19,16 +19,16 @@ use super::{finish, remove_leftovers, resolve_root, RunSummary};
 
 /// Options of `remedy resume`.
 #[derive(Debug, Clone, Default)]
-pub struct ResumeOptions {
-    pub plan: Option<String>,
-    pub rerun_changed: bool,
+pub(crate) struct ResumeOptions {
+    pub(crate) plan: Option<String>,
+    pub(crate) rerun_changed: bool,
     /// Run every suite of a failed pytest phase again, not only those that did not pass.
-    pub all_suites: bool,
+    pub(crate) all_suites: bool,
 }
 
 /// `remedy resume`: verify what completed phases did, then continue from the first phase that did
 /// not succeed.
-pub async fn resume(root: &Path, opts: &ResumeOptions, style: Style) -> Result<RunSummary> {
+pub(crate) async fn resume(root: &Path, opts: &ResumeOptions, style: Style) -> Result<RunSummary> {
     let root = resolve_root(root)?;
     let (state, cp) = checkpoint::select_run(&root, opts.plan.as_deref())?;
     let plan_path = cp.plan_path.clone();
@@ -48,7 +48,7 @@ pub async fn resume(root: &Path, opts: &ResumeOptions, style: Style) -> Result<R
         ui.note(note);
     }
     let result = resume_locked(&plan, &root, state, cp, opts, &ui).await;
-    let summary = finish(ui, ui_task, &plan.id, result, false).await;
+    let summary = finish(ui, ui_task, result, false).await;
     drop(lock);
     summary
 }

@@ -21,25 +21,25 @@ use crate::ui::Ui;
 
 /// Options of `remedy rollback`.
 #[derive(Debug, Clone, Default)]
-pub struct RollbackOptions {
-    pub plan: Option<String>,
+pub(crate) struct RollbackOptions {
+    pub(crate) plan: Option<String>,
     /// The phase to rewind to (undoing it and every later phase); `None` with `all`.
-    pub phase: Option<String>,
-    pub all: bool,
-    pub force: bool,
+    pub(crate) phase: Option<String>,
+    pub(crate) all: bool,
+    pub(crate) force: bool,
 }
 
 /// What a rollback did.
 #[derive(Debug, Clone, Default)]
-pub struct RollbackSummary {
-    pub phases: Vec<String>,
-    pub restored: usize,
-    pub removed: usize,
-    pub kept_aside: Vec<PathBuf>,
+pub(crate) struct RollbackSummary {
+    pub(crate) phases: Vec<String>,
+    pub(crate) restored: usize,
+    pub(crate) removed: usize,
+    pub(crate) kept_aside: Vec<PathBuf>,
 }
 
 /// `remedy rollback PHASE|--all`: rewinds the run to just before PHASE, newest phase first.
-pub fn rollback(root: &Path, opts: &RollbackOptions, ui: &Ui) -> Result<RollbackSummary> {
+pub(crate) fn rollback(root: &Path, opts: &RollbackOptions, ui: &Ui) -> Result<RollbackSummary> {
     let root = resolve_root(root)?;
     let (state, _) = checkpoint::select_run(&root, opts.plan.as_deref())?;
     let _lock = RootLock::acquire(&root)?;

@@ -85,7 +85,12 @@ pub(super) async fn new_checkpoint(plan: &Plan, root: &Path) -> Checkpoint {
 }
 
 /// `remedy run PLAN`: the whole plan, or with `dry_run` a preview that writes nothing.
-pub async fn run(plan_path: &Path, root: &Path, dry_run: bool, style: Style) -> Result<RunSummary> {
+pub(crate) async fn run(
+    plan_path: &Path,
+    root: &Path,
+    dry_run: bool,
+    style: Style,
+) -> Result<RunSummary> {
     let root = resolve_root(root)?;
     let plan = Arc::new(load_plan(plan_path, Some(&root))?);
     let (ui, ui_task) = Ui::start(style);
@@ -100,7 +105,7 @@ pub async fn run(plan_path: &Path, root: &Path, dry_run: bool, style: Style) -> 
     } else {
         start_run(&plan, &root, &ui).await
     };
-    finish(ui, ui_task, &plan.id, result, dry_run).await
+    finish(ui, ui_task, result, dry_run).await
 }
 
 async fn start_run(plan: &Arc<Plan>, root: &Path, ui: &Ui) -> Result<Option<PathBuf>> {

@@ -6,11 +6,11 @@ use std::path::Path;
 
 use crate::error::{Error, Result};
 
-pub mod replace;
+pub(crate) mod replace;
 
 /// How much a write waits for the disk.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Durability {
+pub(crate) enum Durability {
     /// fsync the file and its folder before returning: for state files.
     Synced,
     /// Leave flushing to a later [`sync_filesystem`]: for batches of many files.
@@ -21,7 +21,7 @@ pub enum Durability {
 /// `mode` (without one, the target's) and the target's owner, group and extended attributes, then
 /// put in its place. Readers see the old or the new content, never a mix. See [`replace`],
 /// which also offers a replacement that refuses when the target changed.
-pub fn write_atomic(
+pub(crate) fn write_atomic(
     path: &Path,
     bytes: &[u8],
     mode: Option<u32>,
@@ -31,7 +31,7 @@ pub fn write_atomic(
 }
 
 /// [`write_atomic`] of the concatenation of `parts`, without building it in memory.
-pub fn write_atomic_parts(
+pub(crate) fn write_atomic_parts(
     path: &Path,
     parts: &[&[u8]],
     mode: Option<u32>,
@@ -41,10 +41,10 @@ pub fn write_atomic_parts(
 }
 
 /// Prefix of the temporary files `write_atomic` creates next to their target.
-pub const TEMP_PREFIX: &str = ".remedy-tmp-";
+pub(crate) const TEMP_PREFIX: &str = ".remedy-tmp-";
 
 /// Removes temporary files a killed process left in `dir` (not recursive). Returns how many.
-pub fn remove_stale_temp_files(dir: &Path) -> usize {
+pub(crate) fn remove_stale_temp_files(dir: &Path) -> usize {
     let Ok(entries) = fs::read_dir(dir) else {
         return 0;
     };
@@ -63,7 +63,7 @@ pub fn remove_stale_temp_files(dir: &Path) -> usize {
 /// `is_known` recognises are removed; any other is moved into `aside`, since a replacement killed
 /// between its exchange and the exchange back leaves another process's version at the temporary
 /// path. Returns where the moved files went.
-pub fn clear_temp_files(
+pub(crate) fn clear_temp_files(
     dir: &Path,
     is_known: impl Fn(&[u8]) -> bool,
     aside: &Path,
@@ -94,14 +94,14 @@ pub fn clear_temp_files(
 }
 
 /// fsyncs a folder so that renames and creations in it survive a power loss.
-pub fn sync_dir(dir: &Path) -> Result<()> {
+pub(crate) fn sync_dir(dir: &Path) -> Result<()> {
     let f = fs::File::open(dir).map_err(|e| Error::io("open", dir, e))?;
     f.sync_all().map_err(|e| Error::io("sync", dir, e))
 }
 
 /// Flushes every pending write of the file system that holds `path`, in one call. This is how a
 /// batch of files written with [`Durability::Batched`] becomes durable without one fsync per file.
-pub fn sync_filesystem(path: &Path) -> Result<()> {
+pub(crate) fn sync_filesystem(path: &Path) -> Result<()> {
     use std::os::fd::AsRawFd;
     let f = fs::File::open(path).map_err(|e| Error::io("open", path, e))?;
     // SAFETY: syncfs only reads the descriptor, which `f` keeps open for the duration of the call.
@@ -117,17 +117,17 @@ pub fn sync_filesystem(path: &Path) -> Result<()> {
 }
 
 /// Content hash used everywhere: BLAKE3, hex.
-pub fn hash_bytes(bytes: &[u8]) -> String {
+pub(crate) fn hash_bytes(bytes: &[u8]) -> String {
     blake3::hash(bytes).to_hex().to_string()
 }
 
 /// Permission bits of a file (without the file type).
-pub fn mode_of(meta: &fs::Metadata) -> u32 {
+pub(crate) fn mode_of(meta: &fs::Metadata) -> u32 {
     meta.permissions().mode() & 0o7777
 }
 
 /// Creates `dir` and its parents.
-pub fn create_dir_all(dir: &Path) -> Result<()> {
+pub(crate) fn create_dir_all(dir: &Path) -> Result<()> {
     fs::create_dir_all(dir).map_err(|e| Error::io("create the folder", dir, e))
 }
 

@@ -31,7 +31,7 @@ use crate::fsutil::{hash_bytes, mode_of, sync_dir, Durability, TEMP_PREFIX};
 
 /// How a checked replacement ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Replaced {
+pub(crate) enum Replaced {
     /// The target holds the new content.
     Done,
     /// The target no longer had the expected content (or was gone); it was left as it is.
@@ -43,7 +43,7 @@ pub enum Replaced {
 /// mode, or 0644 for a new file). With `expect`, the replaced file must have that content hash at
 /// the moment it is replaced; if it does not, or there is no file, the target is left as it is and
 /// the result is [`Replaced::Drifted`]. Without `expect`, whatever is there is replaced.
-pub fn replace_file(
+pub(crate) fn replace_file(
     path: &Path,
     parts: &[&[u8]],
     mode: Option<u32>,

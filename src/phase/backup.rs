@@ -11,7 +11,7 @@ use crate::state::checkpoint::{BackedUpFile, BackupOutcome, Outcome};
 use super::patch::compute_changes;
 use super::{blocking, PhaseContext, PhaseResult};
 
-pub async fn execute(
+pub(crate) async fn execute(
     phase: &Phase,
     patch_phases: &[String],
     ctx: &PhaseContext,

@@ -8,7 +8,7 @@ use crate::state::checkpoint::{CommandOutcome, Outcome};
 
 use super::{slug, PhaseContext, PhaseResult};
 
-pub async fn execute(
+pub(crate) async fn execute(
     phase: &Phase,
     config: &CommandConfig,
     ctx: &PhaseContext,

@@ -22,56 +22,56 @@ use crate::ui::Ui;
 
 /// The checkpoint and where it lives, shared by the engine and the patch phase.
 #[derive(Debug)]
-pub struct Journal {
-    pub checkpoint: Checkpoint,
-    pub state: StateDir,
+pub(crate) struct Journal {
+    pub(crate) checkpoint: Checkpoint,
+    pub(crate) state: StateDir,
 }
 
 impl Journal {
-    pub fn save(&mut self) -> Result<()> {
+    pub(crate) fn save(&mut self) -> Result<()> {
         self.checkpoint.save(&self.state)
     }
 
-    pub fn objects(&self) -> ObjectStore {
+    pub(crate) fn objects(&self) -> ObjectStore {
         ObjectStore::new(self.state.objects_dir())
     }
 }
 
-pub type SharedJournal = Arc<tokio::sync::Mutex<Journal>>;
+pub(crate) type SharedJournal = Arc<tokio::sync::Mutex<Journal>>;
 
 /// What a phase gets to work with.
 #[derive(Debug, Clone)]
-pub struct PhaseContext {
-    pub root: PathBuf,
-    pub plan: Arc<Plan>,
-    pub ui: Ui,
-    pub groups: ChildGroups,
+pub(crate) struct PhaseContext {
+    pub(crate) root: PathBuf,
+    pub(crate) plan: Arc<Plan>,
+    pub(crate) ui: Ui,
+    pub(crate) groups: ChildGroups,
     /// `None` in a dry run: nothing is recorded and nothing is written.
-    pub journal: Option<SharedJournal>,
+    pub(crate) journal: Option<SharedJournal>,
     /// In a dry run, the content patch phases would have written, so later checks see it.
-    pub overlay: Arc<Mutex<HashMap<RelPath, String>>>,
+    pub(crate) overlay: Arc<Mutex<HashMap<RelPath, String>>>,
     /// On resume, the results of pytest phases that failed, by phase name: their suites that
     /// passed are taken over instead of run again. Empty on a fresh run or with `--all-suites`.
-    pub reusable: Arc<HashMap<String, PytestOutcome>>,
+    pub(crate) reusable: Arc<HashMap<String, PytestOutcome>>,
     /// The changes a backup phase computed for the patch phase it protects, kept so that the patch
     /// phase does not walk and read the whole tree a second time. See [`PhaseContext::keep_scan`].
-    pub kept_scan: Arc<Mutex<Option<KeptScan>>>,
+    pub(crate) kept_scan: Arc<Mutex<Option<KeptScan>>>,
 }
 
 /// A scan kept for one patch phase.
 #[derive(Debug)]
-pub struct KeptScan {
-    pub patch_phase: String,
-    pub changes: Arc<patch::ChangeSet>,
+pub(crate) struct KeptScan {
+    pub(crate) patch_phase: String,
+    pub(crate) changes: Arc<patch::ChangeSet>,
 }
 
 impl PhaseContext {
-    pub fn is_dry_run(&self) -> bool {
+    pub(crate) fn is_dry_run(&self) -> bool {
         self.journal.is_none()
     }
 
     /// A file's text as the run sees it: the dry-run overlay first, then the disk.
-    pub fn read_text(
+    pub(crate) fn read_text(
         &self,
         rel: &RelPath,
         path: &Path,
@@ -84,7 +84,7 @@ impl PhaseContext {
 
     /// A file's bytes as the run sees them, if they hold `needles` (at least one entry's):
     /// see [`scan::read_if`]. A file of the dry-run overlay is returned as it is.
-    pub fn read_if_needed(
+    pub(crate) fn read_if_needed(
         &self,
         rel: &RelPath,
         path: &Path,
@@ -111,7 +111,7 @@ impl PhaseContext {
     /// the patch phase's drift check still proves that each file it changes is the one scanned.
     ///
     /// [`execute`]: super::execute
-    pub fn keep_scan(&self, patch_phase: &str, changes: Arc<patch::ChangeSet>) {
+    pub(crate) fn keep_scan(&self, patch_phase: &str, changes: Arc<patch::ChangeSet>) {
         *self
             .kept_scan
             .lock()
@@ -123,7 +123,7 @@ impl PhaseContext {
 
     /// The scan kept for patch phase `patch_phase`, if that is the one kept; any kept scan is gone
     /// afterwards, because the patch phase is about to write.
-    pub fn take_scan(&self, patch_phase: &str) -> Option<Arc<patch::ChangeSet>> {
+    pub(crate) fn take_scan(&self, patch_phase: &str) -> Option<Arc<patch::ChangeSet>> {
         let kept = self
             .kept_scan
             .lock()
@@ -143,7 +143,7 @@ impl PhaseContext {
 impl PhaseContext {
     /// What structural edits and checks share in this phase: other modules are read as the run
     /// sees them (overlay first), and never through a symbolic link that leads out of the root.
-    pub fn edit_context(&self) -> EditContext {
+    pub(crate) fn edit_context(&self) -> EditContext {
         let ctx = self.clone();
         EditContext::new(ModuleIndex::new(Box::new(move |rel: &RelPath| {
             let path = rel.resolve_inside(&ctx.root).ok()?;

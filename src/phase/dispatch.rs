@@ -6,7 +6,7 @@ use crate::error::Result;
 use crate::plan::{Phase, PhaseConfig};
 
 /// Runs one phase to its end.
-pub async fn execute(phase: &Phase, ctx: &PhaseContext) -> Result<PhaseResult> {
+pub(crate) async fn execute(phase: &Phase, ctx: &PhaseContext) -> Result<PhaseResult> {
     // Validate and backup phases only read the tree; patch phases take the kept scan themselves.
     // Anything else may change the tree, which makes a kept scan stale.
     if !matches!(
@@ -26,7 +26,9 @@ pub async fn execute(phase: &Phase, ctx: &PhaseContext) -> Result<PhaseResult> {
 }
 
 /// Runs blocking work on the blocking pool, turning a panic into an error.
-pub async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Result<T> {
+pub(crate) async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> T + Send + 'static,
+) -> Result<T> {
     tokio::task::spawn_blocking(f)
         .await
         .map_err(|e| crate::error::Error::Other(anyhow::anyhow!("a worker task failed: {e}")))

@@ -10,18 +10,18 @@
 //!
 //! [`Outcome`]: crate::state::checkpoint::Outcome
 
-pub mod backup;
-pub mod command;
+pub(crate) mod backup;
+pub(crate) mod command;
 mod context;
 mod dispatch;
-pub mod patch;
+pub(crate) mod patch;
 mod phase_result;
-pub mod pytest;
-pub mod report;
+pub(crate) mod pytest;
+pub(crate) mod report;
 mod slug;
-pub mod validate;
+pub(crate) mod validate;
 
-pub use context::{Journal, KeptScan, PhaseContext, SharedJournal};
-pub use dispatch::{blocking, execute};
-pub use phase_result::PhaseResult;
-pub use slug::slug;
+pub(crate) use context::{Journal, PhaseContext, SharedJournal};
+pub(crate) use dispatch::{blocking, execute};
+pub(crate) use phase_result::PhaseResult;
+pub(crate) use slug::slug;

@@ -24,23 +24,23 @@ use super::{blocking, PhaseContext, PhaseResult, SharedJournal};
 
 /// One file's planned change.
 #[derive(Debug, Clone)]
-pub struct PlannedChange {
-    pub rel: RelPath,
-    pub before: Vec<u8>,
-    pub after: String,
-    pub mode: u32,
-    pub sites: Vec<(u64, usize)>,
+pub(crate) struct PlannedChange {
+    pub(crate) rel: RelPath,
+    pub(crate) before: Vec<u8>,
+    pub(crate) after: String,
+    pub(crate) mode: u32,
+    pub(crate) sites: Vec<(u64, usize)>,
 }
 
 /// Everything a patch phase would do to the tree.
 #[derive(Debug, Clone, Default)]
-pub struct ChangeSet {
-    pub scanned: u64,
+pub(crate) struct ChangeSet {
+    pub(crate) scanned: u64,
     /// Files parsed for structural edits (the others lacked every pattern's literal words).
-    pub parsed: u64,
-    pub changes: Vec<PlannedChange>,
-    pub skipped: Vec<SkippedFile>,
-    pub errors: Vec<EditError>,
+    pub(crate) parsed: u64,
+    pub(crate) changes: Vec<PlannedChange>,
+    pub(crate) skipped: Vec<SkippedFile>,
+    pub(crate) errors: Vec<EditError>,
 }
 
 /// What the scan makes of one file: its change, or why it is skipped (`Err(Ok(reason))`), or the
@@ -48,7 +48,7 @@ pub struct ChangeSet {
 type FileResult = std::result::Result<PlannedChange, std::result::Result<String, EditError>>;
 
 /// Computes the changes `edits` make to the tree as `ctx` sees it (blocking).
-pub fn compute_changes(edits: &[Edit], ctx: &PhaseContext) -> ChangeSet {
+pub(crate) fn compute_changes(edits: &[Edit], ctx: &PhaseContext) -> ChangeSet {
     let cx = ctx.edit_context();
     let out = scan::scan(
         &ctx.root,
@@ -334,7 +334,11 @@ fn diffstat(before: &str, after: &str) -> (u64, u64) {
     (added, removed)
 }
 
-pub async fn execute(phase: &Phase, edits: &[Edit], ctx: &PhaseContext) -> Result<PhaseResult> {
+pub(crate) async fn execute(
+    phase: &Phase,
+    edits: &[Edit],
+    ctx: &PhaseContext,
+) -> Result<PhaseResult> {
     // (1) Every change, computed in memory.
     let set = changes_for(phase, edits, ctx).await?;
     if !set.errors.is_empty() {

@@ -4,16 +4,16 @@ use crate::state::checkpoint::Outcome;
 
 /// How a phase ended.
 #[derive(Debug, Clone)]
-pub struct PhaseResult {
-    pub success: bool,
-    pub summary: String,
+pub(crate) struct PhaseResult {
+    pub(crate) success: bool,
+    pub(crate) summary: String,
     /// Why it failed, when it did.
-    pub error: Option<String>,
-    pub outcome: Option<Outcome>,
+    pub(crate) error: Option<String>,
+    pub(crate) outcome: Option<Outcome>,
 }
 
 impl PhaseResult {
-    pub fn skipped_in_dry_run(what: &str) -> PhaseResult {
+    pub(crate) fn skipped_in_dry_run(what: &str) -> PhaseResult {
         PhaseResult {
             success: true,
             summary: format!("not run in a dry run ({what})"),

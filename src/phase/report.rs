@@ -16,7 +16,7 @@ use crate::tree::paths::RelPath;
 
 use super::{PhaseContext, PhaseResult};
 
-pub async fn execute(
+pub(crate) async fn execute(
     phase: &Phase,
     markdown: &RelPath,
     json: &RelPath,

@@ -2,7 +2,7 @@
 //! and suite, which may hold any character.
 
 /// A file name made from free text (suite and phase names): safe characters only.
-pub fn slug(text: &str) -> String {
+pub(crate) fn slug(text: &str) -> String {
     let s: String = text
         .chars()
         .map(|c| {

@@ -18,7 +18,11 @@ use super::{blocking, PhaseContext, PhaseResult};
 /// How many match locations a check result lists.
 const MAX_DETAILS: usize = 20;
 
-pub async fn execute(phase: &Phase, checks: &[Check], ctx: &PhaseContext) -> Result<PhaseResult> {
+pub(crate) async fn execute(
+    phase: &Phase,
+    checks: &[Check],
+    ctx: &PhaseContext,
+) -> Result<PhaseResult> {
     let mut results = Vec::new();
     for check in checks {
         ctx.ui

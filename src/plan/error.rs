@@ -7,28 +7,28 @@ use super::locate::Location;
 
 /// One problem in a plan.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Diagnostic {
+pub(crate) struct Diagnostic {
     /// Where in the plan, when known.
-    pub location: Option<Location>,
+    pub(crate) location: Option<Location>,
     /// The key path of the offending value, e.g. `phases[2].edits[0].regex`.
-    pub path: String,
+    pub(crate) path: String,
     /// What is wrong.
-    pub message: String,
+    pub(crate) message: String,
     /// What would be valid.
-    pub help: Option<String>,
+    pub(crate) help: Option<String>,
 }
 
 /// All problems found in one plan file. Loading collects them all before giving up.
 #[derive(Debug, thiserror::Error)]
-pub struct PlanErrors {
-    pub file: PathBuf,
-    pub diagnostics: Vec<Diagnostic>,
+pub(crate) struct PlanErrors {
+    pub(crate) file: PathBuf,
+    pub(crate) diagnostics: Vec<Diagnostic>,
     /// The plan's text, to quote the offending line.
-    pub source_text: String,
+    pub(crate) source_text: String,
 }
 
 impl PlanErrors {
-    pub fn single(file: PathBuf, diagnostic: Diagnostic, source_text: String) -> Self {
+    pub(crate) fn single(file: PathBuf, diagnostic: Diagnostic, source_text: String) -> Self {
         PlanErrors {
             file,
             diagnostics: vec![diagnostic],
@@ -101,7 +101,7 @@ fn excerpt(line: &str, col: usize) -> (String, usize) {
 }
 
 /// The closest candidate to `word`, if one is close enough to be a likely typo.
-pub fn did_you_mean<'a>(
+pub(crate) fn did_you_mean<'a>(
     word: &str,
     candidates: impl IntoIterator<Item = &'a str>,
 ) -> Option<&'a str> {

@@ -6,7 +6,7 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Op {
+pub(crate) enum Op {
     #[serde(rename = "==")]
     Eq,
     #[serde(rename = "!=")]
@@ -36,13 +36,13 @@ impl Op {
 
 /// A comparison of a count against a number.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Expect {
-    pub op: Op,
-    pub value: u64,
+pub(crate) struct Expect {
+    pub(crate) op: Op,
+    pub(crate) value: u64,
 }
 
 impl Expect {
-    pub fn holds(&self, actual: u64) -> bool {
+    pub(crate) fn holds(&self, actual: u64) -> bool {
         match self.op {
             Op::Eq => actual == self.value,
             Op::Ne => actual != self.value,
@@ -60,7 +60,7 @@ impl fmt::Display for Expect {
     }
 }
 
-pub const EXPECT_HELP: &str =
+pub(crate) const EXPECT_HELP: &str =
     "write a comparison and a whole number: `== 0`, `>= 1`, `<= 47`, `!= 0`, `> 2`, `< 10`, or just `47`";
 
 impl FromStr for Expect {

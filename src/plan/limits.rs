@@ -17,17 +17,17 @@ use super::locate::Location;
 use super::spec::PlanSpec;
 
 /// The largest plan file remedy reads, in bytes.
-pub const MAX_PLAN_BYTES: u64 = 4 * 1024 * 1024;
+pub(crate) const MAX_PLAN_BYTES: u64 = 4 * 1024 * 1024;
 /// How deep mappings and lists may nest (a plan needs about eight levels).
-pub const MAX_DEPTH: usize = 64;
+pub(crate) const MAX_DEPTH: usize = 64;
 /// How many YAML values (scalars, lists, mappings) a plan may hold.
-pub const MAX_VALUES: usize = 250_000;
+pub(crate) const MAX_VALUES: usize = 250_000;
 /// How many phases a plan may have.
-pub const MAX_PHASES: usize = 1_000;
+pub(crate) const MAX_PHASES: usize = 1_000;
 /// How many edits all patch phases of a plan may have together.
-pub const MAX_EDITS: usize = 10_000;
+pub(crate) const MAX_EDITS: usize = 10_000;
 /// How many checks all validate phases of a plan may have together.
-pub const MAX_CHECKS: usize = 10_000;
+pub(crate) const MAX_CHECKS: usize = 10_000;
 
 const SPLIT_HELP: &str = "split the work into several plans and run them one after another";
 
@@ -45,7 +45,7 @@ fn thousands(n: u64) -> String {
 }
 
 /// Refuses a plan of `bytes` bytes when it is larger than `MAX_PLAN_BYTES`.
-pub fn check_size(bytes: u64) -> Result<(), Diagnostic> {
+pub(crate) fn check_size(bytes: u64) -> Result<(), Diagnostic> {
     if bytes <= MAX_PLAN_BYTES {
         return Ok(());
     }
@@ -65,7 +65,7 @@ pub fn check_size(bytes: u64) -> Result<(), Diagnostic> {
 /// Refuses YAML that nests deeper than `MAX_DEPTH` or holds more than `MAX_VALUES` values, in one
 /// pass over the parser's events that builds nothing. A syntax error is left for the loader, which
 /// explains it in a plan author's words.
-pub fn check_shape(text: &str) -> Result<(), Diagnostic> {
+pub(crate) fn check_shape(text: &str) -> Result<(), Diagnostic> {
     let mut parser = Parser::new_from_str(text);
     let mut depth = 0usize;
     let mut values = 0usize;
@@ -127,7 +127,7 @@ fn too_deep(mark: &yaml_rust2::scanner::Marker, level: &str) -> Diagnostic {
 
 /// Refuses a plan with more phases, edits or checks than the limits allow, before any regex or
 /// query is compiled. Each finding points at the list that holds the item past the limit.
-pub fn check_counts(spec: &PlanSpec) -> Vec<Diagnostic> {
+pub(crate) fn check_counts(spec: &PlanSpec) -> Vec<Diagnostic> {
     let mut found = Vec::new();
     if spec.phases.len() > MAX_PHASES {
         found.push(too_many(

@@ -15,7 +15,7 @@ use super::yaml_errors::{syntax_diagnostic, type_diagnostic, MINIMAL_PLAN_HELP};
 
 /// Loads and validates the plan at `path`. Every problem found is in the error, with its location.
 /// With a `root`, paths the plan names are also checked on disk (existence, symlinks out of the root).
-pub fn load_plan(path: &Path, root: Option<&Path>) -> Result<Plan, PlanErrors> {
+pub(crate) fn load_plan(path: &Path, root: Option<&Path>) -> Result<Plan, PlanErrors> {
     let refuse = |diagnostic| PlanErrors::single(path.to_path_buf(), diagnostic, String::new());
     let text = read_at_most(path, limits::MAX_PLAN_BYTES).map_err(|e| {
         refuse(Diagnostic {
@@ -67,7 +67,7 @@ fn read_at_most(path: &Path, limit: u64) -> std::io::Result<Vec<u8>> {
 /// comments, flow mappings), and nothing else: a plan edited since its run so that it no longer
 /// validates still names the run. `None` when the file cannot be read, is over the limits, is not
 /// YAML or has no `id` string.
-pub fn read_plan_id(path: &Path) -> Option<String> {
+pub(crate) fn read_plan_id(path: &Path) -> Option<String> {
     /// The one key read; every other key is skipped unchecked.
     #[derive(serde::Deserialize)]
     struct IdOnly {
@@ -84,7 +84,7 @@ pub fn read_plan_id(path: &Path) -> Option<String> {
 }
 
 /// Loads a plan from text; `display` names it in messages, `source` is recorded in the plan.
-pub fn load_plan_text(
+pub(crate) fn load_plan_text(
     display: &Path,
     source: std::path::PathBuf,
     text: &str,
@@ -303,7 +303,7 @@ fn resolve<'a>(
 }
 
 /// Parses the YAML into a `PlanSpec`.
-pub fn parse_spec(text: &str) -> Result<PlanSpec, Diagnostic> {
+pub(crate) fn parse_spec(text: &str) -> Result<PlanSpec, Diagnostic> {
     if text.trim().is_empty() {
         return Err(Diagnostic {
             location: None,
@@ -383,7 +383,7 @@ fn first_tag(value: &serde_yaml::Value, path: &str) -> Option<(String, String)> 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::plan::Location;
+    use crate::plan::locate::Location;
 
     fn errors(text: &str) -> PlanErrors {
         load_plan_text(Path::new("p.yaml"), "p.yaml".into(), text, None).unwrap_err()

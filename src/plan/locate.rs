@@ -12,14 +12,14 @@ use yaml_rust2::scanner::Marker;
 
 /// A line and column, both starting at 1.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Location {
-    pub line: usize,
-    pub col: usize,
+pub(crate) struct Location {
+    pub(crate) line: usize,
+    pub(crate) col: usize,
 }
 
 /// Where each key and value of a YAML document is.
 #[derive(Debug, Default)]
-pub struct Locator {
+pub(crate) struct Locator {
     keys: HashMap<String, Location>,
     values: HashMap<String, Location>,
     /// The second occurrence of a key written twice in one mapping.
@@ -28,7 +28,7 @@ pub struct Locator {
 
 impl Locator {
     /// Reads `text`; a document that does not parse yields an empty locator (serde reports why).
-    pub fn new(text: &str) -> Self {
+    pub(crate) fn new(text: &str) -> Self {
         let mut builder = Builder::default();
         let mut parser = Parser::new_from_str(text);
         if parser.load(&mut builder, false).is_err() {
@@ -42,17 +42,17 @@ impl Locator {
     }
 
     /// Whether the key that introduces `path` is written in the plan.
-    pub fn has_key(&self, path: &str) -> bool {
+    pub(crate) fn has_key(&self, path: &str) -> bool {
         self.keys.contains_key(path)
     }
 
     /// Where `path` (e.g. `phases[0].kind`) is written a second time in its mapping, if it is.
-    pub fn duplicate_key(&self, path: &str) -> Option<Location> {
+    pub(crate) fn duplicate_key(&self, path: &str) -> Option<Location> {
         self.duplicates.get(path).copied()
     }
 
     /// The location of the value at `path`, falling back to the nearest enclosing value.
-    pub fn value(&self, path: &str) -> Option<Location> {
+    pub(crate) fn value(&self, path: &str) -> Option<Location> {
         let mut path = path;
         loop {
             if let Some(loc) = self.values.get(path) {
@@ -63,7 +63,7 @@ impl Locator {
     }
 
     /// The location of the key that introduces `path` (for "this key is not allowed here").
-    pub fn key(&self, path: &str) -> Option<Location> {
+    pub(crate) fn key(&self, path: &str) -> Option<Location> {
         self.keys.get(path).copied().or_else(|| self.value(path))
     }
 }

@@ -14,35 +14,33 @@ use crate::edit::structural::{Query, Rewrite};
 use crate::tree::paths::RelPath;
 
 #[derive(Debug, Clone)]
-pub struct Plan {
-    pub id: String,
-    pub title: String,
-    pub description: Option<String>,
+pub(crate) struct Plan {
+    pub(crate) id: String,
+    pub(crate) title: String,
+    pub(crate) description: Option<String>,
     /// The plan file, absolute.
-    pub source: PathBuf,
-    /// Interpreter named by the plan for pytest phases.
-    pub python: Option<String>,
-    pub phases: Vec<Phase>,
+    pub(crate) source: PathBuf,
+    pub(crate) phases: Vec<Phase>,
 }
 
 impl Plan {
-    pub fn phase(&self, name: &str) -> Option<(usize, &Phase)> {
+    pub(crate) fn phase(&self, name: &str) -> Option<(usize, &Phase)> {
         self.phases.iter().enumerate().find(|(_, p)| p.name == name)
     }
 }
 
 #[derive(Debug, Clone)]
-pub struct Phase {
-    pub name: String,
-    pub kind: PhaseKind,
-    pub description: Option<String>,
+pub(crate) struct Phase {
+    pub(crate) name: String,
+    pub(crate) kind: PhaseKind,
+    pub(crate) description: Option<String>,
     /// Hash of the phase's normalised configuration; a change means results recorded for it are stale.
-    pub fingerprint: String,
-    pub config: PhaseConfig,
+    pub(crate) fingerprint: String,
+    pub(crate) config: PhaseConfig,
 }
 
 #[derive(Debug, Clone)]
-pub enum PhaseConfig {
+pub(crate) enum PhaseConfig {
     Validate {
         checks: Vec<Check>,
     },
@@ -63,13 +61,13 @@ pub enum PhaseConfig {
 
 /// Which files a phase, check or edit looks at: every include level must match, no exclude may.
 #[derive(Debug, Clone, Default)]
-pub struct Selection {
+pub(crate) struct Selection {
     includes: Vec<Arc<GlobSet>>,
     excludes: Vec<Arc<GlobSet>>,
 }
 
 impl Selection {
-    pub fn narrowed(&self, include: Option<GlobSet>, exclude: Option<GlobSet>) -> Selection {
+    pub(crate) fn narrowed(&self, include: Option<GlobSet>, exclude: Option<GlobSet>) -> Selection {
         let mut s = self.clone();
         if let Some(i) = include {
             s.includes.push(Arc::new(i));
@@ -80,7 +78,7 @@ impl Selection {
         s
     }
 
-    pub fn matches(&self, rel: &str) -> bool {
+    pub(crate) fn matches(&self, rel: &str) -> bool {
         let candidate = globset::Candidate::new(rel);
         self.includes
             .iter()
@@ -94,32 +92,32 @@ impl Selection {
 
 /// Parts of Python files a regex does not look into.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Skip {
-    pub strings: bool,
-    pub comments: bool,
+pub(crate) struct Skip {
+    pub(crate) strings: bool,
+    pub(crate) comments: bool,
 }
 
 impl Skip {
-    pub fn from_kinds(kinds: &[SkipKind]) -> Skip {
+    pub(crate) fn from_kinds(kinds: &[SkipKind]) -> Skip {
         Skip {
             strings: kinds.contains(&SkipKind::Strings),
             comments: kinds.contains(&SkipKind::Comments),
         }
     }
 
-    pub fn any(&self) -> bool {
+    pub(crate) fn any(&self) -> bool {
         self.strings || self.comments
     }
 }
 
 #[derive(Debug, Clone)]
-pub struct Check {
-    pub name: String,
-    pub kind: CheckKind,
+pub(crate) struct Check {
+    pub(crate) name: String,
+    pub(crate) kind: CheckKind,
 }
 
 #[derive(Debug, Clone)]
-pub enum CheckKind {
+pub(crate) enum CheckKind {
     Pattern {
         regex: FileRegex,
         expect: Expect,
@@ -149,16 +147,16 @@ pub enum CheckKind {
 }
 
 #[derive(Debug, Clone)]
-pub struct Edit {
-    pub name: String,
-    pub kind: EditKind,
-    pub selection: Selection,
-    pub expect: Option<Expect>,
+pub(crate) struct Edit {
+    pub(crate) name: String,
+    pub(crate) kind: EditKind,
+    pub(crate) selection: Selection,
+    pub(crate) expect: Option<Expect>,
 }
 
 /// How an edit finds and changes text.
 #[derive(Debug, Clone)]
-pub enum EditKind {
+pub(crate) enum EditKind {
     /// Search and replace on the text, in one pass.
     Regex {
         regex: FileRegex,
@@ -173,13 +171,13 @@ pub enum EditKind {
 }
 
 impl Edit {
-    pub fn is_structural(&self) -> bool {
+    pub(crate) fn is_structural(&self) -> bool {
         matches!(self.kind, EditKind::Python { .. })
     }
 
     /// What a file at `path` must contain for the edit to change it; `None` when the edit never
     /// changes a file there (a structural edit and a file that is not Python).
-    pub fn needles_for(&self, path: &str) -> Option<&Needles> {
+    pub(crate) fn needles_for(&self, path: &str) -> Option<&Needles> {
         match &self.kind {
             EditKind::Regex { regex, .. } => Some(regex.needles()),
             EditKind::Python { query, .. } => {
@@ -191,7 +189,7 @@ impl Edit {
     /// Whether the edit can change the file at `path` whose content is `bytes`: `false` proves it
     /// cannot, so the file need not be decoded or looked at again. Structural edits change Python
     /// files only, and only those holding every literal word of their pattern.
-    pub fn could_change(&self, path: &str, bytes: &[u8]) -> bool {
+    pub(crate) fn could_change(&self, path: &str, bytes: &[u8]) -> bool {
         match &self.kind {
             EditKind::Regex { regex, .. } => regex.is_match_bytes(bytes),
             EditKind::Python { query, .. } => {
@@ -202,49 +200,49 @@ impl Edit {
 }
 
 #[derive(Debug, Clone)]
-pub struct PytestConfig {
-    pub suites: Vec<Suite>,
-    pub allow_failures: bool,
-    pub min_pass_rate: Option<f64>,
-    pub no_new_failures: bool,
-    pub compare_with: Option<String>,
-    pub python: Option<String>,
+pub(crate) struct PytestConfig {
+    pub(crate) suites: Vec<Suite>,
+    pub(crate) allow_failures: bool,
+    pub(crate) min_pass_rate: Option<f64>,
+    pub(crate) no_new_failures: bool,
+    pub(crate) compare_with: Option<String>,
+    pub(crate) python: Option<String>,
     /// Packages installed into a virtual environment under `.remedy/venvs/` (empty: none).
-    pub requirements: Vec<String>,
+    pub(crate) requirements: Vec<String>,
     /// Suites run at the same time; `None` means one per CPU.
-    pub jobs: Option<usize>,
+    pub(crate) jobs: Option<usize>,
     /// pytest-xdist workers per suite, when asked for.
-    pub workers: Option<WorkersSpec>,
-    pub must_pass: Vec<MustPass>,
+    pub(crate) workers: Option<WorkersSpec>,
+    pub(crate) must_pass: Vec<MustPass>,
 }
 
 /// An entry of `must_pass`: a node id, matched exactly, or a glob over node ids.
 #[derive(Debug, Clone)]
-pub struct MustPass {
+pub(crate) struct MustPass {
     /// As written in the plan.
-    pub text: String,
+    pub(crate) text: String,
     /// Set when the entry has glob characters (`*`, `?`, `[`, `{`).
-    pub glob: Option<globset::GlobMatcher>,
+    pub(crate) glob: Option<globset::GlobMatcher>,
 }
 
 impl MustPass {
-    pub fn matches(&self, id: &str) -> bool {
+    pub(crate) fn matches(&self, id: &str) -> bool {
         self.text == id || self.glob.as_ref().is_some_and(|g| g.is_match(id))
     }
 }
 
 #[derive(Debug, Clone)]
-pub struct Suite {
-    pub name: String,
-    pub args: Vec<String>,
-    pub timeout: Option<std::time::Duration>,
+pub(crate) struct Suite {
+    pub(crate) name: String,
+    pub(crate) args: Vec<String>,
+    pub(crate) timeout: Option<std::time::Duration>,
 }
 
 #[derive(Debug, Clone)]
-pub struct CommandConfig {
-    pub argv: Vec<String>,
-    pub shell: bool,
-    pub cwd: RelPath,
-    pub exit_code: i32,
-    pub timeout: Option<std::time::Duration>,
+pub(crate) struct CommandConfig {
+    pub(crate) argv: Vec<String>,
+    pub(crate) shell: bool,
+    pub(crate) cwd: RelPath,
+    pub(crate) exit_code: i32,
+    pub(crate) timeout: Option<std::time::Duration>,
 }

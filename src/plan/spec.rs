@@ -10,47 +10,47 @@ use serde::{Deserialize, Serialize};
 /// A remediation plan.
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub struct PlanSpec {
+pub(crate) struct PlanSpec {
     /// Identifier of the plan; names the state folder `.remedy/<id>/`. Letters, digits, `-`, `_`, `.`.
-    pub id: String,
+    pub(crate) id: String,
     /// One line saying what the plan fixes; shown in the report.
     #[serde(default)]
-    pub title: Option<String>,
+    pub(crate) title: Option<String>,
     /// Longer description, shown in the report.
     #[serde(default)]
-    pub description: Option<String>,
+    pub(crate) description: Option<String>,
     /// Default file selection of every phase; a phase, check or edit may narrow it.
     #[serde(default)]
-    pub files: Option<FilesSpec>,
+    pub(crate) files: Option<FilesSpec>,
     /// Python interpreter for pytest phases (a path, relative to the root, or a command name).
     #[serde(default)]
-    pub python: Option<String>,
+    pub(crate) python: Option<String>,
     /// Packages for pytest phases, in pip's requirement syntax (e.g. `pytest>=7`). When set, remedy
     /// creates a virtual environment under `.remedy/venvs/` with the chosen interpreter (once per
     /// distinct list), installs them there with pip, and runs the tests with it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub requirements: Option<Vec<String>>,
+    pub(crate) requirements: Option<Vec<String>>,
     /// The phases, run in order.
     #[serde(default)]
-    pub phases: Vec<PhaseSpec>,
+    pub(crate) phases: Vec<PhaseSpec>,
 }
 
 /// A selection of files by glob, relative to the root.
 #[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub struct FilesSpec {
+pub(crate) struct FilesSpec {
     /// Globs a file must match (any of them). Empty means every file.
     #[serde(default)]
-    pub include: Vec<String>,
+    pub(crate) include: Vec<String>,
     /// Globs that remove files from the selection.
     #[serde(default)]
-    pub exclude: Vec<String>,
+    pub(crate) exclude: Vec<String>,
 }
 
 /// The kinds of phase a plan can run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
-pub enum PhaseKind {
+pub(crate) enum PhaseKind {
     Validate,
     Backup,
     Patch,
@@ -61,7 +61,7 @@ pub enum PhaseKind {
 
 impl PhaseKind {
     /// Every kind, in the order the plan reference lists them.
-    pub const ALL: [PhaseKind; 6] = [
+    pub(crate) const ALL: [PhaseKind; 6] = [
         PhaseKind::Validate,
         PhaseKind::Backup,
         PhaseKind::Patch,
@@ -70,7 +70,7 @@ impl PhaseKind {
         PhaseKind::Command,
     ];
 
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             PhaseKind::Validate => "validate",
             PhaseKind::Backup => "backup",
@@ -91,138 +91,138 @@ impl std::fmt::Display for PhaseKind {
 /// One phase. Which keys apply depends on `kind`; a key that does not apply is an error.
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub struct PhaseSpec {
+pub(crate) struct PhaseSpec {
     /// Unique name of the phase, used by `resume`, `rollback` and `diff`.
-    pub name: String,
+    pub(crate) name: String,
     /// What the phase does: validate, backup, patch, pytest, report or command.
-    pub kind: PhaseKind,
+    pub(crate) kind: PhaseKind,
     /// Free text shown in the report.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub description: Option<String>,
+    pub(crate) description: Option<String>,
     /// validate, backup, patch: narrows the plan's file selection.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub files: Option<FilesSpec>,
+    pub(crate) files: Option<FilesSpec>,
     /// validate: the checks, all of which must hold.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub checks: Option<Vec<CheckSpec>>,
+    pub(crate) checks: Option<Vec<CheckSpec>>,
     /// patch: the edits, applied together file by file.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub edits: Option<Vec<EditSpec>>,
+    pub(crate) edits: Option<Vec<EditSpec>>,
     /// backup: the patch phases whose files are backed up (default: every later patch phase).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub phases: Option<Vec<String>>,
+    pub(crate) phases: Option<Vec<String>>,
     /// pytest: the suites to run.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub suites: Option<Vec<SuiteSpec>>,
+    pub(crate) suites: Option<Vec<SuiteSpec>>,
     /// pytest: succeed even when tests fail (a baseline run before the fix).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub allow_failures: Option<bool>,
+    pub(crate) allow_failures: Option<bool>,
     /// pytest: what counts as success.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub criteria: Option<CriteriaSpec>,
+    pub(crate) criteria: Option<CriteriaSpec>,
     /// pytest: an earlier pytest phase to compare results with, test by test.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub compare_with: Option<String>,
+    pub(crate) compare_with: Option<String>,
     /// pytest: interpreter for this phase, overriding the plan's `python`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub python: Option<String>,
+    pub(crate) python: Option<String>,
     /// pytest, command: seconds after which the process group is killed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub timeout: Option<f64>,
+    pub(crate) timeout: Option<f64>,
     /// pytest: how many suites run at the same time (default: the number of CPUs).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub jobs: Option<u32>,
+    pub(crate) jobs: Option<u32>,
     /// pytest: run each suite's tests in parallel with pytest-xdist: `auto` (one worker per CPU) or
     /// a number of workers. pytest-xdist must be installed for the interpreter.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub workers: Option<WorkersSpec>,
+    pub(crate) workers: Option<WorkersSpec>,
     /// command: program and arguments, run without a shell.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub argv: Option<Vec<String>>,
+    pub(crate) argv: Option<Vec<String>>,
     /// command: run `argv[0]` through `sh -c` (only when written explicitly).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub shell: Option<bool>,
+    pub(crate) shell: Option<bool>,
     /// command: working directory, relative to the root.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cwd: Option<String>,
+    pub(crate) cwd: Option<String>,
     /// command: the exit code that counts as success (default 0).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub exit_code: Option<i32>,
+    pub(crate) exit_code: Option<i32>,
     /// report: where to write the Markdown report (default `.remedy/<id>/report.md`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub markdown: Option<String>,
+    pub(crate) markdown: Option<String>,
     /// report: where to write the JSON report (default `.remedy/<id>/report.json`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub json: Option<String>,
+    pub(crate) json: Option<String>,
 }
 
 /// A validation check: exactly one of `pattern`, `python`, `python_function`, `command`,
 /// `file_exists`.
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub struct CheckSpec {
+pub(crate) struct CheckSpec {
     /// What the check asserts, in words.
-    pub name: String,
+    pub(crate) name: String,
     /// A regex counted over the selected files; compared with `expect`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub pattern: Option<String>,
+    pub(crate) pattern: Option<String>,
     /// A structural Python pattern counted over the selected Python files (code only); compared
     /// with `expect`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub python: Option<PythonCheckSpec>,
+    pub(crate) python: Option<PythonCheckSpec>,
     /// For `python`: the qualified name the pattern's identifiers of that name stand for.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub symbol: Option<String>,
+    pub(crate) symbol: Option<String>,
     /// For `python`: count only matches inside a construct this pattern matches.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub inside: Option<String>,
+    pub(crate) inside: Option<String>,
     /// For `python`: do not count matches inside a construct this pattern matches.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub not_inside: Option<String>,
+    pub(crate) not_inside: Option<String>,
     /// For `pattern` and `python`: the count expected, e.g. `>= 1`, `== 0`, `<= 47`, `47`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub expect: Option<String>,
+    pub(crate) expect: Option<String>,
     /// For `pattern` on Python files: do not count matches inside `strings` or `comments`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub skip: Option<Vec<SkipKind>>,
+    pub(crate) skip: Option<Vec<SkipKind>>,
     /// Narrows the file selection for `pattern` and `python`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub files: Option<FilesSpec>,
+    pub(crate) files: Option<FilesSpec>,
     /// A Python function that must exist, and be async or not.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub python_function: Option<PythonFunctionSpec>,
+    pub(crate) python_function: Option<PythonFunctionSpec>,
     /// A command (argv, no shell) that must exit with `exit_code` (default 0).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub command: Option<Vec<String>>,
+    pub(crate) command: Option<Vec<String>>,
     /// For `command`: the expected exit code.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub exit_code: Option<i32>,
+    pub(crate) exit_code: Option<i32>,
     /// For `command`: seconds after which the command's process group is killed and the check
     /// fails (default 600).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub timeout: Option<f64>,
+    pub(crate) timeout: Option<f64>,
     /// A file (relative to the root) that must exist.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub file_exists: Option<String>,
+    pub(crate) file_exists: Option<String>,
 }
 
 /// A Python function definition to look for.
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub struct PythonFunctionSpec {
+pub(crate) struct PythonFunctionSpec {
     /// The file that defines it, relative to the root.
-    pub file: String,
+    pub(crate) file: String,
     /// The function name; `Class.method` for a method.
-    pub name: String,
+    pub(crate) name: String,
     /// Whether it must be `async def` (true) or plain `def` (false). Omitted: either.
     #[serde(default, rename = "async", skip_serializing_if = "Option::is_none")]
-    pub is_async: Option<bool>,
+    pub(crate) is_async: Option<bool>,
 }
 
 /// Parts of a Python file that a regex should not look into.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
-pub enum SkipKind {
+pub(crate) enum SkipKind {
     Strings,
     Comments,
 }
@@ -230,85 +230,85 @@ pub enum SkipKind {
 /// A structural Python pattern for a validate check.
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub struct PythonCheckSpec {
+pub(crate) struct PythonCheckSpec {
     /// Python code with metavariables: `$NAME` for one node, `$$$NAME` for several.
-    pub pattern: String,
+    pub(crate) pattern: String,
 }
 
 /// A structural Python edit: what to find and what to put in its place.
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub struct PythonEditSpec {
+pub(crate) struct PythonEditSpec {
     /// Python code with metavariables: `$NAME` for one node, `$$$NAME` for several.
-    pub pattern: String,
+    pub(crate) pattern: String,
     /// The replacement of each match; metavariables stand for the text they matched, unchanged.
-    pub rewrite: String,
+    pub(crate) rewrite: String,
 }
 
 /// An edit: either `regex` and `replace`, or `python` (a structural pattern and its rewrite).
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub struct EditSpec {
+pub(crate) struct EditSpec {
     /// What the edit does, in words.
-    pub name: String,
+    pub(crate) name: String,
     /// The regex to search for (Rust regex syntax; `(?m)`, `(?s)` flags allowed).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub regex: Option<String>,
+    pub(crate) regex: Option<String>,
     /// The replacement; `$1`, `${name}` refer to capture groups, `$$` is a literal `$`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub replace: Option<String>,
+    pub(crate) replace: Option<String>,
     /// A structural Python edit, applied to Python files only.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub python: Option<PythonEditSpec>,
+    pub(crate) python: Option<PythonEditSpec>,
     /// For `python`: the qualified name (`pkg.module.function`) the pattern's identifiers of that
     /// name stand for; each file's imports decide what refers to it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub symbol: Option<String>,
+    pub(crate) symbol: Option<String>,
     /// For `python`: edit only matches inside a construct this pattern matches.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub inside: Option<String>,
+    pub(crate) inside: Option<String>,
     /// For `python`: leave matches inside a construct this pattern matches alone.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub not_inside: Option<String>,
+    pub(crate) not_inside: Option<String>,
     /// For regex edits on Python files: do not edit inside `strings` or `comments`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub skip: Option<Vec<SkipKind>>,
+    pub(crate) skip: Option<Vec<SkipKind>>,
     /// Narrows the phase's file selection.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub files: Option<FilesSpec>,
+    pub(crate) files: Option<FilesSpec>,
     /// The number of sites this edit is expected to change, e.g. `>= 1` or `== 47`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub expect: Option<String>,
+    pub(crate) expect: Option<String>,
 }
 
 /// A pytest suite: arguments passed to `python -m pytest`.
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub struct SuiteSpec {
+pub(crate) struct SuiteSpec {
     /// Name shown in progress output and the report.
-    pub name: String,
+    pub(crate) name: String,
     /// Arguments to pytest: paths (relative to the root), `-k` expressions, options.
     #[serde(default)]
-    pub args: Vec<String>,
+    pub(crate) args: Vec<String>,
     /// Seconds after which the suite's process group is killed (overrides the phase's `timeout`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub timeout: Option<f64>,
+    pub(crate) timeout: Option<f64>,
 }
 
 /// Success criteria of a pytest phase.
 #[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub struct CriteriaSpec {
+pub(crate) struct CriteriaSpec {
     /// Passed / (passed + failed + errors) must be at least this (0.0 to 1.0).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub min_pass_rate: Option<f64>,
+    pub(crate) min_pass_rate: Option<f64>,
     /// With `compare_with`: no test that passed there may fail here.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub no_new_failures: Option<bool>,
+    pub(crate) no_new_failures: Option<bool>,
     /// Tests that must pass, by node id (`tests/test_m.py::test_f`) or glob (`tests/unit/*`, where
     /// `*` matches any text, `/` and `::` included). A listed test that did not run has not passed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub must_pass: Option<Vec<String>>,
+    pub(crate) must_pass: Option<Vec<String>>,
 }
 
 /// How many pytest-xdist workers a suite uses: `auto` or a number.
@@ -316,14 +316,14 @@ pub struct CriteriaSpec {
 /// Written by hand rather than as an untagged enum: serde's untagged enums buffer their input and
 /// lose the line and column of a bad value.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum WorkersSpec {
+pub(crate) enum WorkersSpec {
     Auto,
     Count(u64),
 }
 
 impl WorkersSpec {
     /// The value of pytest-xdist's `-n` option.
-    pub fn as_arg(self) -> String {
+    pub(crate) fn as_arg(self) -> String {
         match self {
             WorkersSpec::Auto => "auto".into(),
             WorkersSpec::Count(n) => n.to_string(),

@@ -16,21 +16,21 @@ const PROBE_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// A probed interpreter.
 #[derive(Debug, Clone)]
-pub struct Interpreter {
+pub(crate) struct Interpreter {
     /// What was run (a path or a command name).
-    pub program: String,
+    pub(crate) program: String,
     /// `sys.executable` as the interpreter reports it.
-    pub executable: String,
-    pub version: String,
-    pub pytest_version: String,
+    pub(crate) executable: String,
+    pub(crate) version: String,
+    pub(crate) pytest_version: String,
     /// pytest-xdist's version, when the interpreter can import it.
-    pub xdist_version: Option<String>,
+    pub(crate) xdist_version: Option<String>,
     /// Why this interpreter was chosen.
-    pub chosen_by: String,
+    pub(crate) chosen_by: String,
 }
 
 #[derive(Debug, thiserror::Error)]
-pub enum PythonError {
+pub(crate) enum PythonError {
     #[error("cannot start the Python interpreter `{program}` ({chosen_by}): {source}")]
     NotFound {
         program: String,
@@ -47,7 +47,7 @@ pub enum PythonError {
 }
 
 impl PythonError {
-    pub fn help(&self) -> String {
+    pub(crate) fn help(&self) -> String {
         match self {
             PythonError::NotFound { .. } => {
                 "set `python:` in the plan to an interpreter path (e.g. `.venv/bin/python`), or install python3".into()
@@ -60,7 +60,7 @@ impl PythonError {
 }
 
 /// Picks the interpreter to use for `root`, without running it.
-pub fn choose(root: &Path, configured: Option<&str>) -> (String, String) {
+pub(crate) fn choose(root: &Path, configured: Option<&str>) -> (String, String) {
     if let Some(p) = configured {
         let program = if p.contains('/') && !Path::new(p).is_absolute() {
             root.join(p).to_string_lossy().into_owned()
@@ -101,7 +101,7 @@ except ImportError:
 ";
 
 /// Runs the interpreter once to learn its version and pytest's.
-pub async fn probe(
+pub(crate) async fn probe(
     program: &str,
     chosen_by: &str,
     root: &Path,

@@ -1,7 +1,7 @@
 //! The Python that runs the test suites: which interpreter, what it can import, and the virtual
 //! environment remedy makes for a plan's `requirements:`.
 
-pub mod interpreter;
-pub mod venv;
+pub(crate) mod interpreter;
+pub(crate) mod venv;
 
-pub use interpreter::*;
+pub(crate) use interpreter::*;

@@ -31,17 +31,17 @@ pub(crate) const INSTALL_TIMEOUT: std::time::Duration = std::time::Duration::fro
 
 /// A ready environment.
 #[derive(Debug, Clone)]
-pub struct RequirementsEnv {
+pub(crate) struct RequirementsEnv {
     /// The environment's folder.
-    pub dir: PathBuf,
+    pub(crate) dir: PathBuf,
     /// Its interpreter.
-    pub python: PathBuf,
+    pub(crate) python: PathBuf,
     /// False when an earlier run had already made it.
-    pub created: bool,
+    pub(crate) created: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
-pub enum VenvError {
+pub(crate) enum VenvError {
     #[error("cannot create a virtual environment in {} with `{base}`: {detail}", dir.display())]
     Create {
         base: String,
@@ -66,7 +66,7 @@ pub enum VenvError {
 }
 
 impl VenvError {
-    pub fn help(&self) -> String {
+    pub(crate) fn help(&self) -> String {
         match self {
             VenvError::Create { log, .. } => format!(
                 "the interpreter needs its `venv` module (on Debian and Ubuntu: the python3-venv package), or point `python:` at another interpreter; full output in {}",
@@ -82,7 +82,7 @@ impl VenvError {
 }
 
 /// Where the environment for `requirements`, made by `base`, lives under `root`.
-pub fn env_dir(root: &Path, base: &str, requirements: &[String]) -> PathBuf {
+pub(crate) fn env_dir(root: &Path, base: &str, requirements: &[String]) -> PathBuf {
     let mut hasher = blake3::Hasher::new();
     hasher.update(base.as_bytes());
     for r in requirements {
@@ -96,7 +96,7 @@ pub fn env_dir(root: &Path, base: &str, requirements: &[String]) -> PathBuf {
 
 /// Makes sure the environment exists and holds the requirements; `logs` receives the output of
 /// `venv` and pip as `<prefix>venv.log` and `<prefix>pip.log`.
-pub async fn ensure(
+pub(crate) async fn ensure(
     base: &str,
     requirements: &[String],
     root: &Path,

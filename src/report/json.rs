@@ -7,9 +7,9 @@ use crate::state::checkpoint::{Checkpoint, FileState, Outcome, PhaseStatus};
 
 use super::{count_mismatches, next_commands, run_status};
 
-pub const SCHEMA_VERSION: u32 = 1;
+pub(crate) const SCHEMA_VERSION: u32 = 1;
 
-pub fn render(cp: &Checkpoint) -> String {
+pub(crate) fn render(cp: &Checkpoint) -> String {
     let mut value = to_value(cp);
     if let Some(obj) = value.as_object_mut() {
         obj.insert("schema_version".into(), json!(SCHEMA_VERSION));
@@ -19,7 +19,7 @@ pub fn render(cp: &Checkpoint) -> String {
     text
 }
 
-pub fn to_value(cp: &Checkpoint) -> Value {
+pub(crate) fn to_value(cp: &Checkpoint) -> Value {
     let mut files = Vec::new();
     let mut total_sites = 0u64;
     for p in &cp.phases {

@@ -66,7 +66,7 @@ fn status_icon(status: PhaseStatus) -> &'static str {
     }
 }
 
-pub fn render(cp: &Checkpoint) -> String {
+pub(crate) fn render(cp: &Checkpoint) -> String {
     let mut md = String::new();
     let _ = writeln!(md, "# Remediation report: {}\n", cp.plan_title);
     if let Some(d) = &cp.plan_description {

@@ -1,13 +1,13 @@
 //! Reports rendered from the checkpoint alone, so `remedy report` can be rerun at any time.
 
-pub mod json;
-pub mod markdown;
+pub(crate) mod json;
+pub(crate) mod markdown;
 
 use crate::plan::PhaseKind;
 use crate::state::checkpoint::{Checkpoint, Outcome, PhaseStatus};
 
 /// The run's overall state, from its phases.
-pub fn run_status(cp: &Checkpoint) -> &'static str {
+pub(crate) fn run_status(cp: &Checkpoint) -> &'static str {
     let statuses: Vec<PhaseStatus> = cp.phases.iter().map(|p| p.status).collect();
     if statuses.contains(&PhaseStatus::Failed) {
         "failed"
@@ -27,7 +27,7 @@ pub fn run_status(cp: &Checkpoint) -> &'static str {
 
 /// The repository's name for people: its `origin` remote when it has one, else its folder's name.
 /// Never the full path, which says where it sits on one machine and nothing to anyone else.
-pub fn repository_name(cp: &Checkpoint) -> String {
+pub(crate) fn repository_name(cp: &Checkpoint) -> String {
     cp.git
         .as_ref()
         .and_then(|g| g.remote.clone())
@@ -40,7 +40,7 @@ pub fn repository_name(cp: &Checkpoint) -> String {
 }
 
 /// A path as the report shows it: relative to the root when it is inside it.
-pub fn shown_path(cp: &Checkpoint, path: &str) -> String {
+pub(crate) fn shown_path(cp: &Checkpoint, path: &str) -> String {
     std::path::Path::new(path)
         .strip_prefix(&cp.root)
         .map(|rel| rel.display().to_string())
@@ -48,7 +48,7 @@ pub fn shown_path(cp: &Checkpoint, path: &str) -> String {
 }
 
 /// Sites changed by all patch phases that are in effect.
-pub fn changed_sites(cp: &Checkpoint) -> u64 {
+pub(crate) fn changed_sites(cp: &Checkpoint) -> u64 {
     cp.phases
         .iter()
         .filter(|p| p.status == PhaseStatus::Succeeded)
@@ -64,14 +64,14 @@ pub fn changed_sites(cp: &Checkpoint) -> u64 {
 /// A validate check whose count disagrees with what the patch phases changed: a plan whose
 /// precondition under- or over-counts the work is a planning error a reviewer must see.
 #[derive(Debug, Clone, serde::Serialize)]
-pub struct CountMismatch {
-    pub phase: String,
-    pub check: String,
-    pub counted: u64,
-    pub changed: u64,
+pub(crate) struct CountMismatch {
+    pub(crate) phase: String,
+    pub(crate) check: String,
+    pub(crate) counted: u64,
+    pub(crate) changed: u64,
 }
 
-pub fn count_mismatches(cp: &Checkpoint) -> Vec<CountMismatch> {
+pub(crate) fn count_mismatches(cp: &Checkpoint) -> Vec<CountMismatch> {
     let first_patch = cp.phases.iter().position(|p| p.kind == PhaseKind::Patch);
     let Some(first_patch) = first_patch else {
         return Vec::new();
@@ -115,7 +115,7 @@ pub fn count_mismatches(cp: &Checkpoint) -> Vec<CountMismatch> {
 /// The commands that continue or undo this run.
 /// The commands that continue or undo the run, with `root` as their `--root`: the full path for
 /// machines, `.` in the report people paste (whose commands run from the repository's root).
-pub fn next_commands(cp: &Checkpoint, root: &str) -> Vec<(String, String)> {
+pub(crate) fn next_commands(cp: &Checkpoint, root: &str) -> Vec<(String, String)> {
     let plan = &cp.plan_id;
     let mut cmds = vec![
         (

@@ -14,11 +14,11 @@ use crate::plan::PhaseKind;
 use crate::state::STATE_DIR;
 use crate::tree::paths::RelPath;
 
-pub const FORMAT_VERSION: u32 = 1;
-pub const CHECKPOINT_FILE: &str = "checkpoint.json";
+pub(crate) const FORMAT_VERSION: u32 = 1;
+pub(crate) const CHECKPOINT_FILE: &str = "checkpoint.json";
 
 #[derive(Debug, thiserror::Error)]
-pub enum CheckpointError {
+pub(crate) enum CheckpointError {
     #[error("no remedy run found under {}", root.display())]
     NotFound { root: PathBuf },
 
@@ -55,7 +55,7 @@ pub enum CheckpointError {
 }
 
 impl CheckpointError {
-    pub fn is_bad_input(&self) -> bool {
+    pub(crate) fn is_bad_input(&self) -> bool {
         matches!(
             self,
             CheckpointError::NotFound { .. }
@@ -67,7 +67,7 @@ impl CheckpointError {
         )
     }
 
-    pub fn help(&self) -> Option<String> {
+    pub(crate) fn help(&self) -> Option<String> {
         match self {
             CheckpointError::NotFound { .. } => {
                 Some("start one with `remedy run PLAN --root ROOT`, or pass the right `--root`".into())
@@ -91,39 +91,39 @@ impl CheckpointError {
 
 /// The whole record of one run of one plan over one root.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Checkpoint {
-    pub format_version: u32,
-    pub tool_version: String,
-    pub plan_id: String,
-    pub plan_title: String,
+pub(crate) struct Checkpoint {
+    pub(crate) format_version: u32,
+    pub(crate) tool_version: String,
+    pub(crate) plan_id: String,
+    pub(crate) plan_title: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub plan_description: Option<String>,
+    pub(crate) plan_description: Option<String>,
     /// The plan file the run was started with, absolute.
-    pub plan_path: PathBuf,
-    pub root: PathBuf,
-    pub started_at: u64,
-    pub updated_at: u64,
+    pub(crate) plan_path: PathBuf,
+    pub(crate) root: PathBuf,
+    pub(crate) started_at: u64,
+    pub(crate) updated_at: u64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub git: Option<GitInfo>,
-    pub phases: Vec<PhaseRecord>,
+    pub(crate) git: Option<GitInfo>,
+    pub(crate) phases: Vec<PhaseRecord>,
     /// The root this record named when it was read, when that is not the folder that holds it:
     /// the tree was moved or copied since. Never written to; see [`Checkpoint::load_in`].
     #[serde(skip)]
-    pub relocated_from: Option<PathBuf>,
+    pub(crate) relocated_from: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
-pub struct GitInfo {
-    pub commit: String,
-    pub dirty: bool,
+pub(crate) struct GitInfo {
+    pub(crate) commit: String,
+    pub(crate) dirty: bool,
     /// The `origin` remote's URL, without credentials: the repository's name in reports.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub remote: Option<String>,
+    pub(crate) remote: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
-pub enum PhaseStatus {
+pub(crate) enum PhaseStatus {
     Pending,
     Running,
     Succeeded,
@@ -133,7 +133,7 @@ pub enum PhaseStatus {
 }
 
 impl PhaseStatus {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             PhaseStatus::Pending => "pending",
             PhaseStatus::Running => "running",
@@ -146,45 +146,45 @@ impl PhaseStatus {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct PhaseRecord {
-    pub name: String,
-    pub kind: PhaseKind,
+pub(crate) struct PhaseRecord {
+    pub(crate) name: String,
+    pub(crate) kind: PhaseKind,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub description: Option<String>,
-    pub fingerprint: String,
-    pub status: PhaseStatus,
+    pub(crate) description: Option<String>,
+    pub(crate) fingerprint: String,
+    pub(crate) status: PhaseStatus,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub started_at: Option<u64>,
+    pub(crate) started_at: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub finished_at: Option<u64>,
+    pub(crate) finished_at: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub duration_ms: Option<u64>,
+    pub(crate) duration_ms: Option<u64>,
     /// One line saying what the phase did, for `status` and the report.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub summary: Option<String>,
+    pub(crate) summary: Option<String>,
     /// Why the phase failed or was interrupted.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub error: Option<String>,
+    pub(crate) error: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub outcome: Option<Outcome>,
+    pub(crate) outcome: Option<Outcome>,
     /// Files that appeared in the tree while this phase ran programs (tests, commands), with the
     /// content they had when the phase ended (or that a later phase of the run gave them).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub created: Vec<CreatedFile>,
+    pub(crate) created: Vec<CreatedFile>,
     /// Folders that appeared while this phase ran; a rollback removes them when they are empty.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub created_dirs: Vec<RelPath>,
+    pub(crate) created_dirs: Vec<RelPath>,
     /// Files that appeared but could not be recorded (their path is not UTF-8), as displayed.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub created_unrecorded: Vec<String>,
+    pub(crate) created_unrecorded: Vec<String>,
 }
 
 /// A file that a phase's programs created in the tree.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct CreatedFile {
-    pub path: RelPath,
-    pub hash: String,
-    pub mode: u32,
+pub(crate) struct CreatedFile {
+    pub(crate) path: RelPath,
+    pub(crate) hash: String,
+    pub(crate) mode: u32,
 }
 
 /// What a phase did, by kind.
@@ -192,7 +192,7 @@ pub struct CreatedFile {
 #[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "lowercase")]
-pub enum Outcome {
+pub(crate) enum Outcome {
     Validate(ValidateOutcome),
     Backup(BackupOutcome),
     Patch(PatchOutcome),
@@ -202,72 +202,72 @@ pub enum Outcome {
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
-pub struct ValidateOutcome {
-    pub checks: Vec<CheckResult>,
+pub(crate) struct ValidateOutcome {
+    pub(crate) checks: Vec<CheckResult>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct CheckResult {
-    pub name: String,
+pub(crate) struct CheckResult {
+    pub(crate) name: String,
     /// `pattern`, `python_function`, `command` or `file_exists`.
-    pub check: String,
+    pub(crate) check: String,
     /// The regex, function or command checked.
-    pub subject: String,
-    pub expected: String,
-    pub actual: String,
-    pub passed: bool,
+    pub(crate) subject: String,
+    pub(crate) expected: String,
+    pub(crate) actual: String,
+    pub(crate) passed: bool,
     /// For pattern checks: the number of matches.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub count: Option<u64>,
+    pub(crate) count: Option<u64>,
     /// Where it matched or what went wrong (the first few).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub details: Vec<String>,
+    pub(crate) details: Vec<String>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
-pub struct BackupOutcome {
-    pub files: Vec<BackedUpFile>,
+pub(crate) struct BackupOutcome {
+    pub(crate) files: Vec<BackedUpFile>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct BackedUpFile {
-    pub path: RelPath,
-    pub hash: String,
-    pub mode: u32,
-    pub size: u64,
+pub(crate) struct BackedUpFile {
+    pub(crate) path: RelPath,
+    pub(crate) hash: String,
+    pub(crate) mode: u32,
+    pub(crate) size: u64,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
-pub struct PatchOutcome {
+pub(crate) struct PatchOutcome {
     /// Files the selection matched.
-    pub scanned: u64,
+    pub(crate) scanned: u64,
     /// Files parsed to match structural patterns: those containing a pattern's literal words.
     #[serde(default)]
-    pub parsed: u64,
-    pub files: Vec<FileChange>,
-    pub edits: Vec<EditCount>,
-    pub skipped: Vec<SkippedFile>,
+    pub(crate) parsed: u64,
+    pub(crate) files: Vec<FileChange>,
+    pub(crate) edits: Vec<EditCount>,
+    pub(crate) skipped: Vec<SkippedFile>,
 }
 
 /// The write-ahead record of one patched file: recorded before the file is replaced.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct FileChange {
-    pub path: RelPath,
+pub(crate) struct FileChange {
+    pub(crate) path: RelPath,
     /// Hash of the content before the patch; the before-image is `objects/<before>`.
-    pub before: String,
+    pub(crate) before: String,
     /// Hash of the content after the patch; the after-image is `objects/<after>`.
-    pub after: String,
-    pub mode: u32,
-    pub state: FileState,
+    pub(crate) after: String,
+    pub(crate) mode: u32,
+    pub(crate) state: FileState,
     /// Every changed site: line (1-based, in the file before the change) and the edit's index.
-    pub sites: Vec<Site>,
-    pub lines_added: u64,
-    pub lines_removed: u64,
+    pub(crate) sites: Vec<Site>,
+    pub(crate) lines_added: u64,
+    pub(crate) lines_removed: u64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub enum FileState {
+pub(crate) enum FileState {
     /// Computed but never written: the phase refused to write (an edit's count was not as expected).
     Planned,
     /// Recorded, before-image stored; the file may still hold its before-content.
@@ -282,52 +282,52 @@ pub enum FileState {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Site {
-    pub line: u64,
-    pub edit: usize,
+pub(crate) struct Site {
+    pub(crate) line: u64,
+    pub(crate) edit: usize,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct EditCount {
-    pub name: String,
-    pub sites: u64,
-    pub files: u64,
+pub(crate) struct EditCount {
+    pub(crate) name: String,
+    pub(crate) sites: u64,
+    pub(crate) files: u64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub expected: Option<String>,
+    pub(crate) expected: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct SkippedFile {
-    pub path: RelPath,
-    pub reason: String,
+pub(crate) struct SkippedFile {
+    pub(crate) path: RelPath,
+    pub(crate) reason: String,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
-pub struct PytestOutcome {
+pub(crate) struct PytestOutcome {
     /// The interpreter's `sys.executable`.
-    pub python: String,
-    pub pytest_version: String,
+    pub(crate) python: String,
+    pub(crate) pytest_version: String,
     /// Why that interpreter was chosen (`python:` in the plan, `$VIRTUAL_ENV`, ...).
     #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub python_chosen_by: String,
+    pub(crate) python_chosen_by: String,
     #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub python_version: String,
+    pub(crate) python_version: String,
     /// The virtual environment made for the plan's `requirements:`, relative to the root.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub venv: Option<String>,
+    pub(crate) venv: Option<String>,
     /// pytest-xdist, when the phase used it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub xdist: Option<XdistUse>,
+    pub(crate) xdist: Option<XdistUse>,
     /// How many suites could run at the same time.
     #[serde(default, skip_serializing_if = "is_zero")]
-    pub jobs: u64,
-    pub suites: Vec<SuiteResult>,
-    pub totals: Counts,
+    pub(crate) jobs: u64,
+    pub(crate) suites: Vec<SuiteResult>,
+    pub(crate) totals: Counts,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub pass_rate: Option<f64>,
-    pub criteria: Vec<CriterionResult>,
+    pub(crate) pass_rate: Option<f64>,
+    pub(crate) criteria: Vec<CriterionResult>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub comparison: Option<Comparison>,
+    pub(crate) comparison: Option<Comparison>,
 }
 
 fn is_zero(n: &u64) -> bool {
@@ -340,33 +340,33 @@ fn is_false(b: &bool) -> bool {
 
 /// How a pytest phase used pytest-xdist.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct XdistUse {
-    pub version: String,
+pub(crate) struct XdistUse {
+    pub(crate) version: String,
     /// The value passed to `-n`: `auto` or a number.
-    pub workers: String,
+    pub(crate) workers: String,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Counts {
-    pub passed: u64,
-    pub failed: u64,
-    pub errors: u64,
-    pub skipped: u64,
+pub(crate) struct Counts {
+    pub(crate) passed: u64,
+    pub(crate) failed: u64,
+    pub(crate) errors: u64,
+    pub(crate) skipped: u64,
 }
 
 impl Counts {
-    pub fn add(&mut self, other: &Counts) {
+    pub(crate) fn add(&mut self, other: &Counts) {
         self.passed += other.passed;
         self.failed += other.failed;
         self.errors += other.errors;
         self.skipped += other.skipped;
     }
 
-    pub fn executed(&self) -> u64 {
+    pub(crate) fn executed(&self) -> u64 {
         self.passed + self.failed + self.errors
     }
 
-    pub fn pass_rate(&self) -> Option<f64> {
+    pub(crate) fn pass_rate(&self) -> Option<f64> {
         let n = self.executed();
         (n > 0).then(|| self.passed as f64 / n as f64)
     }
@@ -374,7 +374,7 @@ impl Counts {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub enum SuiteStatus {
+pub(crate) enum SuiteStatus {
     /// pytest exit 0.
     Passed,
     /// pytest exit 1: some tests failed.
@@ -394,7 +394,7 @@ pub enum SuiteStatus {
 }
 
 impl SuiteStatus {
-    pub fn from_exit_code(code: Option<i32>) -> SuiteStatus {
+    pub(crate) fn from_exit_code(code: Option<i32>) -> SuiteStatus {
         match code {
             Some(0) => SuiteStatus::Passed,
             Some(1) => SuiteStatus::TestsFailed,
@@ -406,7 +406,7 @@ impl SuiteStatus {
         }
     }
 
-    pub fn describe(self) -> &'static str {
+    pub(crate) fn describe(self) -> &'static str {
         match self {
             SuiteStatus::Passed => "passed",
             SuiteStatus::TestsFailed => "tests failed",
@@ -421,28 +421,28 @@ impl SuiteStatus {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct SuiteResult {
-    pub name: String,
-    pub args: Vec<String>,
-    pub status: SuiteStatus,
+pub(crate) struct SuiteResult {
+    pub(crate) name: String,
+    pub(crate) args: Vec<String>,
+    pub(crate) status: SuiteStatus,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub exit_code: Option<i32>,
-    pub counts: Counts,
-    pub duration_ms: u64,
+    pub(crate) exit_code: Option<i32>,
+    pub(crate) counts: Counts,
+    pub(crate) duration_ms: u64,
     /// Full output, relative to the root.
-    pub log: RelPath,
-    pub tests: Vec<TestResult>,
+    pub(crate) log: RelPath,
+    pub(crate) tests: Vec<TestResult>,
     /// What went wrong when the suite did not simply pass or fail tests: pytest's own words.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub detail: Option<String>,
+    pub(crate) detail: Option<String>,
     /// Taken from the earlier attempt of this phase by `remedy resume`, not run again.
     #[serde(default, skip_serializing_if = "is_false")]
-    pub reused: bool,
+    pub(crate) reused: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub enum TestStatus {
+pub(crate) enum TestStatus {
     Passed,
     Failed,
     Error,
@@ -450,102 +450,102 @@ pub enum TestStatus {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct TestResult {
+pub(crate) struct TestResult {
     /// `path/to/test_file.py::Class::test_name[param]`.
-    pub id: String,
-    pub status: TestStatus,
+    pub(crate) id: String,
+    pub(crate) status: TestStatus,
     /// The first lines of the failure message.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub message: Option<String>,
+    pub(crate) message: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct CriterionResult {
-    pub name: String,
-    pub expected: String,
-    pub actual: String,
-    pub held: bool,
+pub(crate) struct CriterionResult {
+    pub(crate) name: String,
+    pub(crate) expected: String,
+    pub(crate) actual: String,
+    pub(crate) held: bool,
 }
 
 /// Test-by-test comparison with an earlier pytest phase.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
-pub struct Comparison {
-    pub baseline: String,
-    pub fixed: Vec<String>,
-    pub regressed: Vec<String>,
-    pub still_failing: Vec<String>,
-    pub new: Vec<String>,
-    pub gone: Vec<String>,
+pub(crate) struct Comparison {
+    pub(crate) baseline: String,
+    pub(crate) fixed: Vec<String>,
+    pub(crate) regressed: Vec<String>,
+    pub(crate) still_failing: Vec<String>,
+    pub(crate) new: Vec<String>,
+    pub(crate) gone: Vec<String>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
-pub struct ReportOutcome {
-    pub outputs: Vec<OutputFile>,
+pub(crate) struct ReportOutcome {
+    pub(crate) outputs: Vec<OutputFile>,
     /// Which of the outputs is the Markdown report, the one a finished run points at.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub markdown: Option<RelPath>,
+    pub(crate) markdown: Option<RelPath>,
     /// Folders the phase created for its outputs; a rollback removes them when they are empty.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub created_dirs: Vec<RelPath>,
+    pub(crate) created_dirs: Vec<RelPath>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct OutputFile {
-    pub path: RelPath,
-    pub hash: String,
+pub(crate) struct OutputFile {
+    pub(crate) path: RelPath,
+    pub(crate) hash: String,
     /// When the report replaced an existing file: its hash (the image is in `objects/`) and mode,
     /// so that a rollback puts it back instead of removing it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub before: Option<String>,
+    pub(crate) before: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub before_mode: Option<u32>,
+    pub(crate) before_mode: Option<u32>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct CommandOutcome {
-    pub argv: Vec<String>,
+pub(crate) struct CommandOutcome {
+    pub(crate) argv: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub exit_code: Option<i32>,
-    pub expected_exit_code: i32,
-    pub log: RelPath,
-    pub timed_out: bool,
+    pub(crate) exit_code: Option<i32>,
+    pub(crate) expected_exit_code: i32,
+    pub(crate) log: RelPath,
+    pub(crate) timed_out: bool,
 }
 
 /// Where a run's state lives: `ROOT/.remedy/<plan-id>/`.
 #[derive(Debug, Clone)]
-pub struct StateDir {
-    pub root: PathBuf,
-    pub dir: PathBuf,
+pub(crate) struct StateDir {
+    pub(crate) root: PathBuf,
+    pub(crate) dir: PathBuf,
 }
 
 impl StateDir {
-    pub fn new(root: &Path, plan_id: &str) -> Self {
+    pub(crate) fn new(root: &Path, plan_id: &str) -> Self {
         StateDir {
             root: root.to_path_buf(),
             dir: root.join(STATE_DIR).join(plan_id),
         }
     }
 
-    pub fn checkpoint_path(&self) -> PathBuf {
+    pub(crate) fn checkpoint_path(&self) -> PathBuf {
         self.dir.join(CHECKPOINT_FILE)
     }
 
-    pub fn objects_dir(&self) -> PathBuf {
+    pub(crate) fn objects_dir(&self) -> PathBuf {
         self.dir.join("objects")
     }
 
-    pub fn logs_dir(&self) -> PathBuf {
+    pub(crate) fn logs_dir(&self) -> PathBuf {
         self.dir.join("logs")
     }
 
     /// Path of something in the state folder, relative to the root (for records and reports).
-    pub fn rel(&self, path: &Path) -> RelPath {
+    pub(crate) fn rel(&self, path: &Path) -> RelPath {
         RelPath::from_walk(&self.root, path)
             .unwrap_or_else(|| RelPath::parse(".").expect("`.` is valid"))
     }
 
     /// Creates the state folders, and `.remedy/.gitignore` so they never show up in `git status`.
-    pub fn create(&self) -> crate::error::Result<()> {
+    pub(crate) fn create(&self) -> crate::error::Result<()> {
         let top = self.root.join(STATE_DIR);
         fsutil::create_dir_all(&self.objects_dir())?;
         fsutil::create_dir_all(&self.logs_dir())?;
@@ -558,16 +558,16 @@ impl StateDir {
 }
 
 impl Checkpoint {
-    pub fn phase(&self, name: &str) -> Option<&PhaseRecord> {
+    pub(crate) fn phase(&self, name: &str) -> Option<&PhaseRecord> {
         self.phases.iter().find(|p| p.name == name)
     }
 
-    pub fn phase_mut(&mut self, name: &str) -> Option<&mut PhaseRecord> {
+    pub(crate) fn phase_mut(&mut self, name: &str) -> Option<&mut PhaseRecord> {
         self.phases.iter_mut().find(|p| p.name == name)
     }
 
     /// Writes the checkpoint atomically and durably.
-    pub fn save(&mut self, state: &StateDir) -> crate::error::Result<()> {
+    pub(crate) fn save(&mut self, state: &StateDir) -> crate::error::Result<()> {
         self.updated_at = crate::timefmt::now_ms();
         let bytes =
             serde_json::to_vec_pretty(self).map_err(|e| crate::error::Error::Other(e.into()))?;
@@ -581,7 +581,7 @@ impl Checkpoint {
     /// back to the original. So a recorded root that differs is kept only in `relocated_from`, for
     /// the message, and the record is read as if made here (a plan file that lived inside the old
     /// tree is taken from the same place in this one, when it is there).
-    pub fn load_in(state: &StateDir) -> Result<Checkpoint, CheckpointError> {
+    pub(crate) fn load_in(state: &StateDir) -> Result<Checkpoint, CheckpointError> {
         let mut cp = Checkpoint::load(&state.checkpoint_path())?;
         if cp.root != state.root {
             if let Ok(inside) = cp.plan_path.strip_prefix(&cp.root) {
@@ -596,7 +596,7 @@ impl Checkpoint {
     }
 
     /// The note a verb prints when the record was made for another folder.
-    pub fn relocation_note(&self) -> Option<String> {
+    pub(crate) fn relocation_note(&self) -> Option<String> {
         self.relocated_from.as_ref().map(|old| {
             format!(
                 "note: this run was recorded in {}; the tree has been moved or copied since, and remedy acts only on {}",
@@ -635,7 +635,7 @@ impl Checkpoint {
 }
 
 /// The plan ids that have a checkpoint under `root`, sorted.
-pub fn list_runs(root: &Path) -> Vec<String> {
+pub(crate) fn list_runs(root: &Path) -> Vec<String> {
     let Ok(entries) = fs::read_dir(root.join(STATE_DIR)) else {
         return Vec::new();
     };
@@ -649,7 +649,7 @@ pub fn list_runs(root: &Path) -> Vec<String> {
 }
 
 /// Finds the run a verb acts on: the one named by `plan` (an id, or a plan file), or the only one.
-pub fn select_run(
+pub(crate) fn select_run(
     root: &Path,
     plan: Option<&str>,
 ) -> Result<(StateDir, Checkpoint), CheckpointError> {

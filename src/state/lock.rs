@@ -18,14 +18,14 @@ use crate::fsutil;
 
 /// The root's lock, held until dropped.
 #[derive(Debug)]
-pub struct RootLock {
+pub(crate) struct RootLock {
     // Holding the descriptor open is what holds the lock.
     _file: fs::File,
 }
 
 impl RootLock {
     /// Takes the lock on `root`, or fails with [`Error::Locked`] when another process holds it.
-    pub fn acquire(root: &Path) -> Result<RootLock> {
+    pub(crate) fn acquire(root: &Path) -> Result<RootLock> {
         let dir = root.join(STATE_DIR);
         fsutil::create_dir_all(&dir)?;
         let path = dir.join("lock");

@@ -3,9 +3,9 @@
 //!
 //! Only this layer knows the layout of `.remedy/`; the engine and the phases ask it for paths.
 
-pub mod checkpoint;
-pub mod lock;
-pub mod objects;
+pub(crate) mod checkpoint;
+pub(crate) mod lock;
+pub(crate) mod objects;
 
 /// The folder inside the root where remedy keeps its state. The scanner never enters it.
-pub const STATE_DIR: &str = ".remedy";
+pub(crate) const STATE_DIR: &str = ".remedy";

@@ -34,7 +34,7 @@ struct Packed {
 type PackIndex = HashMap<String, Vec<Packed>>;
 
 #[derive(Debug, Clone)]
-pub struct ObjectStore {
+pub(crate) struct ObjectStore {
     dir: PathBuf,
     /// The index of every pack, read on the first lookup that needs it and again whenever an
     /// object is not in it (a pack written since).
@@ -42,25 +42,25 @@ pub struct ObjectStore {
 }
 
 impl ObjectStore {
-    pub fn new(dir: PathBuf) -> Self {
+    pub(crate) fn new(dir: PathBuf) -> Self {
         ObjectStore {
             dir,
             packed: Arc::new(Mutex::new(None)),
         }
     }
 
-    pub fn dir(&self) -> &Path {
+    pub(crate) fn dir(&self) -> &Path {
         &self.dir
     }
 
     /// Where `hash` is (or would be) stored loose.
-    pub fn path_of(&self, hash: &str) -> PathBuf {
+    pub(crate) fn path_of(&self, hash: &str) -> PathBuf {
         let (head, _) = hash.split_at(2.min(hash.len()));
         self.dir.join(head).join(hash)
     }
 
     /// Whether the store holds `hash`, loose or packed, with its content intact.
-    pub fn contains(&self, hash: &str) -> bool {
+    pub(crate) fn contains(&self, hash: &str) -> bool {
         self.get(hash).is_ok()
     }
 
@@ -72,7 +72,7 @@ impl ObjectStore {
 
     /// Stores `bytes` under `hash` (which the caller computed) unless it is already there intact.
     /// Durability is batched: call [`fsutil::sync_filesystem`] before relying on it.
-    pub fn put(&self, hash: &str, bytes: &[u8]) -> Result<()> {
+    pub(crate) fn put(&self, hash: &str, bytes: &[u8]) -> Result<()> {
         // An object left by a run that lost power before its batch was synced may exist but be
         // damaged; only an intact one is reused.
         if self.contains(hash) {
@@ -88,7 +88,7 @@ impl ObjectStore {
     /// and nothing is written when that is all of them. Durability is batched, as for [`put`].
     ///
     /// [`put`]: ObjectStore::put
-    pub fn put_all(&self, objects: &[(&str, &[u8])]) -> Result<()> {
+    pub(crate) fn put_all(&self, objects: &[(&str, &[u8])]) -> Result<()> {
         let mut seen = std::collections::HashSet::new();
         self.reload_index();
         let missing: Vec<&(&str, &[u8])> = objects
@@ -120,7 +120,7 @@ impl ObjectStore {
 
     /// Reads an object back and checks that it still has its hash. Every stored copy is tried
     /// (loose, then each pack that lists it) before the object is declared corrupt or missing.
-    pub fn get(&self, hash: &str) -> Result<Vec<u8>> {
+    pub(crate) fn get(&self, hash: &str) -> Result<Vec<u8>> {
         self.read(hash, true)
     }
 

@@ -25,7 +25,7 @@ use crate::tree::paths::RelPath;
 
 /// The files and folders of a tree at one moment, by relative path.
 #[derive(Debug, Default)]
-pub struct TreeListing {
+pub(crate) struct TreeListing {
     files: BTreeSet<RelPath>,
     dirs: BTreeSet<RelPath>,
     /// Entries whose path is not UTF-8, as displayed: they cannot be recorded.
@@ -34,16 +34,16 @@ pub struct TreeListing {
 
 /// What appeared in the tree between two listings.
 #[derive(Debug, Default)]
-pub struct Appeared {
-    pub files: Vec<CreatedFile>,
-    pub dirs: Vec<RelPath>,
+pub(crate) struct Appeared {
+    pub(crate) files: Vec<CreatedFile>,
+    pub(crate) dirs: Vec<RelPath>,
     /// Files that appeared but cannot be recorded (their path is not UTF-8), as displayed.
-    pub unrecorded: Vec<String>,
+    pub(crate) unrecorded: Vec<String>,
 }
 
 impl TreeListing {
     /// Lists every regular file and folder under `root` (blocking).
-    pub fn take(root: &Path) -> TreeListing {
+    pub(crate) fn take(root: &Path) -> TreeListing {
         let listing = Mutex::new(TreeListing::default());
         WalkBuilder::new(root)
             .standard_filters(false)
@@ -85,7 +85,7 @@ impl TreeListing {
     }
 
     /// The regular files and folders under `root` now that this listing did not have (blocking).
-    pub fn appeared_since(&self, root: &Path) -> Appeared {
+    pub(crate) fn appeared_since(&self, root: &Path) -> Appeared {
         let now = TreeListing::take(root);
         let files = now
             .files
@@ -111,7 +111,10 @@ impl TreeListing {
 
 /// The current hashes of the files earlier phases of the run recorded as created: taken before a
 /// phase so that what the phase changes of them can be told from what a person changed.
-pub fn hashes_of_created(records: &[PhaseRecord], root: &Path) -> HashMap<RelPath, Option<String>> {
+pub(crate) fn hashes_of_created(
+    records: &[PhaseRecord],
+    root: &Path,
+) -> HashMap<RelPath, Option<String>> {
     records
         .iter()
         .flat_map(|r| &r.created)
@@ -121,7 +124,7 @@ pub fn hashes_of_created(records: &[PhaseRecord], root: &Path) -> HashMap<RelPat
 
 /// After a phase: a file an earlier phase created, still as recorded when this phase started, and
 /// changed (or removed) by this phase, is recorded as this phase left it.
-pub fn follow_created(
+pub(crate) fn follow_created(
     records: &mut [PhaseRecord],
     before: &HashMap<RelPath, Option<String>>,
     root: &Path,
@@ -157,7 +160,7 @@ fn hash_now(rel: &RelPath, root: &Path) -> Option<String> {
 
 /// Whether a created file is a cache that Python or pytest rewrites on its own: one changed
 /// since the run is left in place by a rollback rather than counted as a person's edit.
-pub fn is_cache(path: &RelPath) -> bool {
+pub(crate) fn is_cache(path: &RelPath) -> bool {
     path.as_str()
         .split('/')
         .any(|part| part == "__pycache__" || part == ".pytest_cache")

@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 /// outside the root.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(into = "String", try_from = "String")]
-pub struct RelPath(String);
+pub(crate) struct RelPath(String);
 
 impl From<RelPath> for String {
     fn from(path: RelPath) -> String {
@@ -38,7 +38,7 @@ impl TryFrom<String> for RelPath {
 
 impl RelPath {
     /// Checks a path written in a plan: relative, and without `..`.
-    pub fn parse(text: &str) -> Result<RelPath, String> {
+    pub(crate) fn parse(text: &str) -> Result<RelPath, String> {
         if text.contains('\0') {
             return Err("a path cannot contain a NUL byte".into());
         }
@@ -65,7 +65,7 @@ impl RelPath {
     }
 
     /// Builds a `RelPath` from a path found under the root by the scanner.
-    pub fn from_walk(root: &Path, path: &Path) -> Option<RelPath> {
+    pub(crate) fn from_walk(root: &Path, path: &Path) -> Option<RelPath> {
         // The walker joins plain names to the root with `/`: such a path is cut as text and is
         // already in its canonical form (comparing components is the slow, general way).
         use std::os::unix::ffi::OsStrExt;
@@ -95,11 +95,11 @@ impl RelPath {
         Some(RelPath(parts.join("/")))
     }
 
-    pub fn as_str(&self) -> &str {
+    pub(crate) fn as_str(&self) -> &str {
         &self.0
     }
 
-    pub fn to_path(&self, root: &Path) -> PathBuf {
+    pub(crate) fn to_path(&self, root: &Path) -> PathBuf {
         if self.0.is_empty() {
             root.to_path_buf()
         } else {
@@ -108,12 +108,12 @@ impl RelPath {
     }
 
     /// The folder part (`a/b` for `a/b/c.py`, `` for a file at the root).
-    pub fn parent(&self) -> &str {
+    pub(crate) fn parent(&self) -> &str {
         self.0.rfind('/').map_or("", |i| &self.0[..i])
     }
 
     /// Resolves the path under `root`, refusing symlinks that lead outside it.
-    pub fn resolve_inside(&self, root: &Path) -> Result<PathBuf, String> {
+    pub(crate) fn resolve_inside(&self, root: &Path) -> Result<PathBuf, String> {
         let full = self.to_path(root);
         let canonical_root = root
             .canonicalize()

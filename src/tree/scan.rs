@@ -14,25 +14,25 @@ use crate::tree::paths::RelPath;
 
 /// The result of one walk.
 #[derive(Debug)]
-pub struct ScanOutput<T> {
+pub(crate) struct ScanOutput<T> {
     /// Regular files the selection matched.
-    pub scanned: u64,
+    pub(crate) scanned: u64,
     /// What the visitor returned, sorted by path.
-    pub items: Vec<(RelPath, T)>,
+    pub(crate) items: Vec<(RelPath, T)>,
     /// Entries that could not be read during the walk.
-    pub errors: Vec<String>,
+    pub(crate) errors: Vec<String>,
     /// Symbolic links the selection matched, never followed: `true` when the link leads out of
     /// the root (or nowhere), `false` when its target is inside and visited at its own path.
-    pub links: Vec<(RelPath, bool)>,
+    pub(crate) links: Vec<(RelPath, bool)>,
     /// Regular files whose path is not valid UTF-8 and whose name, with the invalid bytes shown
     /// as U+FFFD, the selection accepts: the displayed path and the real one. They are not
     /// visited, since a checkpoint cannot name them; each caller says what becomes of them, so
     /// that none is ever silently left out.
-    pub unnamed: Vec<(RelPath, PathBuf)>,
+    pub(crate) unnamed: Vec<(RelPath, PathBuf)>,
 }
 
 /// Visits every regular file under `root` whose relative path `select` accepts.
-pub fn scan<T, S, V>(root: &Path, select: S, visit: V) -> ScanOutput<T>
+pub(crate) fn scan<T, S, V>(root: &Path, select: S, visit: V) -> ScanOutput<T>
 where
     T: Send,
     S: Fn(&str) -> bool + Sync,
@@ -125,7 +125,7 @@ where
 /// [`scan`], for callers that only read: files whose path is not UTF-8 are visited too (after the
 /// others, under their displayed path), so that a count over the tree is never short of them. A
 /// caller that writes must use [`scan`] and report [`ScanOutput::unnamed`] instead.
-pub fn scan_to_read<T, S, V>(root: &Path, select: S, visit: V) -> ScanOutput<T>
+pub(crate) fn scan_to_read<T, S, V>(root: &Path, select: S, visit: V) -> ScanOutput<T>
 where
     T: Send,
     S: Fn(&str) -> bool + Sync,
@@ -165,7 +165,7 @@ fn open_noatime(path: &Path) -> std::io::Result<std::fs::File> {
 }
 
 /// Reads a whole file into a new buffer.
-pub fn read_file(path: &Path) -> std::io::Result<Vec<u8>> {
+pub(crate) fn read_file(path: &Path) -> std::io::Result<Vec<u8>> {
     let mut bytes = Vec::new();
     let len = read_into(&mut open_noatime(path)?, &mut bytes)?;
     bytes.truncate(len);
@@ -185,7 +185,7 @@ thread_local! {
 /// `overlap` bytes of the window before it (so that nothing up to `overlap` bytes long is cut in
 /// two). As soon as `admits` says yes, the whole file is read and returned; `None` when it never
 /// does, having seen every byte. An empty file is shown as one empty window.
-pub fn read_if(
+pub(crate) fn read_if(
     path: &Path,
     overlap: usize,
     mut admits: impl FnMut(&[u8]) -> bool,
@@ -260,7 +260,7 @@ fn read_into(file: &mut std::fs::File, buffer: &mut Vec<u8>) -> std::io::Result<
 }
 
 /// A file's content as text, or why it is not edited or counted.
-pub fn text_of(bytes: &[u8]) -> Result<&str, &'static str> {
+pub(crate) fn text_of(bytes: &[u8]) -> Result<&str, &'static str> {
     if memchr::memchr(0, bytes).is_some() {
         return Err("binary (contains a NUL byte)");
     }

@@ -7,21 +7,21 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-pub const PLAN_NAME: &str = "issue-1184-websocket-await.yaml";
+pub(crate) const PLAN_NAME: &str = "issue-1184-websocket-await.yaml";
 
-pub fn workspace() -> PathBuf {
+pub(crate) fn workspace() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
 /// A fresh temp folder with `repo/` (a copy of the sample) and `plan.yaml` (the founding plan).
-pub struct Sandbox {
-    pub dir: tempfile::TempDir,
-    pub repo: PathBuf,
-    pub plan: PathBuf,
+pub(crate) struct Sandbox {
+    pub(crate) dir: tempfile::TempDir,
+    pub(crate) repo: PathBuf,
+    pub(crate) plan: PathBuf,
 }
 
 impl Sandbox {
-    pub fn sample() -> Sandbox {
+    pub(crate) fn sample() -> Sandbox {
         let dir = tempfile::Builder::new()
             .prefix("remedy-test-")
             .tempdir()
@@ -35,7 +35,7 @@ impl Sandbox {
 
     /// A copy of `tests/fixtures/pytest-projects/NAME` as the repository, with a plan written from
     /// `plan_text`.
-    pub fn fixture(name: &str, plan_text: &str) -> Sandbox {
+    pub(crate) fn fixture(name: &str, plan_text: &str) -> Sandbox {
         let sb = Sandbox::empty(plan_text);
         copy_tree(
             &workspace()
@@ -47,7 +47,7 @@ impl Sandbox {
     }
 
     /// An empty repository folder with a plan written from `plan_text`.
-    pub fn empty(plan_text: &str) -> Sandbox {
+    pub(crate) fn empty(plan_text: &str) -> Sandbox {
         let dir = tempfile::Builder::new()
             .prefix("remedy-test-")
             .tempdir()
@@ -59,26 +59,26 @@ impl Sandbox {
         Sandbox { dir, repo, plan }
     }
 
-    pub fn write_plan(&self, text: &str) {
+    pub(crate) fn write_plan(&self, text: &str) {
         fs::write(&self.plan, text).unwrap();
     }
 
-    pub fn write(&self, rel: &str, content: impl AsRef<[u8]>) {
+    pub(crate) fn write(&self, rel: &str, content: impl AsRef<[u8]>) {
         let p = self.repo.join(rel);
         fs::create_dir_all(p.parent().unwrap()).unwrap();
         fs::write(p, content).unwrap();
     }
 
-    pub fn read(&self, rel: &str) -> String {
+    pub(crate) fn read(&self, rel: &str) -> String {
         fs::read_to_string(self.repo.join(rel)).unwrap()
     }
 
-    pub fn cmd(&self) -> Command {
+    pub(crate) fn cmd(&self) -> Command {
         remedy_cmd(&self.repo)
     }
 
     /// Runs `remedy ARGS --root REPO` (with `--root` appended when the verb takes it).
-    pub fn remedy(&self, args: &[&str]) -> Run {
+    pub(crate) fn remedy(&self, args: &[&str]) -> Run {
         let mut cmd = self.cmd();
         cmd.args(args);
         let takes_root = !matches!(
@@ -91,30 +91,30 @@ impl Sandbox {
         Run::from(cmd.output().unwrap())
     }
 
-    pub fn plan_str(&self) -> &str {
+    pub(crate) fn plan_str(&self) -> &str {
         self.plan.to_str().unwrap()
     }
 
-    pub fn checkpoint(&self) -> serde_json::Value {
+    pub(crate) fn checkpoint(&self) -> serde_json::Value {
         self.checkpoint_of("issue-1184-websocket-await")
     }
 
     /// The checkpoint of the run of plan `id`.
-    pub fn checkpoint_of(&self, id: &str) -> serde_json::Value {
+    pub(crate) fn checkpoint_of(&self, id: &str) -> serde_json::Value {
         let path = self.repo.join(".remedy").join(id).join("checkpoint.json");
         let text = fs::read_to_string(&path)
             .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
         serde_json::from_str(&text).unwrap()
     }
 
-    pub fn snapshot(&self) -> Tree {
+    pub(crate) fn snapshot(&self) -> Tree {
         Tree::of(&self.repo, true)
     }
 }
 
 /// The binary with a predictable environment: no color, not a terminal, not CI-specific, and a
 /// `python3` on the PATH that can run pytest (see [`test_python_bin`]).
-pub fn remedy_cmd(cwd: &Path) -> Command {
+pub(crate) fn remedy_cmd(cwd: &Path) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_remedy"));
     cmd.current_dir(cwd)
         .env("NO_COLOR", "1")
@@ -143,7 +143,7 @@ const TEST_REQUIREMENTS: [&str; 2] = ["pytest>=7", "pytest-xdist"];
 /// `None` when the machine's `python3` can import pytest and pytest-xdist. Otherwise the `bin/`
 /// of a virtual environment that has them, made once under `target/` (as `remedy demo` makes one
 /// for the sample) and reused by every later test run.
-pub fn test_python_bin() -> Option<&'static Path> {
+pub(crate) fn test_python_bin() -> Option<&'static Path> {
     static BIN: std::sync::OnceLock<Option<PathBuf>> = std::sync::OnceLock::new();
     BIN.get_or_init(|| {
         if python_can_import("python3", "pytest, xdist") {
@@ -203,14 +203,14 @@ fn run_setup(cmd: &mut Command) {
 }
 
 /// The `python3` that remedy finds first on the PATH the tests give it.
-pub fn test_python3() -> PathBuf {
+pub(crate) fn test_python3() -> PathBuf {
     test_python_bin().map_or_else(|| PathBuf::from("python3"), |bin| bin.join("python3"))
 }
 
-pub struct Run {
-    pub code: i32,
-    pub stdout: String,
-    pub stderr: String,
+pub(crate) struct Run {
+    pub(crate) code: i32,
+    pub(crate) stdout: String,
+    pub(crate) stderr: String,
 }
 
 impl From<Output> for Run {
@@ -225,7 +225,7 @@ impl From<Output> for Run {
 
 impl Run {
     #[track_caller]
-    pub fn expect_code(&self, code: i32) -> &Self {
+    pub(crate) fn expect_code(&self, code: i32) -> &Self {
         assert_eq!(
             self.code, code,
             "expected exit {code}, got {}\n--- stdout\n{}\n--- stderr\n{}",
@@ -234,24 +234,24 @@ impl Run {
         self
     }
 
-    pub fn all(&self) -> String {
+    pub(crate) fn all(&self) -> String {
         format!("{}{}", self.stdout, self.stderr)
     }
 }
 
 /// Every file under a folder: path → (content hash, mode).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Tree(pub BTreeMap<String, (String, u32)>);
+pub(crate) struct Tree(pub BTreeMap<String, (String, u32)>);
 
 impl Tree {
-    pub fn of(root: &Path, skip_state: bool) -> Tree {
+    pub(crate) fn of(root: &Path, skip_state: bool) -> Tree {
         let mut map = BTreeMap::new();
         walk(root, root, skip_state, &mut map);
         Tree(map)
     }
 
     /// Paths whose content or mode differ, and paths only one side has.
-    pub fn differences(&self, other: &Tree) -> Vec<String> {
+    pub(crate) fn differences(&self, other: &Tree) -> Vec<String> {
         let mut out = Vec::new();
         for (k, v) in &self.0 {
             match other.0.get(k) {
@@ -305,7 +305,7 @@ fn walk(root: &Path, dir: &Path, skip_state: bool, map: &mut BTreeMap<String, (S
     }
 }
 
-pub fn copy_tree(from: &Path, to: &Path) {
+pub(crate) fn copy_tree(from: &Path, to: &Path) {
     fs::create_dir_all(to).unwrap();
     for e in fs::read_dir(from).unwrap().flatten() {
         let name = e.file_name();
@@ -325,7 +325,7 @@ pub fn copy_tree(from: &Path, to: &Path) {
 
 /// The tests that run real pytest suites call this first: it makes sure the `python3` remedy
 /// finds can import pytest (see [`test_python_bin`]), and fails loudly if it cannot.
-pub fn require_pytest() {
+pub(crate) fn require_pytest() {
     let python = test_python3();
     assert!(
         python_can_import(python.to_str().unwrap(), "pytest"),
@@ -335,7 +335,7 @@ pub fn require_pytest() {
 }
 
 /// As [`require_pytest`], for the tests of `workers:`, which need pytest-xdist too.
-pub fn require_xdist() {
+pub(crate) fn require_xdist() {
     require_pytest();
     let python = test_python3();
     assert!(
@@ -347,7 +347,7 @@ pub fn require_xdist() {
 
 /// Whether process `pid` is gone (or a zombie, dead but not yet reaped) within `within`, polling
 /// /proc: the kernel may take a moment to tear a killed process down.
-pub fn is_gone_within(pid: i32, within: std::time::Duration) -> bool {
+pub(crate) fn is_gone_within(pid: i32, within: std::time::Duration) -> bool {
     let deadline = std::time::Instant::now() + within;
     loop {
         let stat = fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
@@ -364,7 +364,7 @@ pub fn is_gone_within(pid: i32, within: std::time::Duration) -> bool {
 }
 
 /// Waits up to `within` for `path` to hold a line of whitespace-separated pids, and returns them.
-pub fn wait_for_pids(path: &Path, count: usize, within: std::time::Duration) -> Vec<i32> {
+pub(crate) fn wait_for_pids(path: &Path, count: usize, within: std::time::Duration) -> Vec<i32> {
     let deadline = std::time::Instant::now() + within;
     loop {
         let text = fs::read_to_string(path).unwrap_or_default();

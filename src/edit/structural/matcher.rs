@@ -15,15 +15,15 @@ use crate::tree::paths::RelPath;
 
 /// One match: the matched node's byte range and what its metavariables matched.
 #[derive(Debug, Clone)]
-pub struct Match {
-    pub range: Range<usize>,
+pub(crate) struct Match {
+    pub(crate) range: Range<usize>,
     pub(super) bindings: Vec<(String, Range<usize>)>,
 }
 
 /// A file parsed once for all the structural edits and checks that look at it.
-pub struct ParsedFile<'a> {
-    pub content: &'a str,
-    pub rel: &'a RelPath,
+pub(crate) struct ParsedFile<'a> {
+    pub(crate) content: &'a str,
+    pub(crate) rel: &'a RelPath,
     pub(super) tree: tree_sitter::Tree,
     /// Length of a byte-order mark the parser did not see: tree offsets + this = content offsets.
     offset: usize,
@@ -32,7 +32,7 @@ pub struct ParsedFile<'a> {
 }
 
 impl<'a> ParsedFile<'a> {
-    pub fn parse(
+    pub(crate) fn parse(
         content: &'a str,
         rel: &'a RelPath,
         modules: &'a ModuleIndex,
@@ -49,7 +49,7 @@ impl<'a> ParsedFile<'a> {
     }
 
     /// Whether the parser met a syntax error anywhere in the file.
-    pub fn has_error(&self) -> bool {
+    pub(crate) fn has_error(&self) -> bool {
         self.tree.root_node().has_error()
     }
 

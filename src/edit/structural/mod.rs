@@ -25,10 +25,10 @@ mod query;
 mod rewrite;
 mod syntax;
 
-pub use matcher::{Match, ParsedFile};
-pub use pattern::Pattern;
-pub use query::{Query, Reach};
-pub use rewrite::{replacement_for, Rewrite};
+pub(crate) use matcher::ParsedFile;
+pub(crate) use pattern::Pattern;
+pub(crate) use query::{Query, Reach};
+pub(crate) use rewrite::{replacement_for, Rewrite};
 
 #[cfg(test)]
 mod testing;

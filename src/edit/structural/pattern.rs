@@ -40,7 +40,7 @@ impl PNode {
 
 /// A compiled structural pattern.
 #[derive(Debug, Clone)]
-pub struct Pattern {
+pub(crate) struct Pattern {
     /// The pattern as written.
     pub(super) text: String,
     pub(super) root: PNode,
@@ -57,7 +57,7 @@ pub struct Pattern {
 
 impl Pattern {
     /// Compiles `text`; `symbol` is a qualified name whose last component the pattern must mention.
-    pub fn compile(text: &str, symbol: Option<&str>) -> Result<Pattern, String> {
+    pub(crate) fn compile(text: &str, symbol: Option<&str>) -> Result<Pattern, String> {
         let prepared = prepare(text)?;
         let Some((tree, _)) = python::parse(&prepared) else {
             return Err("the Python parser is unavailable".into());
@@ -121,18 +121,14 @@ impl Pattern {
         })
     }
 
-    pub fn as_str(&self) -> &str {
-        &self.text
-    }
-
     /// Whether `content` contains every word a match needs: the test that decides whether a file
     /// is parsed at all.
-    pub fn could_match(&self, content: &str) -> bool {
+    pub(crate) fn could_match(&self, content: &str) -> bool {
         self.could_match_bytes(content.as_bytes())
     }
 
     /// [`Pattern::could_match`] over a file's bytes, before they are decoded.
-    pub fn could_match_bytes(&self, content: &[u8]) -> bool {
+    pub(crate) fn could_match_bytes(&self, content: &[u8]) -> bool {
         self.literals.iter().all(|w| w.is_in_bytes(content))
     }
 }

@@ -10,17 +10,17 @@ use crate::edit::prefilter::Needles;
 
 /// Where matches may be: constraints on the ancestors of a match.
 #[derive(Debug, Clone)]
-pub struct Query {
-    pub pattern: Pattern,
+pub(crate) struct Query {
+    pub(crate) pattern: Pattern,
     /// Matches count only inside a node this pattern matches.
-    pub inside: Option<Pattern>,
+    pub(crate) inside: Option<Pattern>,
     /// Matches inside a node this pattern matches are left alone.
-    pub not_inside: Option<Pattern>,
+    pub(crate) not_inside: Option<Pattern>,
 }
 
 /// How much of a file a query must see parsed to find its matches in it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Reach {
+pub(crate) enum Reach {
     /// The statement around each occurrence of the pattern's longest word: a match of an expression
     /// or simple-statement pattern lies inside one simple statement or compound-statement header.
     Statement,
@@ -52,20 +52,20 @@ const COMPOUND_KINDS: &[&str] = &[
 ];
 
 impl Query {
-    pub fn could_match(&self, content: &str) -> bool {
+    pub(crate) fn could_match(&self, content: &str) -> bool {
         self.pattern.could_match(content)
     }
 
-    pub fn could_match_bytes(&self, content: &[u8]) -> bool {
+    pub(crate) fn could_match_bytes(&self, content: &[u8]) -> bool {
         self.pattern.could_match_bytes(content)
     }
 
     /// What a file must contain for the query to match in it.
-    pub fn needles(&self) -> &Needles {
+    pub(crate) fn needles(&self) -> &Needles {
         &self.pattern.needles
     }
 
-    pub fn reach(&self) -> Reach {
+    pub(crate) fn reach(&self) -> Reach {
         let patterns = || {
             [
                 Some(&self.pattern),
@@ -90,12 +90,12 @@ impl Query {
     }
 
     /// The pattern's longest literal word: every match contains it.
-    pub fn anchor(&self) -> Option<&Word> {
+    pub(crate) fn anchor(&self) -> Option<&Word> {
         self.pattern.literals.first()
     }
 
     /// Text shown in reports: the pattern, with its symbol and context.
-    pub fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         let mut s = self.pattern.text.clone();
         if let Some(sym) = &self.pattern.symbol {
             s.push_str(&format!(" (symbol {sym})"));
@@ -110,7 +110,7 @@ impl Query {
     }
 
     /// Every match in `file`, outermost first at equal start, in file order.
-    pub fn find(&self, file: &ParsedFile) -> Vec<Match> {
+    pub(crate) fn find(&self, file: &ParsedFile) -> Vec<Match> {
         let mut out = Vec::new();
         let mut cursor = file.tree.walk();
         let matcher = Matcher {

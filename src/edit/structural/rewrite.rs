@@ -11,7 +11,7 @@ use crate::edit::python;
 
 /// A rewrite template: text with metavariables, compiled against its pattern.
 #[derive(Debug, Clone)]
-pub struct Rewrite {
+pub(crate) struct Rewrite {
     pieces: Vec<Piece>,
 }
 
@@ -24,7 +24,7 @@ enum Piece {
 
 impl Rewrite {
     /// Compiles `text`, which may use the pattern's metavariables and the symbol's name.
-    pub fn compile(text: &str, pattern: &Pattern) -> Result<Rewrite, String> {
+    pub(crate) fn compile(text: &str, pattern: &Pattern) -> Result<Rewrite, String> {
         let prepared = prepare(text)?;
         let Some((tree, _)) = python::parse(&prepared) else {
             return Err("the Python parser is unavailable".into());
@@ -109,7 +109,7 @@ impl Rewrite {
 
 /// The edit a match makes: the matched range replaced by the instantiated rewrite, trimmed to the
 /// bytes that really change, so that a deletion of `await ` is exactly that.
-pub fn replacement_for(
+pub(crate) fn replacement_for(
     m: &Match,
     rewrite: &Rewrite,
     file: &ParsedFile,

@@ -7,7 +7,11 @@ use std::collections::BTreeMap;
 use crate::state::checkpoint::{Comparison, PytestOutcome, SuiteResult, TestStatus};
 
 /// Compares per-test results with a baseline run.
-pub fn compare(baseline_name: &str, baseline: &PytestOutcome, now: &[SuiteResult]) -> Comparison {
+pub(crate) fn compare(
+    baseline_name: &str,
+    baseline: &PytestOutcome,
+    now: &[SuiteResult],
+) -> Comparison {
     let index = |suites: &[SuiteResult]| -> BTreeMap<String, TestStatus> {
         suites
             .iter()

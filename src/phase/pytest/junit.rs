@@ -10,7 +10,7 @@ use crate::state::checkpoint::{TestResult, TestStatus};
 const MESSAGE_LINES: usize = 6;
 
 /// Reads pytest's JUnit XML (xunit1 family, which carries each test's file).
-pub fn parse_junit(xml: &str) -> Vec<TestResult> {
+pub(crate) fn parse_junit(xml: &str) -> Vec<TestResult> {
     let Ok(doc) = roxmltree::Document::parse(xml) else {
         return Vec::new();
     };

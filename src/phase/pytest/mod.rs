@@ -14,9 +14,6 @@ mod junit;
 mod progress;
 mod suites;
 
-pub use compare::compare;
-pub use junit::parse_junit;
-
 use std::sync::Arc;
 
 use crate::error::{Error, Result};
@@ -31,7 +28,7 @@ use criteria::{judge, Setup};
 use interpreter::prepare_interpreter;
 use suites::{run_suite, suite_command};
 
-pub async fn execute(
+pub(crate) async fn execute(
     phase: &Phase,
     config: &PytestConfig,
     ctx: &PhaseContext,

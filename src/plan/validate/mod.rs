@@ -68,7 +68,6 @@ pub(crate) fn validate(
         title: spec.title.clone().unwrap_or_else(|| spec.id.clone()),
         description: spec.description.clone(),
         source,
-        python: spec.python.clone(),
         phases,
     })
 }
