@@ -403,7 +403,12 @@ mod tests {
     #[test]
     fn unknown_kind_is_named() {
         let e = errors("id: x\nphases:\n  - name: a\n    kind: pacth\n");
-        let d = &e.diagnostics[0];
+        // Read on as a patch phase, the plan has more to say (no `edits`); the kind is named too.
+        let d = e
+            .diagnostics
+            .iter()
+            .find(|d| d.path == "phases[0].kind")
+            .expect("the kind is reported");
         assert!(
             d.message.contains("unknown variant `pacth`"),
             "{}",
