@@ -36,6 +36,7 @@ pub(crate) async fn execute(
     // is not shown as still running.
     if let Some(rec) = checkpoint.phase_mut(&phase.name) {
         rec.status = crate::state::checkpoint::PhaseStatus::Succeeded;
+        rec.summary = Some("this report".into());
     }
     let files = [
         (markdown, report::markdown::render(&checkpoint).into_bytes()),
