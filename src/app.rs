@@ -142,10 +142,10 @@ async fn dispatch(cli: Cli) -> Result<()> {
                     let p = loaded?;
                     if !out.quiet {
                         say!(
-                            "{}: plan `{}` is valid ({} phases: {})",
+                            "{}: plan `{}` is valid ({}: {})",
                             plan.display(),
                             p.id,
-                            p.phases.len(),
+                            crate::words::count_of(&p.phases, "phase"),
                             p.phases
                                 .iter()
                                 .map(|ph| format!("{} ({})", ph.name, ph.kind))
@@ -220,11 +220,11 @@ async fn dispatch(cli: Cli) -> Result<()> {
                     say!("nothing to roll back");
                 } else {
                     say!(
-                        "rolled back {} phase(s) ({}): {} file(s) restored, {} file(s) removed",
-                        s.phases.len(),
+                        "rolled back {} ({}): {} restored, {} removed",
+                        crate::words::count_of(&s.phases, "phase"),
                         s.phases.join(", "),
-                        s.restored,
-                        s.removed
+                        crate::words::count(s.restored as u64, "file"),
+                        crate::words::count(s.removed as u64, "file")
                     );
                 }
             }

@@ -22,6 +22,7 @@ pub(crate) mod state;
 pub(crate) mod timefmt;
 pub(crate) mod tree;
 pub(crate) mod ui;
+pub(crate) mod words;
 
 /// Loads a plan from text and drops the result: the entry point of the plan-loading fuzz target
 /// (`fuzz/`), which must never see a panic whatever the bytes.

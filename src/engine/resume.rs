@@ -120,8 +120,8 @@ async fn resume_locked(
     if !drifted.is_empty() {
         return Err(Error::Refused {
             message: format!(
-                "{} file(s) changed since remedy patched them:\n{}",
-                drifted.len(),
+                "{} changed since remedy patched them:\n{}",
+                crate::words::count_of(&drifted, "file"),
                 drifted.iter().map(|d| format!("  {d}")).collect::<Vec<_>>().join("\n")
             ),
             help: format!(

@@ -164,8 +164,8 @@ fn rollback_locked_with(
     if !unusable.is_empty() {
         return Err(Error::Refused {
             message: format!(
-                "the stored image of {} file(s) cannot be read back intact; nothing was rolled back:\n{}",
-                unusable.len(),
+                "the stored image of {} cannot be read back intact; nothing was rolled back:\n{}",
+                crate::words::count_of(&unusable, "file"),
                 unusable.join("\n")
             ),
             help: format!(
@@ -192,8 +192,8 @@ fn rollback_locked_with(
             .collect();
         return Err(Error::Refused {
             message: format!(
-                "{} file(s) changed since remedy wrote them; nothing was rolled back:\n{}",
-                conflicts.len(),
+                "{} changed since remedy wrote them; nothing was rolled back:\n{}",
+                crate::words::count_of(&conflicts, "file"),
                 list.join("\n")
             ),
             help: "resolve them by hand, or pass `--force` to keep your versions aside and restore remedy's backups".into(),
@@ -266,8 +266,8 @@ fn rollback_locked_with(
             fsutil::sync_filesystem(&root)?;
             return Err(Error::Refused {
                 message: format!(
-                    "refused to overwrite: {} file(s) changed while they were being rolled back, and keep that content; phase `{}` is not rolled back:\n{}",
-                    changed.len(),
+                    "refused to overwrite: {} changed while they were being rolled back, and keep that content; phase `{}` is not rolled back:\n{}",
+                    crate::words::count_of(&changed, "file"),
                     journal.checkpoint.phases[i].name,
                     changed.join("\n")
                 ),

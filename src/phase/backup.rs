@@ -51,7 +51,10 @@ pub(crate) async fn execute(
     let Some(journal) = &ctx.journal else {
         return Ok(PhaseResult {
             success: true,
-            summary: format!("would back up {} files ({bytes} bytes)", files.len()),
+            summary: format!(
+                "would back up {} ({bytes} bytes)",
+                crate::words::count_of(&files, "file")
+            ),
             error: None,
             outcome: Some(Outcome::Backup(BackupOutcome { files })),
         });
@@ -74,7 +77,10 @@ pub(crate) async fn execute(
     .await??;
     Ok(PhaseResult {
         success: true,
-        summary: format!("backed up {} files ({bytes} bytes)", files.len()),
+        summary: format!(
+            "backed up {} ({bytes} bytes)",
+            crate::words::count_of(&files, "file")
+        ),
         error: None,
         outcome: Some(Outcome::Backup(BackupOutcome { files })),
     })

@@ -208,8 +208,8 @@ fn write_changes(
     if !drifted.is_empty() {
         return Err(Error::Refused {
             message: format!(
-                "{} file(s) changed while the patch was being prepared: {}; nothing was written",
-                drifted.len(),
+                "{} changed while the patch was being prepared: {}; nothing was written",
+                crate::words::count_of(&drifted, "file"),
                 drifted.join(", ")
             ),
             help: "let whatever is editing the tree finish, then `remedy resume`".into(),
@@ -360,8 +360,8 @@ pub(crate) async fn execute(
     }
     let sites: u64 = outcome.edits.iter().map(|e| e.sites).sum();
     let tail = format!(
-        "{} files ({} scanned{})",
-        set.changes.len(),
+        "{} ({} scanned{})",
+        crate::words::count_of(&set.changes, "file"),
         set.scanned,
         if set.skipped.is_empty() {
             String::new()
@@ -369,7 +369,7 @@ pub(crate) async fn execute(
             format!(", {} skipped", set.skipped.len())
         }
     );
-    let summary = |verb: &str| format!("{verb} {sites} sites in {tail}");
+    let summary = |verb: &str| format!("{verb} {} in {tail}", crate::words::count(sites, "site"));
 
     let Some(journal) = &ctx.journal else {
         show_dry_run(ctx, &set.changes);
@@ -418,8 +418,8 @@ fn refused_as_wrong(errors: &[EditError]) -> PhaseResult {
     PhaseResult {
         success: false,
         summary: format!(
-            "refused: {} file(s) would be edited wrongly; nothing written",
-            list.len()
+            "refused: {} would be edited wrongly; nothing written",
+            crate::words::count_of(&list, "file")
         ),
         error: Some(list.join("\n")),
         outcome: None,
@@ -486,8 +486,9 @@ fn unmet_expectations(edits: &[Edit], counts: &[EditCount]) -> Vec<String> {
             let expect = e.expect?;
             (!expect.holds(c.sites)).then(|| {
                 format!(
-                    "edit `{}` changes {} sites, expected {expect}",
-                    e.name, c.sites
+                    "edit `{}` changes {}, expected {expect}",
+                    e.name,
+                    crate::words::count(c.sites, "site")
                 )
             })
         })
@@ -570,8 +571,10 @@ async fn check_and_replace(
     changes: &Arc<Vec<PlannedChange>>,
     outcome: &PatchOutcome,
 ) -> Result<Writes> {
-    ctx.ui
-        .progress(&phase.name, format!("writing {} files", changes.len()));
+    ctx.ui.progress(
+        &phase.name,
+        format!("writing {}", crate::words::count_of(changes, "file")),
+    );
     let writes = {
         let changes = changes.clone();
         let root = ctx.root.clone();
@@ -617,9 +620,14 @@ async fn record_writes(
         let written = outcome.files.len() - drifted.len();
         return Err(Error::Refused {
             message: format!(
-                "refused to overwrite: {} file(s) drifted (another process changed them while remedy was writing; they keep that content): {}; {written} other file(s) were written",
-                drifted.len(),
-                drifted.join(", ")
+                "refused to overwrite: {} drifted (another process changed them while remedy was writing; they keep that content): {}; {} written",
+                crate::words::count_of(&drifted, "file"),
+                drifted.join(", "),
+                if written == 1 {
+                    "1 other file was".to_string()
+                } else {
+                    format!("{written} other files were")
+                }
             ),
             help: "let whatever is editing the tree finish, then `remedy resume` (it puts back the files written and runs the phase again), or undo them with `remedy rollback --all`".into(),
         });

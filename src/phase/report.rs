@@ -70,7 +70,14 @@ pub(crate) async fn execute(
         summary: format!(
             "wrote {markdown} and {json}{}",
             if replaced > 0 {
-                format!(" (replacing {replaced} existing file(s), kept for rollback)")
+                format!(
+                    " (replacing {} kept for rollback)",
+                    if replaced == 1 {
+                        "1 existing file,".to_string()
+                    } else {
+                        format!("{replaced} existing files,")
+                    }
+                )
             } else {
                 String::new()
             }

@@ -47,7 +47,10 @@ pub(crate) async fn execute(
         .collect();
     Ok(PhaseResult {
         success: failed.is_empty(),
-        summary: format!("{passed}/{} checks passed", results.len()),
+        summary: format!(
+            "{passed} of {} passed",
+            crate::words::count_of(&results, "check")
+        ),
         error: (!failed.is_empty()).then(|| format!("check failed: {}", failed.join("; "))),
         outcome: Some(Outcome::Validate(ValidateOutcome { checks: results })),
     })
@@ -246,7 +249,7 @@ fn count_result(
         check: kind.into(),
         subject,
         expected: expect.to_string(),
-        actual: format!("{count} in {} files", items.len()),
+        actual: format!("{count} in {}", crate::words::count_of(items, "file")),
         passed: expect.holds(count),
         count: Some(count),
         details,

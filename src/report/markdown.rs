@@ -189,9 +189,9 @@ pub(crate) fn render(cp: &Checkpoint) -> String {
                 let bytes: u64 = b.files.iter().map(|f| f.size).sum();
                 let _ = writeln!(
                     md,
-                    "## Backup `{}`\n\n{} files ({bytes} bytes) stored outside the tree in `.remedy/{}/objects/`.\n",
+                    "## Backup `{}`\n\n{} ({bytes} bytes) stored outside the tree in `.remedy/{}/objects/`.\n",
                     p.name,
-                    b.files.len(),
+                    crate::words::count_of(&b.files, "file"),
                     cp.plan_id
                 );
             }
@@ -332,21 +332,27 @@ fn render_patch(md: &mut String, name: &str, o: &PatchOutcome) {
     let removed: u64 = o.files.iter().map(|f| f.lines_removed).sum();
     let _ = writeln!(md, "## Changes `{name}`\n");
     let scanned = if o.parsed > 0 {
-        format!("{} files scanned, {} parsed", o.scanned, o.parsed)
+        format!(
+            "{} scanned, {} parsed",
+            crate::words::count(o.scanned, "file"),
+            o.parsed
+        )
     } else {
-        format!("{} files scanned", o.scanned)
+        format!("{} scanned", crate::words::count(o.scanned, "file"))
     };
     if o.files.iter().any(|f| f.state == FileState::Planned) {
         let _ = writeln!(
             md,
-            "**Refused: nothing was written.** The phase would have changed {sites} sites in {} files ({scanned}):\n",
-            o.files.len(),
+            "**Refused: nothing was written.** The phase would have changed {} in {} ({scanned}):\n",
+            crate::words::count(sites as u64, "site"),
+            crate::words::count_of(&o.files, "file"),
         );
     } else {
         let _ = writeln!(
             md,
-            "**{sites} sites in {} files** ({scanned}); diffstat: +{added} −{removed} lines.\n",
-            o.files.len(),
+            "**{} in {}** ({scanned}); diffstat: +{added} −{removed} lines.\n",
+            crate::words::count(sites as u64, "site"),
+            crate::words::count_of(&o.files, "file"),
         );
     }
     let drifted: Vec<String> = o
@@ -358,8 +364,8 @@ fn render_patch(md: &mut String, name: &str, o: &PatchOutcome) {
     if !drifted.is_empty() {
         let _ = writeln!(
             md,
-            "**Drifted: {} file(s) not written.** Another process changed them while remedy was writing; they keep that content: {}\n",
-            drifted.len(),
+            "**Drifted: {} not written.** Another process changed them while remedy was writing; they keep that content: {}\n",
+            crate::words::count_of(&drifted, "file"),
             drifted.join(", ")
         );
     }
@@ -444,7 +450,10 @@ fn render_pytest(md: &mut String, cp: &Checkpoint, name: &str, o: &PytestOutcome
     );
     let mut how = Vec::new();
     if o.jobs > 0 {
-        how.push(format!("up to {} suites at a time", o.jobs));
+        how.push(format!(
+            "up to {} at a time",
+            crate::words::count(o.jobs, "suite")
+        ));
     }
     match &o.xdist {
         Some(x) => how.push(format!(

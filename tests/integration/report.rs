@@ -42,7 +42,7 @@ fn normalise(text: &str, sb: &Sandbox, python: &str, pytest: &str, version: &str
         (r#""duration_ms": \d+"#, r#""duration_ms": 0"#),
         // The default number of suites at a time is the machine's CPU count.
         (r#""jobs": \d+"#, r#""jobs": N"#),
-        (r"up to \d+ suites at a time", "up to N suites at a time"),
+        (r"up to \d+ suites? at a time", "up to N suites at a time"),
         (r"\b\d+(\.\d+)?s\b", "Ns"),
         (r"\b\d+m\d\ds\b", "Ns"),
     ];

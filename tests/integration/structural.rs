@@ -397,7 +397,11 @@ phases:
     );
     let run = sb.remedy(&["run", sb.plan_str()]);
     run.expect_code(0);
-    assert!(run.stderr.contains("3/3 checks passed"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("3 of 3 checks passed"),
+        "{}",
+        run.stderr
+    );
 }
 
 #[test]

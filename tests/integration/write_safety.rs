@@ -542,7 +542,7 @@ fn rollback_after_drift_restores_the_written_files_and_leaves_the_drifted_one_al
     let md = sb.remedy(&["report"]);
     assert!(
         md.stdout
-            .contains("**Drifted: 1 file(s) not written.** Another process changed them"),
+            .contains("**Drifted: 1 file not written.** Another process changed them"),
         "{}",
         md.stdout
     );

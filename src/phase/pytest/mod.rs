@@ -34,9 +34,9 @@ pub(crate) async fn execute(
     ctx: &PhaseContext,
 ) -> Result<PhaseResult> {
     if ctx.is_dry_run() {
-        return Ok(PhaseResult::skipped_in_dry_run(&format!(
-            "{} suites",
-            config.suites.len()
+        return Ok(PhaseResult::skipped_in_dry_run(&crate::words::count_of(
+            &config.suites,
+            "suite",
         )));
     }
     let journal = ctx.journal.clone().expect("not a dry run");
@@ -97,9 +97,9 @@ fn earlier_results(
     let reused: Vec<&str> = earlier.iter().flatten().map(|r| r.name.as_str()).collect();
     if !reused.is_empty() {
         ctx.ui.note(format!(
-            "{}: reusing {} suite(s) that passed in the earlier attempt ({}); `remedy resume --all-suites` runs them again",
+            "{}: reusing {} that passed in the earlier attempt ({}); `remedy resume --all-suites` runs them again",
             phase.name,
-            reused.len(),
+            crate::words::count_of(&reused, "suite"),
             reused.join(", ")
         ));
     }
