@@ -381,6 +381,9 @@ pub(crate) enum SuiteStatus {
     TestsFailed,
     /// pytest exit 2: interrupted.
     Interrupted,
+    /// pytest exit 2 because a test file failed to import (or otherwise to be collected): the
+    /// suite never ran, and the cause is in the file named.
+    CollectionError,
     /// pytest exit 3: internal error.
     InternalError,
     /// pytest exit 4: usage error (bad arguments or paths).
@@ -411,6 +414,7 @@ impl SuiteStatus {
             SuiteStatus::Passed => "passed",
             SuiteStatus::TestsFailed => "tests failed",
             SuiteStatus::Interrupted => "interrupted",
+            SuiteStatus::CollectionError => "collection error",
             SuiteStatus::InternalError => "pytest internal error",
             SuiteStatus::UsageError => "pytest usage error (check the suite's args)",
             SuiteStatus::NoTests => "no tests collected",

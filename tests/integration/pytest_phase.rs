@@ -684,3 +684,43 @@ phases:
     );
     assert_eq!(fs::metadata(&marker).unwrap().modified().unwrap(), made);
 }
+
+/// A test file that fails to import is a collection error, named with its file and its error,
+/// not "interrupted" (the word for Ctrl-C), on the console, in the checkpoint and in the report.
+#[test]
+fn a_test_file_that_fails_to_import_is_a_collection_error_with_its_cause() {
+    require_pytest();
+    let sb = Sandbox::empty(
+        "id: imports
+phases:
+  - name: tests
+    kind: pytest
+    allow_failures: true
+    suites: [{ name: unit, args: [tests] }]
+  - { name: report, kind: report }
+",
+    );
+    sb.write(
+        "tests/test_broken.py",
+        "import remedy_no_such_module\n\n\ndef test_never_runs():\n    assert True\n",
+    );
+    sb.write("tests/test_fine.py", "def test_fine():\n    assert True\n");
+    let run = sb.remedy(&["run", sb.plan_str()]);
+    run.expect_code(1);
+    assert!(
+        run.stderr.contains("suite `unit`: collection error")
+            && run.stderr.contains("tests/test_broken.py"),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains("interrupted"), "{}", run.stderr);
+    let cp = sb.checkpoint_of("imports");
+    let unit = suite(&phase(&cp, "tests")["outcome"], "unit");
+    assert_eq!(unit["status"], "collection_error");
+    let detail = unit["detail"].as_str().unwrap();
+    assert!(
+        detail.contains("ERROR tests/test_broken.py")
+            && detail.contains("ModuleNotFoundError: No module named 'remedy_no_such_module'"),
+        "{detail}"
+    );
+}

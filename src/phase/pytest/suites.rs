@@ -116,6 +116,7 @@ pub(super) async fn run_suite(
         .as_ref()
         .and_then(|log| std::fs::read_to_string(log).ok())
         .unwrap_or_default();
+    let status = refine(status, &output);
     let detail = explain(status, &output, suite, &exit);
     let summary = finished_summary(status, &counts, &exit, detail.as_deref());
     ctx.ui.send(Event::SuiteFinished {
@@ -136,6 +137,20 @@ pub(super) async fn run_suite(
         detail,
         reused: false,
     })
+}
+
+/// pytest ends with exit code 2 both when it is interrupted and when a test file fails to be
+/// collected (an `ImportError`, say); its banner says which. Only the first is an interruption.
+fn refine(status: SuiteStatus, output: &str) -> SuiteStatus {
+    let collection = output.lines().any(|l| {
+        l.contains("Interrupted:")
+            && (l.contains("during collection") || l.contains("errors during"))
+    });
+    if status == SuiteStatus::Interrupted && collection {
+        SuiteStatus::CollectionError
+    } else {
+        status
+    }
 }
 
 /// How many tests passed, failed, errored and were skipped.
@@ -218,6 +233,16 @@ fn explain(
             5,
         )
         .or(last),
+        // The file that failed (pytest's short summary: `ERROR tests/x.py - ImportError: ...`),
+        // then the error itself from the traceback (`E   ModuleNotFoundError: ...`).
+        SuiteStatus::CollectionError => {
+            let files = picked(&|l: &str| l.starts_with("ERROR "), 5);
+            let errors = picked(&|l: &str| l.starts_with("E   "), 3);
+            match (files, errors) {
+                (Some(f), Some(e)) => Some(format!("{f}\n{e}")),
+                (f, e) => f.or(e).or(last),
+            }
+        }
         SuiteStatus::InternalError => lines
             .iter()
             .rev()
@@ -264,8 +289,14 @@ mod tests {
         );
         let collection = "collected 1 item / 1 error\n\nERROR tests/test_x.py - ImportError: no module\n!!!!!!! Interrupted: 1 error during collection !!!!!!!\n";
         assert_eq!(
-            explain(SuiteStatus::Interrupted, collection, &suite("u"), &exit()).as_deref(),
-            Some("ERROR tests/test_x.py - ImportError: no module\n!!!!!!! Interrupted: 1 error during collection !!!!!!!")
+            explain(
+                refine(SuiteStatus::Interrupted, collection),
+                collection,
+                &suite("u"),
+                &exit()
+            )
+            .as_deref(),
+            Some("ERROR tests/test_x.py - ImportError: no module")
         );
         let hung = "collected 1 item\n\ntests/test_h.py::test_hangs ";
         assert_eq!(
