@@ -374,14 +374,13 @@ fn render_terminal(event: &Event, style: Style, bars: &mut Bars) {
             }
         }
         Event::SuiteStarted { suite, .. } => {
-            let bar = bars.multi.add(ProgressBar::new(0));
+            // Until pytest has collected, there is no length: a spinner, not a bar drawn full.
+            let bar = bars.multi.add(ProgressBar::new_spinner());
             bar.set_style(
-                ProgressStyle::with_template(
-                    "    {prefix:20} [{bar:30.cyan/blue}] {pos}/{len} {msg}",
-                )
-                .unwrap_or_else(|_| ProgressStyle::default_bar())
-                .progress_chars("=> "),
+                ProgressStyle::with_template("    {prefix:20} {spinner} collecting {msg}")
+                    .unwrap_or_else(|_| ProgressStyle::default_spinner()),
             );
+            bar.enable_steady_tick(Duration::from_millis(120));
             bar.set_prefix(suite.clone());
             bars.suites.insert(suite.clone(), bar);
         }
@@ -389,7 +388,19 @@ fn render_terminal(event: &Event, style: Style, bars: &mut Bars) {
             suite, done, total, ..
         } => {
             if let Some(bar) = bars.suites.get(suite) {
-                bar.set_length(*total);
+                if *total > 0 && bar.length().is_none() {
+                    bar.disable_steady_tick();
+                    bar.set_style(
+                        ProgressStyle::with_template(
+                            "    {prefix:20} [{bar:30.cyan/blue}] {pos}/{len} {msg}",
+                        )
+                        .unwrap_or_else(|_| ProgressStyle::default_bar())
+                        .progress_chars("=> "),
+                    );
+                }
+                if *total > 0 {
+                    bar.set_length(*total);
+                }
                 bar.set_position(*done);
             }
         }

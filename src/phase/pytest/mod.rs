@@ -123,6 +123,13 @@ async fn run_suites(
     earlier: Vec<Option<SuiteResult>>,
 ) -> Result<Vec<SuiteResult>> {
     let (phase, ctx, state) = (run.phase, run.ctx, run.state);
+    ctx.ui.progress(
+        &phase.name,
+        format!(
+            "running {}, up to {jobs} at a time",
+            crate::words::count_of(&run.config.suites, "suite")
+        ),
+    );
     let junit_dir = state.dir.join("junit");
     let permits = Arc::new(tokio::sync::Semaphore::new(jobs));
     let mut tasks = tokio::task::JoinSet::new();
