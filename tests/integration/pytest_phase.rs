@@ -180,7 +180,7 @@ fn resume_reruns_only_the_suites_that_did_not_pass() {
     assert!(
         resumed
             .stderr
-            .contains("after: reusing 1 suite(s) that passed in the earlier attempt (stable)"),
+            .contains("after: reusing 1 suite that passed in the earlier attempt (stable)"),
         "{}",
         resumed.stderr
     );
