@@ -14,6 +14,7 @@ pub(crate) mod engine;
 pub(crate) mod error;
 pub(crate) mod fsutil;
 pub(crate) mod phase;
+pub(crate) mod phase_kind;
 pub(crate) mod plan;
 pub(crate) mod process;
 pub(crate) mod python;

@@ -4,6 +4,7 @@
 //! engine runs. Every phase is one flat struct rather than a tagged enum because serde's buffered
 //! enum representations drop the line and column from errors, and a plan author needs both.
 
+pub(crate) use crate::phase_kind::PhaseKind;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -45,47 +46,6 @@ pub(crate) struct FilesSpec {
     /// Globs that remove files from the selection.
     #[serde(default)]
     pub(crate) exclude: Vec<String>,
-}
-
-/// The kinds of phase a plan can run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
-#[serde(rename_all = "lowercase")]
-pub(crate) enum PhaseKind {
-    Validate,
-    Backup,
-    Patch,
-    Pytest,
-    Report,
-    Command,
-}
-
-impl PhaseKind {
-    /// Every kind, in the order the plan reference lists them.
-    pub(crate) const ALL: [PhaseKind; 6] = [
-        PhaseKind::Validate,
-        PhaseKind::Backup,
-        PhaseKind::Patch,
-        PhaseKind::Pytest,
-        PhaseKind::Report,
-        PhaseKind::Command,
-    ];
-
-    pub(crate) fn as_str(self) -> &'static str {
-        match self {
-            PhaseKind::Validate => "validate",
-            PhaseKind::Backup => "backup",
-            PhaseKind::Patch => "patch",
-            PhaseKind::Pytest => "pytest",
-            PhaseKind::Report => "report",
-            PhaseKind::Command => "command",
-        }
-    }
-}
-
-impl std::fmt::Display for PhaseKind {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
 }
 
 /// One phase. Which keys apply depends on `kind`; a key that does not apply is an error.

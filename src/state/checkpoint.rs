@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::fsutil::{self, Durability};
-use crate::plan::PhaseKind;
+use crate::phase_kind::PhaseKind;
 use crate::state::STATE_DIR;
 use crate::tree::paths::RelPath;
 
