@@ -127,7 +127,15 @@ pub(crate) async fn run(dir: Option<PathBuf>, style: Style) -> Result<()> {
     drop(ui);
     let _ = task.await;
     if bootstrapped? {
-        let text = SAMPLE_PLAN.replacen("\nfiles:\n", "\npython: .venv/bin/python\nfiles:\n", 1);
+        // The interpreter the demo made, named in its copy of the plan (an active virtualenv
+        // would otherwise be chosen first).
+        let text =
+            crate::plan::with_interpreter(SAMPLE_PLAN, ".venv/bin/python").ok_or_else(|| {
+                Error::usage(
+                    "the sample plan already names an interpreter, or is not a plan",
+                    None,
+                )
+            })?;
         fsutil::write_atomic(&plan, text.as_bytes(), None, Durability::Synced)?;
     }
     let summary = crate::engine::run(&plan, &repo, false, style).await?;

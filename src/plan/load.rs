@@ -83,6 +83,27 @@ pub(crate) fn read_plan_id(path: &Path) -> Option<String> {
         .map(|plan| plan.id)
 }
 
+/// A plan's text with its top-level `python:` set to `python`, everything else (comments, layout)
+/// kept as written: the key is added after the last line, where a top-level key always parses.
+/// `None` when the text is not a plan mapping or already names an interpreter.
+pub(crate) fn with_interpreter(text: &str, python: &str) -> Option<String> {
+    let value: serde_yaml::Value = serde_yaml::from_str(text).ok()?;
+    let map = value.as_mapping()?;
+    if map.contains_key("python") {
+        return None;
+    }
+    let quoted = serde_yaml::to_string(python).ok()?;
+    let mut out = text.to_string();
+    if !out.ends_with('\n') {
+        out.push('\n');
+    }
+    out.push_str(&format!("python: {}", quoted.trim_end()));
+    out.push('\n');
+    // What was written must read back as the same plan with that interpreter.
+    let back: serde_yaml::Value = serde_yaml::from_str(&out).ok()?;
+    (back.get("python").and_then(|p| p.as_str()) == Some(python)).then_some(out)
+}
+
 /// Loads a plan from text; `display` names it in messages, `source` is recorded in the plan.
 pub(crate) fn load_plan_text(
     display: &Path,
@@ -479,6 +500,22 @@ mod tests {
         };
         assert!(selection.matches("app/m.py"));
         assert!(!selection.matches("lib/m.py"));
+    }
+
+    #[test]
+    fn an_interpreter_is_added_without_touching_the_rest() {
+        let text =
+            "# a plan\nid: x\ndescription: |\n  two\n  lines\nphases: [{ name: r, kind: report }]";
+        let out = with_interpreter(text, ".venv/bin/python").unwrap();
+        assert!(out.starts_with(text));
+        let plan: serde_yaml::Value = serde_yaml::from_str(&out).unwrap();
+        assert_eq!(plan["python"].as_str(), Some(".venv/bin/python"));
+        assert_eq!(plan["description"].as_str(), Some("two\nlines\n"));
+        assert!(
+            with_interpreter(&out, "other").is_none(),
+            "one is already named"
+        );
+        assert!(with_interpreter("- a list", "p").is_none());
     }
 
     #[test]

@@ -13,7 +13,7 @@ mod yaml_errors;
 
 pub(crate) use error::{did_you_mean, PlanErrors};
 pub(crate) use expect::Expect;
-pub(crate) use load::{load_plan, load_plan_text, read_plan_id};
+pub(crate) use load::{load_plan, load_plan_text, read_plan_id, with_interpreter};
 pub(crate) use model::*;
 pub(crate) use spec::PhaseKind;
 
