@@ -240,10 +240,10 @@ async fn dispatch(cli: Cli) -> Result<()> {
             Ok(())
         }
         Command::Report { select, format } => {
-            let (_, cp) = engine::load_run(&select.root.root, select.plan.as_deref())?;
+            let (state, cp) = engine::load_run(&select.root.root, select.plan.as_deref())?;
             say_raw!(
                 "{}",
-                engine::write_report_text(&cp, matches!(format, ReportFormat::Json))
+                engine::write_report_text(&state, &cp, matches!(format, ReportFormat::Json))
             );
             Ok(())
         }

@@ -213,7 +213,7 @@ fn write_stopped_report(journal: &crate::phase::Journal, ui: &Ui) {
     let md = dir.join("report.md");
     let written = crate::fsutil::write_atomic(
         &md,
-        crate::report::markdown::render(cp).as_bytes(),
+        crate::report::markdown::render(cp, Some(&journal.objects())).as_bytes(),
         None,
         crate::fsutil::Durability::Synced,
     )

@@ -72,10 +72,10 @@ pub(crate) fn diff(root: &Path, plan: Option<&str>, phase: Option<&str>) -> Resu
 }
 
 /// The report, rendered again from the checkpoint (the `report` verb).
-pub(crate) fn write_report_text(cp: &Checkpoint, json: bool) -> String {
+pub(crate) fn write_report_text(state: &StateDir, cp: &Checkpoint, json: bool) -> String {
     if json {
         report::json::render(cp)
     } else {
-        report::markdown::render(cp)
+        report::markdown::render(cp, Some(&ObjectStore::new(state.objects_dir())))
     }
 }

@@ -39,7 +39,10 @@ pub(crate) async fn execute(
         rec.summary = Some("this report".into());
     }
     let files = [
-        (markdown, report::markdown::render(&checkpoint).into_bytes()),
+        (
+            markdown,
+            report::markdown::render(&checkpoint, Some(&objects)).into_bytes(),
+        ),
         (json, report::json::render(&checkpoint).into_bytes()),
     ];
 

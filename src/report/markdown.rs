@@ -66,7 +66,15 @@ fn status_icon(status: PhaseStatus) -> &'static str {
     }
 }
 
-pub(crate) fn render(cp: &Checkpoint) -> String {
+/// Where a report finds the before- and after-images of the files a patch changed, to show what
+/// changed; `None` renders without excerpts.
+pub(crate) type Images<'a> = Option<&'a crate::state::objects::ObjectStore>;
+
+/// How many changed files get a diff excerpt, and how many lines each excerpt keeps.
+const EXCERPT_FILES: usize = 25;
+const EXCERPT_LINES: usize = 40;
+
+pub(crate) fn render(cp: &Checkpoint, images: Images<'_>) -> String {
     let mut md = String::new();
     let _ = writeln!(md, "# Remediation report: {}\n", cp.plan_title);
     if let Some(d) = &cp.plan_description {
@@ -171,7 +179,7 @@ pub(crate) fn render(cp: &Checkpoint) -> String {
                 }
             }
             Some(Outcome::Patch(o)) if p.status != PhaseStatus::RolledBack => {
-                render_patch(&mut md, &p.name, o)
+                render_patch(&mut md, &p.name, o, images)
             }
             Some(Outcome::Pytest(o)) => {
                 render_pytest(&mut md, cp, &p.name, o);
@@ -326,7 +334,7 @@ fn render_validate(md: &mut String, name: &str, v: &ValidateOutcome) {
     md.push('\n');
 }
 
-fn render_patch(md: &mut String, name: &str, o: &PatchOutcome) {
+fn render_patch(md: &mut String, name: &str, o: &PatchOutcome, images: Images<'_>) {
     let sites: usize = o.files.iter().map(|f| f.sites.len()).sum();
     let added: u64 = o.files.iter().map(|f| f.lines_added).sum();
     let removed: u64 = o.files.iter().map(|f| f.lines_removed).sum();
@@ -416,6 +424,9 @@ fn render_patch(md: &mut String, name: &str, o: &PatchOutcome) {
         let _ = writeln!(md, "\n</details>");
     }
     md.push('\n');
+    if let Some(objects) = images {
+        render_excerpts(md, o, objects);
+    }
     if !o.skipped.is_empty() {
         let _ = writeln!(
             md,
@@ -428,6 +439,66 @@ fn render_patch(md: &mut String, name: &str, o: &PatchOutcome) {
         }
         let _ = writeln!(md, "\n</details>\n");
     }
+}
+
+/// A folded diff of each changed file, capped in files and lines, so a reviewer sees the change
+/// without checking out the branch. A file whose images cannot be read is left out.
+fn render_excerpts(
+    md: &mut String,
+    o: &PatchOutcome,
+    objects: &crate::state::objects::ObjectStore,
+) {
+    let written: Vec<_> = o
+        .files
+        .iter()
+        .filter(|f| matches!(f.state, FileState::Written | FileState::Intended))
+        .collect();
+    if written.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        md,
+        "<details><summary>Diff excerpts ({})</summary>\n",
+        crate::words::count(written.len().min(EXCERPT_FILES) as u64, "file")
+    );
+    for f in written.iter().take(EXCERPT_FILES) {
+        let (Ok(before), Ok(after)) = (objects.get(&f.before), objects.get(&f.after)) else {
+            continue;
+        };
+        let diff = crate::ui::unified_diff(
+            f.path.as_str(),
+            &String::from_utf8_lossy(&before),
+            &String::from_utf8_lossy(&after),
+        );
+        let lines: Vec<&str> = diff.lines().collect();
+        // A fence longer than any run of backticks in the diff, so the diff cannot close it.
+        let longest = lines
+            .iter()
+            .map(|l| l.split(|c| c != '`').map(str::len).max().unwrap_or(0))
+            .max()
+            .unwrap_or(0);
+        let fence = "`".repeat(longest.max(2) + 1);
+        let _ = writeln!(md, "{fence}diff");
+        for line in lines.iter().take(EXCERPT_LINES) {
+            let _ = writeln!(md, "{line}");
+        }
+        if lines.len() > EXCERPT_LINES {
+            let _ = writeln!(
+                md,
+                "… {} more lines (`remedy diff` shows them all)",
+                lines.len() - EXCERPT_LINES
+            );
+        }
+        let _ = writeln!(md, "{fence}\n");
+    }
+    if written.len() > EXCERPT_FILES {
+        let _ = writeln!(
+            md,
+            "{} more; `remedy diff` shows every change.\n",
+            crate::words::count((written.len() - EXCERPT_FILES) as u64, "file")
+        );
+    }
+    let _ = writeln!(md, "</details>\n");
 }
 
 fn render_pytest(md: &mut String, cp: &Checkpoint, name: &str, o: &PytestOutcome) {
