@@ -147,6 +147,13 @@ pub(crate) enum Event {
     },
     /// A block of text for stdout (a diff, a verb's result); colored only where color is on.
     Text { text: String },
+    /// The change a dry run would make to one file, as a unified diff.
+    Diff {
+        phase: String,
+        /// The file, relative to the root.
+        path: String,
+        diff: String,
+    },
     /// An informational line.
     Note { message: String },
     /// The verb could not do what was asked (a plan that does not load, a locked root, a failed
@@ -233,7 +240,7 @@ async fn consume(mut rx: mpsc::UnboundedReceiver<Event>, style: Style) {
                 }
             }
             Mode::Quiet => {
-                if let Event::Text { text } = &event {
+                if let Event::Text { text } | Event::Diff { diff: text, .. } = &event {
                     print_text(text, style.color);
                 }
             }
@@ -333,7 +340,7 @@ fn render_plain(event: &Event, style: Style) {
             status.as_str(),
             timefmt::duration(*duration_ms)
         )),
-        Event::Text { text } => {
+        Event::Text { text } | Event::Diff { diff: text, .. } => {
             print_text(text, style.color);
             None
         }
@@ -438,7 +445,7 @@ fn render_terminal(event: &Event, style: Style, bars: &mut Bars) {
             );
             let _ = bars.multi.println(line);
         }
-        Event::Text { text } => {
+        Event::Text { text } | Event::Diff { diff: text, .. } => {
             bars.multi.suspend(|| print_text(text, style.color));
         }
         _ => {

@@ -372,7 +372,7 @@ pub(crate) async fn execute(
     let summary = |verb: &str| format!("{verb} {} in {tail}", crate::words::count(sites, "site"));
 
     let Some(journal) = &ctx.journal else {
-        show_dry_run(ctx, &set.changes);
+        show_dry_run(ctx, &phase.name, &set.changes);
         return Ok(PhaseResult {
             success: true,
             summary: summary("would change"),
@@ -496,11 +496,13 @@ fn unmet_expectations(edits: &[Edit], counts: &[EditCount]) -> Vec<String> {
 }
 
 /// Dry run: shows the diffs and lets later phases see the result.
-fn show_dry_run(ctx: &PhaseContext, changes: &[PlannedChange]) {
+fn show_dry_run(ctx: &PhaseContext, phase_name: &str, changes: &[PlannedChange]) {
     for change in changes {
         let before = String::from_utf8_lossy(&change.before);
-        ctx.ui.send(Event::Text {
-            text: unified_diff(change.rel.as_str(), &before, &change.after),
+        ctx.ui.send(Event::Diff {
+            phase: phase_name.to_string(),
+            path: change.rel.as_str().to_string(),
+            diff: unified_diff(change.rel.as_str(), &before, &change.after),
         });
     }
     let mut overlay = ctx.overlay.lock().expect("overlay holders do not panic");

@@ -480,3 +480,35 @@ fn diff_and_rollback_speak_json_when_asked() {
     let error: serde_json::Value = serde_json::from_str(again.stdout.trim()).unwrap();
     assert_eq!(error["event"], "error");
 }
+
+#[test]
+fn a_dry_run_in_json_gives_each_diff_with_its_file() {
+    let sb = Sandbox::empty(
+        "id: dry\nfiles:\n  include: [\"**/*.py\"]\nphases:\n  - name: unawait\n    kind: patch\n    edits:\n      - { name: drop await, regex: 'await\\s+(get_websocket_manager\\()', replace: '$1' }\n",
+    );
+    sb.write(
+        "app/a.py",
+        "async def f():\n    return await get_websocket_manager()\n",
+    );
+    sb.write(
+        "app/b.py",
+        "async def g():\n    return await get_websocket_manager(1)\n",
+    );
+    let before = sb.snapshot();
+    let run = sb.remedy(&["run", sb.plan_str(), "--dry-run", "--json"]);
+    run.expect_code(0);
+    let diffs: Vec<serde_json::Value> = run
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .filter(|e| e["event"] == "diff")
+        .collect();
+    let paths: Vec<&str> = diffs.iter().map(|d| d["path"].as_str().unwrap()).collect();
+    assert_eq!(paths, ["app/a.py", "app/b.py"]);
+    assert_eq!(diffs[0]["phase"], "unawait");
+    assert!(diffs[1]["diff"]
+        .as_str()
+        .unwrap()
+        .contains("+    return get_websocket_manager(1)"));
+    assert_eq!(sb.snapshot().differences(&before), Vec::<String>::new());
+}
