@@ -50,17 +50,23 @@ fn describe(out: &Captured, limit: Duration) -> String {
 }
 
 /// Makes sure the sample's tests can run: when the Python remedy would pick cannot import pytest,
-/// creates `websocket-app/.venv` with pytest (the sample's .gitignore keeps it out of the scan).
-/// Returns whether it did, so the plan can name that interpreter (an active virtualenv would
-/// otherwise be chosen first).
-async fn ensure_pytest(repo: &std::path::Path, ui: &Ui) -> Result<bool> {
+/// creates a virtual environment with pytest in `venv`, beside the sample rather than inside it,
+/// so that a rollback leaves the sample byte-identical to the bundled one. Returns the
+/// interpreter it made, for the plan to name (an active virtualenv would otherwise be chosen).
+async fn ensure_pytest(
+    repo: &std::path::Path,
+    venv: &std::path::Path,
+    ui: &Ui,
+) -> Result<Option<PathBuf>> {
     let groups = ChildGroups::default();
     let (program, why) = python::choose(repo, None);
     if python::probe(&program, &why, repo, &groups).await.is_ok() {
-        return Ok(false);
+        return Ok(None);
     }
-    ui.note(format!("remedy demo: `{program}` cannot import pytest; creating websocket-app/.venv with pytest (needs the package index) ..."));
-    let venv = repo.join(".venv");
+    ui.note(format!(
+        "remedy demo: `{program}` cannot import pytest; creating {} with pytest (needs the package index) ...",
+        venv.display()
+    ));
     let venv_str = venv.to_string_lossy().into_owned();
     let made = run_capture(
         "python3",
@@ -97,7 +103,7 @@ async fn ensure_pytest(repo: &std::path::Path, ui: &Ui) -> Result<bool> {
             Some("check your network access to the package index, or install pytest for python3 yourself".to_string()),
         ));
     }
-    Ok(true)
+    Ok(Some(venv.join("bin/python")))
 }
 
 pub(crate) async fn run(dir: Option<PathBuf>, style: Style) -> Result<()> {
@@ -123,14 +129,14 @@ pub(crate) async fn run(dir: Option<PathBuf>, style: Style) -> Result<()> {
         repo.display(),
         plan.display()
     ));
-    let bootstrapped = ensure_pytest(&repo, &ui).await;
+    let bootstrapped = ensure_pytest(&repo, &dir.join("python-venv"), &ui).await;
     drop(ui);
     let _ = task.await;
-    if bootstrapped? {
+    if let Some(python) = bootstrapped? {
         // The interpreter the demo made, named in its copy of the plan (an active virtualenv
         // would otherwise be chosen first).
-        let text =
-            crate::plan::with_interpreter(SAMPLE_PLAN, ".venv/bin/python").ok_or_else(|| {
+        let text = crate::plan::with_interpreter(SAMPLE_PLAN, &python.to_string_lossy())
+            .ok_or_else(|| {
                 Error::usage(
                     "the sample plan already names an interpreter, or is not a plan",
                     None,
