@@ -512,3 +512,66 @@ fn a_dry_run_in_json_gives_each_diff_with_its_file() {
         .contains("+    return get_websocket_manager(1)"));
     assert_eq!(sb.snapshot().differences(&before), Vec::<String>::new());
 }
+
+/// On a machine whose python3 has no pytest, the demo makes an environment beside the sample
+/// (it needs the package index), names it in its copy of the plan, and a rollback then leaves the
+/// sample exactly as bundled.
+#[test]
+fn demo_without_pytest_installs_it_beside_the_sample_and_rolls_back_to_the_bundled_tree() {
+    let dir = tempfile::tempdir().unwrap();
+    let bare = dir.path().join("bare");
+    let made = std::process::Command::new("python3")
+        .args(["-m", "venv", "--without-pip"])
+        .arg(&bare)
+        .status()
+        .unwrap();
+    assert!(made.success(), "python3 -m venv failed");
+    let path = std::env::join_paths(std::iter::once(bare.join("bin")).chain(
+        std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()),
+    ))
+    .unwrap();
+    let target = dir.path().join("try");
+    let out = Run::from(
+        remedy_cmd(dir.path())
+            .env("PATH", &path)
+            .arg("demo")
+            .arg(&target)
+            .output()
+            .unwrap(),
+    );
+    out.expect_code(0);
+    assert!(
+        out.stderr.contains("cannot import pytest; creating"),
+        "{}",
+        out.stderr
+    );
+    let plan = fs::read_to_string(target.join("issue-1184-websocket-await.yaml")).unwrap();
+    let venv_python = target.join("python-venv/bin/python");
+    assert!(
+        plan.trim_end()
+            .ends_with(&format!("python: {}", venv_python.display())),
+        "{plan}"
+    );
+    let repo = target.join("websocket-app");
+    let rolled = Run::from(
+        remedy_cmd(dir.path())
+            .env("PATH", &path)
+            .args(["rollback", "--all", "--root"])
+            .arg(&repo)
+            .output()
+            .unwrap(),
+    );
+    rolled.expect_code(0);
+    // The bundled folder may hold what a local pytest run or venv left there; the demo embeds only
+    // the sample's own files.
+    let sample_only = |mut tree: Tree| {
+        tree.0.retain(|k, _| {
+            !k.split('/')
+                .any(|part| matches!(part, "__pycache__" | ".pytest_cache" | ".venv"))
+        });
+        tree
+    };
+    let bundled = sample_only(Tree::of(&workspace().join("examples/websocket-app"), true));
+    let now = sample_only(Tree::of(&repo, true));
+    assert_eq!(now.differences(&bundled), Vec::<String>::new());
+}
