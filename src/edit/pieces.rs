@@ -89,6 +89,45 @@ pub(crate) fn structural_match_lines(
         return Vec::new();
     }
     cx.count_parsed();
+    match_lines(query, rel, content, cx)
+}
+
+/// Lines where the pattern of `query` matches but its `inside`/`not_inside` keep it from
+/// counting: the sites an edit deliberately leaves alone, each with the context that decided.
+/// Not counted as a parse: it looks again at a file the edit already parsed.
+pub(crate) fn excluded_match_lines(
+    query: &Query,
+    rel: &RelPath,
+    content: &str,
+    cx: &EditContext,
+) -> Vec<(u64, String)> {
+    if (query.inside.is_none() && query.not_inside.is_none()) || !query.could_match(content) {
+        return Vec::new();
+    }
+    let bare = Query {
+        inside: None,
+        not_inside: None,
+        ..query.clone()
+    };
+    let mut kept = match_lines(query, rel, content, cx);
+    let reason = match (&query.inside, &query.not_inside) {
+        (_, Some(p)) => format!("inside `{}` (`not_inside`)", p.as_str()),
+        (Some(p), None) => format!("not inside `{}` (`inside`)", p.as_str()),
+        (None, None) => unreachable!("checked above"),
+    };
+    let mut left = Vec::new();
+    for line in match_lines(&bare, rel, content, cx) {
+        match kept.iter().position(|l| *l == line) {
+            Some(i) => {
+                kept.swap_remove(i);
+            }
+            None => left.push((line, reason.clone())),
+        }
+    }
+    left
+}
+
+fn match_lines(query: &Query, rel: &RelPath, content: &str, cx: &EditContext) -> Vec<u64> {
     let lines = LineIndex::new(content);
     with_parsed(&LazyStatements::new(content), rel, cx, &[query], |pieces| {
         pieces

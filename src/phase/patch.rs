@@ -14,7 +14,7 @@ use crate::fsutil::replace::{replace_file, Replaced};
 use crate::fsutil::{self, Durability};
 use crate::plan::{Edit, Phase};
 use crate::state::checkpoint::{
-    EditCount, FileChange, FileState, Outcome, PatchOutcome, Site, SkippedFile,
+    EditCount, FileChange, FileState, LeftAlone, Outcome, PatchOutcome, Site, SkippedFile,
 };
 use crate::tree::paths::RelPath;
 use crate::tree::scan;
@@ -41,11 +41,19 @@ pub(crate) struct ChangeSet {
     pub(crate) changes: Vec<PlannedChange>,
     pub(crate) skipped: Vec<SkippedFile>,
     pub(crate) errors: Vec<EditError>,
+    /// Sites the patterns matched but the edits' context kept from changing, by file and line.
+    pub(crate) left_alone: Vec<LeftAlone>,
 }
 
 /// What the scan makes of one file: its change, or why it is skipped (`Err(Ok(reason))`), or the
 /// edit that would go wrong in it (`Err(Err(error))`).
 type FileResult = std::result::Result<PlannedChange, std::result::Result<String, EditError>>;
+
+/// What the scan keeps of one file: what becomes of it, and the sites left alone in it.
+struct FileVisit {
+    result: Option<FileResult>,
+    left_alone: Vec<LeftAlone>,
+}
 
 /// Computes the changes `edits` make to the tree as `ctx` sees it (blocking).
 pub(crate) fn compute_changes(edits: &[Edit], ctx: &PhaseContext) -> ChangeSet {
@@ -53,7 +61,10 @@ pub(crate) fn compute_changes(edits: &[Edit], ctx: &PhaseContext) -> ChangeSet {
     let out = scan::scan(
         &ctx.root,
         |p| edits.iter().any(|e| e.selection.matches(p)),
-        |rel, path| plan_file(rel, path, edits, ctx, &cx),
+        |rel, path| {
+            let (result, left_alone) = plan_file(rel, path, edits, ctx, &cx);
+            (result.is_some() || !left_alone.is_empty()).then_some(FileVisit { result, left_alone })
+        },
     );
     let mut set = ChangeSet {
         scanned: out.scanned,
@@ -80,11 +91,13 @@ pub(crate) fn compute_changes(edits: &[Edit], ctx: &PhaseContext) -> ChangeSet {
     for (shown, path) in out.unnamed {
         set.skipped.push(skip_unnamed(edits, shown, &path));
     }
-    for (rel, item) in out.items {
-        match item {
-            Ok(change) => set.changes.push(change),
-            Err(Ok(reason)) => set.skipped.push(SkippedFile { path: rel, reason }),
-            Err(Err(e)) => set.errors.push(e),
+    for (rel, visit) in out.items {
+        set.left_alone.extend(visit.left_alone);
+        match visit.result {
+            Some(Ok(change)) => set.changes.push(change),
+            Some(Err(Ok(reason))) => set.skipped.push(SkippedFile { path: rel, reason }),
+            Some(Err(Err(e))) => set.errors.push(e),
+            None => {}
         }
     }
     set.skipped.sort_by(|a, b| a.path.cmp(&b.path));
@@ -98,7 +111,7 @@ fn plan_file(
     edits: &[Edit],
     ctx: &PhaseContext,
     cx: &edit::EditContext,
-) -> Option<FileResult> {
+) -> (Option<FileResult>, Vec<LeftAlone>) {
     let applicable: Vec<(usize, &Edit)> = edits
         .iter()
         .enumerate()
@@ -109,13 +122,13 @@ fn plan_file(
         .filter_map(|(_, e)| e.needles_for(rel.as_str()))
         .collect();
     if needles.is_empty() {
-        return None;
+        return (None, Vec::new());
     }
     // Most files lack the needles and are never read whole.
     let bytes = match ctx.read_if_needed(rel, path, needles) {
         Ok(Some(bytes)) => bytes,
-        Ok(None) => return None,
-        Err(e) => return Some(Err(Ok(format!("unreadable: {e}")))),
+        Ok(None) => return (None, Vec::new()),
+        Err(e) => return (Some(Err(Ok(format!("unreadable: {e}")))), Vec::new()),
     };
     // The needles are a necessary condition only; a file that cannot change is neither
     // decoded nor reported.
@@ -123,29 +136,38 @@ fn plan_file(
         .iter()
         .any(|(_, e)| e.could_change(rel.as_str(), &bytes))
     {
-        return None;
+        return (None, Vec::new());
     }
     let text = match scan::text_of(&bytes) {
         Ok(t) => t,
         Err(reason) => {
-            return Some(Err(Ok(format!(
-                "{reason}, and an edit's pattern occurs in its bytes: \
-                 it may hold sites to fix by hand"
-            ))))
+            return (
+                Some(Err(Ok(format!(
+                    "{reason}, and an edit's pattern occurs in its bytes: \
+                     it may hold sites to fix by hand"
+                )))),
+                Vec::new(),
+            )
         }
     };
+    let left_alone = left_alone_in(rel, text, &applicable, cx);
     let edited = edit::apply_edits(rel, text, &applicable, cx);
-    match edited {
+    let result = match edited {
         Ok(None) => None,
         Ok(Some(fe)) => {
             // Only the few files that change need their mode: no stat for the rest.
-            let meta = std::fs::metadata(path).ok()?;
+            let Ok(meta) = std::fs::metadata(path) else {
+                return (None, left_alone);
+            };
             let names = std::os::unix::fs::MetadataExt::nlink(&meta);
             if names > 1 {
-                return Some(Err(Ok(format!(
-                    "hard-linked ({names} names): replacing it would split the link; \
-                     edit it by hand or break the link first"
-                ))));
+                return (
+                    Some(Err(Ok(format!(
+                        "hard-linked ({names} names): replacing it would split the link; \
+                         edit it by hand or break the link first"
+                    )))),
+                    left_alone,
+                );
             }
             Some(Ok(PlannedChange {
                 rel: rel.clone(),
@@ -156,7 +178,35 @@ fn plan_file(
             }))
         }
         Err(e) => Some(Err(Err(e))),
-    }
+    };
+    (result, left_alone)
+}
+
+/// The sites the structural edits' patterns match in `text` but their `inside`/`not_inside`
+/// keep from changing.
+fn left_alone_in(
+    rel: &RelPath,
+    text: &str,
+    applicable: &[(usize, &Edit)],
+    cx: &edit::EditContext,
+) -> Vec<LeftAlone> {
+    applicable
+        .iter()
+        .filter_map(|(_, e)| match &e.kind {
+            crate::plan::EditKind::Python { query, .. } => Some((e, query)),
+            crate::plan::EditKind::Regex { .. } => None,
+        })
+        .flat_map(|(e, query)| {
+            edit::excluded_match_lines(query, rel, text, cx)
+                .into_iter()
+                .map(|(line, reason)| LeftAlone {
+                    path: rel.clone(),
+                    line,
+                    edit: e.name.clone(),
+                    reason,
+                })
+        })
+        .collect()
 }
 
 /// Why a file whose name is not valid UTF-8 is skipped, saying whether an edit would change it.
@@ -474,6 +524,7 @@ fn planned_outcome(edits: &[Edit], set: &ChangeSet) -> PatchOutcome {
         files,
         edits: edit_counts,
         skipped: set.skipped.clone(),
+        left_alone: set.left_alone.clone(),
     }
 }
 

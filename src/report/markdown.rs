@@ -427,6 +427,29 @@ fn render_patch(md: &mut String, name: &str, o: &PatchOutcome, images: Images<'_
     if let Some(objects) = images {
         render_excerpts(md, o, objects);
     }
+    if !o.left_alone.is_empty() {
+        let _ = writeln!(
+            md,
+            "<details><summary>Left alone on purpose ({})</summary>\n",
+            crate::words::count_of(&o.left_alone, "site")
+        );
+        let _ = writeln!(
+            md,
+            "The pattern matched these sites, and the edit's context kept it from changing them.\n"
+        );
+        let _ = writeln!(md, "| File | Line | Edit | Why |\n|---|---:|---|---|");
+        for l in &o.left_alone {
+            let _ = writeln!(
+                md,
+                "| {} | {} | {} | {} |",
+                code(l.path.as_str()),
+                l.line,
+                cell(&l.edit),
+                cell(&l.reason)
+            );
+        }
+        let _ = writeln!(md, "\n</details>\n");
+    }
     if !o.skipped.is_empty() {
         let _ = writeln!(
             md,

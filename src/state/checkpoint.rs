@@ -247,6 +247,9 @@ pub(crate) struct PatchOutcome {
     pub(crate) files: Vec<FileChange>,
     pub(crate) edits: Vec<EditCount>,
     pub(crate) skipped: Vec<SkippedFile>,
+    /// Sites the edits' patterns matched but their context kept from changing.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) left_alone: Vec<LeftAlone>,
 }
 
 /// The write-ahead record of one patched file: recorded before the file is replaced.
@@ -294,6 +297,18 @@ pub(crate) struct EditCount {
     pub(crate) files: u64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) expected: Option<String>,
+}
+
+/// A site an edit's pattern matched but its `inside`/`not_inside` kept from changing.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct LeftAlone {
+    pub(crate) path: RelPath,
+    /// 1-based.
+    pub(crate) line: u64,
+    /// The edit's name.
+    pub(crate) edit: String,
+    /// The context that decided, e.g. ``inside `with pytest.raises($$$E): $$$BODY` (`not_inside`)``.
+    pub(crate) reason: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

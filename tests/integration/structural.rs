@@ -513,3 +513,51 @@ fn the_old_regex_edit_would_regress_the_deliberate_await() {
         "{tests}"
     );
 }
+
+/// A site the pattern matches but the edit's context excludes is not changed, and is listed
+/// with its line and the context that kept it, in the checkpoint and the report.
+#[test]
+fn sites_an_exclusion_keeps_are_listed_as_left_alone_with_the_reason() {
+    let sb = Sandbox::empty(
+        r#"
+id: alone
+files:
+  include: ["**/*.py"]
+phases:
+  - name: unawait
+    kind: patch
+    edits:
+      - name: drop await
+        python: { pattern: 'await get_websocket_manager($$$ARGS)', rewrite: 'get_websocket_manager($$$ARGS)' }
+        not_inside: 'with pytest.raises($$$E): $$$BODY'
+  - { name: report, kind: report }
+"#,
+    );
+    sb.write(
+        "tests/test_m.py",
+        "import pytest\n\n\nasync def test_fixed():\n    m = await get_websocket_manager(1)\n\n\nasync def test_on_purpose():\n    with pytest.raises(TypeError):\n        await get_websocket_manager(2)\n",
+    );
+    sb.remedy(&["run", sb.plan_str()]).expect_code(0);
+    let text = sb.read("tests/test_m.py");
+    assert!(text.contains("    m = get_websocket_manager(1)"), "{text}");
+    assert!(
+        text.contains("        await get_websocket_manager(2)"),
+        "{text}"
+    );
+    let cp = sb.checkpoint_of("alone");
+    let left = &cp["phases"][0]["outcome"]["left_alone"];
+    assert_eq!(left.as_array().map(Vec::len), Some(1), "{left}");
+    assert_eq!(left[0]["path"], "tests/test_m.py");
+    assert_eq!(left[0]["line"], 10);
+    assert_eq!(left[0]["edit"], "drop await");
+    assert!(left[0]["reason"]
+        .as_str()
+        .unwrap()
+        .contains("inside `with pytest.raises($$$E): $$$BODY` (`not_inside`)"));
+    let report = sb.read(".remedy/alone/report.md");
+    assert!(
+        report.contains("Left alone on purpose (1 site)")
+            && report.contains("| `tests/test_m.py` | 10 | drop await |"),
+        "{report}"
+    );
+}

@@ -121,6 +121,11 @@ impl Pattern {
         })
     }
 
+    /// The pattern as written in the plan.
+    pub(crate) fn as_str(&self) -> &str {
+        &self.text
+    }
+
     /// Whether `content` contains every word a match needs: the test that decides whether a file
     /// is parsed at all.
     pub(crate) fn could_match(&self, content: &str) -> bool {
