@@ -225,3 +225,48 @@ phases:
     assert_eq!(json["count_mismatches"][0]["counted"], 56);
     assert_eq!(json["count_mismatches"][0]["changed"], 53);
 }
+
+/// The figures docs/tutorial.md quotes from the sample's run (files and bytes backed up, sites
+/// changed, files scanned and parsed, checks and tests) are the ones a real run of the sample
+/// gives, so the tutorial cannot drift from what a reader sees.
+#[test]
+fn the_tutorial_quotes_the_figures_of_a_real_run_of_the_sample() {
+    require_pytest();
+    let sb = Sandbox::sample();
+    sb.remedy(&["run", sb.plan_str()]).expect_code(0);
+    let cp = sb.checkpoint();
+    let mut real: String = cp["phases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|p| p["summary"].as_str())
+        .collect::<Vec<_>>()
+        .join("\n");
+    real.push_str(&sb.read(".remedy/issue-1184-websocket-await/report.md"));
+    let tutorial = fs::read_to_string(workspace().join("docs/tutorial.md")).unwrap();
+    let figures = [
+        r"back(?:ed)? up \d+ files \(\d+ bytes\)",
+        r"changed \d+ sites in \d+ files \(\d+ scanned\)",
+        r"\d+ of \d+ checks passed",
+        r"\d+ passed, \d+ failed, \d+ errors, \d+ skipped \([\d.]+%\)",
+        r"\*\*\d+ sites in \d+ files\*\* \(\d+ files scanned, \d+ parsed\)",
+        r"\d+ fixed, \d+ regressed, \d+ still failing",
+    ];
+    let mut stale = Vec::new();
+    let mut quoted = 0;
+    for figure in figures {
+        for m in Regex::new(figure).unwrap().find_iter(&tutorial) {
+            quoted += 1;
+            let text = m.as_str().replace("back up", "backed up");
+            if !real.contains(&text) {
+                stale.push(text);
+            }
+        }
+    }
+    assert!(quoted >= 10, "the tutorial quotes only {quoted} figures");
+    stale.dedup();
+    assert!(
+        stale.is_empty(),
+        "docs/tutorial.md quotes figures the sample's run does not give: {stale:?}\n--- the run gave\n{real}"
+    );
+}
