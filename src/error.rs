@@ -119,7 +119,10 @@ impl Error {
     /// What the user can do about it, without knowing the root.
     pub(crate) fn help(&self) -> Option<String> {
         match self {
-            Error::Plan(_) => Some("fix the plan and run `remedy check PLAN` again; nothing was changed".into()),
+            Error::Plan(e) => Some(format!(
+                "fix the plan and run `remedy check {}` again; nothing was changed",
+                shell_word(&e.file)
+            )),
             Error::Usage { help, .. } => help.clone(),
             Error::Checkpoint(e) => e.help(),
             Error::Locked { .. } => Some(

@@ -70,7 +70,7 @@ impl CheckpointError {
     pub(crate) fn help(&self) -> Option<String> {
         match self {
             CheckpointError::NotFound { .. } => {
-                Some("start one with `remedy run PLAN --root ROOT`, or pass the right `--root`".into())
+                Some("start one with `remedy run <plan.yaml> --root <repository>`, or pass the `--root` that holds the run's `.remedy/`".into())
             }
             CheckpointError::Ambiguous { ids, .. } | CheckpointError::UnknownRun { ids, .. } => Some(format!(
                 "pass `--plan ID` with one of: {}",
