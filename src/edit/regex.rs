@@ -86,3 +86,32 @@ pub(crate) fn match_starts(regex: &Regex, content: &str, skipped: &[Range<usize>
         .filter(|&start| !in_ranges(skipped, start))
         .collect()
 }
+
+/// Lines where `regex` matches in a Python file but `skip` leaves the match alone (it is in a
+/// string or a comment): the sites a regex edit deliberately does not change.
+pub(crate) fn skipped_match_lines(
+    regex: &Regex,
+    content: &str,
+    skip: crate::plan::Skip,
+) -> Vec<(u64, String)> {
+    if !skip.any() {
+        return Vec::new();
+    }
+    let matches: Vec<Range<usize>> = regex.find_iter(content).map(|m| m.range()).collect();
+    if matches.is_empty() {
+        return Vec::new();
+    }
+    let statements = crate::edit::statements::LazyStatements::new(content);
+    let skipped = crate::edit::python::skipped_ranges_around(&statements, skip, &matches);
+    let lines = crate::edit::LineIndex::new(content);
+    matches
+        .iter()
+        .filter(|m| in_ranges(&skipped, m.start))
+        .map(|m| {
+            (
+                lines.line_of(m.start),
+                "in a string or a comment (`skip`)".to_string(),
+            )
+        })
+        .collect()
+}

@@ -182,8 +182,8 @@ fn plan_file(
     (result, left_alone)
 }
 
-/// The sites the structural edits' patterns match in `text` but their `inside`/`not_inside`
-/// keep from changing.
+/// The sites the edits' patterns match in `text` but their context keeps from changing: a
+/// structural edit's `inside`/`not_inside`, a regex edit's `skip` of strings and comments.
 fn left_alone_in(
     rel: &RelPath,
     text: &str,
@@ -192,19 +192,24 @@ fn left_alone_in(
 ) -> Vec<LeftAlone> {
     applicable
         .iter()
-        .filter_map(|(_, e)| match &e.kind {
-            crate::plan::EditKind::Python { query, .. } => Some((e, query)),
-            crate::plan::EditKind::Regex { .. } => None,
-        })
-        .flat_map(|(e, query)| {
-            edit::excluded_match_lines(query, rel, text, cx)
-                .into_iter()
-                .map(|(line, reason)| LeftAlone {
-                    path: rel.clone(),
-                    line,
-                    edit: e.name.clone(),
-                    reason,
-                })
+        .flat_map(|(_, e)| {
+            let sites = match &e.kind {
+                crate::plan::EditKind::Python { query, .. } => {
+                    edit::excluded_match_lines(query, rel, text, cx)
+                }
+                crate::plan::EditKind::Regex { regex, skip, .. }
+                    if edit::python::is_python_path(rel.as_str()) =>
+                {
+                    edit::regex::skipped_match_lines(regex, text, *skip)
+                }
+                crate::plan::EditKind::Regex { .. } => Vec::new(),
+            };
+            sites.into_iter().map(|(line, reason)| LeftAlone {
+                path: rel.clone(),
+                line,
+                edit: e.name.clone(),
+                reason,
+            })
         })
         .collect()
 }

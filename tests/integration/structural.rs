@@ -561,3 +561,47 @@ phases:
         "{report}"
     );
 }
+
+/// A regex edit that skips strings and comments lists the matches it skipped as left alone.
+#[test]
+fn matches_a_regex_edit_skips_in_strings_and_comments_are_listed_as_left_alone() {
+    let sb = Sandbox::empty(
+        r#"
+id: skips
+files:
+  include: ["**/*.py"]
+phases:
+  - name: unawait
+    kind: patch
+    edits:
+      - { name: drop await, regex: 'await\s+(get_websocket_manager\()', replace: '$1', skip: [strings, comments] }
+"#,
+    );
+    sb.write(
+        "app/m.py",
+        "async def f():\n    # was: await get_websocket_manager()\n    doc = \"await get_websocket_manager() is wrong\"\n    return await get_websocket_manager()\n",
+    );
+    sb.remedy(&["run", sb.plan_str()]).expect_code(0);
+    assert!(sb
+        .read("app/m.py")
+        .contains("    return get_websocket_manager()\n"));
+    let cp = sb.checkpoint_of("skips");
+    let left: Vec<(u64, String)> = cp["phases"][0]["outcome"]["left_alone"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| {
+            (
+                l["line"].as_u64().unwrap(),
+                l["reason"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        left,
+        [
+            (2, "in a string or a comment (`skip`)".to_string()),
+            (3, "in a string or a comment (`skip`)".to_string())
+        ]
+    );
+}
