@@ -4,7 +4,7 @@ use std::io::{IsTerminal, Write};
 
 use clap::Parser;
 
-use crate::cli::{CheckFormat, Cli, Command, OutputArgs, ReportFormat, SchemaKind};
+use crate::cli::{CheckFormat, Cli, Command, OutputArgs, SchemaKind};
 use crate::engine::{self, ResumeOptions, RollbackOptions};
 use crate::error::{exit, Error, Result};
 use crate::plan::load_plan;
@@ -241,10 +241,7 @@ async fn dispatch(cli: Cli) -> Result<()> {
         }
         Command::Report { select, format } => {
             let (state, cp) = engine::load_run(&select.root.root, select.plan.as_deref())?;
-            say_raw!(
-                "{}",
-                engine::write_report_text(&state, &cp, matches!(format, ReportFormat::Json))
-            );
+            say_raw!("{}", engine::write_report_text(&state, &cp, format));
             Ok(())
         }
         Command::Diff {

@@ -6,6 +6,7 @@ use std::path::Path;
 use serde_json::json;
 
 use crate::plan::{Plan, PlanErrors};
+use crate::report::github::{data, property};
 
 /// `{"valid": …, "file": …, "plan": {…} | "errors": [...]}`.
 pub(crate) fn json(file: &Path, loaded: &Result<Plan, PlanErrors>) -> String {
@@ -60,27 +61,4 @@ pub(crate) fn github(loaded: &Result<Plan, PlanErrors>) -> String {
             format!("::error {props}::{}\n", data(&message))
         })
         .collect()
-}
-
-/// Escapes a workflow command's message, as GitHub's toolkit does.
-fn data(text: &str) -> String {
-    text.replace('%', "%25")
-        .replace('\r', "%0D")
-        .replace('\n', "%0A")
-}
-
-/// Escapes a workflow command's property value.
-fn property(text: &str) -> String {
-    data(text).replace(':', "%3A").replace(',', "%2C")
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn annotations_escape_what_the_workflow_syntax_reserves() {
-        assert_eq!(data("50% of\nlines"), "50%25 of%0Alines");
-        assert_eq!(property("a,b:c.yaml"), "a%2Cb%3Ac.yaml");
-    }
 }

@@ -95,6 +95,8 @@ pub(crate) struct SelectArgs {
 pub(crate) enum ReportFormat {
     Md,
     Json,
+    /// GitHub Actions annotations: failed checks, unmet criteria, regressed tests, sites left alone.
+    Github,
 }
 
 #[derive(Debug, Subcommand)]
@@ -184,12 +186,12 @@ pub(crate) enum Command {
 
     /// Render a run's report from its checkpoint (to stdout).
     #[command(
-        after_help = "Examples:\n  remedy report --root ../repo > report.md\n  remedy report --root ../repo --format json | jq .changes"
+        after_help = "Examples:\n  remedy report --root ../repo > report.md\n  remedy report --root ../repo --format json | jq .changes\n  remedy report --root ../repo --format github   # in a GitHub Actions step: annotations on the pull request"
     )]
     Report {
         #[command(flatten)]
         select: SelectArgs,
-        /// Markdown or JSON.
+        /// Markdown, JSON, or GitHub Actions annotations.
         #[arg(long, value_enum, default_value = "md")]
         format: ReportFormat,
     },

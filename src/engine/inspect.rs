@@ -2,6 +2,7 @@
 
 use std::path::Path;
 
+use crate::cli::ReportFormat;
 use crate::error::{Error, Result};
 use crate::plan::PhaseKind;
 use crate::report;
@@ -72,10 +73,12 @@ pub(crate) fn diff(root: &Path, plan: Option<&str>, phase: Option<&str>) -> Resu
 }
 
 /// The report, rendered again from the checkpoint (the `report` verb).
-pub(crate) fn write_report_text(state: &StateDir, cp: &Checkpoint, json: bool) -> String {
-    if json {
-        report::json::render(cp)
-    } else {
-        report::markdown::render(cp, Some(&ObjectStore::new(state.objects_dir())))
+pub(crate) fn write_report_text(state: &StateDir, cp: &Checkpoint, format: ReportFormat) -> String {
+    match format {
+        ReportFormat::Json => report::json::render(cp),
+        ReportFormat::Github => report::github::render(cp),
+        ReportFormat::Md => {
+            report::markdown::render(cp, Some(&ObjectStore::new(state.objects_dir())))
+        }
     }
 }

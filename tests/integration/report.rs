@@ -270,3 +270,51 @@ fn the_tutorial_quotes_the_figures_of_a_real_run_of_the_sample() {
         "docs/tutorial.md quotes figures the sample's run does not give: {stale:?}\n--- the run gave\n{real}"
     );
 }
+
+/// `remedy report --format github` puts a failed postcondition on the lines that still hold the
+/// site, and sites left alone on purpose as notices.
+#[test]
+fn the_report_as_github_annotations_points_at_the_lines() {
+    let sb = Sandbox::empty(
+        r#"
+id: gh
+files:
+  include: ["**/*.py"]
+phases:
+  - name: unawait
+    kind: patch
+    edits:
+      - { name: drop await, regex: 'await\s+(get_websocket_manager\()', replace: '$1', skip: [comments], files: { include: ["app/**"] } }
+  - name: post
+    kind: validate
+    checks:
+      - { name: none left, pattern: 'await\s+get_websocket_manager\(', skip: [comments], expect: "== 0" }
+"#,
+    );
+    sb.write("app/m.py", "async def f():\n    # await get_websocket_manager()\n    return await get_websocket_manager()\n");
+    sb.write(
+        "lib/n.py",
+        "async def g():\n    return await get_websocket_manager()\n",
+    );
+    sb.remedy(&["run", sb.plan_str()]).expect_code(1);
+    let out = sb.remedy(&["report", "--format", "github"]);
+    out.expect_code(0);
+    let lines: Vec<&str> = out.stdout.lines().collect();
+    assert!(
+        lines.contains(&"::notice file=app/m.py,line=2,title=unawait%3A left alone::`drop await` did not change this site: in a string or a comment (`skip`)"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        lines.contains(&"::error file=lib/n.py,line=2,title=post%3A none left::expected == 0, found 1 in 1 file"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with("::error title=phase post failed::")),
+        "{}",
+        out.stdout
+    );
+}
