@@ -385,3 +385,29 @@ pub(crate) fn wait_for_pids(path: &Path, count: usize, within: std::time::Durati
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
 }
+
+/// A repository of a few files with sites, and a fast plan without tests.
+pub(crate) fn small_repo(plan_extra: &str) -> Sandbox {
+    let plan = format!(
+        r#"
+id: small
+files:
+  include: ["**/*.py"]
+phases:
+  - {{ name: backup, kind: backup }}
+  - name: unawait
+    kind: patch
+    edits:
+      - {{ name: drop await, regex: 'await\s+(get_websocket_manager\()', replace: '$1' }}
+{plan_extra}  - {{ name: report, kind: report }}
+"#
+    );
+    let sb = Sandbox::empty(&plan);
+    for i in 0..4 {
+        sb.write(
+            &format!("app/m{i}.py"),
+            format!("async def f():\n    m = await get_websocket_manager({i})\n    return m\n"),
+        );
+    }
+    sb
+}

@@ -300,32 +300,6 @@ fn crash_consistency_under_sigkill() {
     println!("crash test: phase running at each kill: {phases_hit:?}");
 }
 
-/// A repository of a few files with sites, and a fast plan without tests.
-fn small_repo(plan_extra: &str) -> Sandbox {
-    let plan = format!(
-        r#"
-id: small
-files:
-  include: ["**/*.py"]
-phases:
-  - {{ name: backup, kind: backup }}
-  - name: unawait
-    kind: patch
-    edits:
-      - {{ name: drop await, regex: 'await\s+(get_websocket_manager\()', replace: '$1' }}
-{plan_extra}  - {{ name: report, kind: report }}
-"#
-    );
-    let sb = Sandbox::empty(&plan);
-    for i in 0..4 {
-        sb.write(
-            &format!("app/m{i}.py"),
-            format!("async def f():\n    m = await get_websocket_manager({i})\n    return m\n"),
-        );
-    }
-    sb
-}
-
 #[test]
 fn resume_refuses_drifted_files() {
     let sb = small_repo("  - { name: check, kind: command, argv: [\"false\"] }\n");

@@ -8,32 +8,6 @@ use std::process::{Command, Stdio};
 
 use crate::harness::*;
 
-/// A repository of four modules with an awaited call site each, and a plan that removes the
-/// `await` and then runs `extra` (phase lines, indented as list items).
-fn small_repo(extra: &str) -> Sandbox {
-    let plan = format!(
-        r#"
-id: small
-files:
-  include: ["**/*.py"]
-phases:
-  - {{ name: backup, kind: backup }}
-  - name: unawait
-    kind: patch
-    edits:
-      - {{ name: drop await, regex: 'await\s+(get_websocket_manager\()', replace: '$1' }}
-{extra}"#
-    );
-    let sb = Sandbox::empty(&plan);
-    for i in 0..4 {
-        sb.write(
-            &format!("app/m{i}.py"),
-            format!("async def f():\n    m = await get_websocket_manager({i})\n    return m\n"),
-        );
-    }
-    sb
-}
-
 /// `cp -a`: the copy keeps modes and times, as a user's copy would.
 fn copy_all(from: &Path, to: &Path) {
     let ok = Command::new("cp")
