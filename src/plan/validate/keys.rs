@@ -190,14 +190,7 @@ mod tests {
 
     #[test]
     fn every_phase_kind_has_a_row() {
-        for kind in [
-            PhaseKind::Validate,
-            PhaseKind::Backup,
-            PhaseKind::Patch,
-            PhaseKind::Pytest,
-            PhaseKind::Report,
-            PhaseKind::Command,
-        ] {
+        for kind in PhaseKind::ALL {
             assert!(KEYS.iter().any(|(k, _)| *k == Kind::Phase(kind)), "{kind}");
         }
     }

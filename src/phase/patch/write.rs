@@ -1,0 +1,280 @@
+//! Steps (4) and (5) of the patch phase: the check that nothing changed since the scan, and the
+//! replacement of every file (on every core), each checked once more as it is swapped in; and the
+//! diffstat of a change.
+
+use crate::error::{Error, Result};
+use crate::fsutil::replace::{replace_file, Replaced};
+use crate::fsutil::{self, Durability};
+use crate::state::checkpoint::FileState;
+
+use super::PlannedChange;
+
+/// What step (5) did: the state of each file, in the order of the changes, and the error that
+/// stopped it early, if one did.
+#[derive(Debug)]
+pub(super) struct Writes {
+    pub(super) states: Vec<FileState>,
+    pub(super) error: Option<Error>,
+}
+
+/// Steps (4) and (5): refuses the whole batch if any target no longer has the content it was read
+/// with (`expected` before-hashes, one per change), and only then replaces the files. Each
+/// replacement checks again, atomically, that the file it swaps out still has that content; a file
+/// that does not is left with the content another process gave it, and is `Drifted`.
+pub(super) fn write_changes(
+    root: &std::path::Path,
+    changes: &[PlannedChange],
+    expected: &[String],
+) -> Result<Writes> {
+    let mut drifted = Vec::new();
+    for (change, before) in changes.iter().zip(expected) {
+        let path = change.rel.to_path(root);
+        let now = std::fs::read(&path).map_err(|e| Error::io("read", &path, e))?;
+        if &fsutil::hash_bytes(&now) != before {
+            drifted.push(change.rel.to_string());
+        }
+    }
+    if !drifted.is_empty() {
+        return Err(Error::Refused {
+            message: format!(
+                "{} changed while the patch was being prepared: {}; nothing was written",
+                crate::words::count_of(&drifted, "file"),
+                drifted.join(", ")
+            ),
+            help: "let whatever is editing the tree finish, then `remedy resume`".into(),
+        });
+    }
+    let results: Vec<std::sync::OnceLock<Replaced>> =
+        changes.iter().map(|_| std::sync::OnceLock::new()).collect();
+    let items: Vec<usize> = (0..changes.len()).collect();
+    let written = try_for_each_parallel(&items, |&i| {
+        let change = &changes[i];
+        let replaced = replace_file(
+            &change.rel.to_path(root),
+            &[change.after.as_bytes()],
+            Some(change.mode),
+            Some(&expected[i]),
+            Durability::Batched,
+        )?;
+        let _ = results[i].set(replaced);
+        Ok(())
+    });
+    let synced = fsutil::sync_filesystem(root);
+    let states = results
+        .iter()
+        .map(|r| match r.get() {
+            Some(Replaced::Done) => FileState::Written,
+            Some(Replaced::Drifted) => FileState::Drifted,
+            None => FileState::Intended,
+        })
+        .collect();
+    Ok(Writes {
+        states,
+        error: written.and(synced).err(),
+    })
+}
+
+/// Runs `work` on every item on up to one thread per core, and stops at the first error. Creating
+/// files is mostly kernel time spent allocating inodes, which spreads over the cores.
+fn try_for_each_parallel<T: Sync>(
+    items: &[T],
+    work: impl Fn(&T) -> Result<()> + Sync,
+) -> Result<()> {
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(items.len());
+    if threads <= 1 {
+        return items.iter().try_for_each(work);
+    }
+    let next = AtomicUsize::new(0);
+    let stop = AtomicBool::new(false);
+    let first_error = std::sync::Mutex::new(None);
+    std::thread::scope(|s| {
+        for _ in 0..threads {
+            s.spawn(|| {
+                while !stop.load(Ordering::Relaxed) {
+                    let Some(item) = items.get(next.fetch_add(1, Ordering::Relaxed)) else {
+                        break;
+                    };
+                    if let Err(e) = work(item) {
+                        stop.store(true, Ordering::Relaxed);
+                        first_error
+                            .lock()
+                            .expect("no panics while holding the lock")
+                            .get_or_insert(e);
+                    }
+                }
+            });
+        }
+    });
+    match first_error
+        .into_inner()
+        .expect("no panics while holding the lock")
+    {
+        Some(e) => Err(e),
+        None => Ok(()),
+    }
+}
+
+/// Lines added and removed. Lines before the first difference and after the last are the same
+/// on both sides, so only the lines between are diffed.
+pub(super) fn diffstat(before: &str, after: &str) -> (u64, u64) {
+    let (b, a) = (before.as_bytes(), after.as_bytes());
+    let same_start = b.iter().zip(a).take_while(|(x, y)| x == y).count();
+    // Back to the start of the line the first difference is on.
+    let start = b[..same_start]
+        .iter()
+        .rposition(|&c| c == b'\n')
+        .map_or(0, |i| i + 1);
+    let same_end = b[start..]
+        .iter()
+        .rev()
+        .zip(a[start..].iter().rev())
+        .take_while(|(x, y)| x == y)
+        .count();
+    // The common tail counts from a point where both sides start a line: where they already do,
+    // else just after the tail's first line break (none: the tail is part of the last line).
+    let at_line_start = |side: &[u8]| {
+        let at = side.len() - same_end;
+        at == start || side[at - 1] == b'\n'
+    };
+    let common_end = if at_line_start(b) && at_line_start(a) {
+        same_end
+    } else {
+        let tail = &b[b.len() - same_end..];
+        tail.iter()
+            .position(|&c| c == b'\n')
+            .map_or(0, |i| same_end - (i + 1))
+    };
+    let (before, after) = (
+        &before[start..before.len() - common_end],
+        &after[start..after.len() - common_end],
+    );
+    let diff = similar::TextDiff::from_lines(before, after);
+    let (mut added, mut removed) = (0, 0);
+    for change in diff.iter_all_changes() {
+        match change.tag() {
+            similar::ChangeTag::Insert => added += 1,
+            similar::ChangeTag::Delete => removed += 1,
+            similar::ChangeTag::Equal => {}
+        }
+    }
+    (added, removed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tree::paths::RelPath;
+
+    #[test]
+    fn diffstat_of_the_changed_lines_equals_that_of_the_whole_files() {
+        let whole = |before: &str, after: &str| {
+            let diff = similar::TextDiff::from_lines(before, after);
+            let mut counts = (0, 0);
+            for change in diff.iter_all_changes() {
+                match change.tag() {
+                    similar::ChangeTag::Insert => counts.0 += 1,
+                    similar::ChangeTag::Delete => counts.1 += 1,
+                    similar::ChangeTag::Equal => {}
+                }
+            }
+            counts
+        };
+        let before = "a\nawait f(x)\nb\r\nc\nawait f(y)\nd\n";
+        let cases = [
+            before.replace("await f(x)", "f(x)"),
+            before.replace("await ", ""),
+            before.replace("d\n", "d"),
+            before.replace("a\n", ""),
+            format!("{before}e\n"),
+            format!("x{before}"),
+            before.replace("b\r\n", "b\r\nnew\r\n"),
+            before.replace("\n", "\r\n"),
+            String::new(),
+            before.to_string(),
+            "a\nawait f(x)\n".to_string(),
+        ];
+        for after in &cases {
+            assert_eq!(diffstat(before, after), whole(before, after), "{after:?}");
+            assert_eq!(
+                diffstat(after, before),
+                whole(after, before),
+                "{after:?} reversed"
+            );
+        }
+        assert_eq!(diffstat("x = 1", "x = 2"), (1, 1));
+        assert_eq!(diffstat("ab\n", "ab\nab\n"), (1, 0));
+    }
+
+    fn change(root: &std::path::Path, name: &str, before: &str, after: &str) -> PlannedChange {
+        std::fs::write(root.join(name), before).unwrap();
+        PlannedChange {
+            rel: RelPath::parse(name).unwrap(),
+            before: before.as_bytes().to_vec(),
+            after: after.into(),
+            mode: 0o644,
+            sites: vec![(1, 0)],
+        }
+    }
+
+    #[test]
+    fn a_file_changed_under_our_feet_stops_the_batch_before_any_write() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        let changes = vec![
+            change(root, "a.py", "x = await f()\n", "x = f()\n"),
+            change(root, "b.py", "y = await f()\n", "y = f()\n"),
+        ];
+        let expected: Vec<String> = changes
+            .iter()
+            .map(|c| fsutil::hash_bytes(&c.before))
+            .collect();
+        // Someone edits b.py between the scan and the write.
+        std::fs::write(root.join("b.py"), "y = await f()  # mine\n").unwrap();
+        let err = write_changes(root, &changes, &expected).unwrap_err();
+        assert!(err.to_string().contains("b.py"), "{err}");
+        assert!(matches!(err, Error::Refused { .. }));
+        assert_eq!(
+            std::fs::read_to_string(root.join("a.py")).unwrap(),
+            "x = await f()\n"
+        );
+        assert_eq!(
+            std::fs::read_to_string(root.join("b.py")).unwrap(),
+            "y = await f()  # mine\n"
+        );
+        // Unchanged targets are written.
+        std::fs::write(root.join("b.py"), "y = await f()\n").unwrap();
+        let writes = write_changes(root, &changes, &expected).unwrap();
+        assert!(writes.error.is_none());
+        assert_eq!(writes.states, [FileState::Written, FileState::Written]);
+        assert_eq!(
+            std::fs::read_to_string(root.join("b.py")).unwrap(),
+            "y = f()\n"
+        );
+    }
+
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    #[test]
+    fn parallel_work_visits_every_item_and_reports_an_error() {
+        let items: Vec<usize> = (0..100).collect();
+        let seen = AtomicUsize::new(0);
+        try_for_each_parallel(&items, |i| {
+            seen.fetch_add(*i, Ordering::Relaxed);
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(seen.into_inner(), (0..100).sum::<usize>());
+        let err = try_for_each_parallel(&items, |i| {
+            if *i == 7 {
+                Err(Error::Other(anyhow::anyhow!("item 7")))
+            } else {
+                Ok(())
+            }
+        })
+        .unwrap_err();
+        assert!(err.to_string().contains("item 7"), "{err}");
+    }
+}
