@@ -1,0 +1,1 @@
+"""Layered configuration: defaults, files, environment."""

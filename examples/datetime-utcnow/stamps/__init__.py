@@ -1,0 +1,1 @@
+"""Timestamps for an append-only event log."""
