@@ -9,6 +9,7 @@ use super::error::EditError;
 use super::lines::LineIndex;
 use super::pieces::with_parsed;
 use super::python;
+use super::refactor::{self, MethodRenames, Refactored, Rename};
 use super::regex;
 use super::statements::LazyStatements;
 use super::structural::{self, Query};
@@ -62,6 +63,8 @@ pub(crate) fn apply_edits(
     let mut history: Vec<Vec<Replacement>> = Vec::new();
     let mut sites = Vec::new();
     let mut parsed = false;
+    // Imports the refactorings need in the new text, as Python statements.
+    let mut needed_imports: Vec<String> = Vec::new();
     for pass in 0..=MAX_PASSES {
         let line_of = |offset: usize| original_lines().line_of(map_back(offset, &history));
         // This pass's text, lexed once for every question asked of its statements.
@@ -69,6 +72,12 @@ pub(crate) fn apply_edits(
         let mut replacements = Vec::new();
         if pass == 0 {
             regex_replacements(&statements, is_python, edits, &mut replacements);
+            if is_python {
+                let refactored = refactor_replacements(path, content, edits, cx)
+                    .map_err(|e| e.with_edit_names(&name))?;
+                replacements.extend(refactored.replacements);
+                needed_imports.extend(refactored.imports);
+            }
         }
         if has_structural {
             structural_replacements(
@@ -223,6 +232,47 @@ fn regex_replacements(
             re, replace, *index, content, &skipped,
         ));
     }
+}
+
+/// The named refactorings' replacements on the original text (`rename`, `methods`), which read
+/// the whole file's names, and the imports their result needs.
+fn refactor_replacements(
+    path: &RelPath,
+    content: &str,
+    edits: &[(usize, &Edit)],
+    cx: &EditContext,
+) -> Result<Refactored, EditError> {
+    let bytes = content.as_bytes();
+    let mut renames: Vec<(usize, &[Rename])> = Vec::new();
+    let mut methods: Vec<(usize, &MethodRenames)> = Vec::new();
+    for (i, e) in edits {
+        match &e.kind {
+            EditKind::Rename {
+                renames: r,
+                needles,
+            } if needles.is_in_bytes(bytes) => renames.push((*i, r.as_slice())),
+            EditKind::Methods {
+                methods: m,
+                needles,
+            } if needles.is_in_bytes(bytes) => methods.push((*i, m.as_ref())),
+            _ => {}
+        }
+    }
+    let mut out = Refactored::default();
+    if !renames.is_empty() {
+        cx.count_parsed();
+        out = refactor::rename_replacements(content, path, &renames, &cx.modules)?;
+    }
+    if !methods.is_empty() {
+        cx.count_parsed();
+        out.replacements.extend(refactor::method_replacements(
+            content,
+            path,
+            &methods,
+            &cx.modules,
+        ));
+    }
+    Ok(out)
 }
 
 /// The structural edits' replacements on `text`, which is parsed only when it contains the

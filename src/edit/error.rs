@@ -26,10 +26,46 @@ pub(crate) enum EditError {
         edit: String,
         comment_line: u64,
     },
+    #[error("{path}:{line}: edit `{edit}` needs the name `{name}` for `{target}`, but the file binds `{name}` to something else")]
+    NameTaken {
+        path: RelPath,
+        line: u64,
+        edit: String,
+        name: String,
+        target: String,
+    },
     #[error("{path}:{line}: edit `{edit}` still matches after {MAX_PASSES} passes (does its rewrite match its own pattern?)")]
     DoesNotSettle {
         path: RelPath,
         line: u64,
         edit: String,
     },
+}
+
+impl EditError {
+    /// Puts the edit's name where a refactoring could only write its index (`#3`).
+    pub(crate) fn with_edit_names(self, name: &dyn Fn(usize) -> String) -> EditError {
+        match self {
+            EditError::NameTaken {
+                path,
+                line,
+                edit,
+                name: taken,
+                target,
+            } => {
+                let edit = edit
+                    .strip_prefix('#')
+                    .and_then(|i| i.parse().ok())
+                    .map_or(edit.clone(), name);
+                EditError::NameTaken {
+                    path,
+                    line,
+                    edit,
+                    name: taken,
+                    target,
+                }
+            }
+            other => other,
+        }
+    }
 }

@@ -16,6 +16,7 @@ pub(crate) mod literal;
 mod pieces;
 pub(crate) mod prefilter;
 pub(crate) mod python;
+pub(crate) mod refactor;
 pub(crate) mod regex;
 pub(crate) mod statements;
 pub(crate) mod structural;

@@ -56,6 +56,25 @@ impl Needles {
         }
     }
 
+    /// At least one of these words: a named refactoring's old names.
+    pub(crate) fn any_word(words: &[&str]) -> Needles {
+        Needles::AnyOf(
+            words
+                .iter()
+                .map(|w| Finder::new(w.as_bytes()).into_owned())
+                .collect(),
+        )
+    }
+
+    /// Whether `bytes` hold what these needles ask for (the whole file at once).
+    pub(crate) fn is_in_bytes(&self, bytes: &[u8]) -> bool {
+        match self {
+            Needles::Unknown => true,
+            Needles::AnyOf(finders) => finders.iter().any(|f| f.find(bytes).is_some()),
+            Needles::Word(word) => word.is_in_bytes(bytes),
+        }
+    }
+
     /// The length of the longest string, which is how much of one chunk the next must repeat.
     fn longest(&self) -> usize {
         match self {
@@ -91,11 +110,9 @@ impl<'n> Gate<'n> {
     /// to be read whole. A window's edges count as word boundaries, which can only let a file
     /// through, never keep one out.
     pub(crate) fn admits(&self, window: &[u8]) -> bool {
-        self.needles.iter().any(|needles| match needles {
-            Needles::Unknown => true,
-            Needles::AnyOf(finders) => finders.iter().any(|f| f.find(window).is_some()),
-            Needles::Word(word) => word.is_in_bytes(window),
-        })
+        self.needles
+            .iter()
+            .any(|needles| needles.is_in_bytes(window))
     }
 }
 

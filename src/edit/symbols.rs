@@ -89,6 +89,51 @@ impl FileSymbols {
             .unwrap_or_default()
     }
 
+    /// Whether any scope of the file binds `name` (an import, a definition, an assignment, a
+    /// parameter...).
+    pub(crate) fn binds_anywhere(&self, name: &str) -> bool {
+        self.scopes.values().any(|s| s.contains_key(name))
+    }
+
+    /// What the module scope binds `name` to: `None` when it does not bind it, `Some(None)` when
+    /// it binds it to something that is not one qualified name.
+    pub(crate) fn module_binding(&self, name: &str) -> Option<Option<String>> {
+        let bindings = self.scopes.get(&MODULE_SCOPE)?.get(name)?;
+        Some(unique(bindings))
+    }
+
+    /// A name the module scope binds to exactly `qualified`, if one.
+    pub(crate) fn module_name_for(&self, qualified: &str) -> Option<String> {
+        let scope = self.scopes.get(&MODULE_SCOPE)?;
+        let mut names: Vec<&String> = scope
+            .iter()
+            .filter(|(_, b)| unique(b).as_deref() == Some(qualified))
+            .map(|(n, _)| n)
+            .collect();
+        names.sort();
+        names.first().map(|n| n.to_string())
+    }
+
+    /// Whether the class defined at `class` derives from `base` (a qualified name) through the
+    /// bases it names.
+    pub(crate) fn class_derives_from<'s>(
+        &self,
+        class: Node,
+        base: &str,
+        text: &dyn Fn(Node) -> &'s str,
+        modules: &ModuleIndex,
+    ) -> bool {
+        let Some(args) = class.child_by_field_name("superclasses") else {
+            return false;
+        };
+        let mut cursor = args.walk();
+        let found = args.named_children(&mut cursor).any(|b| {
+            self.resolve(b, text)
+                .is_some_and(|q| modules.same_symbol(&q, base))
+        });
+        found
+    }
+
     fn bind(&mut self, scope: usize, name: &str, binding: Binding) {
         self.scopes
             .entry(scope)

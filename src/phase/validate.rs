@@ -7,7 +7,7 @@ use crate::edit::regex::FileRegex;
 use crate::edit::structural::Query;
 use crate::edit::{self, python, LineIndex};
 use crate::error::Result;
-use crate::plan::{Check, CheckKind, Expect, Phase, Selection, Skip};
+use crate::plan::{Check, CheckKind, CountsKind, Expect, Phase, Selection, Skip};
 use crate::process::run_capture;
 use crate::state::checkpoint::{CheckResult, Outcome, ValidateOutcome};
 use crate::tree::paths::RelPath;
@@ -36,6 +36,10 @@ pub(crate) async fn execute(
                 timeout,
             } => run_command_check(check, argv, *exit_code, *timeout, ctx).await,
             _ => blocking(move || evaluate(&c, &ctx2)).await?,
+        };
+        let result = CheckResult {
+            counts: (check.counts != CountsKind::Fixes).then_some(check.counts),
+            ..result
         };
         results.push(result);
     }
@@ -187,6 +191,7 @@ fn check_python_function(
         passed,
         count: None,
         details: Vec::new(),
+        counts: None,
     }
 }
 
@@ -227,6 +232,7 @@ fn check_file_exists(check: &Check, path: &RelPath, ctx: &PhaseContext) -> Check
         passed: exists,
         count: None,
         details: Vec::new(),
+        counts: None,
     }
 }
 
@@ -253,6 +259,7 @@ fn count_result(
         passed: expect.holds(count),
         count: Some(count),
         details,
+        counts: None,
     }
 }
 
@@ -273,6 +280,7 @@ async fn run_command_check(
         passed: false,
         count: None,
         details: Vec::new(),
+        counts: None,
     };
     if ctx.is_dry_run() {
         result.actual = "not run in a dry run".into();

@@ -15,7 +15,7 @@ pub(crate) use error::{did_you_mean, PlanErrors};
 pub(crate) use expect::Expect;
 pub(crate) use load::{load_plan, load_plan_text, read_plan_id, with_interpreter};
 pub(crate) use model::*;
-pub(crate) use spec::PhaseKind;
+pub(crate) use spec::{CountsKind, PhaseKind};
 
 /// The JSON Schema of a plan, generated from the same types the loader reads, for editors.
 pub(crate) fn schema_json() -> String {

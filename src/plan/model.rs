@@ -7,8 +7,9 @@ use std::sync::Arc;
 use globset::GlobSet;
 
 use super::expect::Expect;
-use super::spec::{PhaseKind, SkipKind, WorkersSpec};
+use super::spec::{CountsKind, PhaseKind, SkipKind, WorkersSpec};
 use crate::edit::prefilter::Needles;
+use crate::edit::refactor::{MethodRenames, Rename};
 use crate::edit::regex::FileRegex;
 use crate::edit::structural::{Query, Rewrite};
 use crate::tree::paths::RelPath;
@@ -114,6 +115,8 @@ impl Skip {
 pub(crate) struct Check {
     pub(crate) name: String,
     pub(crate) kind: CheckKind,
+    /// What the count of a `pattern` or `python` check stands for.
+    pub(crate) counts: CountsKind,
 }
 
 #[derive(Debug, Clone)]
@@ -168,6 +171,18 @@ pub(crate) enum EditKind {
         query: Arc<Query>,
         rewrite: Arc<Rewrite>,
     },
+    /// References to qualified names made references to others, imports kept right.
+    Rename {
+        renames: Arc<Vec<Rename>>,
+        /// The last parts of the old names: a file holding none of them has no reference.
+        needles: Arc<Needles>,
+    },
+    /// Methods renamed on the classes that derive from given bases.
+    Methods {
+        methods: Arc<MethodRenames>,
+        /// The old method names.
+        needles: Arc<Needles>,
+    },
 }
 
 impl Edit {
@@ -183,6 +198,9 @@ impl Edit {
             EditKind::Python { query, .. } => {
                 crate::edit::python::is_python_path(path).then(|| query.needles())
             }
+            EditKind::Rename { needles, .. } | EditKind::Methods { needles, .. } => {
+                crate::edit::python::is_python_path(path).then_some(needles.as_ref())
+            }
         }
     }
 
@@ -194,6 +212,9 @@ impl Edit {
             EditKind::Regex { regex, .. } => regex.is_match_bytes(bytes),
             EditKind::Python { query, .. } => {
                 crate::edit::python::is_python_path(path) && query.could_match_bytes(bytes)
+            }
+            EditKind::Rename { needles, .. } | EditKind::Methods { needles, .. } => {
+                crate::edit::python::is_python_path(path) && needles.is_in_bytes(bytes)
             }
         }
     }

@@ -142,6 +142,11 @@ pub(crate) struct CheckSpec {
     /// For `pattern` and `python`: the count expected, e.g. `>= 1`, `== 0`, `<= 47`, `47`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) expect: Option<String>,
+    /// For `pattern` and `python`: what the count is. `fixes` (the default): the sites the patch
+    /// will change, which the report compares with what it changed; `kept`: sites meant to stay
+    /// (deliberate reproductions); `other`: anything else. Only `fixes` is compared.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) counts: Option<CountsKind>,
     /// For `pattern` on Python files: do not count matches inside `strings` or `comments`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) skip: Option<Vec<SkipKind>>,
@@ -177,6 +182,19 @@ pub(crate) struct PythonFunctionSpec {
     /// Whether it must be `async def` (true) or plain `def` (false). Omitted: either.
     #[serde(default, rename = "async", skip_serializing_if = "Option::is_none")]
     pub(crate) is_async: Option<bool>,
+}
+
+/// What a check's count stands for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum CountsKind {
+    /// The sites the patch will change.
+    #[default]
+    Fixes,
+    /// Sites meant to stay as they are.
+    Kept,
+    /// Anything else.
+    Other,
 }
 
 /// Parts of a Python file that a regex should not look into.
@@ -220,6 +238,19 @@ pub(crate) struct EditSpec {
     /// A structural Python edit, applied to Python files only.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) python: Option<PythonEditSpec>,
+    /// Symbol renames: every reference that resolves to `from` (through the file's imports,
+    /// aliases and attribute chains) is made a reference to `to`, and the imports are rewritten,
+    /// added and removed to match. One `{ from, to }` or a list of them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) rename: Option<RenamesSpec>,
+    /// Method renames on the classes that derive from `class`: calls on `self`, `cls` and
+    /// `super()` inside those classes, and the methods they define.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) methods: Option<MethodsSpec>,
+    /// For `python`: imports the rewrite needs (`from datetime import timezone`), added to the
+    /// files the edit changes where the name is not bound yet.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) imports: Option<Vec<String>>,
     /// For `python`: the qualified name (`pkg.module.function`) the pattern's identifiers of that
     /// name stand for; each file's imports decide what refers to it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -239,6 +270,141 @@ pub(crate) struct EditSpec {
     /// The number of sites this edit is expected to change, e.g. `>= 1` or `== 47`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) expect: Option<String>,
+}
+
+/// One symbol rename: two qualified names (`collections.Mapping` → `collections.abc.Mapping`;
+/// `builtins.float` for a builtin).
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RenameSpec {
+    /// The qualified name references resolve to today.
+    pub(crate) from: String,
+    /// The qualified name they should refer to.
+    pub(crate) to: String,
+}
+
+/// `rename:` as one `{ from, to }` mapping or a list of them.
+///
+/// Written by hand rather than as an untagged enum: serde's untagged enums buffer their input and
+/// lose the line and column of a bad value.
+#[derive(Debug, Clone)]
+pub(crate) struct RenamesSpec(pub(crate) Vec<RenameSpec>);
+
+impl JsonSchema for RenamesSpec {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "RenamesSpec".into()
+    }
+
+    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        let one = generator.subschema_for::<RenameSpec>();
+        schemars::json_schema!({
+            "description": "one `{ from, to }` rename or a list of them",
+            "oneOf": [one, { "type": "array", "items": one, "minItems": 1 }]
+        })
+    }
+}
+
+impl Serialize for RenamesSpec {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.0.serialize(s)
+    }
+}
+
+impl<'de> Deserialize<'de> for RenamesSpec {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = RenamesSpec;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("`{ from: a.b, to: c.d }` or a list of them")
+            }
+
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                map: A,
+            ) -> Result<RenamesSpec, A::Error> {
+                let one =
+                    RenameSpec::deserialize(serde::de::value::MapAccessDeserializer::new(map))?;
+                Ok(RenamesSpec(vec![one]))
+            }
+
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                seq: A,
+            ) -> Result<RenamesSpec, A::Error> {
+                let all = Vec::<RenameSpec>::deserialize(
+                    serde::de::value::SeqAccessDeserializer::new(seq),
+                )?;
+                Ok(RenamesSpec(all))
+            }
+        }
+        d.deserialize_any(Visitor)
+    }
+}
+
+/// Method renames restricted to the classes that derive from `class`.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct MethodsSpec {
+    /// The qualified name of the base class (`unittest.TestCase`), or a list of them; a class
+    /// counts when it derives from one, directly or through other classes of the root.
+    pub(crate) class: ClassesSpec,
+    /// Old method name → new method name.
+    pub(crate) rename: std::collections::BTreeMap<String, String>,
+}
+
+/// `class:` as one qualified name or a list of them.
+#[derive(Debug, Clone)]
+pub(crate) struct ClassesSpec(pub(crate) Vec<String>);
+
+impl JsonSchema for ClassesSpec {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "ClassesSpec".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "description": "a qualified class name or a list of them",
+            "oneOf": [
+                { "type": "string" },
+                { "type": "array", "items": { "type": "string" }, "minItems": 1 }
+            ]
+        })
+    }
+}
+
+impl Serialize for ClassesSpec {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.0.serialize(s)
+    }
+}
+
+impl<'de> Deserialize<'de> for ClassesSpec {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = ClassesSpec;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a qualified class name such as `unittest.TestCase`, or a list of them")
+            }
+
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<ClassesSpec, E> {
+                Ok(ClassesSpec(vec![v.to_string()]))
+            }
+
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                seq: A,
+            ) -> Result<ClassesSpec, A::Error> {
+                let all =
+                    Vec::<String>::deserialize(serde::de::value::SeqAccessDeserializer::new(seq))?;
+                Ok(ClassesSpec(all))
+            }
+        }
+        d.deserialize_any(Visitor)
+    }
 }
 
 /// A pytest suite: arguments passed to `python -m pytest`.

@@ -96,7 +96,8 @@ pub(crate) fn count_mismatches(cp: &Checkpoint) -> Vec<CountMismatch> {
     let mut out = Vec::new();
     for p in &cp.phases[..first_patch] {
         if let Some(Outcome::Validate(v)) = &p.outcome {
-            for c in &v.checks {
+            // A count of sites meant to stay, or of anything else, is not the patch's work.
+            for c in v.checks.iter().filter(|c| c.counts.is_none()) {
                 if let Some(count) = c.count {
                     if count > 0 && count != changed && !per_edit.contains(&count) {
                         out.push(CountMismatch {

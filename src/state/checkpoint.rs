@@ -222,6 +222,10 @@ pub(crate) struct CheckResult {
     /// Where it matched or what went wrong (the first few).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub(crate) details: Vec<String>,
+    /// What the count stands for, when it is not the sites the patch will change (`kept`,
+    /// `other`): such a count is not compared with the patch.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) counts: Option<crate::plan::CountsKind>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]

@@ -4,6 +4,7 @@ mod harness;
 
 mod bad_input;
 mod bad_plans;
+mod catalog;
 mod pytest_phase;
 mod recovery;
 mod report;

@@ -193,6 +193,10 @@ fn left_alone_in(
                     edit::regex::skipped_match_lines(regex, text, *skip)
                 }
                 crate::plan::EditKind::Regex { .. } => Vec::new(),
+                crate::plan::EditKind::Methods { methods, .. } => {
+                    edit::refactor::methods_left_alone(methods, rel, text, cx)
+                }
+                crate::plan::EditKind::Rename { .. } => Vec::new(),
             };
             sites.into_iter().map(|(line, reason)| LeftAlone {
                 path: rel.clone(),

@@ -71,6 +71,7 @@ fn validate_check(
     Some(Check {
         name: s.name.clone(),
         kind,
+        counts: s.counts.unwrap_or_default(),
     })
 }
 

@@ -55,28 +55,44 @@ fn validate_edit(c: &mut Checker, at: &str, s: &EditSpec, selection: &Selection)
         .as_deref()
         .and_then(|e| c.expect(&format!("{at}.expect"), e));
     let sel = c.narrow(selection, &format!("{at}.files"), s.files.as_ref());
-    let kind = match (&s.regex, &s.python) {
-        (Some(_), Some(_)) => {
+    let written: Vec<&str> = [
+        ("regex", s.regex.is_some()),
+        ("python", s.python.is_some()),
+        ("rename", s.rename.is_some()),
+        ("methods", s.methods.is_some()),
+    ]
+    .into_iter()
+    .filter_map(|(key, is_written)| is_written.then_some(key))
+    .collect();
+    let kind = match written.as_slice() {
+        [] => {
+            c.at_value(
+                at,
+                format!("edit `{}` says nothing to change", s.name),
+                Some("add `regex` with `replace`, `python: { pattern, rewrite }`, `rename: { from, to }` or `methods: { class, rename }`"),
+            );
+            None
+        }
+        [_] if s.regex.is_some() => {
+            validate_regex_edit(c, at, s, s.regex.as_deref().unwrap_or_default())
+        }
+        [_] => match (&s.python, &s.rename, &s.methods) {
+            (Some(python), _, _) => validate_python_edit(c, at, s, python),
+            (_, Some(renames), _) => super::refactors::validate_rename_edit(c, at, s, renames),
+            (_, _, Some(methods)) => super::refactors::validate_methods_edit(c, at, s, methods),
+            _ => None,
+        },
+        [first, second, ..] => {
             c.at_key(
-                &format!("{at}.python"),
+                &format!("{at}.{second}"),
                 format!(
-                    "edit `{}` has both `regex` and `python`; an edit has one",
+                    "edit `{}` has both `{first}` and `{second}`; an edit has one",
                     s.name
                 ),
                 Some("split it into two edits, each with its own `name`"),
             );
             None
         }
-        (None, None) => {
-            c.at_value(
-                at,
-                format!("edit `{}` says nothing to change", s.name),
-                Some("add `regex` with `replace`, or `python: { pattern, rewrite }`"),
-            );
-            None
-        }
-        (Some(regex_text), None) => validate_regex_edit(c, at, s, regex_text),
-        (None, Some(python)) => validate_python_edit(c, at, s, python),
     }?;
     Some(Edit {
         name: s.name.clone(),

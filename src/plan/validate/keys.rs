@@ -14,7 +14,8 @@ enum Kind {
     Phase(PhaseKind),
     /// A check, named by the key that makes it that kind of check (`pattern`, `command`, ...).
     Check(&'static str),
-    /// An edit, named by the key that makes it that kind of edit (`regex` or `python`).
+    /// An edit, named by the key that makes it that kind of edit (`regex`, `python`, `rename` or
+    /// `methods`).
     Edit(&'static str),
 }
 
@@ -44,16 +45,31 @@ const KEYS: &[(Kind, &[&str])] = &[
         &["argv", "shell", "cwd", "exit_code", "timeout"],
     ),
     (Kind::Phase(PhaseKind::Report), &["markdown", "json"]),
-    (Kind::Check("pattern"), &["expect", "skip", "files"]),
+    (
+        Kind::Check("pattern"),
+        &["expect", "counts", "skip", "files"],
+    ),
     (
         Kind::Check("python"),
-        &["symbol", "inside", "not_inside", "expect", "files"],
+        &[
+            "symbol",
+            "inside",
+            "not_inside",
+            "expect",
+            "counts",
+            "files",
+        ],
     ),
     (Kind::Check("python_function"), &[]),
     (Kind::Check("command"), &["exit_code", "timeout"]),
     (Kind::Check("file_exists"), &[]),
     (Kind::Edit("regex"), &["replace", "skip"]),
-    (Kind::Edit("python"), &["symbol", "inside", "not_inside"]),
+    (
+        Kind::Edit("python"),
+        &["symbol", "inside", "not_inside", "imports"],
+    ),
+    (Kind::Edit("rename"), &[]),
+    (Kind::Edit("methods"), &[]),
 ];
 
 /// The keys `kind` takes.

@@ -13,6 +13,7 @@ mod fingerprint;
 mod keys;
 mod names;
 mod pytest;
+mod refactors;
 mod report;
 
 use super::error::Diagnostic;
