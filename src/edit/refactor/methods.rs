@@ -287,3 +287,69 @@ fn is_super_call(node: Node, src: &str) -> bool {
             .child_by_field_name("function")
             .is_some_and(|f| f.kind() == "identifier" && &src[f.byte_range()] == "super")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn renames(pairs: &[(&str, &str)]) -> MethodRenames {
+        MethodRenames {
+            classes: vec!["unittest.TestCase".into()],
+            renames: pairs
+                .iter()
+                .map(|(a, b)| (a.to_string(), b.to_string()))
+                .collect(),
+        }
+    }
+
+    fn renamed(src: &str, m: &MethodRenames) -> String {
+        let rel = RelPath::parse("tests/test_m.py").unwrap();
+        let mut r = method_replacements(src, &rel, &[(0, m)], &ModuleIndex::detached());
+        r.sort_by_key(|r| r.range.start);
+        let mut text = String::new();
+        let mut at = 0;
+        for rep in &r {
+            text.push_str(&src[at..rep.range.start]);
+            text.push_str(&rep.text);
+            at = rep.range.end;
+        }
+        text.push_str(&src[at..]);
+        text
+    }
+
+    #[test]
+    fn renames_on_receivers_of_test_cases_only() {
+        let m = renames(&[
+            ("failUnless", "assertTrue"),
+            ("assertEquals", "assertEqual"),
+        ]);
+        let src = "import unittest\nfrom unittest import TestCase as TC\n\nclass T(unittest.TestCase):\n    def test(self):\n        self.failUnless(1)\n        other.failUnless(1)\n        # self.failUnless(2)\n        s = 'self.failUnless(3)'\n        def inner():\n            return self.assertEquals(1, 1)\n\n    @classmethod\n    def setUpClass(cls):\n        cls.assertEquals(1, 1)\n        super().assertEquals(2, 2)\n\n    @staticmethod\n    def helper(self):\n        self.failUnless(0)\n\nclass U(TC):\n    def failUnless(self, x):\n        return super().failUnless(x)\n\nclass Decoy:\n    def failUnless(self, x):\n        return self.failUnless(x)\n";
+        let out = renamed(src, &m);
+        let expected = src
+            .replacen(
+                "        self.failUnless(1)",
+                "        self.assertTrue(1)",
+                1,
+            )
+            .replacen(
+                "return self.assertEquals(1, 1)",
+                "return self.assertEqual(1, 1)",
+                1,
+            )
+            .replacen("cls.assertEquals(1, 1)", "cls.assertEqual(1, 1)", 1)
+            .replacen("super().assertEquals(2, 2)", "super().assertEqual(2, 2)", 1)
+            .replacen(
+                "    def failUnless(self, x):\n        return super().failUnless(x)",
+                "    def assertTrue(self, x):\n        return super().assertTrue(x)",
+                1,
+            );
+        assert_eq!(out, expected);
+    }
+
+    #[test]
+    fn a_class_that_defines_both_names_keeps_both() {
+        let m = renames(&[("failUnless", "assertTrue")]);
+        let src = "import unittest\n\nclass T(unittest.TestCase):\n    def failUnless(self, x):\n        pass\n\n    def assertTrue(self, x):\n        pass\n\n    def test(self):\n        self.failUnless(1)\n";
+        assert_eq!(renamed(src, &m), src);
+    }
+}

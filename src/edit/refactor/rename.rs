@@ -153,7 +153,9 @@ pub(crate) fn rename_replacements(
             }
         }
     }
-    for (stmt, entries, edit) in moved.into_values() {
+    for (stmt, mut entries, edit) in moved.into_values() {
+        // In the order the statement names them, whichever rename moved them.
+        entries.sort_by_key(|m| m.entry);
         out.replacements
             .push(rewrite_from_import(&file, stmt, &entries, edit));
     }
@@ -496,4 +498,147 @@ fn module_of(rel: &RelPath) -> String {
         .unwrap_or(path);
     let stem = stem.strip_suffix("/__init__").unwrap_or(stem);
     stem.replace('/', ".")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `src` after the renames, and the imports the result needs.
+    fn renamed(src: &str, renames: &[(&str, &str)]) -> (String, Vec<String>) {
+        let renames: Vec<Rename> = renames
+            .iter()
+            .map(|(f, t)| Rename {
+                from: f.to_string(),
+                to: t.to_string(),
+            })
+            .collect();
+        let rel = RelPath::parse("pkg/mod.py").unwrap();
+        let out = rename_replacements(
+            src,
+            &rel,
+            &[(0, renames.as_slice())],
+            &ModuleIndex::detached(),
+        )
+        .unwrap();
+        let mut r = out.replacements;
+        r.sort_by_key(|r| r.range.start);
+        let mut text = String::new();
+        let mut at = 0;
+        for rep in &r {
+            text.push_str(&src[at..rep.range.start]);
+            text.push_str(&rep.text);
+            at = rep.range.end;
+        }
+        text.push_str(&src[at..]);
+        (text, out.imports)
+    }
+
+    const ABC: &[(&str, &str)] = &[
+        ("collections.Mapping", "collections.abc.Mapping"),
+        (
+            "collections.MutableMapping",
+            "collections.abc.MutableMapping",
+        ),
+    ];
+
+    #[test]
+    fn a_from_import_moves_and_its_references_stay() {
+        let (text, imports) = renamed(
+            "from collections import Mapping\n\nisinstance(x, Mapping)\n",
+            ABC,
+        );
+        assert_eq!(
+            text,
+            "from collections.abc import Mapping\n\nisinstance(x, Mapping)\n"
+        );
+        assert!(imports.is_empty());
+        let (text, _) = renamed(
+            "from collections import OrderedDict, Mapping, defaultdict as dd\nMapping\n",
+            ABC,
+        );
+        assert_eq!(
+            text,
+            "from collections import OrderedDict, defaultdict as dd\nfrom collections.abc import Mapping\nMapping\n"
+        );
+        let (text, _) = renamed(
+            "def f():\n    from collections import (\n        MutableMapping as MM,\n        OrderedDict,\n        Mapping,\n    )\n    return MM, Mapping\n",
+            ABC,
+        );
+        assert_eq!(
+            text,
+            "def f():\n    from collections import (\n        OrderedDict,\n    )\n    from collections.abc import MutableMapping as MM, Mapping\n    return MM, Mapping\n"
+        );
+    }
+
+    #[test]
+    fn module_references_are_spelled_through_the_files_own_bindings() {
+        let (text, imports) = renamed(
+            "import collections\n\nclass S(collections.MutableMapping):\n    pass\n",
+            ABC,
+        );
+        assert_eq!(
+            text,
+            "import collections\n\nclass S(collections.abc.MutableMapping):\n    pass\n"
+        );
+        assert_eq!(imports, ["import collections.abc"]);
+        let (text, imports) = renamed("import collections as c\nc.Mapping\n", ABC);
+        assert_eq!(text, "import collections as c\nc.abc.Mapping\n");
+        assert_eq!(imports, ["import collections.abc"]);
+        // A name already bound to the target is used.
+        let (text, imports) = renamed(
+            "import collections\nfrom collections.abc import Mapping\ncollections.Mapping\n",
+            ABC,
+        );
+        assert_eq!(
+            text,
+            "import collections\nfrom collections.abc import Mapping\nMapping\n"
+        );
+        assert!(imports.is_empty());
+    }
+
+    const NUMPY: &[(&str, &str)] = &[
+        ("numpy.float", "builtins.float"),
+        ("numpy.int", "builtins.int"),
+    ];
+
+    #[test]
+    fn builtins_are_bare_names_and_shadowing_names_are_left_alone() {
+        let src = "import numpy as np\n\ndef f(x):\n    return np.float(x) + np.float64(x)\n\ndef g(np, x):\n    return np.float(x)\n# np.float(x)\ns = 'np.int(1)'\n";
+        let (text, imports) = renamed(src, NUMPY);
+        assert_eq!(
+            text,
+            src.replacen("return np.float(x) +", "return float(x) +", 1)
+        );
+        assert!(imports.is_empty());
+        let (text, _) = renamed(
+            "from numpy import float as npf, int\nnpf(1) + int(2)\n",
+            NUMPY,
+        );
+        assert_eq!(text, "float(1) + int(2)\n");
+    }
+
+    #[test]
+    fn a_builtin_the_file_binds_itself_is_written_in_full() {
+        let src = "import numpy\n\ndef float(x):\n    return numpy.float(x)\n";
+        let (text, imports) = renamed(src, NUMPY);
+        assert_eq!(text, src.replace("numpy.float(x)", "builtins.float(x)"));
+        assert_eq!(imports, ["import builtins"]);
+    }
+
+    #[test]
+    fn a_needed_name_bound_to_something_else_refuses_the_file() {
+        let src = "from numpy import float as npf\n\ndef float(x):\n    return npf(x)\n";
+        let rel = RelPath::parse("m.py").unwrap();
+        let renames = [Rename {
+            from: "numpy.float".into(),
+            to: "builtins.float".into(),
+        }];
+        let err = rename_replacements(src, &rel, &[(0, &renames[..])], &ModuleIndex::detached())
+            .unwrap_err();
+        assert!(
+            matches!(&err, EditError::NameTaken { line: 1, name, .. } if name == "float"),
+            "{err:?}"
+        );
+    }
 }
