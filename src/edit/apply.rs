@@ -551,6 +551,18 @@ mod tests {
     }
 
     #[test]
+    fn a_method_renamed_with_its_body_keeps_the_body_on_its_lines() {
+        let e = structural(
+            "setup_method",
+            "def setup(self): $$$BODY",
+            "def setup_method(self): $$$BODY",
+        );
+        let src = "class TestA:\n    def setup(self):\n        self.a = 1\n        self.b = 2\n\n    def test(self):\n        pass\n";
+        let out = apply("t.py", src, &[(0, &e)]).unwrap().unwrap();
+        assert_eq!(out.content, src.replace("def setup(", "def setup_method("));
+    }
+
+    #[test]
     fn a_file_without_the_literal_core_is_not_parsed() {
         let e = structural("unawait", UNAWAIT.0, UNAWAIT.1);
         let cx = EditContext::detached();

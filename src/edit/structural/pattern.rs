@@ -12,7 +12,7 @@ use crate::edit::prefilter::Needles;
 use crate::edit::python;
 
 /// One node of a compiled pattern.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) enum PNode {
     /// `$NAME` (or `$_` when the name is `None`): any one node.
     Meta(Option<String>),
@@ -76,16 +76,9 @@ impl Pattern {
                 statements.len()
             ));
         }
-        let mut top = statements[0];
-        if top.kind() == "expression_statement" && top.named_child_count() == 1 {
-            let inner = top.named_child(0).expect("one named child");
-            if !is_multi_statement(inner, &prepared) {
-                top = inner;
-            }
-        }
         let symbol_name = symbol.map(|s| s.rsplit('.').next().unwrap_or(s).to_string());
         let mut names = Vec::new();
-        let root = convert(top, &prepared, symbol_name.as_deref(), &mut names);
+        let root = convert_top(statements[0], &prepared, symbol_name.as_deref(), &mut names);
         match &root {
             PNode::Meta(_) | PNode::Multi(_) => {
                 return Err(format!(
@@ -121,6 +114,27 @@ impl Pattern {
         })
     }
 
+    /// Whether `text` (a rewrite) is the same syntax tree as the pattern: the same tokens in the
+    /// same structure, whatever the layout and comments. Such a rewrite writes back what it matched.
+    pub(crate) fn is_same_tree(&self, text: &str) -> bool {
+        let Ok(prepared) = prepare(text) else {
+            return false;
+        };
+        let Some((tree, _)) = python::parse(&prepared) else {
+            return false;
+        };
+        let statements = named_children(tree.root_node());
+        if tree.root_node().has_error() || statements.len() != 1 {
+            return false;
+        }
+        let symbol_name = self
+            .symbol
+            .as_deref()
+            .map(|s| s.rsplit('.').next().unwrap_or(s));
+        let mut names = Vec::new();
+        convert_top(statements[0], &prepared, symbol_name, &mut names) == self.root
+    }
+
     /// The pattern as written in the plan.
     pub(crate) fn as_str(&self) -> &str {
         &self.text
@@ -136,6 +150,19 @@ impl Pattern {
     pub(crate) fn could_match_bytes(&self, content: &[u8]) -> bool {
         self.literals.iter().all(|w| w.is_in_bytes(content))
     }
+}
+
+/// Turns the one statement of a parsed pattern into pattern nodes: an expression statement stands
+/// for its expression, so that the pattern matches it anywhere.
+fn convert_top(top: Node, src: &str, symbol: Option<&str>, names: &mut Vec<String>) -> PNode {
+    let mut top = top;
+    if top.kind() == "expression_statement" && top.named_child_count() == 1 {
+        let inner = top.named_child(0).expect("one named child");
+        if !is_multi_statement(inner, src) {
+            top = inner;
+        }
+    }
+    convert(top, src, symbol, names)
 }
 
 /// Turns the parsed pattern under `node` into pattern nodes, collecting the names of the
@@ -155,6 +182,14 @@ fn convert(node: Node, src: &str, symbol: Option<&str>, names: &mut Vec<String>)
         }
         if Some(text) == symbol && !is_name_position(node) {
             return PNode::Symbol;
+        }
+    }
+    // In an import list, `$$$NAMES` is parsed as a dotted name of one part; it stands for the
+    // names themselves.
+    if node.kind() == "dotted_name" && node.named_child_count() == 1 {
+        let inner = node.named_child(0).expect("one named child");
+        if metavariable(&src[inner.byte_range()]).is_some_and(|(multi, _)| multi) {
+            return convert(inner, src, symbol, names);
         }
     }
     if node.kind() == "expression_statement" && node.named_child_count() == 1 {
