@@ -46,7 +46,7 @@ pub(crate) struct ParsedFile<'a> {
     pub(crate) rel: &'a RelPath,
     pub(super) tree: tree_sitter::Tree,
     /// Length of a byte-order mark the parser did not see: tree offsets + this = content offsets.
-    offset: usize,
+    pub(super) offset: usize,
     modules: &'a ModuleIndex,
     symbols: std::cell::OnceCell<FileSymbols>,
 }

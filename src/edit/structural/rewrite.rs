@@ -134,6 +134,11 @@ impl Rewrite {
         })
     }
 
+    /// Whether the rewrite writes nothing: it removes what it matches.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.holes.is_empty() && self.text.trim().is_empty()
+    }
+
     /// The ranges of the rewrite left out for the `$$$` holes of `m` that matched nothing: each
     /// goes with the separator after it (the one before it when it is last in its list).
     fn left_out(&self, m: &Match, content: &str) -> Vec<Range<usize>> {
@@ -344,6 +349,111 @@ pub(crate) fn replacement_for(
         }
     }
     Ok(Some((range, text)))
+}
+
+/// A whole statement that an empty rewrite removes, rather than leaving its lines blank.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Removal {
+    /// The statement, decorators included (offsets in the parsed text).
+    pub(crate) statement: Range<usize>,
+    /// The block the statement is one of (none for a statement of the module): where the block
+    /// starts and how many statements it holds, so that a block whose statements are all removed
+    /// can be given a `pass`.
+    pub(crate) block: Option<(usize, usize)>,
+}
+
+/// The statement `m` is, when `rewrite` is empty and `m` is a whole statement (an expression
+/// pattern that matches all of an expression statement counts): it is removed with its lines.
+pub(crate) fn removal_for(m: &Match, rewrite: &Rewrite, file: &ParsedFile) -> Option<Removal> {
+    if !rewrite.is_empty() {
+        return None;
+    }
+    let offset = file.offset;
+    let start = m.range.start.checked_sub(offset)?;
+    let end = m.range.end.checked_sub(offset)?;
+    let mut node = file
+        .tree
+        .root_node()
+        .descendant_for_byte_range(start, end)?;
+    if node.byte_range() != (start..end) {
+        return None;
+    }
+    let statement = loop {
+        let parent = node.parent()?;
+        match parent.kind() {
+            "block" | "module" => break node,
+            // A definition goes with its decorators.
+            "decorated_definition"
+                if matches!(node.kind(), "function_definition" | "class_definition") =>
+            {
+                node = parent
+            }
+            _ if parent.byte_range() == node.byte_range() => node = parent,
+            _ => return None,
+        }
+    };
+    let parent = statement.parent()?;
+    let block = (parent.kind() == "block")
+        .then(|| (parent.start_byte() + offset, named_children(parent).len()));
+    Some(Removal {
+        statement: statement.start_byte() + offset..statement.end_byte() + offset,
+        block,
+    })
+}
+
+/// The bytes of `text` to delete to remove the statement at `statement`, and the text that takes
+/// its place when it leaves its block empty (`pass`).
+///
+/// A statement alone on its lines goes with those lines: its indentation, a comment after it on
+/// its last line (which belongs to it) and the line break. A statement that shares its line goes
+/// with its `;` only, and one after a header's `:` (`if x: f()`) goes alone.
+pub(crate) fn removal_range(text: &str, statement: Range<usize>) -> (Range<usize>, String) {
+    let bytes = text.as_bytes();
+    let is_blank = |b: u8| b == b' ' || b == b'\t';
+    let line_start = text[..statement.start].rfind('\n').map_or(0, |i| i + 1);
+    let indent = &text[line_start..statement.start];
+    let first_on_line = indent.bytes().all(is_blank);
+    let skip_blanks = |mut at: usize| {
+        while at < bytes.len() && is_blank(bytes[at]) {
+            at += 1;
+        }
+        at
+    };
+    let mut end = skip_blanks(statement.end);
+    if bytes.get(end) == Some(&b';') {
+        end = skip_blanks(end + 1);
+    }
+    if bytes.get(end) == Some(&b'#') {
+        end = text[end..].find('\n').map_or(text.len(), |i| end + i);
+        if end > 0 && bytes[end - 1] == b'\r' && end < text.len() {
+            end -= 1;
+        }
+    }
+    let newline = if text[end..].starts_with("\r\n") {
+        "\r\n"
+    } else if text[end..].starts_with('\n') {
+        "\n"
+    } else {
+        ""
+    };
+    let ends_line = !newline.is_empty() || end == text.len();
+    if first_on_line && ends_line {
+        return (
+            line_start..end + newline.len(),
+            format!("{indent}pass{newline}"),
+        );
+    }
+    if bytes.get(skip_blanks(statement.end)) == Some(&b';') {
+        // Statements after it on its line stay; it goes with its `;`.
+        return (statement.start..end, "pass".into());
+    }
+    let before = text[..statement.start].trim_end_matches([' ', '\t']);
+    if before.ends_with(';') {
+        let semicolon = before.len() - 1;
+        let start = text[..semicolon].trim_end_matches([' ', '\t']).len();
+        return (start..statement.end, "pass".into());
+    }
+    (statement.start..statement.end, "pass".into())
 }
 
 /// Common prefix and suffix of two strings, on character boundaries: returns the start of the
