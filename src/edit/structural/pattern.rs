@@ -135,6 +135,11 @@ impl Pattern {
         convert_top(statements[0], &prepared, symbol_name, &mut names) == self.root
     }
 
+    /// The qualified name the pattern's symbol stands for, if it has one.
+    pub(crate) fn symbol(&self) -> Option<&str> {
+        self.symbol.as_deref()
+    }
+
     /// The pattern as written in the plan.
     pub(crate) fn as_str(&self) -> &str {
         &self.text
