@@ -388,6 +388,20 @@ mod tests {
         assert_eq!(found(&query("a[x, $$$A]"), "y = a[x]\n"), vec!["a[x]"]);
         assert_eq!(
             found(
+                &query("{'k': v, $$$REST}"),
+                "x = {'k': v}\ny = {'k': v, 'a': 1}\n"
+            ),
+            vec!["{'k': v}", "{'k': v, 'a': 1}"]
+        );
+        assert_eq!(
+            found(
+                &query("{$$$REST, 'k': v}"),
+                "x = {'k': v}\ny = {'a': 1, 'k': v}\n"
+            ),
+            vec!["{'k': v}", "{'a': 1, 'k': v}"]
+        );
+        assert_eq!(
+            found(
                 &query("def f(self, $$$P): $$$B"),
                 "def f(self):\n    pass\n"
             )

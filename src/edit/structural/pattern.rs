@@ -5,11 +5,10 @@ use std::sync::Arc;
 
 use tree_sitter::Node;
 
-use super::metavar::{is_multi_statement, metavariable, prepare};
-use super::syntax::{code_children, error_column, is_name_position, named_children};
+use super::metavar::{self, is_multi_statement, metavariable, multi_pair};
+use super::syntax::{code_children, is_name_position, named_children};
 use crate::edit::literal::Word;
 use crate::edit::prefilter::Needles;
-use crate::edit::python;
 
 /// One node of a compiled pattern.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -58,17 +57,8 @@ pub(crate) struct Pattern {
 impl Pattern {
     /// Compiles `text`; `symbol` is a qualified name whose last component the pattern must mention.
     pub(crate) fn compile(text: &str, symbol: Option<&str>) -> Result<Pattern, String> {
-        let prepared = prepare(text)?;
-        let Some((tree, _)) = python::parse(&prepared) else {
-            return Err("the Python parser is unavailable".into());
-        };
+        let (prepared, tree) = metavar::parse(text, "pattern")?;
         let root = tree.root_node();
-        if root.has_error() {
-            return Err(format!(
-                "pattern `{text}` does not parse as Python{}",
-                error_column(root, &prepared)
-            ));
-        }
         let statements: Vec<Node> = named_children(root);
         if statements.len() != 1 {
             return Err(format!(
@@ -117,10 +107,7 @@ impl Pattern {
     /// Whether `text` (a rewrite) is the same syntax tree as the pattern: the same tokens in the
     /// same structure, whatever the layout and comments. Such a rewrite writes back what it matched.
     pub(crate) fn is_same_tree(&self, text: &str) -> bool {
-        let Ok(prepared) = prepare(text) else {
-            return false;
-        };
-        let Some((tree, _)) = python::parse(&prepared) else {
+        let Ok((prepared, tree)) = metavar::parse(text, "rewrite") else {
             return false;
         };
         let statements = named_children(tree.root_node());
@@ -174,6 +161,12 @@ fn convert_top(top: Node, src: &str, symbol: Option<&str>, names: &mut Vec<Strin
 /// metavariables it binds in `names`.
 fn convert(node: Node, src: &str, symbol: Option<&str>, names: &mut Vec<String>) -> PNode {
     let text = &src[node.byte_range()];
+    if let Some(name) = multi_pair(node, src) {
+        if let Some(n) = &name {
+            names.push(n.clone());
+        }
+        return PNode::Multi(name);
+    }
     if node.kind() == "identifier" {
         if let Some((multi, name)) = metavariable(text) {
             if let Some(n) = &name {

@@ -6,10 +6,9 @@ use std::ops::Range;
 use tree_sitter::Node;
 
 use super::matcher::{Match, ParsedFile};
-use super::metavar::{metavariable, prepare, restore, SYMBOL_BINDING};
+use super::metavar::{self, metavariable, multi_pair, restore, SYMBOL_BINDING};
 use super::pattern::Pattern;
-use super::syntax::{code_children, error_column, is_name_position, named_children};
-use crate::edit::python;
+use super::syntax::{code_children, is_name_position, named_children};
 
 /// A rewrite template: text with metavariables, compiled against its pattern.
 #[derive(Debug, Clone)]
@@ -62,16 +61,7 @@ impl Rewrite {
     /// keeping the reference could never change anything, and the name is meant literally (the
     /// builtin `float` for NumPy's removed alias `numpy.float`).
     pub(crate) fn compile(text: &str, pattern: &Pattern) -> Result<Rewrite, String> {
-        let prepared = prepare(text)?;
-        let Some((tree, _)) = python::parse(&prepared) else {
-            return Err("the Python parser is unavailable".into());
-        };
-        if tree.root_node().has_error() {
-            return Err(format!(
-                "rewrite `{text}` does not parse as Python{}",
-                error_column(tree.root_node(), &prepared)
-            ));
-        }
+        let (prepared, tree) = metavar::parse(text, "rewrite")?;
         let symbol_name = pattern
             .symbol
             .as_deref()
@@ -82,9 +72,11 @@ impl Rewrite {
         let mut seen_lists = Vec::new();
         let mut stack = vec![tree.root_node()];
         while let Some(n) = stack.pop() {
-            if n.kind() == "identifier" {
+            // A dictionary item `$$$NAME: $$$NAME` is one hole, the item itself.
+            let pair = multi_pair(n, &prepared).map(|name| (true, name));
+            if n.kind() == "identifier" || pair.is_some() {
                 let t = &prepared[n.byte_range()];
-                if let Some((multi, name)) = metavariable(t) {
+                if let Some((multi, name)) = pair.or_else(|| metavariable(t)) {
                     let Some(name) = name else {
                         return Err(format!(
                             "rewrite `{text}` uses an anonymous metavariable; name it in the pattern (`$NAME`) to reuse what it matched"
@@ -292,11 +284,14 @@ fn list_items(list: Node, src: &str) -> Vec<Item> {
                 _ => break,
             }
         }
-        let multi = (inner.kind() == "identifier")
-            .then(|| metavariable(&src[inner.byte_range()]))
-            .flatten()
-            .filter(|(multi, _)| *multi)
-            .and_then(|(_, name)| name);
+        let multi = match multi_pair(inner, src) {
+            Some(name) => name,
+            None => (inner.kind() == "identifier")
+                .then(|| metavariable(&src[inner.byte_range()]))
+                .flatten()
+                .filter(|(multi, _)| *multi)
+                .and_then(|(_, name)| name),
+        };
         Item::Element {
             range: k.byte_range(),
             multi,
@@ -543,6 +538,14 @@ mod tests {
             "g(x)\n"
         );
         assert_eq!(rewrite("f($$$A)", "[$$$A, 0]", "f()\n"), "[0]\n");
+        assert_eq!(
+            rewrite(
+                "d({'k': v, $$$REST})",
+                "e({'k': w, $$$REST})",
+                "d({'k': v})\nd({'k': v, 'a': 1})\n"
+            ),
+            "e({'k': w})\ne({'k': w, 'a': 1})\n"
+        );
         assert_eq!(
             rewrite("f($$$A)", "def g(self, $$$A): pass", "f()\n"),
             "def g(self): pass\n"
