@@ -140,6 +140,11 @@ async fn dispatch(cli: Cli) -> Result<()> {
             match format {
                 CheckFormat::Text => {
                     let p = loaded?;
+                    let _ = write!(
+                        std::io::stderr().lock(),
+                        "{}",
+                        crate::plan::render_warnings(&plan, &p.warnings)
+                    );
                     if !out.quiet {
                         say!(
                             "{}: plan `{}` is valid ({}: {})",
@@ -160,7 +165,7 @@ async fn dispatch(cli: Cli) -> Result<()> {
                     loaded.map(|_| ()).map_err(Error::from)
                 }
                 CheckFormat::Github => {
-                    say_raw!("{}", crate::check_output::github(&loaded));
+                    say_raw!("{}", crate::check_output::github(&plan, &loaded));
                     loaded.map(|_| ()).map_err(Error::from)
                 }
             }

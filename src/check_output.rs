@@ -1,14 +1,15 @@
 //! What `remedy check` prints for programs: a JSON object, or GitHub Actions annotations, so
-//! that a plan changed in a pull request shows its problems on the lines that have them.
+//! that a plan changed in a pull request shows its problems on the lines that have them. The
+//! warnings of a valid plan are given too (`warnings`, `::warning`); they do not fail it.
 
 use std::path::Path;
 
 use serde_json::json;
 
-use crate::plan::{Plan, PlanErrors};
+use crate::plan::{Diagnostic, Plan, PlanErrors};
 use crate::report::github::{data, property};
 
-/// `{"valid": …, "file": …, "plan": {…} | "errors": [...]}`.
+/// `{"valid": …, "file": …, "plan": {…}, "warnings": [...] | "errors": [...]}`.
 pub(crate) fn json(file: &Path, loaded: &Result<Plan, PlanErrors>) -> String {
     let value = match loaded {
         Ok(plan) => json!({
@@ -19,33 +20,46 @@ pub(crate) fn json(file: &Path, loaded: &Result<Plan, PlanErrors>) -> String {
                 "title": plan.title,
                 "phases": plan.phases.iter().map(|p| json!({"name": p.name, "kind": p.kind})).collect::<Vec<_>>(),
             },
+            "warnings": plan.warnings.iter().map(diagnostic).collect::<Vec<_>>(),
         }),
         Err(errors) => json!({
             "valid": false,
             "file": file,
-            "errors": errors.diagnostics.iter().map(|d| json!({
-                "path": d.path,
-                "line": d.location.map(|l| l.line),
-                "col": d.location.map(|l| l.col),
-                "message": d.message,
-                "help": d.help,
-            })).collect::<Vec<_>>(),
+            "errors": errors.diagnostics.iter().map(diagnostic).collect::<Vec<_>>(),
         }),
     };
     serde_json::to_string_pretty(&value).unwrap_or_default()
 }
 
-/// One `::error` workflow command per problem; nothing for a valid plan.
-pub(crate) fn github(loaded: &Result<Plan, PlanErrors>) -> String {
-    let Err(errors) = loaded else {
-        return String::new();
-    };
-    let file = errors.file.display().to_string();
-    errors
-        .diagnostics
+fn diagnostic(d: &Diagnostic) -> serde_json::Value {
+    json!({
+        "path": d.path,
+        "line": d.location.map(|l| l.line),
+        "col": d.location.map(|l| l.col),
+        "message": d.message,
+        "help": d.help,
+    })
+}
+
+/// One `::error` workflow command per problem of an invalid plan; one `::warning` per warning of
+/// a valid one.
+pub(crate) fn github(file: &Path, loaded: &Result<Plan, PlanErrors>) -> String {
+    match loaded {
+        Ok(plan) => annotations("warning", &file.display().to_string(), &plan.warnings),
+        Err(errors) => annotations(
+            "error",
+            &errors.file.display().to_string(),
+            &errors.diagnostics,
+        ),
+    }
+}
+
+/// One `::LEVEL` workflow command per diagnostic.
+fn annotations(level: &str, file: &str, diagnostics: &[Diagnostic]) -> String {
+    diagnostics
         .iter()
         .map(|d| {
-            let mut props = format!("file={}", property(&file));
+            let mut props = format!("file={}", property(file));
             if let Some(l) = d.location {
                 props.push_str(&format!(",line={},col={}", l.line, l.col));
             }
@@ -58,7 +72,7 @@ pub(crate) fn github(loaded: &Result<Plan, PlanErrors>) -> String {
             if let Some(help) = &d.help {
                 message.push_str(&format!("\nhelp: {help}"));
             }
-            format!("::error {props}::{}\n", data(&message))
+            format!("::{level} {props}::{}\n", data(&message))
         })
         .collect()
 }

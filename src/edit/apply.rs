@@ -31,6 +31,28 @@ pub(crate) struct Replacement {
     pub(crate) edit: usize,
 }
 
+/// A structural removal of a whole statement of a block: if every statement of that block is
+/// removed in one pass, the last removal writes `pass` instead, so the block stays a block.
+#[derive(Debug, Clone)]
+struct BlockRemoval {
+    /// The removal's range and edit, which identify its replacement.
+    range: Range<usize>,
+    edit: usize,
+    /// Where the block starts, and how many statements it holds.
+    block: usize,
+    statements: usize,
+    /// What the removal writes when it is the one that leaves `pass`.
+    pass: String,
+}
+
+/// What the edits of one pass would change.
+#[derive(Debug, Default)]
+struct PassChanges {
+    replacements: Vec<Replacement>,
+    /// The replacements that remove a statement of a block.
+    removals: Vec<BlockRemoval>,
+}
+
 /// A file's new content and the sites that changed.
 #[derive(Debug, Clone)]
 pub(crate) struct FileEdit {
@@ -69,13 +91,13 @@ pub(crate) fn apply_edits(
         let line_of = |offset: usize| original_lines().line_of(map_back(offset, &history));
         // This pass's text, lexed once for every question asked of its statements.
         let statements = LazyStatements::new(&text);
-        let mut replacements = Vec::new();
+        let mut changes = PassChanges::default();
         if pass == 0 {
-            regex_replacements(&statements, is_python, edits, &mut replacements);
+            regex_replacements(&statements, is_python, edits, &mut changes.replacements);
             if is_python {
                 let refactored = refactor_replacements(path, content, edits, cx)
                     .map_err(|e| e.with_edit_names(&name))?;
-                replacements.extend(refactored.replacements);
+                changes.replacements.extend(refactored.replacements);
                 needed_imports.extend(refactored.imports);
             }
         }
@@ -86,7 +108,7 @@ pub(crate) fn apply_edits(
                 edits,
                 cx,
                 &mut parsed,
-                &mut replacements,
+                &mut changes,
                 &|offset, edit, comment| EditError::DropsComment {
                     path: path.clone(),
                     line: line_of(offset),
@@ -95,6 +117,10 @@ pub(crate) fn apply_edits(
                 },
             )?;
         }
+        let PassChanges {
+            replacements,
+            removals,
+        } = changes;
         if replacements.is_empty() {
             break;
         }
@@ -111,6 +137,7 @@ pub(crate) fn apply_edits(
             first: name(first.edit),
             second: name(second.edit),
         })?;
+        let chosen = keep_blocks(chosen, &removals);
         let new_text = splice(&text, &chosen);
         if is_python {
             if let Some(culprit) = breaking_replacement(&statements, &text, &new_text, &chosen) {
@@ -283,10 +310,14 @@ fn structural_replacements(
     edits: &[(usize, &Edit)],
     cx: &EditContext,
     parsed: &mut bool,
-    out: &mut Vec<Replacement>,
+    changes: &mut PassChanges,
     drops_comment: &dyn Fn(usize, usize, usize) -> EditError,
 ) -> Result<(), EditError> {
     let text = statements.text();
+    let PassChanges {
+        replacements: out,
+        removals,
+    } = changes;
     let candidates: Vec<_> = edits
         .iter()
         .filter_map(|(i, e)| match &e.kind {
@@ -304,13 +335,44 @@ fn structural_replacements(
         cx.count_parsed();
     }
     let queries: Vec<&Query> = candidates.iter().map(|(_, q, _)| q.as_ref()).collect();
-    with_parsed(statements, path, cx, &queries, |pieces| {
+    // A removal must see the block around its statement, which a statement parsed on its own
+    // under a stand-in header does not show.
+    let whole_blocks = candidates.iter().any(|(_, _, r)| r.is_empty());
+    with_parsed(statements, path, cx, &queries, whole_blocks, |pieces| {
         for piece in pieces {
             for (index, query, rewrite) in &candidates {
                 for m in query.find(&piece.file) {
                     let Some(at) = piece.to_file(m.range.start) else {
                         continue;
                     };
+                    if let Some(removal) = structural::removal_for(&m, rewrite, &piece.file) {
+                        let (Some(start), Some(end)) = (
+                            piece.to_file(removal.statement.start),
+                            piece.to_file(removal.statement.end),
+                        ) else {
+                            continue;
+                        };
+                        // Comments inside the statement, and one after it on its last line, go
+                        // with it.
+                        let (range, pass) = structural::removal_range(text, start..end);
+                        if let Some((block, statements)) = removal.block {
+                            if let Some(block) = piece.to_file(block) {
+                                removals.push(BlockRemoval {
+                                    range: range.clone(),
+                                    edit: *index,
+                                    block,
+                                    statements,
+                                    pass,
+                                });
+                            }
+                        }
+                        out.push(Replacement {
+                            range,
+                            text: String::new(),
+                            edit: *index,
+                        });
+                        continue;
+                    }
                     match structural::replacement_for(&m, rewrite, &piece.file) {
                         Ok(Some((range, new))) => out.push(Replacement {
                             range: at - m.range.start + range.start..at - m.range.start + range.end,
@@ -328,6 +390,46 @@ fn structural_replacements(
         }
         Ok(())
     })
+}
+
+/// Gives `pass` to every block whose statements the chosen replacements all remove: the last
+/// removal of such a block writes `pass` at the block's indentation instead of nothing (after any
+/// comment lines that stay, which then still read as the block's). The
+/// removals of one block are counted within one pass only; a statement removed in an earlier pass
+/// no longer belongs to the block the parser sees.
+fn keep_blocks(mut chosen: Vec<Replacement>, removals: &[BlockRemoval]) -> Vec<Replacement> {
+    if removals.is_empty() {
+        return chosen;
+    }
+    let removal_of = |r: &Replacement| {
+        removals
+            .iter()
+            .find(|b| b.range == r.range && b.edit == r.edit && r.text.is_empty())
+    };
+    let mut blocks: Vec<(usize, usize, usize)> = Vec::new();
+    for (i, r) in chosen.iter().enumerate() {
+        if let Some(b) = removal_of(r) {
+            match blocks.iter_mut().find(|(start, _, _)| *start == b.block) {
+                Some((_, count, last)) => {
+                    *count += 1;
+                    *last = i;
+                }
+                None => blocks.push((b.block, 1, i)),
+            }
+        }
+    }
+    for (start, count, last) in blocks {
+        let emptied = removals
+            .iter()
+            .find(|b| b.block == start)
+            .is_some_and(|b| b.statements == count);
+        if emptied {
+            if let Some(pass) = removal_of(&chosen[last]).map(|b| b.pass.clone()) {
+                chosen[last].text = pass;
+            }
+        }
+    }
+    chosen
 }
 
 /// Sorts replacements and keeps those that can be applied together. Two edits that change the
@@ -598,6 +700,121 @@ mod tests {
             matches!(&err, EditError::BreaksSyntax { line: 2, edit, .. } if edit == "bad"),
             "{err:?}"
         );
+    }
+
+    #[test]
+    fn a_method_renamed_with_its_body_keeps_the_body_on_its_lines() {
+        let e = structural(
+            "setup_method",
+            "def setup(self): $$$BODY",
+            "def setup_method(self): $$$BODY",
+        );
+        let src = "class TestA:\n    def setup(self):\n        self.a = 1\n        self.b = 2\n\n    def test(self):\n        pass\n";
+        let out = apply("t.py", src, &[(0, &e)]).unwrap().unwrap();
+        assert_eq!(out.content, src.replace("def setup(", "def setup_method("));
+    }
+
+    fn removed(pattern: &str, src: &str) -> String {
+        let e = structural("remove", pattern, "");
+        apply("a.py", src, &[(0, &e)]).unwrap().unwrap().content
+    }
+
+    #[test]
+    fn an_empty_rewrite_removes_the_statement_with_its_lines() {
+        assert_eq!(
+            removed(
+                "log($$$A)",
+                "def f():\n    a()\n    log(x)  # why\n    b()\n"
+            ),
+            "def f():\n    a()\n    b()\n"
+        );
+        assert_eq!(
+            removed("log($$$A)", "import os\nlog(\n    1,  # one\n)\nx = 2\n"),
+            "import os\nx = 2\n"
+        );
+        assert_eq!(removed("log($$$A)", "log(1)\n"), "");
+        assert_eq!(
+            removed("log($$$A)", "if x:\r\n    y()\r\n    log(1)\r\nz = 2\r\n"),
+            "if x:\r\n    y()\r\nz = 2\r\n"
+        );
+        // A statement that shares its line goes with its `;` only.
+        assert_eq!(removed("b = 2", "a = 1; b = 2\n"), "a = 1\n");
+        assert_eq!(removed("a = 1", "a = 1; b = 2\n"), "b = 2\n");
+        // A definition goes with its decorators.
+        assert_eq!(
+            removed(
+                "def setup(self): $$$B",
+                "class T:\n    @fixture\n    def setup(self):\n        self.x = 1\n\n    def test(self):\n        pass\n"
+            ),
+            "class T:\n\n    def test(self):\n        pass\n"
+        );
+    }
+
+    #[test]
+    fn an_empty_rewrite_of_part_of_a_statement_is_not_a_removal() {
+        let e = structural("remove", "log($$$A)", "");
+        let err = apply("a.py", "x = 0\ny = log(1)\n", &[(0, &e)]).unwrap_err();
+        assert!(
+            matches!(err, EditError::BreaksSyntax { line: 2, .. }),
+            "{err:?}"
+        );
+    }
+
+    /// Removing every assertion of real code leaves files that parse, with a `pass` wherever a
+    /// block held nothing else, and not one line left blank where an assertion was.
+    #[test]
+    fn removing_the_assertions_of_real_code_keeps_it_valid() {
+        let e = structural("no asserts", "assert $$$A", "");
+        let mut changed = 0;
+        for (file, text) in crate::edit::test_corpus::python_files(600_000) {
+            let Some(out) = apply("a.py", &text, &[(0, &e)]).unwrap() else {
+                continue;
+            };
+            changed += 1;
+            assert_eq!(python::error_count(&out.content), 0, "{}", file.display());
+            let blank = |t: &str| t.lines().filter(|l| l.trim().is_empty()).count();
+            assert_eq!(blank(&out.content), blank(&text), "{}", file.display());
+        }
+        assert!(changed > 3, "{changed}");
+    }
+
+    #[test]
+    fn an_emptied_block_keeps_one_pass() {
+        assert_eq!(
+            removed(
+                "log($$$A)",
+                "def f():\n    log(1)\n    # note\n    log(2)\nx = 1\n"
+            ),
+            "def f():\n    # note\n    pass\nx = 1\n"
+        );
+        assert_eq!(
+            removed("log($$$A)", "if x:\r\n    log(1)\r\ny = 2\r\n"),
+            "if x:\r\n    pass\r\ny = 2\r\n"
+        );
+        assert_eq!(removed("log($$$A)", "if x: log(1)\n"), "if x: pass\n");
+        assert_eq!(
+            removed("log($$$A)", "if x:\n    log(1); log(2)\n"),
+            "if x:\n    pass\n"
+        );
+        // Blocks that keep a statement get no `pass`, nested ones included.
+        assert_eq!(
+            removed(
+                "log($$$A)",
+                "def f():\n    if x:\n        log(1)\n    log(2)\n    return 3\n"
+            ),
+            "def f():\n    if x:\n        pass\n    return 3\n"
+        );
+        // Two edits that empty a block between them leave one `pass`.
+        let a = structural("a", "log($$$A)", "");
+        let b = structural("b", "trace($$$A)", "");
+        let out = apply(
+            "a.py",
+            "def f():\n    log(1)\n    trace(2)\n",
+            &[(0, &a), (1, &b)],
+        )
+        .unwrap()
+        .unwrap();
+        assert_eq!(out.content, "def f():\n    pass\n");
     }
 
     #[test]

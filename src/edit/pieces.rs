@@ -22,16 +22,18 @@ impl Piece<'_> {
 
 /// Parses what `queries` need to see of `text` and hands the parsed pieces to `visit`: the units
 /// around the occurrences of their patterns' words when that is enough (see [`Reach`]) and every
-/// unit parses on its own, else the whole file.
+/// unit parses on its own, else the whole file. With `whole_blocks`, the units are top-level
+/// statements, so that every block around a match is parsed whole.
 pub(super) fn with_parsed<R>(
     statements: &LazyStatements,
     rel: &RelPath,
     cx: &EditContext,
     queries: &[&Query],
+    whole_blocks: bool,
     visit: impl FnOnce(&[Piece]) -> R,
 ) -> R {
     let text = statements.text();
-    if let Some(units) = units_for(statements, queries) {
+    if let Some(units) = units_for(statements, queries, whole_blocks) {
         let sources: Vec<(String, Placement)> = units.iter().map(|u| u.source(text)).collect();
         let pieces: Option<Vec<Piece>> = sources
             .iter()
@@ -59,9 +61,13 @@ pub(super) fn with_parsed<R>(
 }
 
 /// The units that hold every match of `queries` in the text; `None` when the whole file is needed.
-fn units_for(statements: &LazyStatements, queries: &[&Query]) -> Option<Vec<Unit>> {
+fn units_for(
+    statements: &LazyStatements,
+    queries: &[&Query],
+    whole_blocks: bool,
+) -> Option<Vec<Unit>> {
     let text = statements.text();
-    let mut top_level_only = false;
+    let mut top_level_only = whole_blocks;
     let mut anchors = Vec::new();
     for query in queries {
         match query.reach() {
@@ -129,18 +135,25 @@ pub(crate) fn excluded_match_lines(
 
 fn match_lines(query: &Query, rel: &RelPath, content: &str, cx: &EditContext) -> Vec<u64> {
     let lines = LineIndex::new(content);
-    with_parsed(&LazyStatements::new(content), rel, cx, &[query], |pieces| {
-        pieces
-            .iter()
-            .flat_map(|p| {
-                query
-                    .find(&p.file)
-                    .into_iter()
-                    .filter_map(|m| p.to_file(m.range.start))
-            })
-            .map(|at| lines.line_of(at))
-            .collect()
-    })
+    with_parsed(
+        &LazyStatements::new(content),
+        rel,
+        cx,
+        &[query],
+        false,
+        |pieces| {
+            pieces
+                .iter()
+                .flat_map(|p| {
+                    query
+                        .find(&p.file)
+                        .into_iter()
+                        .filter_map(|m| p.to_file(m.range.start))
+                })
+                .map(|at| lines.line_of(at))
+                .collect()
+        },
+    )
 }
 
 #[cfg(test)]

@@ -93,6 +93,11 @@ pub(crate) async fn run(
 ) -> Result<RunSummary> {
     let root = resolve_root(root)?;
     let plan = Arc::new(load_plan(plan_path, Some(&root))?);
+    // Before the run starts, so that they are read before anything is changed.
+    eprint!(
+        "{}",
+        crate::plan::render_warnings(plan_path, &plan.warnings)
+    );
     let (ui, ui_task) = Ui::start(style);
     ui.send(Event::RunStarted {
         plan: plan.id.clone(),

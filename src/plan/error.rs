@@ -77,6 +77,28 @@ impl fmt::Display for PlanErrors {
     }
 }
 
+/// The warnings of the plan in `file`, one `warning: FILE:LINE:COL: PATH: MESSAGE` line each (the
+/// location written as errors write it), followed by its help.
+pub(crate) fn render_warnings(file: &std::path::Path, warnings: &[Diagnostic]) -> String {
+    let mut out = String::new();
+    for d in warnings {
+        out.push_str("warning: ");
+        match d.location {
+            Some(loc) => out.push_str(&format!("{}:{}:{}: ", file.display(), loc.line, loc.col)),
+            None => out.push_str(&format!("{}: ", file.display())),
+        }
+        if !d.path.is_empty() {
+            out.push_str(&format!("{}: ", d.path));
+        }
+        out.push_str(&d.message);
+        out.push('\n');
+        if let Some(help) = &d.help {
+            out.push_str(&format!("   = help: {help}\n"));
+        }
+    }
+    out
+}
+
 /// How many characters of a source line a message shows.
 const SHOWN_CHARS: usize = 120;
 

@@ -11,7 +11,7 @@ mod spec;
 mod validate;
 mod yaml_errors;
 
-pub(crate) use error::{did_you_mean, PlanErrors};
+pub(crate) use error::{did_you_mean, render_warnings, Diagnostic, PlanErrors};
 pub(crate) use expect::Expect;
 pub(crate) use load::{load_plan, load_plan_text, read_plan_id, with_interpreter};
 pub(crate) use model::*;

@@ -22,6 +22,8 @@ pub(crate) struct Plan {
     /// The plan file, absolute.
     pub(crate) source: PathBuf,
     pub(crate) phases: Vec<Phase>,
+    /// What validation found questionable without failing the plan.
+    pub(crate) warnings: Vec<super::error::Diagnostic>,
 }
 
 impl Plan {

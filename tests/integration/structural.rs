@@ -605,3 +605,91 @@ phases:
         ]
     );
 }
+
+/// The plans in `tests/fixtures/warning-plans/`: valid plans with a part that cannot be what was
+/// meant. Each `NAME.yaml` has a `NAME.expect` with `fragment: TEXT` and `location: LINE:COL`
+/// lines, one per warning: `remedy check` (in every format) and `remedy run` must accept the plan,
+/// and print every warning at its location.
+#[test]
+fn structural_warning_plans_are_accepted_with_their_warnings() {
+    let dir = workspace().join("tests/fixtures/warning-plans");
+    let mut plans: Vec<_> = fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
+        .collect();
+    plans.sort();
+    assert!(!plans.is_empty());
+    for path in plans {
+        let expect = fs::read_to_string(path.with_extension("expect")).unwrap();
+        let fragments: Vec<&str> = expect
+            .lines()
+            .filter_map(|l| l.strip_prefix("fragment: "))
+            .collect();
+        let locations: Vec<&str> = expect
+            .lines()
+            .filter_map(|l| l.strip_prefix("location: "))
+            .collect();
+        assert_eq!(fragments.len(), locations.len(), "{}", path.display());
+        let sb = Sandbox::sample();
+        sb.write_plan(&fs::read_to_string(&path).unwrap());
+        let repo = sb.repo.to_str().unwrap();
+        let name = path.display();
+
+        let check = sb.remedy(&["check", sb.plan_str(), "--root", repo]);
+        check.expect_code(0);
+        assert_eq!(
+            check.stderr.matches("warning: ").count(),
+            fragments.len(),
+            "{name}: {}",
+            check.stderr
+        );
+        for (fragment, location) in fragments.iter().zip(&locations) {
+            let line = check
+                .stderr
+                .lines()
+                .find(|l| l.contains(fragment))
+                .unwrap_or_else(|| panic!("{name}: no `{fragment}` in\n{}", check.stderr));
+            assert!(
+                line.starts_with("warning: ") && line.contains(&format!("plan.yaml:{location}: ")),
+                "{name}: {line}"
+            );
+        }
+
+        let json = sb.remedy(&["check", sb.plan_str(), "--root", repo, "--format", "json"]);
+        json.expect_code(0);
+        let value: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+        assert_eq!(value["valid"], true);
+        let warnings = value["warnings"].as_array().unwrap();
+        assert_eq!(warnings.len(), fragments.len(), "{name}: {value}");
+        for ((w, fragment), location) in warnings.iter().zip(&fragments).zip(&locations) {
+            assert!(w["message"].as_str().unwrap().contains(fragment), "{w}");
+            assert_eq!(format!("{}:{}", w["line"], w["col"]), *location, "{w}");
+        }
+
+        let github = sb.remedy(&["check", sb.plan_str(), "--root", repo, "--format", "github"]);
+        github.expect_code(0);
+        for location in &locations {
+            let (line, col) = location.split_once(':').unwrap();
+            assert!(
+                github
+                    .stdout
+                    .contains(&format!(",line={line},col={col},title=remedy check::")),
+                "{name}: {}",
+                github.stdout
+            );
+        }
+        assert_eq!(
+            github.stdout.matches("::warning file=").count(),
+            fragments.len(),
+            "{name}: {}",
+            github.stdout
+        );
+
+        let run = sb.remedy(&["run", sb.plan_str(), "--root", repo, "--dry-run"]);
+        run.expect_code(0);
+        for fragment in &fragments {
+            assert!(run.stderr.contains(fragment), "{name}: {}", run.stderr);
+        }
+    }
+}

@@ -17,7 +17,27 @@ use crate::tree::paths::RelPath;
 #[derive(Debug, Clone)]
 pub(crate) struct Match {
     pub(crate) range: Range<usize>,
-    pub(super) bindings: Vec<(String, Range<usize>)>,
+    pub(super) bindings: Vec<Binding>,
+}
+
+/// What one metavariable matched.
+#[derive(Debug, Clone)]
+pub(super) struct Binding {
+    pub(super) name: String,
+    pub(super) range: Range<usize>,
+    /// For a `$$$` that takes the first statements of a block: the block's layout, from right
+    /// after the header's `:` to the end of the statements (of the block, with its trailing
+    /// comments, when they are its last). A rewrite that puts the statements back as a block body
+    /// copies this, so the line break, the comments and the indentation stay as they were (or the
+    /// body stays on the header's line when it was written there).
+    pub(super) body: Option<Range<usize>>,
+}
+
+impl Match {
+    /// What the metavariable `name` matched.
+    pub(super) fn binding(&self, name: &str) -> Option<&Binding> {
+        self.bindings.iter().find(|b| b.name == name)
+    }
 }
 
 /// A file parsed once for all the structural edits and checks that look at it.
@@ -26,7 +46,7 @@ pub(crate) struct ParsedFile<'a> {
     pub(crate) rel: &'a RelPath,
     pub(super) tree: tree_sitter::Tree,
     /// Length of a byte-order mark the parser did not see: tree offsets + this = content offsets.
-    offset: usize,
+    pub(super) offset: usize,
     modules: &'a ModuleIndex,
     symbols: std::cell::OnceCell<FileSymbols>,
 }
@@ -101,6 +121,26 @@ impl<'a> ParsedFile<'a> {
     }
 }
 
+/// Whether a pattern node is the comma that separates siblings.
+fn is_comma(p: &PNode) -> bool {
+    matches!(p, PNode::Leaf { kind: ",", .. })
+}
+
+/// Where the layout of `block` begins: right after the `:` of its header (tree offsets).
+fn block_layout_start(block: Node) -> Option<usize> {
+    let mut at = block.prev_sibling();
+    while let Some(n) = at {
+        if n.kind() == ":" {
+            return Some(n.end_byte());
+        }
+        if !n.is_extra() {
+            return None;
+        }
+        at = n.prev_sibling();
+    }
+    None
+}
+
 /// Matches one pattern against the nodes of one file.
 pub(super) struct Matcher<'f, 'a> {
     pub(super) file: &'f ParsedFile<'a>,
@@ -136,17 +176,26 @@ impl Matcher<'_, '_> {
         })
     }
 
-    fn bind(
+    fn bind(&self, name: &str, range: Range<usize>, bindings: &mut Vec<Binding>) -> bool {
+        self.bind_body(name, range, None, bindings)
+    }
+
+    fn bind_body(
         &self,
         name: &str,
         range: Range<usize>,
-        bindings: &mut Vec<(String, Range<usize>)>,
+        body: Option<Range<usize>>,
+        bindings: &mut Vec<Binding>,
     ) -> bool {
         let content = self.file.content;
-        if let Some((_, seen)) = bindings.iter().find(|(n, _)| n == name) {
-            return content[seen.clone()] == content[range];
+        if let Some(seen) = bindings.iter().find(|b| b.name == name) {
+            return content[seen.range.clone()] == content[range];
         }
-        bindings.push((name.to_string(), range));
+        bindings.push(Binding {
+            name: name.to_string(),
+            range,
+            body,
+        });
         true
     }
 
@@ -154,7 +203,7 @@ impl Matcher<'_, '_> {
         &self,
         p: &PNode,
         s: Node,
-        bindings: &mut Vec<(String, Range<usize>)>,
+        bindings: &mut Vec<Binding>,
         look_through_parens: bool,
     ) -> bool {
         match p {
@@ -207,7 +256,7 @@ impl Matcher<'_, '_> {
         kids: &[Node],
         from: usize,
         parent: Node,
-        bindings: &mut Vec<(String, Range<usize>)>,
+        bindings: &mut Vec<Binding>,
     ) -> bool {
         let Some((first, rest)) = pats.split_first() else {
             return from == kids.len();
@@ -219,7 +268,17 @@ impl Matcher<'_, '_> {
                 let ok = match name {
                     Some(n) => {
                         let range = self.multi_range(kids, from, take, parent);
-                        self.bind(n, range, bindings)
+                        // A trailing comment of the block belongs to its body too.
+                        let end = if from + take == kids.len() {
+                            parent.end_byte() + self.file.offset
+                        } else {
+                            range.end
+                        };
+                        let body = (from == 0 && take > 0 && parent.kind() == "block")
+                            .then(|| block_layout_start(parent))
+                            .flatten()
+                            .map(|at| at + self.file.offset..end.max(range.end));
+                        self.bind_body(n, range, body, bindings)
                     }
                     None => true,
                 };
@@ -228,7 +287,23 @@ impl Matcher<'_, '_> {
                 }
                 bindings.truncate(mark);
             }
+            // `$$$B, x` also matches `x` alone: a `$$$` that takes nothing takes the comma that
+            // separates it from its neighbour with it.
+            if let Some((comma, after)) = rest.split_first() {
+                if is_comma(comma) && self.empty_multi(name, kids, from, parent, bindings, after) {
+                    return true;
+                }
+            }
             return false;
+        }
+        // `x, $$$REST` also matches `x` alone, for the same reason.
+        if let Some((PNode::Multi(name), after)) = rest.split_first() {
+            if is_comma(first)
+                && kids.get(from).is_none_or(|k| k.kind() != ",")
+                && self.empty_multi(name, kids, from, parent, bindings, after)
+            {
+                return true;
+            }
         }
         if from >= kids.len() {
             return false;
@@ -237,6 +312,30 @@ impl Matcher<'_, '_> {
         if self.node(first, kids[from], bindings, true)
             && self.sequence(rest, kids, from + 1, parent, bindings)
         {
+            return true;
+        }
+        bindings.truncate(mark);
+        false
+    }
+
+    /// Binds the `$$$` `name` to nothing at `kids[from]` (its separator comma left out of the
+    /// pattern) and matches `after` from there.
+    fn empty_multi(
+        &self,
+        name: &Option<String>,
+        kids: &[Node],
+        from: usize,
+        parent: Node,
+        bindings: &mut Vec<Binding>,
+        after: &[PNode],
+    ) -> bool {
+        let mark = bindings.len();
+        let at = kids.get(from).map_or(parent.end_byte(), |k| k.start_byte()) + self.file.offset;
+        let ok = match name {
+            Some(n) => self.bind(n, at..at, bindings),
+            None => true,
+        };
+        if ok && self.sequence(after, kids, from, parent, bindings) {
             return true;
         }
         bindings.truncate(mark);
@@ -264,5 +363,73 @@ impl Matcher<'_, '_> {
         };
         let end = end.max(start);
         start + self.file.offset..end + self.file.offset
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::edit::structural::testing::{found, query};
+
+    #[test]
+    fn a_multi_next_to_a_comma_matches_nothing_and_the_comma_with_it() {
+        assert_eq!(found(&query("f($$$B, x)"), "f(x)\n"), vec!["f(x)"]);
+        assert_eq!(found(&query("f(x, $$$REST)"), "f(x)\n"), vec!["f(x)"]);
+        assert_eq!(
+            found(
+                &query("$M.send_to_user($USER, $$$REST)"),
+                "m.send_to_user(uid)\n"
+            ),
+            vec!["m.send_to_user(uid)"]
+        );
+        assert_eq!(found(&query("f($$$A, x, $$$B)"), "f(x)\n"), vec!["f(x)"]);
+        // The same in the other lists whose siblings commas separate.
+        assert_eq!(found(&query("[$$$A, x]"), "y = [x]\n"), vec!["[x]"]);
+        assert_eq!(found(&query("(x, $$$A)"), "y = (x, 1)\n"), vec!["(x, 1)"]);
+        assert_eq!(found(&query("a[x, $$$A]"), "y = a[x]\n"), vec!["a[x]"]);
+        assert_eq!(
+            found(
+                &query("{'k': v, $$$REST}"),
+                "x = {'k': v}\ny = {'k': v, 'a': 1}\n"
+            ),
+            vec!["{'k': v}", "{'k': v, 'a': 1}"]
+        );
+        assert_eq!(
+            found(
+                &query("{$$$REST, 'k': v}"),
+                "x = {'k': v}\ny = {'a': 1, 'k': v}\n"
+            ),
+            vec!["{'k': v}", "{'a': 1, 'k': v}"]
+        );
+        assert_eq!(
+            found(
+                &query("def f(self, $$$P): $$$B"),
+                "def f(self):\n    pass\n"
+            )
+            .len(),
+            1
+        );
+        assert_eq!(
+            found(&query("from m import x, $$$NAMES"), "from m import x\n"),
+            vec!["from m import x"]
+        );
+        assert_eq!(
+            found(
+                &query("from m import x, $$$NAMES"),
+                "from m import x, y, z\n"
+            ),
+            vec!["from m import x, y, z"]
+        );
+        // A comma the pattern needs is still needed when the `$$$` takes something.
+        assert!(found(&query("f($$$B, x)"), "f(y)\n").is_empty());
+        assert!(found(&query("f(x, $$$REST)"), "f(y)\n").is_empty());
+    }
+
+    #[test]
+    fn trailing_commas_in_the_source_still_match() {
+        assert_eq!(found(&query("f(x, $$$REST)"), "f(x,)\n"), vec!["f(x,)"]);
+        assert_eq!(
+            found(&query("f(x, $$$REST)"), "f(\n    x,\n    y,\n)\n").len(),
+            1
+        );
     }
 }

@@ -2,11 +2,16 @@
 //! syntax tree rather than the text, so layout, comments and strings cannot fool it.
 //!
 //! `$NAME` stands for one node, `$$$NAME` for any number of siblings (arguments, statements), `$_`
-//! and `$$$` for the same without a name. Matching compares node kinds and token texts and skips
-//! comments; a parenthesised expression in the file matches the expression inside it, so
-//! `await (f(x))` is an `await f($$$A)`. With a symbol, the identifiers of a pattern that spell the
-//! symbol's last name match any expression that the file's imports resolve to that qualified name
-//! (see `edit/symbols.rs`).
+//! and `$$$` for the same without a name. A `$$$` next to a separating comma may take nothing and
+//! the comma with it (`f(x, $$$REST)` matches `f(x)`), and a rewrite then leaves out the comma it
+//! wrote there; a `$$$` that takes a block's statements carries the block's layout, so that a
+//! rewrite putting it back as a body keeps the body's lines as they were. An empty rewrite of a
+//! whole statement removes its lines (`removal_for`, `removal_range`).
+//!
+//! Matching compares node kinds and token texts and skips comments; a parenthesised expression in
+//! the file matches the expression inside it, so `await (f(x))` is an `await f($$$A)`. With a
+//! symbol, the identifiers of a pattern that spell the symbol's last name match any expression
+//! that the file's imports resolve to that qualified name (see `edit/symbols.rs`).
 //!
 //! The matcher works on tree-sitter-python directly rather than through a generic structural-search
 //! library: it needs parentheses to be transparent, the exact bytes between an opening bracket and
@@ -28,7 +33,7 @@ mod syntax;
 pub(crate) use matcher::ParsedFile;
 pub(crate) use pattern::Pattern;
 pub(crate) use query::{Query, Reach};
-pub(crate) use rewrite::{replacement_for, Rewrite};
+pub(crate) use rewrite::{removal_for, removal_range, replacement_for, Rewrite};
 
 #[cfg(test)]
 mod testing;

@@ -5,14 +5,13 @@ use std::sync::Arc;
 
 use tree_sitter::Node;
 
-use super::metavar::{is_multi_statement, metavariable, prepare};
-use super::syntax::{code_children, error_column, is_name_position, named_children};
+use super::metavar::{self, is_multi_statement, metavariable, multi_pair};
+use super::syntax::{code_children, is_name_position, named_children};
 use crate::edit::literal::Word;
 use crate::edit::prefilter::Needles;
-use crate::edit::python;
 
 /// One node of a compiled pattern.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) enum PNode {
     /// `$NAME` (or `$_` when the name is `None`): any one node.
     Meta(Option<String>),
@@ -58,17 +57,8 @@ pub(crate) struct Pattern {
 impl Pattern {
     /// Compiles `text`; `symbol` is a qualified name whose last component the pattern must mention.
     pub(crate) fn compile(text: &str, symbol: Option<&str>) -> Result<Pattern, String> {
-        let prepared = prepare(text)?;
-        let Some((tree, _)) = python::parse(&prepared) else {
-            return Err("the Python parser is unavailable".into());
-        };
+        let (prepared, tree) = metavar::parse(text, "pattern")?;
         let root = tree.root_node();
-        if root.has_error() {
-            return Err(format!(
-                "pattern `{text}` does not parse as Python{}",
-                error_column(root, &prepared)
-            ));
-        }
         let statements: Vec<Node> = named_children(root);
         if statements.len() != 1 {
             return Err(format!(
@@ -76,16 +66,9 @@ impl Pattern {
                 statements.len()
             ));
         }
-        let mut top = statements[0];
-        if top.kind() == "expression_statement" && top.named_child_count() == 1 {
-            let inner = top.named_child(0).expect("one named child");
-            if !is_multi_statement(inner, &prepared) {
-                top = inner;
-            }
-        }
         let symbol_name = symbol.map(|s| s.rsplit('.').next().unwrap_or(s).to_string());
         let mut names = Vec::new();
-        let root = convert(top, &prepared, symbol_name.as_deref(), &mut names);
+        let root = convert_top(statements[0], &prepared, symbol_name.as_deref(), &mut names);
         match &root {
             PNode::Meta(_) | PNode::Multi(_) => {
                 return Err(format!(
@@ -121,6 +104,29 @@ impl Pattern {
         })
     }
 
+    /// Whether `text` (a rewrite) is the same syntax tree as the pattern: the same tokens in the
+    /// same structure, whatever the layout and comments. Such a rewrite writes back what it matched.
+    pub(crate) fn is_same_tree(&self, text: &str) -> bool {
+        let Ok((prepared, tree)) = metavar::parse(text, "rewrite") else {
+            return false;
+        };
+        let statements = named_children(tree.root_node());
+        if tree.root_node().has_error() || statements.len() != 1 {
+            return false;
+        }
+        let symbol_name = self
+            .symbol
+            .as_deref()
+            .map(|s| s.rsplit('.').next().unwrap_or(s));
+        let mut names = Vec::new();
+        convert_top(statements[0], &prepared, symbol_name, &mut names) == self.root
+    }
+
+    /// The qualified name the pattern's symbol stands for, if it has one.
+    pub(crate) fn symbol(&self) -> Option<&str> {
+        self.symbol.as_deref()
+    }
+
     /// The pattern as written in the plan.
     pub(crate) fn as_str(&self) -> &str {
         &self.text
@@ -138,10 +144,29 @@ impl Pattern {
     }
 }
 
+/// Turns the one statement of a parsed pattern into pattern nodes: an expression statement stands
+/// for its expression, so that the pattern matches it anywhere.
+fn convert_top(top: Node, src: &str, symbol: Option<&str>, names: &mut Vec<String>) -> PNode {
+    let mut top = top;
+    if top.kind() == "expression_statement" && top.named_child_count() == 1 {
+        let inner = top.named_child(0).expect("one named child");
+        if !is_multi_statement(inner, src) {
+            top = inner;
+        }
+    }
+    convert(top, src, symbol, names)
+}
+
 /// Turns the parsed pattern under `node` into pattern nodes, collecting the names of the
 /// metavariables it binds in `names`.
 fn convert(node: Node, src: &str, symbol: Option<&str>, names: &mut Vec<String>) -> PNode {
     let text = &src[node.byte_range()];
+    if let Some(name) = multi_pair(node, src) {
+        if let Some(n) = &name {
+            names.push(n.clone());
+        }
+        return PNode::Multi(name);
+    }
     if node.kind() == "identifier" {
         if let Some((multi, name)) = metavariable(text) {
             if let Some(n) = &name {
@@ -155,6 +180,14 @@ fn convert(node: Node, src: &str, symbol: Option<&str>, names: &mut Vec<String>)
         }
         if Some(text) == symbol && !is_name_position(node) {
             return PNode::Symbol;
+        }
+    }
+    // In an import list, `$$$NAMES` is parsed as a dotted name of one part; it stands for the
+    // names themselves.
+    if node.kind() == "dotted_name" && node.named_child_count() == 1 {
+        let inner = node.named_child(0).expect("one named child");
+        if metavariable(&src[inner.byte_range()]).is_some_and(|(multi, _)| multi) {
+            return convert(inner, src, symbol, names);
         }
     }
     if node.kind() == "expression_statement" && node.named_child_count() == 1 {

@@ -28,7 +28,16 @@ pub(super) fn found(q: &Query, src: &str) -> Vec<String> {
 }
 
 pub(super) fn rewrite(p: &str, rw: &str, src: &str) -> String {
-    let q = query(p);
+    rewrite_symbol(p, None, rw, src)
+}
+
+/// [`rewrite`] with a pattern whose identifiers spelling `symbol`'s last name stand for it.
+pub(super) fn rewrite_symbol(p: &str, symbol: Option<&str>, rw: &str, src: &str) -> String {
+    let q = Query {
+        pattern: Pattern::compile(p, symbol).unwrap(),
+        inside: None,
+        not_inside: None,
+    };
     let r = Rewrite::compile(rw, &q.pattern).unwrap();
     let modules = ModuleIndex::detached();
     let path = rel("m.py");

@@ -1,5 +1,7 @@
 //! The `Checker` every validation step writes to: it collects diagnostics with their location
-//! instead of stopping at the first, so an author sees every problem of a plan in one run. It also
+//! instead of stopping at the first, so an author sees every problem of a plan in one run. Next to
+//! the errors, which fail the plan, it collects warnings: parts of a valid plan that cannot be
+//! what the author meant (an edit that can never change anything). It also
 //! holds the small value checks many kinds share (expectations, paths, timeouts, exit codes).
 
 use super::super::error::Diagnostic;
@@ -11,6 +13,8 @@ use crate::tree::paths::RelPath;
 pub(super) struct Checker<'a> {
     pub(super) locator: &'a Locator,
     pub(super) diagnostics: Vec<Diagnostic>,
+    /// Findings that do not fail the plan.
+    pub(super) warnings: Vec<Diagnostic>,
     /// When known, paths are also checked on disk: no symlink may lead out of the root.
     pub(super) root: Option<&'a std::path::Path>,
 }
@@ -31,6 +35,16 @@ impl Checker<'_> {
             path: path.to_string(),
             message: message.into(),
             help: help.map(str::to_string),
+        });
+    }
+
+    /// A warning about the value at `path`: the plan stays valid.
+    pub(super) fn warn_at_value(&mut self, path: &str, message: impl Into<String>, help: &str) {
+        self.warnings.push(Diagnostic {
+            location: self.locator.value(path),
+            path: path.to_string(),
+            message: message.into(),
+            help: Some(help.to_string()),
         });
     }
 

@@ -121,6 +121,16 @@ fn validate_regex_edit(
     };
     let regex = c.regex(&format!("{at}.regex"), regex_text)?;
     c.replacement(&format!("{at}.replace"), &regex, replace);
+    if literal_text(regex_text).is_some_and(|l| l == *replace) && !replace.contains('$') {
+        c.warn_at_value(
+            &format!("{at}.replace"),
+            format!(
+                "regex edit `{}` replaces `{replace}` with itself, so it can never change anything",
+                s.name
+            ),
+            "write in `replace` what the matched text should become, or remove the edit",
+        );
+    }
     if regex.is_match("") {
         c.at_value(
             &format!("{at}.regex"),
@@ -154,6 +164,20 @@ fn validate_python_edit(
         s.not_inside.as_deref(),
     )?;
     match Rewrite::compile(&python.rewrite, &query.pattern) {
+        // With a symbol, such a rewrite still writes the symbol's bare name for the reference.
+        Ok(rewrite)
+            if query.pattern.symbol().is_none() && query.pattern.is_same_tree(&python.rewrite) =>
+        {
+            c.warn_at_value(
+                &format!("{at}.python.rewrite"),
+                format!("the rewrite of edit `{}` is the same code as its pattern, so it can never change the code", s.name),
+                "write in `rewrite` what the matched code should become, or remove the edit",
+            );
+            Some(EditKind::Python {
+                query: std::sync::Arc::new(query),
+                rewrite: std::sync::Arc::new(rewrite),
+            })
+        }
         Ok(rewrite) => Some(EditKind::Python {
             query: std::sync::Arc::new(query),
             rewrite: std::sync::Arc::new(rewrite),
@@ -166,5 +190,17 @@ fn validate_python_edit(
             );
             None
         }
+    }
+}
+
+/// The text a regex matches when it is a plain literal (no class, repetition, group or flag that
+/// changes what it matches), with its escapes resolved.
+fn literal_text(regex: &str) -> Option<String> {
+    let hir = regex_syntax::Parser::new().parse(regex).ok()?;
+    match hir.kind() {
+        regex_syntax::hir::HirKind::Literal(regex_syntax::hir::Literal(bytes)) => {
+            String::from_utf8(bytes.to_vec()).ok()
+        }
+        _ => None,
     }
 }

@@ -31,6 +31,7 @@ pub(crate) fn validate(
     let mut c = Checker {
         locator,
         diagnostics: Vec::new(),
+        warnings: Vec::new(),
         root,
     };
 
@@ -64,12 +65,15 @@ pub(crate) fn validate(
             .sort_by_key(|d| d.location.map_or((usize::MAX, 0), |l| (l.line, l.col)));
         return Err(c.diagnostics);
     }
+    c.warnings
+        .sort_by_key(|d| d.location.map_or((usize::MAX, 0), |l| (l.line, l.col)));
     Ok(Plan {
         id: spec.id.clone(),
         title: spec.title.clone().unwrap_or_else(|| spec.id.clone()),
         description: spec.description.clone(),
         source,
         phases,
+        warnings: c.warnings,
     })
 }
 
@@ -109,6 +113,43 @@ mod tests {
         let d = diagnostics(text);
         assert_eq!(d.len(), 1, "{d:?}");
         d.into_iter().next().unwrap()
+    }
+
+    fn warnings(text: &str) -> Vec<Diagnostic> {
+        crate::plan::load_plan_text(std::path::Path::new("p.yaml"), "p.yaml".into(), text, None)
+            .unwrap()
+            .warnings
+    }
+
+    fn patch_plan(edit: &str) -> String {
+        format!("id: x\nphases:\n  - name: p\n    kind: patch\n    edits:\n      - {edit}\n")
+    }
+
+    #[test]
+    fn an_edit_that_can_never_change_anything_is_a_warning() {
+        let w = warnings(&patch_plan(
+            "{ name: same, python: { pattern: 'f($A, $$$B)', rewrite: 'f( $A,  $$$B )  # same' } }",
+        ));
+        assert_eq!(w.len(), 1, "{w:?}");
+        assert_eq!(w[0].path, "phases[0].edits[0].python.rewrite");
+        assert!(w[0].message.contains("can never change the code"), "{w:?}");
+        assert_eq!(w[0].location.unwrap().line, 6);
+        let w = warnings(&patch_plan(
+            r"{ name: same, regex: 'a\.b\(', replace: 'a.b(' }",
+        ));
+        assert_eq!(w.len(), 1, "{w:?}");
+        assert_eq!(w[0].path, "phases[0].edits[0].replace");
+        // Edits that can change something are not warned about.
+        for edit in [
+            "{ name: e, python: { pattern: 'f($A)', rewrite: 'f(($A))' } }",
+            "{ name: e, python: { pattern: 'f($A)', rewrite: 'g($A)' } }",
+            "{ name: e, python: { pattern: 'float($$$A)', rewrite: 'float($$$A)' }, symbol: numpy.float }",
+            r"{ name: e, regex: 'a.b', replace: 'a.b' }",
+            r"{ name: e, regex: '(?i)ab', replace: 'ab' }",
+            r"{ name: e, regex: 'ab', replace: 'a$0' }",
+        ] {
+            assert!(warnings(&patch_plan(edit)).is_empty(), "{edit}");
+        }
     }
 
     #[test]
