@@ -1,23 +1,24 @@
-//! The modules under the root, read and parsed on demand, for following re-exports.
+//! The modules under the root, read and parsed on demand (each at most once, whichever thread asks
+//! first), for following re-exports and class hierarchies from one module into another.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
-use super::file::FileSymbols;
+use super::file::{settle, FileSymbols, Resolution};
 use crate::edit::python;
 use crate::tree::paths::RelPath;
-
-/// What a module binds at its top level: name → the qualified name it stands for, if one.
-type Exports = Arc<HashMap<String, Option<String>>>;
 
 /// Reads a module's source by its path relative to the root (`None` when absent or unreadable).
 pub(crate) type ModuleReader = Box<dyn Fn(&RelPath) -> Option<String> + Send + Sync>;
 
-/// Finds modules under the root and what they export, for following re-exports; shared by the
-/// scan's threads, each module parsed at most once.
+/// A module's top-level symbols once it has been looked for: `None` when it is not in the root.
+type ModuleCell = Arc<OnceLock<Option<Arc<FileSymbols>>>>;
+
+/// Finds modules under the root and what they bind at top level, for following re-exports;
+/// shared by the scan's threads, each module parsed at most once.
 pub(crate) struct ModuleIndex {
     read: Option<ModuleReader>,
-    exports: Mutex<HashMap<String, Option<Exports>>>,
+    modules: Mutex<HashMap<String, ModuleCell>>,
     canonical: Mutex<HashMap<String, String>>,
 }
 
@@ -30,11 +31,20 @@ impl std::fmt::Debug for ModuleIndex {
 /// How many re-exports are followed before a name is taken as it is (re-export cycles exist).
 const MAX_REEXPORTS: usize = 8;
 
+/// How deep canonicalisation nests when a module binds a name several ways (`try`/`except`
+/// imports of one definition through different modules) and each way is followed in turn.
+const MAX_NESTING: usize = 4;
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    // The maps hold finished values only, so one left by a panicking thread is still sound.
+    mutex.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 impl ModuleIndex {
     pub(crate) fn new(read: ModuleReader) -> ModuleIndex {
         ModuleIndex {
             read: Some(read),
-            exports: Mutex::default(),
+            modules: Mutex::default(),
             canonical: Mutex::default(),
         }
     }
@@ -44,7 +54,7 @@ impl ModuleIndex {
     pub(crate) fn detached() -> ModuleIndex {
         ModuleIndex {
             read: None,
-            exports: Mutex::default(),
+            modules: Mutex::default(),
             canonical: Mutex::default(),
         }
     }
@@ -55,70 +65,77 @@ impl ModuleIndex {
     }
 
     /// Follows re-exports until `name` is where it is defined (or cannot be followed further).
-    fn canonical(&self, name: &str) -> String {
-        if let Some(c) = self.lock_canonical().get(name) {
+    pub(crate) fn canonical(&self, name: &str) -> String {
+        if let Some(c) = lock(&self.canonical).get(name) {
             return c.clone();
         }
+        let current = self.canonical_at(name, 0);
+        lock(&self.canonical).insert(name.to_string(), current.clone());
+        current
+    }
+
+    fn canonical_at(&self, name: &str, depth: usize) -> String {
         let mut current = name.to_string();
         for _ in 0..MAX_REEXPORTS {
-            match self.step(&current) {
+            match self.step(&current, depth) {
                 Some(next) if next != current => current = next,
                 _ => break,
             }
         }
-        self.lock_canonical()
-            .insert(name.to_string(), current.clone());
         current
     }
 
-    fn lock_canonical(&self) -> std::sync::MutexGuard<'_, HashMap<String, String>> {
-        self.canonical.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
     /// One re-export step: the longest module prefix of `name` that exists decides.
-    fn step(&self, name: &str) -> Option<String> {
-        let parts: Vec<&str> = name.split('.').collect();
-        for split in (1..parts.len()).rev() {
-            let module = parts[..split].join(".");
-            let Some(exports) = self.exports(&module) else {
-                continue;
-            };
-            let target = exports.get(parts[split])?.clone()?;
-            let rest = &parts[split + 1..];
-            return Some(if rest.is_empty() {
-                target
-            } else {
-                format!("{target}.{}", rest.join("."))
-            });
-        }
-        None
+    fn step(&self, name: &str, depth: usize) -> Option<String> {
+        let (_, symbols, rest) = self.split(name)?;
+        let bindings = symbols.exports()?.get(rest[0])?;
+        let nested = |n: &str| self.canonical_at(n, depth + 1);
+        let canonical = (depth < MAX_NESTING).then_some(&nested as &dyn Fn(&str) -> String);
+        let Resolution::Qualified(target) = settle(bindings, canonical) else {
+            return None;
+        };
+        Some(if rest.len() == 1 {
+            target
+        } else {
+            format!("{target}.{}", rest[1..].join("."))
+        })
     }
 
-    fn exports(&self, module: &str) -> Option<Exports> {
+    /// The longest module prefix of `name` that is a module in the root, its symbols, and the
+    /// rest of the name's parts (never empty).
+    pub(super) fn split<'n>(
+        &self,
+        name: &'n str,
+    ) -> Option<(String, Arc<FileSymbols>, Vec<&'n str>)> {
+        let parts: Vec<&str> = name.split('.').collect();
+        (1..parts.len()).rev().find_map(|split| {
+            let module = parts[..split].join(".");
+            let symbols = self.module(&module)?;
+            Some((module, symbols, parts[split..].to_vec()))
+        })
+    }
+
+    /// The top-level symbols of `module`, parsed the first time any thread asks.
+    pub(super) fn module(&self, module: &str) -> Option<Arc<FileSymbols>> {
         let read = self.read.as_ref()?;
-        if let Some(e) = self
-            .exports
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(module)
-        {
-            return e.clone();
-        }
-        let base = module.replace('.', "/");
-        let found = [format!("{base}/__init__.py"), format!("{base}.py")]
-            .into_iter()
-            .filter_map(|p| RelPath::parse(&p).ok())
-            .find_map(|rel| read(&rel).map(|text| (rel, text)))
-            .and_then(|(rel, text)| {
-                let (tree, offset) = python::parse(&text)?;
-                let symbols = FileSymbols::build(tree.root_node(), &text[offset..], &rel);
-                Some(Arc::new(symbols.exports()))
-            });
-        self.exports
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(module.to_string(), found.clone());
-        found
+        let cell = lock(&self.modules)
+            .entry(module.to_string())
+            .or_default()
+            .clone();
+        // The map's lock is released before parsing, so threads asking for other modules go on;
+        // threads asking for this one wait on its cell instead of parsing it again.
+        cell.get_or_init(|| {
+            let base = module.replace('.', "/");
+            let (rel, text) = [format!("{base}/__init__.py"), format!("{base}.py")]
+                .into_iter()
+                .filter_map(|p| RelPath::parse(&p).ok())
+                .find_map(|rel| read(&rel).map(|text| (rel, text)))?;
+            let (tree, offset) = python::parse(&text)?;
+            let mut symbols = FileSymbols::build(tree.root_node(), &text[offset..], &rel);
+            symbols.retain_module_scope();
+            Some(Arc::new(symbols))
+        })
+        .clone()
     }
 }
 

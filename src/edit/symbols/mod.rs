@@ -16,9 +16,17 @@
 //! do not enclose their methods; a name bound in one scope to two different things resolves to
 //! neither, so a module-level `def` of the same name shadows an import of it.
 
+mod classes;
 mod file;
 mod index;
+#[cfg(test)]
+mod testing;
 mod walk;
 
+// Methods-by-class edits and the listing of unresolved sites use these next.
+#[allow(unused_imports)]
+pub(crate) use classes::enclosing_class;
 pub(crate) use file::FileSymbols;
+#[allow(unused_imports)]
+pub(crate) use file::Resolution;
 pub(crate) use index::ModuleIndex;

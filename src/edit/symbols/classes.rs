@@ -1,0 +1,318 @@
+//! Classes and their bases: whether a class derives, directly or through other classes and
+//! modules of the root, from a given class, for edits that apply only to methods of such classes
+//! (`self.failUnless(...)` in subclasses of `unittest.TestCase`).
+
+use std::collections::HashSet;
+
+use tree_sitter::Node;
+
+use super::file::{FileSymbols, Resolution};
+use super::index::ModuleIndex;
+use super::walk::{base_nodes, qualify};
+
+/// A class statement of a file and what its bases resolve to from where it stands.
+#[derive(Debug, Clone)]
+pub(crate) struct ClassRecord {
+    /// `pkg.mod.Class`, or `pkg.mod.Outer.Inner` for a class nested in a class; `None` for a
+    /// class defined inside a function, which no other module can name.
+    pub(super) qualified: Option<String>,
+    #[cfg_attr(not(test), allow(dead_code))] // Methods-by-class edits use this next.
+    pub(super) bases: Vec<Resolution>,
+}
+
+/// How many classes one question visits before it gives up (hierarchies are far smaller; a
+/// bound keeps a pathological tree from costing more than a few module parses).
+#[cfg_attr(not(test), allow(dead_code))] // Methods-by-class edits use this next.
+const MAX_CLASSES: usize = 256;
+
+impl FileSymbols {
+    /// Whether `class` (a `class_definition` node of this file) is `target` (a qualified class
+    /// name) or derives from it: its bases are resolved from where the class stands, then
+    /// followed through `modules`. This file's own classes are taken from this file.
+    #[cfg_attr(not(test), allow(dead_code))] // Methods-by-class edits use this next.
+    pub(crate) fn derives_from<'s>(
+        &self,
+        class: Node,
+        text: &dyn Fn(Node) -> &'s str,
+        modules: &ModuleIndex,
+        target: &str,
+    ) -> bool {
+        if class.kind() != "class_definition" {
+            return false;
+        }
+        let mut start: Vec<String> = base_nodes(class)
+            .into_iter()
+            .filter_map(|base| self.explain(base, text, modules).qualified())
+            .collect();
+        start.extend(self.qualified_class(class, text));
+        modules.derives(start, target, Some(self))
+    }
+
+    /// The qualified name of a class defined at module level or nested in such classes.
+    #[cfg_attr(not(test), allow(dead_code))] // Methods-by-class edits use this next.
+    fn qualified_class<'s>(&self, class: Node, text: &dyn Fn(Node) -> &'s str) -> Option<String> {
+        let mut names = vec![text(class.child_by_field_name("name")?)];
+        let mut at = class.parent();
+        while let Some(n) = at {
+            match n.kind() {
+                "class_definition" => names.push(text(n.child_by_field_name("name")?)),
+                "function_definition" | "lambda" => return None,
+                _ => {}
+            }
+            at = n.parent();
+        }
+        names.reverse();
+        Some(qualify(&self.module, &names.join(".")))
+    }
+}
+
+/// The class whose body holds `node`, through the methods and functions in between: the class
+/// whose `self` a method's code refers to.
+#[cfg_attr(not(test), allow(dead_code))] // Methods-by-class edits use this next.
+pub(crate) fn enclosing_class(node: Node) -> Option<Node> {
+    let mut child = node;
+    let mut at = node.parent();
+    while let Some(n) = at {
+        if n.kind() == "class_definition"
+            && n.child_by_field_name("body")
+                .is_some_and(|b| b.id() == child.id())
+        {
+            return Some(n);
+        }
+        child = n;
+        at = n.parent();
+    }
+    None
+}
+
+impl ModuleIndex {
+    /// Whether the class named `class` (qualified, as a file in the root would import it) is
+    /// `target` or derives from it, following bases through the modules of the root.
+    #[cfg_attr(not(test), allow(dead_code))] // Methods-by-class edits use this next.
+    pub(crate) fn derives_from(&self, class: &str, target: &str) -> bool {
+        self.derives(vec![class.to_string()], target, None)
+    }
+
+    /// Walks the hierarchy up from `start`; `local` is the file the question is asked from, whose
+    /// current content stands in for what the index would read of it.
+    #[cfg_attr(not(test), allow(dead_code))] // Methods-by-class edits use this next.
+    pub(super) fn derives(
+        &self,
+        start: Vec<String>,
+        target: &str,
+        local: Option<&FileSymbols>,
+    ) -> bool {
+        let target_canonical = self.canonical(target);
+        let mut seen = HashSet::new();
+        let mut stack = start;
+        while let Some(class) = stack.pop() {
+            if seen.len() >= MAX_CLASSES {
+                break;
+            }
+            let canonical = self.canonical(&class);
+            if class == target || canonical == target_canonical {
+                return true;
+            }
+            if seen.insert(canonical.clone()) {
+                stack.extend(self.bases_of(&canonical, local));
+            }
+        }
+        false
+    }
+
+    /// The qualified names of the bases of every class statement that defines `class` (a module
+    /// may define a class in both branches of an `if`); none when it is not a class of the root.
+    #[cfg_attr(not(test), allow(dead_code))] // Methods-by-class edits use this next.
+    fn bases_of(&self, class: &str, local: Option<&FileSymbols>) -> Vec<String> {
+        let parts: Vec<&str> = class.split('.').collect();
+        for split in (1..parts.len()).rev() {
+            let module = parts[..split].join(".");
+            let found;
+            let symbols = match local {
+                Some(l) if l.module == module => l,
+                _ => match self.module(&module) {
+                    Some(s) => {
+                        found = s;
+                        &*found
+                    }
+                    None => continue,
+                },
+            };
+            return symbols
+                .classes
+                .iter()
+                .filter(|c| c.qualified.as_deref() == Some(class))
+                .flat_map(|c| c.bases.iter())
+                .filter_map(|base| self.base_name(base))
+                .collect();
+        }
+        Vec::new()
+    }
+
+    /// A base's qualified name; names a module binds several ways count when they are one class.
+    #[cfg_attr(not(test), allow(dead_code))] // Methods-by-class edits use this next.
+    fn base_name(&self, base: &Resolution) -> Option<String> {
+        match base {
+            Resolution::Qualified(q) => Some(q.clone()),
+            Resolution::Conflicting(names) => {
+                let first = self.canonical(names.first()?);
+                names[1..]
+                    .iter()
+                    .all(|n| self.canonical(n) == first)
+                    .then_some(first)
+            }
+            _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+    use std::sync::{Arc, Mutex};
+
+    use super::super::testing::{index_of, Snippet};
+    use super::*;
+    use crate::tree::paths::RelPath;
+
+    const TREE: &[(&str, &str)] = &[
+        ("tests/__init__.py", "from .base import Base as ReBase\n"),
+        (
+            "tests/base.py",
+            "import unittest\nfrom unittest import TestCase as TC\n\n\nclass Base(unittest.TestCase):\n    pass\n\n\nclass Aliased(TC):\n    pass\n\n\nclass Plain:\n    pass\n\n\nclass Outer:\n    class Inner(TC):\n        pass\n",
+        ),
+        (
+            "tests/mixins.py",
+            "from tests import ReBase\n\n\nclass Mixin(object):\n    pass\n\n\nclass Mid(Mixin, ReBase):\n    pass\n",
+        ),
+        (
+            "tests/cycle_a.py",
+            "from .cycle_b import B\n\n\nclass A(B):\n    pass\n",
+        ),
+        (
+            "tests/cycle_b.py",
+            "from .cycle_a import A\n\n\nclass B(A):\n    pass\n",
+        ),
+        (
+            "tests/compat.py",
+            "try:\n    from unittest import TestCase\nexcept ImportError:\n    TestCase = object\n\n\nclass Compat(TestCase):\n    pass\n",
+        ),
+        (
+            "tests/generic.py",
+            "from typing import Generic\nfrom .base import Base\n\n\nclass G(Base[int], Generic[T], metaclass=Meta):\n    pass\n",
+        ),
+    ];
+
+    const TEST_FILE: &str = "import unittest\nfrom tests.mixins import Mid\nfrom tests import cycle_a\nfrom tests.generic import G as Gen\n\n\nclass Local(unittest.TestCase):\n    def test_it(self):\n        self.failUnless(True)\n\n\nclass ViaLocal(Local):\n    pass\n\n\nclass ViaModules(Mid):\n    pass\n\n\nclass Cyclic(cycle_a.A):\n    pass\n\n\nclass ViaGeneric(Gen):\n    pass\n\n\nclass NotATest(dict):\n    pass\n\n\ndef factory():\n    class InFunction(Local):\n        pass\n\n    class InFunctionToo(unittest.TestCase):\n        pass\n";
+
+    #[test]
+    fn classes_derive_through_files_modules_and_reexports() {
+        let modules = index_of(TREE);
+        let file = Snippet::new(TEST_FILE, "tests/test_x.py");
+        let derives = |name: &str| {
+            file.symbols.derives_from(
+                file.class(name),
+                &file.text(),
+                &modules,
+                "unittest.TestCase",
+            )
+        };
+        for name in [
+            "Local",
+            "ViaLocal",
+            "ViaModules",
+            "ViaGeneric",
+            "InFunction",
+            "InFunctionToo",
+        ] {
+            assert!(derives(name), "{name}");
+        }
+        for name in ["Cyclic", "NotATest"] {
+            assert!(!derives(name), "{name}");
+        }
+        // A target inside the root, named as a test module would import it or where it is defined.
+        let via = file.class("ViaModules");
+        for target in ["tests.base.Base", "tests.ReBase", "tests.test_x.ViaModules"] {
+            assert!(
+                file.symbols
+                    .derives_from(via, &file.text(), &modules, target),
+                "{target}"
+            );
+        }
+        assert!(!file
+            .symbols
+            .derives_from(via, &file.text(), &modules, "tests.base.Aliased"));
+        // A node that is not a class derives from nothing.
+        let call = file.node("self.failUnless");
+        assert!(!file
+            .symbols
+            .derives_from(call, &file.text(), &modules, "unittest.TestCase"));
+    }
+
+    #[test]
+    fn the_index_follows_qualified_class_names() {
+        let modules = index_of(TREE);
+        let derives = |class: &str| modules.derives_from(class, "unittest.TestCase");
+        for class in [
+            "tests.base.Base",
+            "tests.base.Aliased",
+            "tests.base.Outer.Inner",
+            "tests.mixins.Mid",
+            "tests.ReBase",
+            "tests.compat.Compat",
+            "tests.generic.G",
+            "unittest.TestCase",
+        ] {
+            assert!(derives(class), "{class}");
+        }
+        for class in [
+            "tests.base.Plain",
+            "tests.base.Outer",
+            "tests.mixins.Mixin",
+            "tests.cycle_a.A",
+            "tests.cycle_b.B",
+            "tests.missing.Gone",
+            "unittest.mock.Mock",
+        ] {
+            assert!(!derives(class), "{class}");
+        }
+    }
+
+    #[test]
+    fn the_class_around_a_method_call_is_found() {
+        let file = Snippet::new(TEST_FILE, "tests/test_x.py");
+        let call = file.node("self.failUnless");
+        let class = enclosing_class(call).unwrap();
+        assert_eq!(class.id(), file.class("Local").id());
+        assert!(enclosing_class(file.node("factory")).is_none());
+        // Code in a class defined inside a function belongs to that class.
+        let last_pass = enclosing_class(file.node("pass")).unwrap();
+        assert_eq!(last_pass.id(), file.class("InFunctionToo").id());
+    }
+
+    #[test]
+    fn threads_share_one_parse_of_each_module() {
+        let reads: Arc<Mutex<HashMap<String, usize>>> = Arc::default();
+        let counted = reads.clone();
+        let files: HashMap<&str, &str> = TREE.iter().copied().collect();
+        let modules = ModuleIndex::new(Box::new(move |rel: &RelPath| {
+            *counted
+                .lock()
+                .unwrap()
+                .entry(rel.as_str().to_string())
+                .or_default() += 1;
+            files.get(rel.as_str()).map(|s| s.to_string())
+        }));
+        std::thread::scope(|s| {
+            for _ in 0..4 {
+                s.spawn(|| {
+                    assert!(modules.derives_from("tests.mixins.Mid", "unittest.TestCase"));
+                    assert!(!modules.derives_from("tests.cycle_a.A", "unittest.TestCase"));
+                });
+            }
+        });
+        let reads = reads.lock().unwrap();
+        assert!(reads.contains_key("tests/base.py"));
+        assert!(reads.values().all(|n| *n == 1), "{reads:?}");
+    }
+}
