@@ -171,7 +171,7 @@ mod tests {
     use std::collections::HashMap;
     use std::sync::{Arc, Mutex};
 
-    use super::super::testing::{index_of, Snippet};
+    use super::super::testing::{index_of, index_over, snippet_under, stdlib_root, Snippet};
     use super::*;
     use crate::tree::paths::RelPath;
 
@@ -314,5 +314,69 @@ mod tests {
         let reads = reads.lock().unwrap();
         assert!(reads.contains_key("tests/base.py"));
         assert!(reads.values().all(|n| *n == 1), "{reads:?}");
+    }
+
+    #[test]
+    fn standard_library_test_cases_are_recognised() {
+        let root = stdlib_root();
+        let modules = index_over(root.clone());
+        let target = "unittest.TestCase";
+        // Re-exported by `unittest/__init__.py`, subclassed in `unittest/async_case.py`.
+        assert!(modules.derives_from("unittest.TestCase", "unittest.case.TestCase"));
+        assert!(modules.derives_from("unittest.async_case.IsolatedAsyncioTestCase", target));
+        assert!(!modules.derives_from("unittest.mock.Mock", target));
+        // `class TestMessageAPI(TestEmailBase)`, the base defined in the package's `__init__.py`.
+        if let Some(file) = snippet_under(&root, "test/test_email/test_email.py") {
+            let class = file.class("TestMessageAPI");
+            assert!(file
+                .symbols
+                .derives_from(class, &file.text(), &modules, target));
+        }
+        // In `unittest/test/`, every class written `(unittest.TestCase)` derives from it, and so
+        // do classes deriving from those or from the tests' support classes; plain classes do not.
+        let tests = root.join("unittest/test");
+        let mut entries: Vec<_> = std::fs::read_dir(&tests)
+            .expect("the standard library has unittest/test")
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|n| n.ends_with(".py"))
+            .collect();
+        entries.sort();
+        let (mut written, mut derived, mut plain) = (0, 0, 0);
+        for name in entries {
+            let file = snippet_under(&root, &format!("unittest/test/{name}")).unwrap();
+            let mut stack = vec![file.tree.root_node()];
+            while let Some(n) = stack.pop() {
+                if n.kind() == "class_definition" {
+                    let bases = n
+                        .child_by_field_name("superclasses")
+                        .map(|b| file.text()(b).to_string());
+                    let derives = file.symbols.derives_from(n, &file.text(), &modules, target);
+                    if bases.as_deref() == Some("(unittest.TestCase)") {
+                        written += 1;
+                        assert!(
+                            derives,
+                            "{name}: {}",
+                            file.text()(n).lines().next().unwrap()
+                        );
+                    }
+                    if bases.is_none() || bases.as_deref() == Some("(object)") {
+                        plain += 1;
+                        assert!(
+                            !derives,
+                            "{name}: {}",
+                            file.text()(n).lines().next().unwrap()
+                        );
+                    }
+                    derived += usize::from(derives);
+                }
+                let mut cursor = n.walk();
+                stack.extend(n.children(&mut cursor));
+            }
+        }
+        assert!(
+            written > 50 && derived > written && plain > 0,
+            "{written} {derived} {plain}"
+        );
     }
 }

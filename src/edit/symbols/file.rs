@@ -344,7 +344,7 @@ pub(super) fn scope_chain(node: Node) -> Vec<usize> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::testing::{index_of, Snippet};
+    use super::super::testing::{index_of, index_over, snippet_under, stdlib_root, Snippet};
     use super::*;
 
     fn resolve(src: &str, rel: &str, needle: &str) -> Option<String> {
@@ -538,6 +538,79 @@ mod tests {
         assert_eq!(
             Resolution::StarImport(vec!["helpers".into()]).to_string(),
             "possibly bound by `from helpers import *`"
+        );
+    }
+
+    #[test]
+    fn known_names_in_the_standard_library_resolve() {
+        let root = stdlib_root();
+        let modules = index_over(root.clone());
+        let file = |rel: &str| snippet_under(&root, rel).unwrap_or_else(|| panic!("{rel}"));
+        // `try: from org.python.core import PyStringMap` / `except ImportError: PyStringMap = None`
+        let copy = file("copy.py");
+        assert_eq!(
+            copy.explain("PyStringMap.copy", &modules),
+            Resolution::Qualified("org.python.core.PyStringMap.copy".into())
+        );
+        // `ccom = __import__("comtypes.server.inprocserver", globals(), locals(), ['*'])`
+        let ctypes = file("ctypes/__init__.py");
+        assert_eq!(
+            ctypes.resolve("ccom.DllCanUnloadNow").as_deref(),
+            Some("comtypes.server.inprocserver.DllCanUnloadNow")
+        );
+        // `json.decoder` binds its scanner through `try: from _json import ...` / `except ImportError`.
+        let decoder = file("json/decoder.py");
+        assert_eq!(
+            decoder.resolve("c_scanstring").as_deref(),
+            Some("_json.scanstring")
+        );
+        // The test helper named `import_module` is not `importlib`'s: the name stays local.
+        if let Some(tty) = snippet_under(&root, "test/test_tty.py") {
+            assert_eq!(tty.explain("termios", &modules), Resolution::Local);
+        }
+    }
+
+    #[test]
+    fn resolution_never_panics_on_real_files() {
+        let root = stdlib_root();
+        let modules = index_over(root.clone());
+        let sample = std::path::Path::new(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/examples/websocket-app"
+        ));
+        let (mut qualified, mut names) = (0, 0);
+        for (path, src) in crate::edit::test_corpus::python_files(500_000) {
+            let rel = path
+                .strip_prefix(&root)
+                .or_else(|_| path.strip_prefix(sample))
+                .expect("corpus files come from the sample or the standard library");
+            let rel = RelPath::parse(rel.to_str().unwrap()).unwrap();
+            let (tree, offset) = crate::edit::python::parse(&src).unwrap();
+            let src = &src[offset..];
+            let symbols = FileSymbols::build(tree.root_node(), src, &rel);
+            let text = |n: Node| &src[n.byte_range()];
+            let mut stack = vec![tree.root_node()];
+            while let Some(n) = stack.pop() {
+                if matches!(n.kind(), "identifier" | "attribute") {
+                    names += 1;
+                    let explained = symbols.explain(n, &text, &modules);
+                    let plain = symbols.resolve(n, &text);
+                    // Comparing through the index only ever resolves more names, never others.
+                    if let Some(q) = &plain {
+                        assert_eq!(explained, Resolution::Qualified(q.clone()), "{rel:?}");
+                    }
+                    qualified += usize::from(matches!(explained, Resolution::Qualified(_)));
+                }
+                if n.kind() == "class_definition" {
+                    symbols.derives_from(n, &text, &modules, "unittest.TestCase");
+                }
+                let mut cursor = n.walk();
+                stack.extend(n.children(&mut cursor));
+            }
+        }
+        assert!(
+            names > 5_000 && qualified > names / 20,
+            "{qualified} of {names}"
         );
     }
 }

@@ -1,6 +1,7 @@
 //! Test helpers: a Python snippet parsed with its symbols, and an index over in-memory modules.
 
 use std::collections::HashMap;
+use std::path::PathBuf;
 
 use tree_sitter::{Node, Tree};
 
@@ -86,4 +87,29 @@ pub(super) fn index_of(files: &[(&str, &str)]) -> ModuleIndex {
     ModuleIndex::new(Box::new(move |rel: &RelPath| {
         files.get(rel.as_str()).cloned()
     }))
+}
+
+/// The running interpreter's standard library: real packages whose modules import each other.
+pub(super) fn stdlib_root() -> PathBuf {
+    let out = std::process::Command::new("python3")
+        .args([
+            "-c",
+            "import sysconfig; print(sysconfig.get_paths()['stdlib'])",
+        ])
+        .output()
+        .expect("python3 runs");
+    PathBuf::from(String::from_utf8(out.stdout).expect("a UTF-8 path").trim())
+}
+
+/// An index over the files under `root`, read from the disk.
+pub(super) fn index_over(root: PathBuf) -> ModuleIndex {
+    ModuleIndex::new(Box::new(move |rel: &RelPath| {
+        std::fs::read_to_string(root.join(rel.as_str())).ok()
+    }))
+}
+
+/// The file at `rel` under `root`, parsed with its symbols (`None` when it is not there).
+pub(super) fn snippet_under(root: &std::path::Path, rel: &str) -> Option<Snippet> {
+    let src = std::fs::read_to_string(root.join(rel)).ok()?;
+    Some(Snippet::new(&src, rel))
 }
