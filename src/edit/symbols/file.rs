@@ -407,7 +407,7 @@ mod tests {
         ] {
             for handler in [
                 "ImportError",
-                "ModuleNotFoundError",
+                "ModuleNotFoundError as error",
                 "(ImportError, AttributeError) as e",
                 "builtins.ImportError",
             ] {

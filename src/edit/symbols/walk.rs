@@ -263,17 +263,15 @@ impl<'a> Builder<'a> {
                 let last = text.rsplit('.').next().unwrap_or(&text);
                 matches!(last, "ImportError" | "ModuleNotFoundError")
             }
-            "tuple" | "parenthesized_expression" | "as_pattern" => {
+            "tuple" | "parenthesized_expression" => {
                 let mut cursor = value.walk();
                 let kids: Vec<Node> = value.named_children(&mut cursor).collect();
-                // `as_pattern` is `TYPE as NAME`; only its first child is a type.
-                let kids = if value.kind() == "as_pattern" {
-                    &kids[..kids.len().min(1)]
-                } else {
-                    &kids[..]
-                };
-                kids.iter().any(|k| self.catches_import_error(*k))
+                kids.into_iter().any(|k| self.catches_import_error(k))
             }
+            // The grammar reads `except (A, B) as e` as the pattern `(A, B) as e`.
+            "as_pattern" => value
+                .named_child(0)
+                .is_some_and(|k| self.catches_import_error(k)),
             _ => false,
         }
     }
@@ -305,7 +303,10 @@ impl<'a> Builder<'a> {
             return false;
         };
         // A relative name needs the `package` argument's value, which is not known here.
-        if module.starts_with('.') || module.is_empty() {
+        let is_absolute = module
+            .split('.')
+            .all(|p| !p.is_empty() && p.chars().all(|c| c.is_alphanumeric() || c == '_'));
+        if !is_absolute {
             return false;
         }
         let has_fromlist = has_fromlist(&args, self.src);
@@ -343,10 +344,7 @@ impl<'a> Builder<'a> {
                 _ => return None,
             }
         }
-        let is_name = content
-            .split('.')
-            .all(|p| !p.is_empty() && p.chars().all(|c| c.is_alphanumeric() || c == '_'));
-        (is_name || content.starts_with('.')).then_some(content)
+        Some(content)
     }
 
     /// Binds every identifier of an assignment target or parameter list as a local name.
