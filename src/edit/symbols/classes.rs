@@ -6,7 +6,7 @@ use std::collections::HashSet;
 
 use tree_sitter::Node;
 
-use super::file::{FileSymbols, Resolution};
+use super::file::{scope_chain, FileSymbols, Resolution};
 use super::index::ModuleIndex;
 use super::walk::{base_nodes, qualify};
 
@@ -16,8 +16,17 @@ pub(crate) struct ClassRecord {
     /// `pkg.mod.Class`, or `pkg.mod.Outer.Inner` for a class nested in a class; `None` for a
     /// class defined inside a function, which no other module can name.
     pub(super) qualified: Option<String>,
+    /// The scope that binds the class's name, and the name.
     #[cfg_attr(not(test), allow(dead_code))] // Methods-by-class edits use this next.
-    pub(super) bases: Vec<Resolution>,
+    pub(super) scope: usize,
+    #[cfg_attr(not(test), allow(dead_code))] // Methods-by-class edits use this next.
+    pub(super) name: String,
+    /// The scopes its bases are evaluated in, innermost first, for bases that are local classes.
+    #[cfg_attr(not(test), allow(dead_code))] // Methods-by-class edits use this next.
+    pub(super) chain: Vec<usize>,
+    /// Each base as written (a dotted name) and what it resolves to from the class statement.
+    #[cfg_attr(not(test), allow(dead_code))] // Methods-by-class edits use this next.
+    pub(super) bases: Vec<(String, Resolution)>,
 }
 
 /// How many classes one question visits before it gives up (hierarchies are far smaller; a
@@ -40,12 +49,61 @@ impl FileSymbols {
         if class.kind() != "class_definition" {
             return false;
         }
-        let mut start: Vec<String> = base_nodes(class)
-            .into_iter()
-            .filter_map(|base| self.explain(base, text, modules).qualified())
-            .collect();
+        let chain = scope_chain(class);
+        let mut start = Vec::new();
+        let mut local = Vec::new();
+        for base in base_nodes(class) {
+            match self.explain(base, text, modules) {
+                Resolution::Qualified(q) => start.push(q),
+                Resolution::Local if base.kind() == "identifier" => {
+                    local.push((chain.clone(), text(base).to_string()));
+                }
+                _ => {}
+            }
+        }
+        self.expand_local_bases(local, &mut start, modules);
         start.extend(self.qualified_class(class, text));
         modules.derives(start, target, Some(self))
+    }
+
+    /// Follows bases that are classes local to a function (`class Bar(Foo)` after `class Foo` in
+    /// the same test method) through this file's records, adding the qualified bases they lead to
+    /// to `start`. A local name counts only when its scope binds it once, to a class.
+    #[cfg_attr(not(test), allow(dead_code))] // Methods-by-class edits use this next.
+    fn expand_local_bases(
+        &self,
+        mut local: Vec<(Vec<usize>, String)>,
+        start: &mut Vec<String>,
+        modules: &ModuleIndex,
+    ) {
+        let mut seen = HashSet::new();
+        while let Some((chain, name)) = local.pop() {
+            let Some(scope) = chain.iter().copied().find(|s| {
+                self.scopes
+                    .get(s)
+                    .is_some_and(|names| names.contains_key(&name))
+            }) else {
+                continue;
+            };
+            let is_single = self.scopes[&scope][&name].len() == 1;
+            if !is_single || seen.len() >= MAX_CLASSES || !seen.insert((scope, name.clone())) {
+                continue;
+            }
+            let records = self
+                .classes
+                .iter()
+                .filter(|c| c.scope == scope && c.name == name);
+            for record in records {
+                for (written, base) in &record.bases {
+                    match base {
+                        Resolution::Local if !written.contains('.') => {
+                            local.push((record.chain.clone(), written.clone()));
+                        }
+                        other => start.extend(modules.base_name(other)),
+                    }
+                }
+            }
+        }
     }
 
     /// The qualified name of a class defined at module level or nested in such classes.
@@ -143,7 +201,7 @@ impl ModuleIndex {
                 .iter()
                 .filter(|c| c.qualified.as_deref() == Some(class))
                 .flat_map(|c| c.bases.iter())
-                .filter_map(|base| self.base_name(base))
+                .filter_map(|(_, base)| self.base_name(base))
                 .collect();
         }
         Vec::new()
@@ -203,7 +261,7 @@ mod tests {
         ),
     ];
 
-    const TEST_FILE: &str = "import unittest\nfrom tests.mixins import Mid\nfrom tests import cycle_a\nfrom tests.generic import G as Gen\n\n\nclass Local(unittest.TestCase):\n    def test_it(self):\n        self.failUnless(True)\n\n\nclass ViaLocal(Local):\n    pass\n\n\nclass ViaModules(Mid):\n    pass\n\n\nclass Cyclic(cycle_a.A):\n    pass\n\n\nclass ViaGeneric(Gen):\n    pass\n\n\nclass NotATest(dict):\n    pass\n\n\ndef factory():\n    class InFunction(Local):\n        pass\n\n    class InFunctionToo(unittest.TestCase):\n        pass\n";
+    const TEST_FILE: &str = "import unittest\nfrom tests.mixins import Mid\nfrom tests import cycle_a\nfrom tests.generic import G as Gen\n\n\nclass Local(unittest.TestCase):\n    def test_it(self):\n        self.failUnless(True)\n\n\nclass ViaLocal(Local):\n    pass\n\n\nclass ViaModules(Mid):\n    pass\n\n\nclass Cyclic(cycle_a.A):\n    pass\n\n\nclass ViaGeneric(Gen):\n    pass\n\n\nclass NotATest(dict):\n    pass\n\n\ndef factory():\n    class InFunction(Local):\n        pass\n\n    class InFunctionToo(unittest.TestCase):\n        pass\n\n\ndef chains():\n    class First(unittest.TestCase):\n        pass\n\n    class Second(First):\n        pass\n\n    class Third(Second):\n        pass\n\n    Maybe = dict\n    if X:\n        class Maybe(unittest.TestCase):\n            pass\n\n    class Unsure(Maybe):\n        pass\n";
 
     #[test]
     fn classes_derive_through_files_modules_and_reexports() {
@@ -224,10 +282,13 @@ mod tests {
             "ViaGeneric",
             "InFunction",
             "InFunctionToo",
+            "Second",
+            "Third",
         ] {
             assert!(derives(name), "{name}");
         }
-        for name in ["Cyclic", "NotATest"] {
+        // `Maybe` is bound twice in its function: which class `Unsure` derives from is not known.
+        for name in ["Cyclic", "NotATest", "Unsure"] {
             assert!(!derives(name), "{name}");
         }
         // A target inside the root, named as a test module would import it or where it is defined.
@@ -287,7 +348,7 @@ mod tests {
         assert!(enclosing_class(file.node("factory")).is_none());
         // Code in a class defined inside a function belongs to that class.
         let last_pass = enclosing_class(file.node("pass")).unwrap();
-        assert_eq!(last_pass.id(), file.class("InFunctionToo").id());
+        assert_eq!(last_pass.id(), file.class("Unsure").id());
     }
 
     #[test]
@@ -325,6 +386,13 @@ mod tests {
         assert!(modules.derives_from("unittest.TestCase", "unittest.case.TestCase"));
         assert!(modules.derives_from("unittest.async_case.IsolatedAsyncioTestCase", target));
         assert!(!modules.derives_from("unittest.mock.Mock", target));
+        // `class Bar(Foo)` next to `class Foo(unittest.TestCase)` in the body of `class Test`.
+        let case = snippet_under(&root, "unittest/test/test_case.py").unwrap();
+        let bar = case.class("Bar");
+        assert!(case
+            .symbols
+            .derives_from(bar, &case.text(), &modules, target));
+        assert!(modules.derives_from("unittest.test.test_case.Test.Bar", target));
         // `class TestMessageAPI(TestEmailBase)`, the base defined in the package's `__init__.py`.
         if let Some(file) = snippet_under(&root, "test/test_email/test_email.py") {
             let class = file.class("TestMessageAPI");

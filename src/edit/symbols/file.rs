@@ -130,10 +130,16 @@ impl FileSymbols {
             .map(|site| ClassRecord {
                 bases: site
                     .bases
-                    .iter()
-                    .map(|base| symbols.lookup_dotted(&site.chain, base, None))
+                    .into_iter()
+                    .map(|base| {
+                        let resolved = symbols.lookup_dotted(&site.chain, &base, None);
+                        (base, resolved)
+                    })
                     .collect(),
                 qualified: site.qualified,
+                scope: site.scope,
+                name: site.name,
+                chain: site.chain,
             })
             .collect();
         symbols.classes = classes;

@@ -39,6 +39,9 @@ pub(super) fn qualify(prefix: &str, name: &str) -> String {
 pub(super) struct ClassSite {
     /// The class's qualified name when it has one (module level, or nested in such a class).
     pub(super) qualified: Option<String>,
+    /// The scope that binds its name, and the name.
+    pub(super) scope: usize,
+    pub(super) name: String,
     /// The scopes its base expressions are evaluated in, innermost first.
     pub(super) chain: Vec<usize>,
     /// Its bases as dotted names (`unittest.TestCase`); other base expressions are left out.
@@ -195,6 +198,8 @@ impl<'a> Builder<'a> {
                 let bases = self.base_names(node);
                 self.classes.push(ClassSite {
                     qualified,
+                    scope,
+                    name: name.to_string(),
                     chain: scope_chain(node),
                     bases,
                 });
