@@ -35,10 +35,10 @@
 //! attribute chains, `Base[T]` as `Base`; keyword arguments and computed bases are left out).
 //! [`FileSymbols::derives_from`] and [`ModuleIndex::derives_from`] follow bases through the modules
 //! of the root, re-exports included, and through classes local to a function when the function
-//! binds the base's name once, to that class; a class counts as deriving from itself, a base outside the
-//! root that is not the target ends its branch, cycles end, and a class defined in both branches
-//! of an `if` derives through either definition's bases. The index reads and parses each module at
-//! most once, whichever of the scan's threads asks first.
+//! binds the base's name once, to that class. A class counts as deriving from itself; a base
+//! outside the root that is not the target ends its branch; cycles end; a class defined in both
+//! branches of an `if` derives through either definition's bases. The index reads and parses each
+//! module at most once, whichever of the scan's threads asks first.
 
 mod classes;
 mod file;

@@ -80,6 +80,10 @@ pub(super) struct Builder<'a> {
     pub(super) fallbacks: Vec<(usize, HashSet<String>)>,
     pub(super) classes: Vec<ClassSite>,
     pub(super) import_calls: Vec<ImportCall>,
+    /// The definitions whose bodies the walk is in, outermost first, and whether each is a class:
+    /// the scope chain at the walk's position, kept here because asking the tree for a node's
+    /// ancestors costs a descent from the root each time.
+    pub(super) enclosing: Vec<(usize, bool)>,
 }
 
 impl<'a> Builder<'a> {
@@ -99,7 +103,27 @@ impl<'a> Builder<'a> {
             fallbacks: Vec::new(),
             classes: Vec::new(),
             import_calls: Vec::new(),
+            enclosing: Vec::new(),
         }
+    }
+
+    /// The scopes a name at the walk's position (`node`) sees, innermost first, as
+    /// [`scope_chain`] computes them from the tree: the innermost definition, the functions
+    /// around it, the module.
+    fn chain_at(&self, node: Node) -> Vec<usize> {
+        let mut chain = Vec::new();
+        for (i, (scope, is_class)) in self.enclosing.iter().rev().enumerate() {
+            // A class body is a scope only for code directly in it, not for its methods.
+            if i == 0 || !is_class {
+                chain.push(*scope);
+            }
+        }
+        chain.push(MODULE_SCOPE);
+        // The tests' walks over real files check the shortcut against the tree.
+        if cfg!(test) {
+            assert_eq!(chain, scope_chain(node));
+        }
+        chain
     }
 
     fn text(&self, n: Node) -> &'a str {
@@ -200,7 +224,7 @@ impl<'a> Builder<'a> {
                     qualified,
                     scope,
                     name: name.to_string(),
-                    chain: scope_chain(node),
+                    chain: self.chain_at(node),
                     bases,
                 });
             }
@@ -212,7 +236,9 @@ impl<'a> Builder<'a> {
         let mut cursor = node.walk();
         for child in node.children(&mut cursor) {
             if Some(child.id()) == body {
+                self.enclosing.push((inner, is_class));
                 self.walk(child, inner);
+                self.enclosing.pop();
             } else if child.kind() != "parameters" {
                 self.walk(child, scope);
             }
@@ -321,7 +347,7 @@ impl<'a> Builder<'a> {
             scope,
             name,
             slot,
-            chain: scope_chain(assignment),
+            chain: self.chain_at(assignment),
             function,
             module,
             has_fromlist,
