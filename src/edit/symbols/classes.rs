@@ -231,6 +231,8 @@ mod tests {
 
     use super::super::testing::{index_of, index_over, snippet_under, stdlib_root, Snippet};
     use super::*;
+    // Through the folder's re-export, as the engine imports it.
+    use crate::edit::symbols::enclosing_class;
     use crate::tree::paths::RelPath;
 
     const TREE: &[(&str, &str)] = &[

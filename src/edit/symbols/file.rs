@@ -352,6 +352,8 @@ pub(super) fn scope_chain(node: Node) -> Vec<usize> {
 mod tests {
     use super::super::testing::{index_of, index_over, snippet_under, stdlib_root, Snippet};
     use super::*;
+    // Through the folder's re-export, as the engine imports it.
+    use crate::edit::symbols::Resolution;
 
     fn resolve(src: &str, rel: &str, needle: &str) -> Option<String> {
         Snippet::new(src, rel).resolve(needle)

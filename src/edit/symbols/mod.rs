@@ -47,10 +47,9 @@ mod index;
 mod testing;
 mod walk;
 
-// Methods-by-class edits and the listing of unresolved sites use these next.
-#[allow(unused_imports)]
+#[cfg_attr(not(test), allow(unused_imports))] // Methods-by-class edits use it next.
 pub(crate) use classes::enclosing_class;
 pub(crate) use file::FileSymbols;
-#[allow(unused_imports)]
+#[cfg_attr(not(test), allow(unused_imports))] // The listing of unresolved sites uses it next.
 pub(crate) use file::Resolution;
 pub(crate) use index::ModuleIndex;
