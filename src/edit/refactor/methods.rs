@@ -151,7 +151,7 @@ fn for_each_site<'m>(
             let derives = renames
                 .classes
                 .iter()
-                .any(|base| symbols.class_derives_from(*class, base, &node_text, modules));
+                .any(|base| symbols.derives_from(*class, &node_text, modules, base));
             for (node, new) in nodes {
                 f(
                     i,

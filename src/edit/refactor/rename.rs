@@ -187,7 +187,7 @@ impl File<'_> {
     fn resolves_to(&self, n: Node, symbol: &str) -> bool {
         let text = |n: Node| &self.src[n.byte_range()];
         self.symbols
-            .resolve(n, &text)
+            .resolve_in(n, &text, self.modules)
             .is_some_and(|q| self.modules.same_symbol(&q, symbol))
     }
 

@@ -217,7 +217,9 @@ impl Matcher<'_, '_> {
                     return false;
                 };
                 let file = self.file;
-                let resolved = file.symbols().resolve(inner, &|n| file.text(n));
+                let resolved = file
+                    .symbols()
+                    .resolve_in(inner, &|n| file.text(n), file.modules);
                 let hit = resolved.is_some_and(|q| file.modules.same_symbol(&q, &symbol));
                 hit && self.bind(SYMBOL_BINDING, file.range(s), bindings)
             }
