@@ -1,0 +1,110 @@
+//! The import and name analyses over real Python: the bundled sample and the first files of the
+//! standard library, whose names Python's own `symtable` module can vouch for.
+
+use std::collections::{HashMap, HashSet};
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+use super::names::names_got_worse;
+use super::names::Names;
+use crate::edit::test_corpus::python_files;
+
+/// Every name each file binds in any scope, as Python's compiler sees it.
+fn names_python_binds(paths: &[String]) -> HashMap<String, HashSet<String>> {
+    let script = r#"
+import json, symtable, sys
+out = {}
+for path in sys.stdin.read().splitlines():
+    bound = set()
+    tables = [symtable.symtable(open(path, encoding="utf-8").read(), path, "exec")]
+    while tables:
+        table = tables.pop()
+        tables.extend(table.get_children())
+        for s in table.get_symbols():
+            if (s.is_assigned() or s.is_imported() or s.is_parameter() or s.is_namespace()
+                    or s.is_declared_global() or s.is_nonlocal()):
+                bound.add(s.get_name())
+    out[path] = sorted(bound)
+print(json.dumps(out))
+"#;
+    let mut child = Command::new("python3")
+        .args(["-c", script])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("python3 runs");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(paths.join("\n").as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    let parsed: HashMap<String, Vec<String>> = serde_json::from_slice(&out.stdout).unwrap();
+    parsed
+        .into_iter()
+        .map(|(k, v)| (k, v.into_iter().collect()))
+        .collect()
+}
+
+#[test]
+fn no_name_python_binds_is_reported_undefined_in_real_files() {
+    let files = python_files(3_000_000);
+    let paths: Vec<String> = files
+        .iter()
+        .map(|(p, _)| p.to_string_lossy().into_owned())
+        .collect();
+    let bound = names_python_binds(&paths);
+    let mut checked = 0;
+    for ((_, text), path) in files.iter().zip(&paths) {
+        let Some(bound) = bound.get(path) else {
+            continue;
+        };
+        checked += 1;
+        for (name, line) in Names::of(text).undefined_names() {
+            assert!(
+                !bound.contains(name),
+                "{path}:{line}: `{name}` is bound but reported undefined"
+            );
+        }
+    }
+    assert!(checked > 20);
+}
+
+#[test]
+fn an_unchanged_real_file_got_no_worse() {
+    for (path, text) in python_files(3_000_000) {
+        assert_eq!(names_got_worse(&text, &text), None, "{}", path.display());
+    }
+}
+
+#[test]
+fn adding_an_import_to_real_files_keeps_them_parsing() {
+    use super::add::add_imports;
+    use super::error::ImportError;
+    use super::spec::ImportSpec;
+    use crate::edit::python::error_count;
+    let specs = [
+        "from datetime import timezone",
+        "import collections.abc",
+        "from typing import Mapping",
+    ];
+    let mut added = 0;
+    for (path, text) in python_files(1_500_000) {
+        for spec in specs {
+            let spec = ImportSpec::parse(spec).unwrap();
+            match add_imports(&text, std::slice::from_ref(&spec)) {
+                Ok(new) => {
+                    assert_eq!(error_count(&new), 0, "{}: {spec}\n{new}", path.display());
+                    added += usize::from(new != text);
+                    // Asking again changes nothing: the name is bound now.
+                    assert_eq!(add_imports(&new, &[spec]).unwrap(), new);
+                }
+                Err(ImportError::NameTaken { .. }) => {}
+                Err(e) => panic!("{}: {e}", path.display()),
+            }
+        }
+    }
+    assert!(added > 20);
+}

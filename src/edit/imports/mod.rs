@@ -1,0 +1,18 @@
+//! Import management and name checks for Python source text, for refactorings that move a name
+//! from one module to another (`collections.Mapping` → `collections.abc.Mapping`) or replace it
+//! with a builtin (`numpy.float` → `float`): an edit that rewrites the uses must also add the
+//! import the new text needs, drop the import the old text no longer uses, and must not leave a
+//! name that nothing defines.
+//!
+//! `spec` parses the imports a plan names; `statements` lists a file's import statements; `names`
+//! finds which names a file binds and uses and compares two versions of a file; `add` computes a
+//! file's text with the imports it needs, never touching the disk; `error` says why an import was
+//! refused.
+
+pub(crate) mod add;
+#[cfg(test)]
+mod corpus;
+pub(crate) mod error;
+pub(crate) mod names;
+pub(crate) mod spec;
+pub(crate) mod statements;
