@@ -87,7 +87,7 @@ pub(crate) fn add_imports(source: &str, specs: &[ImportSpec]) -> Result<String, 
         }
     }
     if !statements.is_empty() {
-        insertions.push(new_statements(
+        insertions.push(new_statements_at(
             source,
             root,
             offset,
@@ -214,11 +214,11 @@ fn merge_into(
 }
 
 /// Where new import statements go, and their text with the blank lines around them.
-fn new_statements(
+pub(crate) fn new_statements_at(
     source: &str,
     root: Node,
     offset: usize,
-    imports: &[&ImportStatement],
+    imports: &[impl std::borrow::Borrow<ImportStatement>],
     statements: &[String],
     eol: &str,
 ) -> (usize, String) {
@@ -233,7 +233,10 @@ fn new_statements(
         Some(_) => Some(first_code),
         // No import right after the docstring: the file's imports may come later.
         None => {
-            let first = imports.iter().find(|s| s.placement.top_level);
+            let first = imports
+                .iter()
+                .map(|s| s.borrow())
+                .find(|s| s.placement.top_level);
             first.and_then(|first| {
                 top.iter()
                     .position(|n| n.start_byte() + offset == first.range.start)

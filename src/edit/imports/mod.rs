@@ -5,14 +5,15 @@
 //! name that nothing defines.
 //!
 //! `spec` parses the imports a plan names; `statements` lists a file's import statements; `names`
-//! finds which names a file binds and uses and compares two versions of a file; `add` computes a
-//! file's text with the imports it needs, never touching the disk; `error` says why an import was
-//! refused.
+//! finds which names a file binds and uses and compares two versions of a file; `add` and
+//! `remove` compute a file's new text with the imports it needs and without those an edit left
+//! unused, never touching the disk; `error` says why an import was refused.
 
 pub(crate) mod add;
 #[cfg(test)]
 mod corpus;
 pub(crate) mod error;
 pub(crate) mod names;
+pub(crate) mod remove;
 pub(crate) mod spec;
 pub(crate) mod statements;

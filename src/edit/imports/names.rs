@@ -74,8 +74,11 @@ impl<'s> Names<'s> {
             && !self.exported.contains(name)
     }
 
+    /// Whether `name` is part of the module's interface: listed in `__all__`, or a dunder name
+    /// (`from _impl import __doc__, __version__` sets the module's own attributes).
     pub(crate) fn is_exported(&self, name: &str) -> bool {
         self.exported.contains(name)
+            || (name.len() > 4 && name.starts_with("__") && name.ends_with("__"))
     }
 
     /// The line of the first module-level binding of `name` that is not an import.
@@ -109,7 +112,8 @@ impl<'s> Names<'s> {
     }
 
     /// The names an import binds that nothing uses, with the byte offset of the imported name.
-    /// `import a as a` and `from m import b as b` are explicit re-exports and never unused.
+    /// `import a as a` and `from m import b as b` are explicit re-exports and never unused, nor
+    /// are the names [`Names::is_exported`] accepts.
     fn unused_imports(&self) -> Vec<(String, usize)> {
         let mut unused = Vec::new();
         for statement in &self.imports {
@@ -118,7 +122,10 @@ impl<'s> Names<'s> {
             }
             for (name, bound) in statement.names.iter().zip(statement.bound()) {
                 let last = name.name.rsplit('.').next().unwrap_or(&name.name);
-                if name.alias.as_deref() == Some(last) || self.is_used(&bound.name) {
+                if name.alias.as_deref() == Some(last)
+                    || self.is_used(&bound.name)
+                    || self.is_exported(&bound.name)
+                {
                     continue;
                 }
                 unused.push((bound.name, name.range.start));
