@@ -193,8 +193,8 @@ fn merge_into(
     if !(tail.is_empty() || tail.starts_with('#')) {
         return Some(inline);
     }
-    let next_line = (end + eol.len()).min(source.len());
-    if !source[end..].starts_with(eol) {
+    let next_line = next_line(source, end);
+    if next_line == end {
         return Some(inline);
     }
     let lines: String = listed
@@ -246,47 +246,49 @@ pub(crate) fn new_statements_at(
     if let Some(from) = block_from {
         let run = top[from..].iter().take_while(|n| is_import(**n)).count();
         let last = top[from + run - 1];
-        let at = line_end(source, last.end_byte() + offset);
-        return if at == source.len() && !source.ends_with('\n') {
-            (at, format!("{eol}{}", text.trim_end_matches(eol)))
-        } else {
-            (at + eol.len().min(source.len() - at), text)
+        let end = line_end(source, last.end_byte() + offset);
+        return match next_line(source, end) {
+            // The last import ends the file without a line break.
+            at if at == end => (at, format!("{eol}{}", text.trim_end_matches(eol))),
+            at => (at, text),
         };
     }
     // No import at all: after the docstring, or the comments that open the file.
-    let mut at = offset;
-    match docstring {
-        Some(doc) => at = line_end(source, doc.end_byte() + offset),
+    let header_end = match docstring {
+        Some(doc) => Some(line_end(source, doc.end_byte() + offset)),
         None => {
+            let (mut end, mut at) = (None, offset);
             while source[at..].starts_with('#') {
-                at = line_end(source, at);
-                if at == source.len() {
+                let line = line_end(source, at);
+                end = Some(line);
+                at = next_line(source, line);
+                if at == line {
                     break;
                 }
-                at += eol.len();
             }
-            if at > offset {
-                at -= eol.len().min(at - offset);
+            end
+        }
+    };
+    match header_end {
+        Some(end) => match next_line(source, end) {
+            at if at == end => (at, format!("{eol}{text}")),
+            at => {
+                // One blank line between the header and the import, if code follows.
+                if !source[at..].trim().is_empty() {
+                    text = format!("{eol}{text}");
+                }
+                (at, text)
             }
+        },
+        None => {
+            let rest = &source[offset..];
+            let blank_follows = rest.starts_with('\n') || rest.starts_with("\r\n");
+            if !rest.trim().is_empty() && !blank_follows {
+                text.push_str(eol);
+            }
+            (offset, text)
         }
     }
-    let has_header = at > offset;
-    if has_header {
-        if at == source.len() {
-            let lead = if source.ends_with('\n') { "" } else { eol };
-            return (at, format!("{lead}{}", text.trim_end_matches(eol)) + eol);
-        }
-        at += eol.len();
-        if !source[at..].trim().is_empty() {
-            text = format!("{eol}{text}");
-        }
-        return (at, text);
-    }
-    let rest = &source[at..];
-    if !rest.trim().is_empty() && !rest.starts_with(eol) {
-        text.push_str(eol);
-    }
-    (at, text)
 }
 
 /// Whether `node` is a docstring: a statement that is only a string.
@@ -317,6 +319,18 @@ pub(crate) fn line_end(source: &str, at: usize) -> usize {
         Some(i) if source[..at + i].ends_with('\r') => at + i - 1,
         Some(i) => at + i,
         None => source.len(),
+    }
+}
+
+/// The offset after the line break at `at` (`at` itself at the end of the text).
+pub(crate) fn next_line(source: &str, at: usize) -> usize {
+    let rest = &source[at..];
+    if rest.starts_with("\r\n") {
+        at + 2
+    } else if rest.starts_with('\n') {
+        at + 1
+    } else {
+        at
     }
 }
 
@@ -419,6 +433,18 @@ mod tests {
         assert_eq!(
             add("\u{feff}x = 1\r\n", &["import os"]).unwrap(),
             "\u{feff}import os\r\n\r\nx = 1\r\n"
+        );
+    }
+
+    #[test]
+    fn a_file_with_mixed_line_breaks_keeps_each_line_whole() {
+        assert_eq!(
+            add("# c\r\n# d\nx = 1\r\n", &["import os"]).unwrap(),
+            "# c\r\n# d\n\r\nimport os\r\nx = 1\r\n"
+        );
+        assert_eq!(
+            add("import sys\nx = 1\r\n", &["import os"]).unwrap(),
+            "import sys\nimport os\nx = 1\r\n"
         );
     }
 

@@ -8,7 +8,7 @@
 use std::collections::HashMap;
 use std::ops::Range;
 
-use super::add::{add_imports, line_end, line_ending, line_start, new_statements_at};
+use super::add::{add_imports, line_end, line_ending, line_start, new_statements_at, next_line};
 use super::error::ImportError;
 use super::names::Names;
 use super::spec::{Bound, ImportSpec};
@@ -175,7 +175,7 @@ fn removals(
             continue;
         }
         if !picked.contains(&false) {
-            let Some(lines) = whole_lines(source, statement.range.clone(), eol) else {
+            let Some(lines) = whole_lines(source, statement.range.clone()) else {
                 continue;
             };
             let edit = edits.len();
@@ -188,7 +188,7 @@ fn removals(
             }
             continue;
         }
-        edits.extend(name_removals(source, statement, &picked, eol));
+        edits.extend(name_removals(source, statement, &picked));
     }
     for (parent, removed) in &emptied {
         let siblings = statements
@@ -212,7 +212,7 @@ fn removals(
 
 /// The lines of `statement` with their line break, if nothing else shares them (a comment after it
 /// goes with it).
-fn whole_lines(source: &str, statement: Range<usize>, eol: &str) -> Option<Range<usize>> {
+fn whole_lines(source: &str, statement: Range<usize>) -> Option<Range<usize>> {
     let start = line_start(source, statement.start);
     if !source[start..statement.start].trim().is_empty() {
         return None;
@@ -222,14 +222,7 @@ fn whole_lines(source: &str, statement: Range<usize>, eol: &str) -> Option<Range
     if !(rest.is_empty() || rest.starts_with('#')) {
         return None;
     }
-    let end = if source[end..].starts_with(eol) {
-        end + eol.len()
-    } else if source[end..].starts_with('\n') {
-        end + 1
-    } else {
-        end
-    };
-    Some(start..end)
+    Some(start..next_line(source, end))
 }
 
 /// The edits that remove the `picked` names of `statement` (some, not all) with their commas.
@@ -237,7 +230,6 @@ fn name_removals(
     source: &str,
     statement: &ImportStatement,
     picked: &[bool],
-    eol: &str,
 ) -> Vec<(Range<usize>, String)> {
     let names = &statement.names;
     let Some(last_kept) = picked.iter().rposition(|p| !p) else {
@@ -267,10 +259,8 @@ fn name_removals(
             let end = last.separator.as_ref().map_or(last.range.end, |s| s.end);
             let line_end = line_end(source, end);
             let rest = source[end..line_end].trim();
-            let end = if (rest.is_empty() || rest.starts_with('#'))
-                && source[line_end..].starts_with(eol)
-            {
-                line_end + eol.len()
+            let end = if rest.is_empty() || rest.starts_with('#') {
+                next_line(source, line_end)
             } else {
                 end
             };
