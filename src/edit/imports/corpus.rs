@@ -9,13 +9,20 @@ use super::names::names_got_worse;
 use super::names::Names;
 use crate::edit::test_corpus::python_files;
 
-/// Every name each file binds in any scope, as Python's compiler sees it.
-fn names_python_binds(paths: &[String]) -> HashMap<String, HashSet<String>> {
+/// What Python's compiler sees of a file's names, in all its scopes together.
+#[derive(Default)]
+struct PythonNames {
+    bound: HashSet<String>,
+    referenced: HashSet<String>,
+}
+
+/// The names each file binds and those it reads, in any scope, as Python's compiler sees them.
+fn names_python_sees(paths: &[String]) -> HashMap<String, PythonNames> {
     let script = r#"
 import json, symtable, sys
 out = {}
 for path in sys.stdin.read().splitlines():
-    bound = set()
+    bound, referenced = set(), set()
     tables = [symtable.symtable(open(path, encoding="utf-8").read(), path, "exec")]
     while tables:
         table = tables.pop()
@@ -24,7 +31,9 @@ for path in sys.stdin.read().splitlines():
             if (s.is_assigned() or s.is_imported() or s.is_parameter() or s.is_namespace()
                     or s.is_declared_global() or s.is_nonlocal()):
                 bound.add(s.get_name())
-    out[path] = sorted(bound)
+            if s.is_referenced():
+                referenced.add(s.get_name())
+    out[path] = [sorted(bound), sorted(referenced)]
 print(json.dumps(out))
 "#;
     let mut child = Command::new("python3")
@@ -41,31 +50,45 @@ print(json.dumps(out))
         .unwrap();
     let out = child.wait_with_output().unwrap();
     assert!(out.status.success());
-    let parsed: HashMap<String, Vec<String>> = serde_json::from_slice(&out.stdout).unwrap();
+    let parsed: HashMap<String, (Vec<String>, Vec<String>)> =
+        serde_json::from_slice(&out.stdout).unwrap();
     parsed
         .into_iter()
-        .map(|(k, v)| (k, v.into_iter().collect()))
+        .map(|(path, (bound, referenced))| {
+            let names = PythonNames {
+                bound: bound.into_iter().collect(),
+                referenced: referenced.into_iter().collect(),
+            };
+            (path, names)
+        })
         .collect()
 }
 
 #[test]
-fn no_name_python_binds_is_reported_undefined_in_real_files() {
-    let files = python_files(1_000_000);
+fn no_name_python_binds_is_reported_undefined_and_no_import_python_reads_is_unused() {
+    let files = python_files(4_000_000);
     let paths: Vec<String> = files
         .iter()
         .map(|(p, _)| p.to_string_lossy().into_owned())
         .collect();
-    let bound = names_python_binds(&paths);
+    let seen = names_python_sees(&paths);
     let mut checked = 0;
     for ((_, text), path) in files.iter().zip(&paths) {
-        let Some(bound) = bound.get(path) else {
+        let Some(python) = seen.get(path) else {
             continue;
         };
         checked += 1;
-        for (name, line) in Names::of(text).undefined_names() {
+        let names = Names::of(text);
+        for (name, line) in names.undefined_names() {
             assert!(
-                !bound.contains(name),
+                !python.bound.contains(name),
                 "{path}:{line}: `{name}` is bound but reported undefined"
+            );
+        }
+        for (name, at) in names.unused_imports() {
+            assert!(
+                !python.referenced.contains(&name),
+                "{path}@{at}: `{name}` is read but its import reported unused"
             );
         }
     }

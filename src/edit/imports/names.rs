@@ -114,7 +114,7 @@ impl<'s> Names<'s> {
     /// The names an import binds that nothing uses, with the byte offset of the imported name.
     /// `import a as a` and `from m import b as b` are explicit re-exports and never unused, nor
     /// are the names [`Names::is_exported`] accepts.
-    fn unused_imports(&self) -> Vec<(String, usize)> {
+    pub(crate) fn unused_imports(&self) -> Vec<(String, usize)> {
         let mut unused = Vec::new();
         for statement in &self.imports {
             if statement.kind == ImportKind::Future {
