@@ -804,6 +804,48 @@ print(os, system, a, c, C, Alias, __name__)
     }
 
     #[test]
+    fn newer_and_rarer_syntax_binds_too() {
+        let src = r#"
+async def f(*, a, b=1, **k):
+    async with ctx() as (x, y), other() as z:
+        pass
+    async for item in aiter_():
+        await item
+    try:
+        pass
+    except* ValueError as group:
+        print(group)
+    with (open(a) as fa, open(b) as fb):
+        print(fa, fb)
+    first, *others = k
+    match a:
+        case str() | bytes():
+            pass
+        case [1, 2, *tail]:
+            print(tail)
+        case {"x": 1, **extra}:
+            print(extra)
+    print(x, y, z, first, others, {v: w for v, w in k.items()}, [n for row in k for n in row])
+    def inner():
+        nonlocal a
+        a = 2
+    return inner
+def g[T: Bound, *Ts, **P](x: T) -> T:
+    return x
+__all__ = ["f"]
+__all__ += ["g"]
+__all__.extend(["h"])
+"#;
+        // A type parameter's bound is among the names a type parameter list counts as bound, so
+        // `Bound` is not reported: the safe side.
+        assert_eq!(undefined(src), ["aiter_", "ctx", "other"]);
+        let names = Names::of(src);
+        for exported in ["f", "g", "h"] {
+            assert!(names.is_exported(exported), "{exported}");
+        }
+    }
+
+    #[test]
     fn names_in_attributes_keywords_and_strings_are_not_references() {
         let src = "x = obj.attr\nf(key=1)\ns = 'undefined_word'\n";
         assert_eq!(undefined(src), ["f", "obj"]);

@@ -165,7 +165,7 @@ fn removals(
     let eol = line_ending(source);
     let mut edits = Vec::new();
     // Whole statements removed from each block, to know when a block is left empty.
-    let mut emptied: HashMap<(usize, usize), Vec<usize>> = HashMap::new();
+    let mut emptied: HashMap<(usize, usize), (usize, Vec<usize>)> = HashMap::new();
     for statement in statements {
         if statement.kind == ImportKind::Future || statement.is_star {
             continue;
@@ -183,19 +183,16 @@ fn removals(
             if !statement.placement.top_level {
                 emptied
                     .entry((statement.parent.start, statement.parent.end))
-                    .or_default()
+                    .or_insert_with(|| (statement.siblings, Vec::new()))
+                    .1
                     .push(edit);
             }
             continue;
         }
         edits.extend(name_removals(source, statement, &picked));
     }
-    for (parent, removed) in &emptied {
-        let siblings = statements
-            .iter()
-            .find(|s| (s.parent.start, s.parent.end) == *parent)
-            .map_or(0, |s| s.siblings);
-        if removed.len() == siblings {
+    for (siblings, removed) in emptied.values() {
+        if removed.len() == *siblings {
             // The block keeps a statement: `pass` at the indentation of the first import.
             let first = removed[0];
             let start = edits[first].0.start;
@@ -377,6 +374,22 @@ mod tests {
         // A statement sharing its line with another is left alone.
         let before = "import a; x = a\n";
         assert_eq!(removed(before, "import a; x = 1\n"), "import a; x = 1\n");
+    }
+
+    #[test]
+    fn a_refactoring_gets_its_import_and_loses_the_old_one() {
+        use super::super::names::names_got_worse;
+        let before = "\"\"\"Times.\"\"\"\nimport numpy\nfrom datetime import datetime\n\n\ndef now():\n    return datetime.utcnow(), numpy.float\n";
+        let edited = "\"\"\"Times.\"\"\"\nimport numpy\nfrom datetime import datetime\n\n\ndef now():\n    return datetime.now(timezone.utc), float\n";
+        assert!(names_got_worse(before, edited).is_some());
+        let spec = ImportSpec::parse("from datetime import timezone").unwrap();
+        let added = add_imports(edited, &[spec]).unwrap();
+        let after = remove_imports_left_unused(before, &added, false);
+        assert_eq!(
+            after,
+            "\"\"\"Times.\"\"\"\nfrom datetime import datetime, timezone\n\n\ndef now():\n    return datetime.now(timezone.utc), float\n"
+        );
+        assert_eq!(names_got_worse(before, &after), None);
     }
 
     #[test]
