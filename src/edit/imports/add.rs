@@ -39,8 +39,9 @@ pub(crate) fn add_imports(source: &str, specs: &[ImportSpec]) -> Result<String, 
         .filter(|s| !s.placement.in_function && !s.placement.in_class && !s.is_star)
         .collect();
     let eol = line_ending(source);
-    let mut insertions: Vec<(usize, String)> = Vec::new();
-    let mut statements: Vec<String> = Vec::new();
+    // The missing names, with those of one `from` module together: one statement, or one
+    // insertion into the file's own import of that module.
+    let mut pending: Vec<ImportSpec> = Vec::new();
     let mut added: HashMap<String, (String, String)> = HashMap::new();
     for spec in specs {
         let mut missing = Vec::new();
@@ -73,7 +74,17 @@ pub(crate) fn add_imports(source: &str, specs: &[ImportSpec]) -> Result<String, 
         if missing.is_empty() {
             continue;
         }
-        let spec = spec.with_names(missing);
+        match pending
+            .iter_mut()
+            .find(|p| p.module.is_some() && p.module == spec.module)
+        {
+            Some(same) => same.names.extend(missing),
+            None => pending.push(spec.with_names(missing)),
+        }
+    }
+    let mut insertions: Vec<(usize, String)> = Vec::new();
+    let mut statements: Vec<String> = Vec::new();
+    for spec in pending {
         let merged = spec.module.as_deref().and_then(|module| {
             imports
                 .iter()
@@ -420,6 +431,27 @@ mod tests {
         assert_eq!(
             add("\"\"\"Doc.\"\"\"", &["import os"]).unwrap(),
             "\"\"\"Doc.\"\"\"\nimport os\n"
+        );
+    }
+
+    #[test]
+    fn names_of_one_module_asked_separately_go_in_together() {
+        let bare = "from typing import (\n    Any\n)\n";
+        assert_eq!(
+            add(
+                bare,
+                &["from typing import List", "from typing import Mapping"]
+            )
+            .unwrap(),
+            "from typing import (\n    Any,\n    List,\n    Mapping\n)\n"
+        );
+        assert_eq!(
+            add(
+                "x = 1\n",
+                &["from a import b", "import os", "from a import c"]
+            )
+            .unwrap(),
+            "from a import b, c\nimport os\n\nx = 1\n"
         );
     }
 

@@ -5,7 +5,7 @@
 //! Only imports an edit made unused are removed: an import nothing used before the edit either may
 //! be there for its side effect or as a re-export, which no analysis of one file can rule out.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::ops::Range;
 
 use super::add::{add_imports, line_end, line_ending, line_start, new_statements_at, next_line};
@@ -52,10 +52,21 @@ pub(crate) fn move_type_only_imports(source: &str) -> Result<String, ImportError
     };
     let root = tree.root_node();
     let names = Names::in_tree(root, source, offset);
-    let moves = |statement: &ImportStatement, bound: &Bound| {
+    let type_only = |statement: &ImportStatement, bound: &Bound| {
         statement.placement.top_level
             && names.is_used_only_in_annotations(&bound.name)
             && !names.is_exported(&bound.name)
+    };
+    // A statement that shares its lines with another cannot go as a whole; its names stay.
+    let stuck: HashSet<usize> = names
+        .imports()
+        .iter()
+        .filter(|s| s.bound().all(|b| type_only(s, &b)))
+        .filter(|s| whole_lines(source, s.range.clone()).is_none())
+        .map(|s| s.range.start)
+        .collect();
+    let moves = |statement: &ImportStatement, bound: &Bound| {
+        type_only(statement, bound) && !stuck.contains(&statement.range.start)
     };
     let mut moved = Vec::new();
     for statement in names.imports() {
@@ -409,6 +420,8 @@ mod tests {
             move_type_only_imports(one_line).unwrap(),
             "if TYPE_CHECKING: import fractions\nfrom typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    import decimal\nx: 'decimal.Decimal'\n"
         );
+        let shared = "import decimal; import os\nx: 'decimal.Decimal' = os.sep\n";
+        assert_eq!(move_type_only_imports(shared).unwrap(), shared);
         let nothing = "import os\nprint(os)\n";
         assert_eq!(move_type_only_imports(nothing).unwrap(), nothing);
     }
