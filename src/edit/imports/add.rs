@@ -119,6 +119,7 @@ pub(crate) fn add_imports(source: &str, specs: &[ImportSpec]) -> Result<String, 
         at = *pos;
     }
     out.push_str(&source[at..]);
+    // The result is parsed once more to prove it; the original only if the result has errors.
     let errors = python::error_count(&out);
     if errors > 0 && errors > python::error_count(source) {
         let asked: Vec<String> = specs.iter().map(ImportSpec::to_string).collect();

@@ -336,14 +336,9 @@ impl<'s> Walk<'_, 's> {
             ..ctx
         };
         match kind {
-            _ if is_identifier(kind) => {
-                if node.parent().is_some_and(|p| p.is_error()) {
-                    self.bind(node, ctx.depth);
-                    self.names.mentioned.insert(self.text(node));
-                } else {
-                    self.reference(node);
-                }
-            }
+            // Asking a node for its parent walks down from the root: the inside of a syntax error
+            // is known from the `ERROR` node above it instead.
+            _ if is_identifier(kind) => self.reference(node),
             "ERROR" => push_children(node, with(Mode::Both), stack),
             "attribute" => {
                 if let Some(object) = field("object") {
@@ -843,6 +838,25 @@ __all__.extend(["h"])
         for exported in ["f", "g", "h"] {
             assert!(names.is_exported(exported), "{exported}");
         }
+    }
+
+    #[test]
+    fn a_deeply_nested_expression_does_not_overflow_the_stack() {
+        let mut src = String::from("import os\nx = os.sep");
+        for _ in 0..50_000 {
+            src.push_str(" + y");
+        }
+        src.push('\n');
+        let started = std::time::Instant::now();
+        assert_eq!(
+            names_got_worse(&src, &src.replace("os.sep", "sep")),
+            Some(NameProblem {
+                line: 1,
+                name: "os".into(),
+                kind: NameProblemKind::UnusedImport
+            })
+        );
+        assert!(started.elapsed() < std::time::Duration::from_secs(10));
     }
 
     #[test]

@@ -36,7 +36,7 @@ pub(crate) fn remove_imports_left_unused(
         return after.to_string();
     }
     let out = splice(after, &edits);
-    if python::error_count(&out) > python::error_count(after) {
+    if gets_worse(after, &out) {
         return after.to_string();
     }
     out
@@ -143,12 +143,18 @@ pub(crate) fn move_type_only_imports(source: &str) -> Result<String, ImportError
         })?;
         add_imports(&out, &[flag])?
     };
-    if python::error_count(&out) > python::error_count(source) {
+    if gets_worse(source, &out) {
         return Err(ImportError::BreaksSyntax {
             import: moved.join("; "),
         });
     }
     Ok(out)
+}
+
+/// Whether `new` has more syntax errors than `old`; `old` is parsed again only if `new` has any.
+fn gets_worse(old: &str, new: &str) -> bool {
+    let errors = python::error_count(new);
+    errors > 0 && errors > python::error_count(old)
 }
 
 /// The file's indentation step: that of the first indented line after a line ending in `:`.
