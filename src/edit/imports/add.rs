@@ -7,6 +7,7 @@ use std::collections::HashMap;
 use tree_sitter::Node;
 
 use super::error::ImportError;
+use super::lines::{line_end, line_ending, line_start, next_line};
 use super::names::Names;
 use super::spec::{Bound, ImportSpec, SpecName};
 use super::statements::{ImportKind, ImportStatement};
@@ -315,40 +316,6 @@ fn is_import(node: Node) -> bool {
         node.kind(),
         "import_statement" | "import_from_statement" | "future_import_statement"
     )
-}
-
-/// `\r\n` if the file's first line ends with it, else `\n`.
-pub(crate) fn line_ending(source: &str) -> &'static str {
-    match source.find('\n') {
-        Some(i) if source[..i].ends_with('\r') => "\r\n",
-        _ => "\n",
-    }
-}
-
-/// The offset of the line break (`\r\n` or `\n`) that ends the line of `at`, or the end of text.
-pub(crate) fn line_end(source: &str, at: usize) -> usize {
-    match source[at..].find('\n') {
-        Some(i) if source[..at + i].ends_with('\r') => at + i - 1,
-        Some(i) => at + i,
-        None => source.len(),
-    }
-}
-
-/// The offset after the line break at `at` (`at` itself at the end of the text).
-pub(crate) fn next_line(source: &str, at: usize) -> usize {
-    let rest = &source[at..];
-    if rest.starts_with("\r\n") {
-        at + 2
-    } else if rest.starts_with('\n') {
-        at + 1
-    } else {
-        at
-    }
-}
-
-/// The offset where the line of `at` starts.
-pub(crate) fn line_start(source: &str, at: usize) -> usize {
-    source[..at].rfind('\n').map_or(0, |i| i + 1)
 }
 
 #[cfg(test)]

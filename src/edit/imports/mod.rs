@@ -7,12 +7,14 @@
 //! `spec` parses the imports a plan names; `statements` lists a file's import statements; `names`
 //! finds which names a file binds and uses and compares two versions of a file; `add` and
 //! `remove` compute a file's new text with the imports it needs and without those an edit left
-//! unused, never touching the disk; `error` says why an import was refused.
+//! unused, never touching the disk; `lines` reads line breaks as the file has them; `error` says
+//! why an import was refused.
 
 pub(crate) mod add;
 #[cfg(test)]
 mod corpus;
 pub(crate) mod error;
+mod lines;
 pub(crate) mod names;
 pub(crate) mod remove;
 pub(crate) mod spec;

@@ -8,8 +8,9 @@
 use std::collections::{HashMap, HashSet};
 use std::ops::Range;
 
-use super::add::{add_imports, line_end, line_ending, line_start, new_statements_at, next_line};
+use super::add::{add_imports, new_statements_at};
 use super::error::ImportError;
+use super::lines::{line_end, line_ending, line_start, next_line};
 use super::names::Names;
 use super::spec::{Bound, ImportSpec};
 use super::statements::{is_type_checking, ImportKind, ImportStatement};
