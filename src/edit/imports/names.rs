@@ -1,0 +1,917 @@
+//! Which names a Python file binds and which it uses, from one parse, and whether an edit made
+//! that worse: a name now used that nothing defines, or an import nothing uses any more.
+//!
+//! The analysis does not follow scopes: a name counts as bound if any scope binds it, and as used
+//! if any scope mentions it. That errs in the safe direction for both questions asked of it (a
+//! name is reported undefined only when no binding of it exists anywhere; an import is unused only
+//! when its name appears nowhere), at the cost of missing a name used in one function and bound in
+//! another. Positions the walk does not understand with certainty (match patterns, type
+//! parameters, the inside of a syntax error) count both as binding and as using every name in
+//! them, for the same reason.
+
+use std::collections::{HashMap, HashSet};
+
+use tree_sitter::Node;
+
+use super::statements::{imports_in, ImportKind, ImportStatement};
+use crate::edit::python;
+use crate::edit::LineIndex;
+
+/// The names a file binds and uses.
+#[derive(Debug, Default)]
+pub(crate) struct Names<'s> {
+    /// Names referenced as identifiers outside syntax errors, each with the 1-based line of its
+    /// first reference.
+    referenced: HashMap<&'s str, usize>,
+    bound: HashSet<&'s str>,
+    /// Names that appear in string annotations (`x: "Mapping[str, int]"`, `List["Mapping"]`,
+    /// `cast("Mapping", x)`) and `# type:` comments.
+    mentioned: HashSet<&'s str>,
+    /// The strings listed in `__all__`.
+    exported: HashSet<&'s str>,
+    /// Names bound at module level other than by an import, with the line of the first binding.
+    module_bound: HashMap<&'s str, usize>,
+    has_star_import: bool,
+    imports: Vec<ImportStatement>,
+}
+
+impl<'s> Names<'s> {
+    /// Parses `source` once and collects its names and imports.
+    pub(crate) fn of(source: &'s str) -> Names<'s> {
+        match python::parse(source) {
+            Some((tree, offset)) => Names::in_tree(tree.root_node(), source, offset),
+            None => Names::default(),
+        }
+    }
+
+    /// [`Names::of`] over a tree already parsed.
+    pub(crate) fn in_tree(root: Node, source: &'s str, offset: usize) -> Names<'s> {
+        let mut names = Names {
+            imports: imports_in(root, source, offset),
+            ..Names::default()
+        };
+        Walk {
+            source,
+            offset,
+            names: &mut names,
+        }
+        .run(root);
+        names
+    }
+
+    /// Whether `name` is used: referenced as an identifier, in a string annotation or type
+    /// comment, or listed in `__all__`.
+    pub(crate) fn is_used(&self, name: &str) -> bool {
+        self.referenced.contains_key(name)
+            || self.mentioned.contains(name)
+            || self.exported.contains(name)
+    }
+
+    /// Whether `name` is used only in string annotations and type comments.
+    pub(crate) fn is_used_only_in_annotations(&self, name: &str) -> bool {
+        self.mentioned.contains(name)
+            && !self.referenced.contains_key(name)
+            && !self.exported.contains(name)
+    }
+
+    /// Whether `name` is part of the module's interface: listed in `__all__`, or a dunder name
+    /// (`from _impl import __doc__, __version__` sets the module's own attributes).
+    pub(crate) fn is_exported(&self, name: &str) -> bool {
+        self.exported.contains(name)
+            || (name.len() > 4 && name.starts_with("__") && name.ends_with("__"))
+    }
+
+    /// The line of the first module-level binding of `name` that is not an import.
+    pub(crate) fn module_binding(&self, name: &str) -> Option<usize> {
+        self.module_bound.get(name).copied()
+    }
+
+    pub(crate) fn imports(&self) -> &[ImportStatement] {
+        &self.imports
+    }
+
+    /// The names referenced, bound nowhere and not builtins, with the line of their first
+    /// reference, sorted by line.
+    pub(crate) fn undefined_names(&self) -> Vec<(&'s str, usize)> {
+        let mut found: Vec<(&str, usize)> = self
+            .referenced
+            .iter()
+            .filter(|(n, _)| self.is_undefined(n))
+            .map(|(n, l)| (*n, *l))
+            .collect();
+        found.sort_by_key(|(n, l)| (*l, *n));
+        found
+    }
+
+    /// Whether `name` is referenced, bound nowhere and not a builtin (never, after a star import).
+    fn is_undefined(&self, name: &str) -> bool {
+        !self.has_star_import
+            && self.referenced.contains_key(name)
+            && !self.bound.contains(name)
+            && !is_builtin(name)
+    }
+
+    /// The names an import binds that nothing uses, with the byte offset of the imported name.
+    /// `import a as a` and `from m import b as b` are explicit re-exports and never unused, nor
+    /// are the names [`Names::is_exported`] accepts.
+    pub(crate) fn unused_imports(&self) -> Vec<(String, usize)> {
+        let mut unused = Vec::new();
+        for statement in &self.imports {
+            if statement.kind == ImportKind::Future {
+                continue;
+            }
+            for (name, bound) in statement.names.iter().zip(statement.bound()) {
+                let last = name.name.rsplit('.').next().unwrap_or(&name.name);
+                if name.alias.as_deref() == Some(last)
+                    || self.is_used(&bound.name)
+                    || self.is_exported(&bound.name)
+                {
+                    continue;
+                }
+                unused.push((bound.name, name.range.start));
+            }
+        }
+        unused
+    }
+}
+
+/// What got worse in a file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum NameProblemKind {
+    /// A name is used that nothing binds and that is not a builtin.
+    UndefinedName,
+    /// An import binds a name that nothing uses.
+    UnusedImport,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct NameProblem {
+    /// 1-based line in the new text.
+    pub(crate) line: usize,
+    pub(crate) name: String,
+    pub(crate) kind: NameProblemKind,
+}
+
+/// The first problem (by line) that `after` has and `before` did not: a name referenced and bound
+/// nowhere, or an import whose name is used nowhere. Problems `before` already had are not
+/// reported, so a file's existing dynamic names and side-effect imports never count against an
+/// edit. Parses each text once.
+pub(crate) fn names_got_worse(before: &str, after: &str) -> Option<NameProblem> {
+    let old = Names::of(before);
+    let new = Names::of(after);
+    let mut problems = Vec::new();
+    for (name, line) in &new.referenced {
+        if new.is_undefined(name) && !old.is_undefined(name) {
+            problems.push(NameProblem {
+                line: *line,
+                name: name.to_string(),
+                kind: NameProblemKind::UndefinedName,
+            });
+        }
+    }
+    let unused_before: HashSet<String> = old.unused_imports().into_iter().map(|u| u.0).collect();
+    let unused_after = new.unused_imports();
+    if unused_after.iter().any(|(n, _)| !unused_before.contains(n)) {
+        let lines = LineIndex::new(after);
+        for (name, at) in unused_after {
+            if !unused_before.contains(&name) {
+                problems.push(NameProblem {
+                    line: lines.line_of(at) as usize,
+                    name,
+                    kind: NameProblemKind::UnusedImport,
+                });
+            }
+        }
+    }
+    problems
+        .into_iter()
+        .min_by(|a, b| (a.line, a.kind as u8, &a.name).cmp(&(b.line, b.kind as u8, &b.name)))
+}
+
+/// How the walk reads a node.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    /// An expression or statement: identifiers are references.
+    Load,
+    /// An assignment target: bare identifiers are bound, the rest is read.
+    Target,
+    /// A parameter list.
+    Params,
+    /// Something not followed with certainty: every identifier is both bound and used.
+    Both,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Context {
+    mode: Mode,
+    /// Strings here are type expressions (annotations, subscripts, `cast` arguments).
+    types: bool,
+    /// Strings here are the names of `__all__`.
+    exports: bool,
+    /// Function and class bodies and comprehensions around the node: 0 at module level.
+    depth: u32,
+}
+
+struct Walk<'a, 's> {
+    source: &'s str,
+    offset: usize,
+    names: &'a mut Names<'s>,
+}
+
+impl<'s> Walk<'_, 's> {
+    fn text(&self, node: Node) -> &'s str {
+        &self.source[node.start_byte() + self.offset..node.end_byte() + self.offset]
+    }
+
+    fn bind(&mut self, node: Node, depth: u32) {
+        let name = self.text(node);
+        self.names.bound.insert(name);
+        if depth == 0 {
+            self.names
+                .module_bound
+                .entry(name)
+                .or_insert(node.start_position().row + 1);
+        }
+    }
+
+    fn reference(&mut self, node: Node) {
+        let line = node.start_position().row + 1;
+        self.names
+            .referenced
+            .entry(self.text(node))
+            .and_modify(|l| *l = (*l).min(line))
+            .or_insert(line);
+    }
+
+    /// Walks the tree with an explicit stack: generated files nest expressions deeper than a
+    /// thread's stack would allow a recursion to follow.
+    fn run(&mut self, root: Node<'_>) {
+        let start = Context {
+            mode: Mode::Load,
+            types: false,
+            exports: false,
+            depth: 0,
+        };
+        let mut stack = vec![(root, start)];
+        while let Some((node, ctx)) = stack.pop() {
+            self.visit(node, ctx, &mut stack);
+        }
+    }
+
+    fn visit<'t>(&mut self, node: Node<'t>, ctx: Context, stack: &mut Vec<(Node<'t>, Context)>) {
+        let with = |mode: Mode| Context { mode, ..ctx };
+        let field = |name: &str| node.child_by_field_name(name);
+        let kind = node.kind();
+        if kind == "comment" {
+            self.type_comment(node);
+            return;
+        }
+        if kind == "string" && (ctx.types || ctx.exports) {
+            self.string(node, ctx);
+        }
+        match ctx.mode {
+            Mode::Both => {
+                if is_identifier(kind) {
+                    self.bind(node, ctx.depth);
+                    self.names.mentioned.insert(self.text(node));
+                }
+                push_children(node, ctx, stack);
+                return;
+            }
+            Mode::Target => {
+                if is_identifier(kind) {
+                    self.bind(node, ctx.depth);
+                    return;
+                }
+                if matches!(
+                    kind,
+                    "pattern_list"
+                        | "tuple_pattern"
+                        | "list_pattern"
+                        | "tuple"
+                        | "list"
+                        | "parenthesized_expression"
+                        | "list_splat_pattern"
+                        | "dictionary_splat_pattern"
+                        | "list_splat"
+                        | "as_pattern_target"
+                        | "expression_list"
+                ) {
+                    push_children(node, ctx, stack);
+                    return;
+                }
+                return self.visit(node, with(Mode::Load), stack);
+            }
+            Mode::Params => {
+                let mut cursor = node.walk();
+                for param in node.named_children(&mut cursor) {
+                    match param.kind() {
+                        "default_parameter" | "typed_default_parameter" | "typed_parameter" => {
+                            let mut inner = param.walk();
+                            for (i, part) in param.children(&mut inner).enumerate() {
+                                let context = match param.field_name_for_child(i as u32) {
+                                    Some("type") => Context {
+                                        types: true,
+                                        ..with(Mode::Load)
+                                    },
+                                    Some("value") => with(Mode::Load),
+                                    _ => with(Mode::Target),
+                                };
+                                stack.push((part, context));
+                            }
+                        }
+                        "identifier"
+                        | "list_splat_pattern"
+                        | "dictionary_splat_pattern"
+                        | "tuple_pattern" => stack.push((param, with(Mode::Target))),
+                        _ => stack.push((param, with(Mode::Load))),
+                    }
+                }
+                return;
+            }
+            Mode::Load => {}
+        }
+        let inner = Context {
+            depth: ctx.depth + 1,
+            ..ctx
+        };
+        match kind {
+            // Asking a node for its parent walks down from the root: the inside of a syntax error
+            // is known from the `ERROR` node above it instead.
+            _ if is_identifier(kind) => self.reference(node),
+            "ERROR" => push_children(node, with(Mode::Both), stack),
+            "attribute" => {
+                if let Some(object) = field("object") {
+                    stack.push((object, ctx));
+                }
+            }
+            "keyword_argument" => {
+                if let Some(value) = field("value") {
+                    stack.push((value, ctx));
+                }
+            }
+            "function_definition" | "class_definition" => {
+                if let Some(name) = field("name") {
+                    self.bind(name, ctx.depth);
+                }
+                if let Some(types) = field("type_parameters") {
+                    stack.push((types, with(Mode::Both)));
+                }
+                if let Some(parameters) = field("parameters") {
+                    stack.push((parameters, with(Mode::Params)));
+                }
+                if let Some(returns) = field("return_type") {
+                    stack.push((returns, Context { types: true, ..ctx }));
+                }
+                if let Some(bases) = field("superclasses") {
+                    stack.push((bases, ctx));
+                }
+                if let Some(body) = field("body") {
+                    stack.push((body, inner));
+                }
+            }
+            "lambda" => {
+                if let Some(parameters) = field("parameters") {
+                    stack.push((parameters, with(Mode::Params)));
+                }
+                if let Some(body) = field("body") {
+                    stack.push((body, inner));
+                }
+            }
+            "list_comprehension"
+            | "set_comprehension"
+            | "dictionary_comprehension"
+            | "generator_expression" => push_children(node, inner, stack),
+            "import_statement" | "import_from_statement" | "future_import_statement" => {
+                self.import(node)
+            }
+            "assignment" | "augmented_assignment" => {
+                let left = field("left");
+                let exports = left.is_some_and(|l| self.text(l) == "__all__");
+                if let Some(left) = left {
+                    stack.push((left, with(Mode::Target)));
+                    if kind == "augmented_assignment" {
+                        stack.push((left, ctx));
+                    }
+                }
+                if let Some(annotation) = field("type") {
+                    stack.push((annotation, Context { types: true, ..ctx }));
+                }
+                if let Some(right) = field("right") {
+                    stack.push((right, Context { exports, ..ctx }));
+                }
+            }
+            "call" => {
+                let function = field("function");
+                let callee = function.map(|f| self.text(f)).unwrap_or("");
+                let exports = callee.starts_with("__all__.");
+                let last = callee.rsplit('.').next().unwrap_or(callee);
+                let types = matches!(last, "cast" | "TypeVar" | "NewType" | "ForwardRef");
+                if let Some(function) = function {
+                    stack.push((function, ctx));
+                }
+                if let Some(arguments) = field("arguments") {
+                    stack.push((
+                        arguments,
+                        Context {
+                            exports,
+                            types: ctx.types || types,
+                            ..ctx
+                        },
+                    ));
+                }
+            }
+            "for_statement" | "for_in_clause" => {
+                let left = field("left");
+                let mut cursor = node.walk();
+                for child in node.children(&mut cursor) {
+                    let is_left = left.is_some_and(|l| l.id() == child.id());
+                    stack.push((child, if is_left { with(Mode::Target) } else { ctx }));
+                }
+            }
+            "named_expression" => {
+                if let Some(name) = field("name") {
+                    self.bind(name, ctx.depth);
+                }
+                if let Some(value) = field("value") {
+                    stack.push((value, ctx));
+                }
+            }
+            "global_statement" | "nonlocal_statement" => {
+                push_children(node, with(Mode::Target), stack)
+            }
+            "delete_statement" => {
+                push_children(node, with(Mode::Target), stack);
+                push_children(node, ctx, stack);
+            }
+            "case_pattern" | "type_parameter" => push_children(node, with(Mode::Both), stack),
+            "type_alias_statement" => {
+                if let Some(left) = field("left") {
+                    stack.push((left, with(Mode::Both)));
+                }
+                if let Some(right) = field("right") {
+                    stack.push((right, Context { types: true, ..ctx }));
+                }
+            }
+            "type" => push_children(node, Context { types: true, ..ctx }, stack),
+            "subscript" => {
+                let value = field("value");
+                let mut cursor = node.walk();
+                for child in node.children(&mut cursor) {
+                    let is_value = value.is_some_and(|v| v.id() == child.id());
+                    let types = ctx.types || !is_value;
+                    stack.push((child, Context { types, ..ctx }));
+                }
+            }
+            "string" => {
+                // Only the code of f-string interpolations is read; the literal text was read above
+                // if it is a type expression.
+                let plain = Context {
+                    types: false,
+                    exports: false,
+                    ..ctx
+                };
+                let mut cursor = node.walk();
+                for child in node.named_children(&mut cursor) {
+                    if child.kind() == "interpolation" {
+                        stack.push((child, plain));
+                    }
+                }
+            }
+            _ => {
+                // `with x as (a, b)`, `except E as e`, `except* E as e`: what follows `as` is
+                // bound.
+                let mut after_as = false;
+                let mut cursor = node.walk();
+                for child in node.children(&mut cursor) {
+                    if child.is_named() {
+                        stack.push((child, if after_as { with(Mode::Target) } else { ctx }));
+                    }
+                    after_as = child.kind() == "as";
+                }
+            }
+        }
+    }
+
+    fn import(&mut self, node: Node) {
+        let mut cursor = node.walk();
+        for (i, child) in node.children(&mut cursor).enumerate() {
+            if child.kind() == "wildcard_import" {
+                self.names.has_star_import = true;
+            }
+            if node.field_name_for_child(i as u32) != Some("name") {
+                continue;
+            }
+            let bound = match child.kind() {
+                "aliased_import" => child.child_by_field_name("alias"),
+                _ => child.named_child(0),
+            };
+            if let Some(bound) = bound {
+                self.names.bound.insert(self.text(bound));
+            }
+        }
+    }
+
+    /// Records the names of a string that is a type expression or lists `__all__`.
+    fn string(&mut self, node: Node, ctx: Context) {
+        let (Some(start), Some(end)) = (
+            node.child(0),
+            node.child(node.child_count().saturating_sub(1)),
+        ) else {
+            return;
+        };
+        if start.end_byte() > end.start_byte() {
+            return;
+        }
+        let content = &self.source[start.end_byte() + self.offset..end.start_byte() + self.offset];
+        if ctx.exports {
+            self.names.exported.insert(content.trim());
+        }
+        if ctx.types && content.len() <= 1000 {
+            for word in words(content) {
+                self.names.mentioned.insert(word);
+            }
+        }
+    }
+
+    /// Records the names of a `# type: ...` comment.
+    fn type_comment(&mut self, node: Node) {
+        let text = self.text(node);
+        let Some(rest) = text.strip_prefix('#').map(str::trim_start) else {
+            return;
+        };
+        if let Some(annotation) = rest.strip_prefix("type:") {
+            for word in words(annotation) {
+                self.names.mentioned.insert(word);
+            }
+        }
+    }
+}
+
+fn is_identifier(kind: &str) -> bool {
+    kind == "identifier" || kind == "keyword_identifier"
+}
+
+fn push_children<'t>(node: Node<'t>, ctx: Context, stack: &mut Vec<(Node<'t>, Context)>) {
+    let mut cursor = node.walk();
+    stack.extend(node.named_children(&mut cursor).map(|c| (c, ctx)));
+}
+
+/// The identifier-like words of `text`.
+fn words(text: &str) -> impl Iterator<Item = &str> {
+    text.split(|c: char| !(c.is_alphanumeric() || c == '_'))
+        .filter(|w| w.chars().next().is_some_and(|c| !c.is_ascii_digit()))
+}
+
+/// Whether `name` is a builtin of some Python 3.8 to 3.13, or a name the interpreter defines in
+/// every module (`__name__`), class body (`__qualname__`) or method (`__class__`).
+pub(crate) fn is_builtin(name: &str) -> bool {
+    BUILTINS.binary_search(&name).is_ok()
+}
+
+/// Sorted, so that a lookup is a binary search. `WindowsError` exists on Windows only; code
+/// guards its use, and a name that exists on some platform is not one an edit made up.
+const BUILTINS: &[&str] = &[
+    "ArithmeticError",
+    "AssertionError",
+    "AttributeError",
+    "BaseException",
+    "BaseExceptionGroup",
+    "BlockingIOError",
+    "BrokenPipeError",
+    "BufferError",
+    "BytesWarning",
+    "ChildProcessError",
+    "ConnectionAbortedError",
+    "ConnectionError",
+    "ConnectionRefusedError",
+    "ConnectionResetError",
+    "DeprecationWarning",
+    "EOFError",
+    "Ellipsis",
+    "EncodingWarning",
+    "EnvironmentError",
+    "Exception",
+    "ExceptionGroup",
+    "False",
+    "FileExistsError",
+    "FileNotFoundError",
+    "FloatingPointError",
+    "FutureWarning",
+    "GeneratorExit",
+    "IOError",
+    "ImportError",
+    "ImportWarning",
+    "IndentationError",
+    "IndexError",
+    "InterruptedError",
+    "IsADirectoryError",
+    "KeyError",
+    "KeyboardInterrupt",
+    "LookupError",
+    "MemoryError",
+    "ModuleNotFoundError",
+    "NameError",
+    "None",
+    "NotADirectoryError",
+    "NotImplemented",
+    "NotImplementedError",
+    "OSError",
+    "OverflowError",
+    "PendingDeprecationWarning",
+    "PermissionError",
+    "ProcessLookupError",
+    "PythonFinalizationError",
+    "RecursionError",
+    "ReferenceError",
+    "ResourceWarning",
+    "RuntimeError",
+    "RuntimeWarning",
+    "StopAsyncIteration",
+    "StopIteration",
+    "SyntaxError",
+    "SyntaxWarning",
+    "SystemError",
+    "SystemExit",
+    "TabError",
+    "TimeoutError",
+    "True",
+    "TypeError",
+    "UnboundLocalError",
+    "UnicodeDecodeError",
+    "UnicodeEncodeError",
+    "UnicodeError",
+    "UnicodeTranslateError",
+    "UnicodeWarning",
+    "UserWarning",
+    "ValueError",
+    "Warning",
+    "WindowsError",
+    "ZeroDivisionError",
+    "_IncompleteInputError",
+    "__annotations__",
+    "__build_class__",
+    "__builtins__",
+    "__cached__",
+    "__class__",
+    "__debug__",
+    "__dict__",
+    "__doc__",
+    "__file__",
+    "__import__",
+    "__loader__",
+    "__module__",
+    "__name__",
+    "__package__",
+    "__path__",
+    "__qualname__",
+    "__spec__",
+    "abs",
+    "aiter",
+    "all",
+    "anext",
+    "any",
+    "ascii",
+    "bin",
+    "bool",
+    "breakpoint",
+    "bytearray",
+    "bytes",
+    "callable",
+    "chr",
+    "classmethod",
+    "compile",
+    "complex",
+    "copyright",
+    "credits",
+    "delattr",
+    "dict",
+    "dir",
+    "divmod",
+    "enumerate",
+    "eval",
+    "exec",
+    "exit",
+    "filter",
+    "float",
+    "format",
+    "frozenset",
+    "getattr",
+    "globals",
+    "hasattr",
+    "hash",
+    "help",
+    "hex",
+    "id",
+    "input",
+    "int",
+    "isinstance",
+    "issubclass",
+    "iter",
+    "len",
+    "license",
+    "list",
+    "locals",
+    "map",
+    "max",
+    "memoryview",
+    "min",
+    "next",
+    "object",
+    "oct",
+    "open",
+    "ord",
+    "pow",
+    "print",
+    "property",
+    "quit",
+    "range",
+    "repr",
+    "reversed",
+    "round",
+    "set",
+    "setattr",
+    "slice",
+    "sorted",
+    "staticmethod",
+    "str",
+    "sum",
+    "super",
+    "tuple",
+    "type",
+    "vars",
+    "zip",
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn undefined(source: &str) -> Vec<String> {
+        let mut found: Vec<String> = Names::of(source)
+            .undefined_names()
+            .into_iter()
+            .map(|(n, _)| n.to_string())
+            .collect();
+        found.sort();
+        found
+    }
+
+    #[test]
+    fn the_builtin_list_is_sorted_and_holds_this_interpreters_builtins() {
+        assert!(BUILTINS.windows(2).all(|w| w[0] < w[1]));
+        let out = std::process::Command::new("python3")
+            .args(["-c", "import builtins; print(' '.join(dir(builtins)))"])
+            .output()
+            .expect("python3 runs");
+        let listed = String::from_utf8(out.stdout).unwrap();
+        let missing: Vec<&str> = listed
+            .split_whitespace()
+            .filter(|n| !is_builtin(n))
+            .collect();
+        assert!(missing.is_empty(), "{missing:?}");
+    }
+
+    #[test]
+    fn every_kind_of_binding_binds() {
+        let src = r#"
+import os.path, sys as system
+from m import (a, b as c)
+def f(p, q=1, *args, r: int = 2, s: "T" = 3, **kw) -> None:
+    global g
+    nonlocal_ = [y for y in p if (z := y)]
+    for i, (j, *k) in q: pass
+    with open(p) as (fh, gh), open(q) as ih: pass
+    try: pass
+    except E as e: pass
+    match p:
+        case Point(x=px, y=[py, *rest]) as pt if px: print(px, py, rest, pt)
+        case {"k": kv, **others}: print(kv, others)
+    del d
+    lam = lambda u, v=w: u + v
+    print(i, j, k, fh, gh, ih, e, z, lam, nonlocal_, args, kw, r, s, g, d)
+class C[T](Base):
+    def m(self): return __class__, T
+type Alias[V] = list[V]
+print(os, system, a, c, C, Alias, __name__)
+"#;
+        assert_eq!(undefined(src), ["Base", "E", "w"]);
+    }
+
+    #[test]
+    fn newer_and_rarer_syntax_binds_too() {
+        let src = r#"
+async def f(*, a, b=1, **k):
+    async with ctx() as (x, y), other() as z:
+        pass
+    async for item in aiter_():
+        await item
+    try:
+        pass
+    except* ValueError as group:
+        print(group)
+    with (open(a) as fa, open(b) as fb):
+        print(fa, fb)
+    first, *others = k
+    match a:
+        case str() | bytes():
+            pass
+        case [1, 2, *tail]:
+            print(tail)
+        case {"x": 1, **extra}:
+            print(extra)
+    print(x, y, z, first, others, {v: w for v, w in k.items()}, [n for row in k for n in row])
+    def inner():
+        nonlocal a
+        a = 2
+    return inner
+def g[T: Bound, *Ts, **P](x: T) -> T:
+    return x
+__all__ = ["f"]
+__all__ += ["g"]
+__all__.extend(["h"])
+"#;
+        // A type parameter's bound is among the names a type parameter list counts as bound, so
+        // `Bound` is not reported: the safe side.
+        assert_eq!(undefined(src), ["aiter_", "ctx", "other"]);
+        let names = Names::of(src);
+        for exported in ["f", "g", "h"] {
+            assert!(names.is_exported(exported), "{exported}");
+        }
+    }
+
+    #[test]
+    fn a_deeply_nested_expression_does_not_overflow_the_stack() {
+        let mut src = String::from("import os\nx = os.sep");
+        for _ in 0..50_000 {
+            src.push_str(" + y");
+        }
+        src.push('\n');
+        let started = std::time::Instant::now();
+        assert_eq!(
+            names_got_worse(&src, &src.replace("os.sep", "sep")),
+            Some(NameProblem {
+                line: 1,
+                name: "os".into(),
+                kind: NameProblemKind::UnusedImport
+            })
+        );
+        assert!(started.elapsed() < std::time::Duration::from_secs(10));
+    }
+
+    #[test]
+    fn names_in_attributes_keywords_and_strings_are_not_references() {
+        let src = "x = obj.attr\nf(key=1)\ns = 'undefined_word'\n";
+        assert_eq!(undefined(src), ["f", "obj"]);
+        assert!(undefined("from m import *\nprint(anything)\n").is_empty());
+    }
+
+    #[test]
+    fn uses_count_in_string_annotations_type_comments_and_all() {
+        let src = "from typing import List, Mapping, Sequence, Set, Dict, Any\nimport os\n__all__ = ['Set']\n\
+                   x: \"Mapping[str, int]\" = {}\ny: List[\"Sequence\"] = []\nz = 1  # type: Dict[str, int]\n\
+                   w = f'{Any}'\nq = 'os'\n";
+        let names = Names::of(src);
+        for used in ["List", "Mapping", "Sequence", "Set", "Dict", "Any"] {
+            assert!(names.is_used(used), "{used}");
+        }
+        assert!(!names.is_used("os"));
+        assert!(names.is_used_only_in_annotations("Mapping"));
+        assert!(!names.is_used_only_in_annotations("List"));
+        assert!(names.is_exported("Set"));
+    }
+
+    #[test]
+    fn a_new_undefined_name_is_reported_with_its_line() {
+        let before = "import collections\nx = collections.Mapping\n";
+        let after = "import collections\nx = collections.abc.Mapping\ny = timezone.utc\n";
+        assert_eq!(
+            names_got_worse(before, after),
+            Some(NameProblem {
+                line: 3,
+                name: "timezone".into(),
+                kind: NameProblemKind::UndefinedName
+            })
+        );
+        // A name that was already undefined is not the edit's doing.
+        let before = "x = magic\n";
+        assert_eq!(names_got_worse(before, "x = magic + 1\n"), None);
+        assert_eq!(names_got_worse(before, before), None);
+    }
+
+    #[test]
+    fn a_new_unused_import_is_reported_but_an_old_one_is_not() {
+        let before = "import numpy as np\nimport sideeffect\nx = np.float\n";
+        let after = "import numpy as np\nimport sideeffect\nx = float\n";
+        assert_eq!(
+            names_got_worse(before, after),
+            Some(NameProblem {
+                line: 1,
+                name: "np".into(),
+                kind: NameProblemKind::UnusedImport
+            })
+        );
+        let reexport = "from m import a as a\nfrom n import b\n__all__ = ['b']\n";
+        assert_eq!(names_got_worse("", reexport), None);
+    }
+}
