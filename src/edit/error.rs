@@ -34,6 +34,30 @@ pub(crate) enum EditError {
         name: String,
         target: String,
     },
+    #[error(
+        "{path}:{line}: edit `{edit}` would leave `{name}` undefined: nothing in the file binds it"
+    )]
+    LeavesUndefinedName {
+        path: RelPath,
+        line: u64,
+        edit: String,
+        name: String,
+    },
+    #[error("{path}:{line}: edit `{edit}` would leave the import of `{name}` unused")]
+    LeavesUnusedImport {
+        path: RelPath,
+        line: u64,
+        edit: String,
+        name: String,
+    },
+    #[error("{path}:{line}: edit `{edit}` needs `{import}`, which cannot be added: {reason}")]
+    ImportRefused {
+        path: RelPath,
+        line: u64,
+        edit: String,
+        import: String,
+        reason: String,
+    },
     #[error("{path}:{line}: edit `{edit}` still matches after {MAX_PASSES} passes (does its rewrite match its own pattern?)")]
     DoesNotSettle {
         path: RelPath,
@@ -45,6 +69,11 @@ pub(crate) enum EditError {
 impl EditError {
     /// Puts the edit's name where a refactoring could only write its index (`#3`).
     pub(crate) fn with_edit_names(self, name: &dyn Fn(usize) -> String) -> EditError {
+        let named = |edit: String| {
+            edit.strip_prefix('#')
+                .and_then(|i| i.parse().ok())
+                .map_or(edit.clone(), name)
+        };
         match self {
             EditError::NameTaken {
                 path,
@@ -52,19 +81,48 @@ impl EditError {
                 edit,
                 name: taken,
                 target,
-            } => {
-                let edit = edit
-                    .strip_prefix('#')
-                    .and_then(|i| i.parse().ok())
-                    .map_or(edit.clone(), name);
-                EditError::NameTaken {
-                    path,
-                    line,
-                    edit,
-                    name: taken,
-                    target,
-                }
-            }
+            } => EditError::NameTaken {
+                path,
+                line,
+                edit: named(edit),
+                name: taken,
+                target,
+            },
+            EditError::LeavesUndefinedName {
+                path,
+                line,
+                edit,
+                name,
+            } => EditError::LeavesUndefinedName {
+                path,
+                line,
+                edit: named(edit),
+                name,
+            },
+            EditError::LeavesUnusedImport {
+                path,
+                line,
+                edit,
+                name,
+            } => EditError::LeavesUnusedImport {
+                path,
+                line,
+                edit: named(edit),
+                name,
+            },
+            EditError::ImportRefused {
+                path,
+                line,
+                edit,
+                import,
+                reason,
+            } => EditError::ImportRefused {
+                path,
+                line,
+                edit: named(edit),
+                import,
+                reason,
+            },
             other => other,
         }
     }

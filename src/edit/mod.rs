@@ -11,8 +11,6 @@
 mod apply;
 mod context;
 mod error;
-// The engine wires import management into structural edits next.
-#[cfg_attr(not(test), allow(dead_code))]
 pub(crate) mod imports;
 mod lines;
 pub(crate) mod literal;

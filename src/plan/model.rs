@@ -8,6 +8,7 @@ use globset::GlobSet;
 
 use super::expect::Expect;
 use super::spec::{CountsKind, PhaseKind, SkipKind, WorkersSpec};
+use crate::edit::imports::spec::ImportSpec;
 use crate::edit::prefilter::Needles;
 use crate::edit::refactor::{MethodRenames, Rename};
 use crate::edit::regex::FileRegex;
@@ -157,6 +158,8 @@ pub(crate) struct Edit {
     pub(crate) kind: EditKind,
     pub(crate) selection: Selection,
     pub(crate) expect: Option<Expect>,
+    /// Imports the edit leaves used only in annotations move under `if TYPE_CHECKING:`.
+    pub(crate) move_annotation_imports: bool,
 }
 
 /// How an edit finds and changes text.
@@ -172,6 +175,8 @@ pub(crate) enum EditKind {
     Python {
         query: Arc<Query>,
         rewrite: Arc<Rewrite>,
+        /// Imports the rewrite needs, added to the files the edit changes.
+        imports: Arc<Vec<ImportSpec>>,
     },
     /// References to qualified names made references to others, imports kept right.
     Rename {

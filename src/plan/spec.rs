@@ -251,6 +251,11 @@ pub(crate) struct EditSpec {
     /// files the edit changes where the name is not bound yet.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) imports: Option<Vec<String>>,
+    /// For `python` and `rename`: what becomes of an import that the change leaves used only in
+    /// string annotations and `# type:` comments: `keep` it (the default), or move it under
+    /// `if TYPE_CHECKING:`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) annotation_imports: Option<AnnotationImports>,
     /// For `python`: the qualified name (`pkg.module.function`) the pattern's identifiers of that
     /// name stand for; each file's imports decide what refers to it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -270,6 +275,17 @@ pub(crate) struct EditSpec {
     /// The number of sites this edit is expected to change, e.g. `>= 1` or `== 47`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) expect: Option<String>,
+}
+
+/// What becomes of an import used only in annotations after an edit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum AnnotationImports {
+    /// It stays where it is: type checkers and runtime annotation readers still find the name.
+    #[default]
+    Keep,
+    /// It moves under `if TYPE_CHECKING:`, so it is not imported when the code runs.
+    TypeChecking,
 }
 
 /// One symbol rename: two qualified names (`collections.Mapping` → `collections.abc.Mapping`;

@@ -8,12 +8,13 @@
 //! finds which names a file binds and uses and compares two versions of a file; `add` and
 //! `remove` compute a file's new text with the imports it needs and without those an edit left
 //! unused, never touching the disk; `lines` reads line breaks as the file has them; `error` says
-//! why an import was refused.
+//! why an import was refused; `finish` is the step after an edit's passes that uses them all.
 
 pub(crate) mod add;
 #[cfg(test)]
 mod corpus;
 pub(crate) mod error;
+pub(crate) mod finish;
 mod lines;
 pub(crate) mod names;
 pub(crate) mod remove;

@@ -92,6 +92,7 @@ impl<'s> Names<'s> {
 
     /// The names referenced, bound nowhere and not builtins, with the line of their first
     /// reference, sorted by line.
+    #[cfg(test)]
     pub(crate) fn undefined_names(&self) -> Vec<(&'s str, usize)> {
         let mut found: Vec<(&str, usize)> = self
             .referenced

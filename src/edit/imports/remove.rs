@@ -32,7 +32,7 @@ pub(crate) fn remove_imports_left_unused(
     let gone = |bound: &Bound| {
         old.is_used(&bound.name) && !new.is_used(&bound.name) && !new.is_exported(&bound.name)
     };
-    let edits = removals(after, new.imports(), |_, bound| gone(bound));
+    let edits = removals(after, new.imports(), |_, bound| gone(bound), true);
     if edits.is_empty() {
         return after.to_string();
     }
@@ -95,7 +95,7 @@ pub(crate) fn move_type_only_imports(source: &str) -> Result<String, ImportError
     if moved.is_empty() {
         return Ok(source.to_string());
     }
-    let mut edits = removals(source, names.imports(), moves);
+    let mut edits = removals(source, names.imports(), moves, false);
     let eol = line_ending(source);
     let existing = root.named_children(&mut root.walk()).find(|n| {
         n.kind() == "if_statement"
@@ -179,6 +179,7 @@ fn removals(
     source: &str,
     statements: &[ImportStatement],
     remove: impl Fn(&ImportStatement, &Bound) -> bool,
+    spare_blank_lines: bool,
 ) -> Vec<(Range<usize>, String)> {
     let eol = line_ending(source);
     let mut edits = Vec::new();
@@ -195,6 +196,12 @@ fn removals(
         if !picked.contains(&false) {
             let Some(lines) = whole_lines(source, statement.range.clone()) else {
                 continue;
+            };
+            // Not when something is inserted where the statement was (a move).
+            let lines = if spare_blank_lines && statement.placement.top_level {
+                with_spare_blank_lines(source, lines)
+            } else {
+                lines
             };
             let edit = edits.len();
             edits.push((lines, String::new()));
@@ -223,6 +230,32 @@ fn removals(
     }
     edits.sort_by_key(|(r, _)| (r.start, r.end));
     edits
+}
+
+/// `lines` (a top-level statement's whole lines) with the blank lines after it that its removal
+/// makes spare: of the blank lines on both sides, as many stay as the larger side had, and none at
+/// the start of the file, so removing the only import between a docstring and a function keeps
+/// the two blank lines before the function, not three.
+fn with_spare_blank_lines(source: &str, lines: Range<usize>) -> Range<usize> {
+    let is_blank = |line: &str| line.trim().is_empty();
+    let before: Vec<&str> = source[..lines.start].split_inclusive('\n').collect();
+    let blank_before = before.iter().rev().take_while(|l| is_blank(l)).count();
+    let at_start = blank_before == before.len();
+    let mut end = lines.end;
+    let mut blank_after = Vec::new();
+    for line in source[lines.end..].split_inclusive('\n') {
+        if !is_blank(line) || !line.ends_with('\n') {
+            break;
+        }
+        blank_after.push(line.len());
+    }
+    let spare = if at_start {
+        blank_after.len()
+    } else {
+        blank_before.min(blank_after.len())
+    };
+    end += blank_after[..spare].iter().sum::<usize>();
+    lines.start..end
 }
 
 /// The lines of `statement` with their line break, if nothing else shares them (a comment after it

@@ -7,6 +7,7 @@ use std::ops::Range;
 use tree_sitter::Node;
 
 use super::spec::{bound_by, Bound};
+#[cfg(test)]
 use crate::edit::python;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -80,6 +81,7 @@ impl ImportStatement {
 }
 
 /// Every import statement of `source`, in file order.
+#[cfg(test)]
 pub(crate) fn imports_of(source: &str) -> Vec<ImportStatement> {
     match python::parse(source) {
         Some((tree, offset)) => imports_in(tree.root_node(), source, offset),

@@ -15,11 +15,12 @@ pub(crate) use methods::{method_replacements, methods_left_alone, MethodRenames}
 pub(crate) use rename::{rename_replacements, Rename};
 
 use super::apply::Replacement;
+use super::imports::spec::ImportSpec;
 
 /// What a refactoring changes in one file: its replacements on the original text, and the imports
-/// (as Python statements) the new text needs where their names are not bound yet.
+/// the new text needs where their names are not bound yet, each with the index of its edit.
 #[derive(Debug, Default)]
 pub(crate) struct Refactored {
     pub(crate) replacements: Vec<Replacement>,
-    pub(crate) imports: Vec<String>,
+    pub(crate) imports: Vec<(usize, ImportSpec)>,
 }

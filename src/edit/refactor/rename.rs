@@ -23,6 +23,7 @@ use super::names::{in_import, indentation_at, is_reference, line_ending};
 use super::Refactored;
 use crate::edit::apply::Replacement;
 use crate::edit::error::EditError;
+use crate::edit::imports::spec::ImportSpec;
 use crate::edit::python;
 use crate::edit::symbols::{FileSymbols, ModuleIndex};
 use crate::tree::paths::RelPath;
@@ -141,7 +142,17 @@ pub(crate) fn rename_replacements(
                             None => continue,
                         }
                     }
-                    _ => file.spell(r, rename, *edit, &mut out.imports)?,
+                    _ => {
+                        let mut wanted = Vec::new();
+                        let spelled = file.spell(r, rename, *edit, &mut wanted)?;
+                        out.imports.extend(
+                            wanted
+                                .iter()
+                                .filter_map(|text| ImportSpec::parse(text).ok())
+                                .map(|spec| (*edit, spec)),
+                        );
+                        spelled
+                    }
                 };
                 if spelled != file.node_text(r) {
                     out.replacements.push(Replacement {
@@ -159,8 +170,9 @@ pub(crate) fn rename_replacements(
         out.replacements
             .push(rewrite_from_import(&file, stmt, &entries, edit));
     }
-    out.imports.sort();
-    out.imports.dedup();
+    let mut seen = std::collections::HashSet::new();
+    out.imports
+        .retain(|(edit, spec)| seen.insert((*edit, spec.to_string())));
     Ok(out)
 }
 
@@ -531,7 +543,10 @@ mod tests {
             at = rep.range.end;
         }
         text.push_str(&src[at..]);
-        (text, out.imports)
+        (
+            text,
+            out.imports.iter().map(|(_, s)| s.to_string()).collect(),
+        )
     }
 
     const ABC: &[(&str, &str)] = &[

@@ -6,6 +6,7 @@ use super::super::model::*;
 use super::super::spec::*;
 use super::checker::Checker;
 use super::keys;
+use crate::edit::imports::spec::ImportSpec;
 use crate::edit::structural::Rewrite;
 
 /// Validates the `edits` of patch phase `p` (at `at`) over the phase's `selection`.
@@ -99,6 +100,7 @@ fn validate_edit(c: &mut Checker, at: &str, s: &EditSpec, selection: &Selection)
         kind,
         selection: sel,
         expect,
+        move_annotation_imports: s.annotation_imports == Some(AnnotationImports::TypeChecking),
     })
 }
 
@@ -163,25 +165,23 @@ fn validate_python_edit(
         s.inside.as_deref(),
         s.not_inside.as_deref(),
     )?;
+    let imports = validate_imports(c, at, s);
     match Rewrite::compile(&python.rewrite, &query.pattern) {
-        // With a symbol, such a rewrite still writes the symbol's bare name for the reference.
-        Ok(rewrite)
-            if query.pattern.symbol().is_none() && query.pattern.is_same_tree(&python.rewrite) =>
-        {
-            c.warn_at_value(
-                &format!("{at}.python.rewrite"),
-                format!("the rewrite of edit `{}` is the same code as its pattern, so it can never change the code", s.name),
-                "write in `rewrite` what the matched code should become, or remove the edit",
-            );
+        Ok(rewrite) => {
+            // With a symbol, such a rewrite still writes the symbol's bare name for the reference.
+            if query.pattern.symbol().is_none() && query.pattern.is_same_tree(&python.rewrite) {
+                c.warn_at_value(
+                    &format!("{at}.python.rewrite"),
+                    format!("the rewrite of edit `{}` is the same code as its pattern, so it can never change the code", s.name),
+                    "write in `rewrite` what the matched code should become, or remove the edit",
+                );
+            }
             Some(EditKind::Python {
                 query: std::sync::Arc::new(query),
                 rewrite: std::sync::Arc::new(rewrite),
+                imports: std::sync::Arc::new(imports?),
             })
         }
-        Ok(rewrite) => Some(EditKind::Python {
-            query: std::sync::Arc::new(query),
-            rewrite: std::sync::Arc::new(rewrite),
-        }),
         Err(message) => {
             c.at_value(
                 &format!("{at}.python.rewrite"),
@@ -191,6 +191,26 @@ fn validate_python_edit(
             None
         }
     }
+}
+
+/// The `imports` of a python edit, each one Python import statement.
+fn validate_imports(c: &mut Checker, at: &str, s: &EditSpec) -> Option<Vec<ImportSpec>> {
+    let mut out = Vec::new();
+    let mut ok = true;
+    for (i, text) in s.imports.iter().flatten().enumerate() {
+        match ImportSpec::parse(text) {
+            Ok(spec) => out.push(spec),
+            Err(e) => {
+                ok = false;
+                c.at_value(
+                    &format!("{at}.imports[{i}]"),
+                    e.to_string(),
+                    Some("write one import statement, e.g. `from datetime import timezone` or `import collections.abc`"),
+                );
+            }
+        }
+    }
+    ok.then_some(out)
 }
 
 /// The text a regex matches when it is a plain literal (no class, repetition, group or flag that

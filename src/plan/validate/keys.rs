@@ -66,9 +66,15 @@ const KEYS: &[(Kind, &[&str])] = &[
     (Kind::Edit("regex"), &["replace", "skip"]),
     (
         Kind::Edit("python"),
-        &["symbol", "inside", "not_inside", "imports"],
+        &[
+            "symbol",
+            "inside",
+            "not_inside",
+            "imports",
+            "annotation_imports",
+        ],
     ),
-    (Kind::Edit("rename"), &[]),
+    (Kind::Edit("rename"), &["annotation_imports"]),
     (Kind::Edit("methods"), &[]),
 ];
 

@@ -1,0 +1,155 @@
+//! The last step of editing a Python file, after every pass of its edits: the imports the new text
+//! needs are added, the imports the change left unused are removed, and the result is compared with
+//! the original for names, so that an edit never leaves a name undefined or an import unused.
+
+use super::add::add_imports;
+use super::error::ImportError;
+use super::names::{names_got_worse, NameProblem, NameProblemKind};
+use super::remove::{move_type_only_imports, remove_imports_left_unused};
+use super::spec::ImportSpec;
+
+/// Why the edited text of a file cannot be kept.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Unfinished {
+    /// An import the edit needs cannot be added (`needed` is its index among the imports asked).
+    Import { needed: usize, error: ImportError },
+    /// The edited text has an undefined name or an unused import that the original did not.
+    Names(NameProblem),
+}
+
+/// `edited` (the text after the passes) with the imports in `needed` added where the file does
+/// not bind their names yet, without the imports that `original` used and `edited` no longer does,
+/// and checked for names against `original`. `is_package_init`: the file is a package's
+/// `__init__.py`, whose imports are its exports and are never removed or called unused.
+pub(crate) fn finish_edit(
+    original: &str,
+    edited: String,
+    needed: &[ImportSpec],
+    is_package_init: bool,
+    move_annotation_imports: bool,
+) -> Result<String, Unfinished> {
+    let mut text = edited;
+    if !needed.is_empty() {
+        // One at a time for the error, to say which import could not go in; then all together,
+        // so that names of one module share one statement.
+        if let Err(error) = add_imports(&text, needed) {
+            let needed = (0..needed.len())
+                .find(|i| add_imports(&text, &needed[*i..=*i]).is_err())
+                .unwrap_or(0);
+            return Err(Unfinished::Import { needed, error });
+        }
+        text =
+            add_imports(&text, needed).map_err(|error| Unfinished::Import { needed: 0, error })?;
+    }
+    let mut text = remove_imports_left_unused(original, &text, is_package_init);
+    if move_annotation_imports && !is_package_init {
+        // Only imports the edit left annotation-only move: when the original already had some,
+        // moving would take theirs along too, so the file keeps its imports as they are.
+        let original_has_some =
+            move_type_only_imports(original).is_ok_and(|moved| moved != original);
+        if !original_has_some {
+            if let Ok(moved) = move_type_only_imports(&text) {
+                text = moved;
+            }
+        }
+    }
+    match names_got_worse(original, &text) {
+        Some(p) if is_package_init && p.kind == NameProblemKind::UnusedImport => Ok(text),
+        Some(p) => Err(Unfinished::Names(p)),
+        None => Ok(text),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec(text: &str) -> ImportSpec {
+        ImportSpec::parse(text).unwrap()
+    }
+
+    #[test]
+    fn adds_what_is_needed_and_removes_what_was_left_unused() {
+        let original = "import numpy as np\n\n\ndef f(x):\n    return np.float(x)\n";
+        let edited = original.replace("np.float(x)", "float(x)");
+        let out = finish_edit(original, edited, &[], false, false).unwrap();
+        assert_eq!(out, "def f(x):\n    return float(x)\n");
+        // After a docstring, the function keeps its two blank lines, not three.
+        let original = "\"\"\"Doc.\"\"\"\n\nimport numpy\n\n\ndef f(x):\n    return numpy.int(x)\n";
+        let edited = original.replace("numpy.int(x)", "int(x)");
+        let out = finish_edit(original, edited, &[], false, false).unwrap();
+        assert_eq!(out, "\"\"\"Doc.\"\"\"\n\n\ndef f(x):\n    return int(x)\n");
+        let original = "from datetime import datetime\n\nnow = datetime.utcnow()\n";
+        let edited = original.replace("utcnow()", "now(timezone.utc)");
+        let out = finish_edit(
+            original,
+            edited,
+            &[spec("from datetime import timezone")],
+            false,
+            false,
+        )
+        .unwrap();
+        assert_eq!(
+            out,
+            "from datetime import datetime, timezone\n\nnow = datetime.now(timezone.utc)\n"
+        );
+    }
+
+    #[test]
+    fn a_new_undefined_name_is_refused_and_an_old_one_is_not() {
+        let original = "from datetime import datetime\n\nnow = datetime.utcnow()\n";
+        let edited = original.replace("utcnow()", "now(timezone.utc)");
+        let err = finish_edit(original, edited, &[], false, false).unwrap_err();
+        assert!(
+            matches!(&err, Unfinished::Names(p) if p.name == "timezone" && p.line == 3 && p.kind == NameProblemKind::UndefinedName),
+            "{err:?}"
+        );
+        let original = "x = undefined_before()\ny = 1\n";
+        let edited = original.replace("y = 1", "y = 2");
+        assert!(finish_edit(original, edited, &[], false, false).is_ok());
+    }
+
+    #[test]
+    fn a_needed_name_bound_to_something_else_names_the_import() {
+        let original = "timezone = None\nx = 1\n";
+        let edited = original.replace("x = 1", "x = timezone.utc");
+        let err = finish_edit(
+            original,
+            edited,
+            &[spec("import os"), spec("from datetime import timezone")],
+            false,
+            false,
+        )
+        .unwrap_err();
+        assert!(
+            matches!(err, Unfinished::Import { needed: 1, .. }),
+            "{err:?}"
+        );
+    }
+
+    #[test]
+    fn an_import_left_for_annotations_moves_under_type_checking_when_asked() {
+        let original =
+            "import numpy as np\n\n\ndef f(x: \"np.ndarray\"):\n    return np.float(x)\n";
+        let edited = original.replace("np.float(x)", "float(x)");
+        let kept = finish_edit(original, edited.clone(), &[], false, false).unwrap();
+        assert_eq!(kept, edited);
+        let moved = finish_edit(original, edited, &[], false, true).unwrap();
+        assert!(
+            moved.contains("if TYPE_CHECKING:\n    import numpy as np\n"),
+            "{moved}"
+        );
+        assert!(
+            moved.contains("from typing import TYPE_CHECKING\n"),
+            "{moved}"
+        );
+    }
+
+    #[test]
+    fn a_package_init_keeps_its_imports() {
+        let original = "from .wm import get\n\nx = get()\n";
+        let edited = original.replace("x = get()", "x = 1");
+        let out = finish_edit(original, edited.clone(), &[], true, false).unwrap();
+        assert_eq!(out, edited);
+    }
+}
