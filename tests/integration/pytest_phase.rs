@@ -695,7 +695,6 @@ fn a_test_file_that_fails_to_import_is_a_collection_error_with_its_cause() {
 phases:
   - name: tests
     kind: pytest
-    allow_failures: true
     suites: [{ name: unit, args: [tests] }]
   - { name: report, kind: report }
 ",
@@ -723,4 +722,35 @@ phases:
             && detail.contains("ModuleNotFoundError: No module named 'remedy_no_such_module'"),
         "{detail}"
     );
+}
+
+/// In a baseline (`allow_failures: true`), a test file that cannot be imported is a failure like
+/// any other: code that uses a removed API fails exactly there. The suite still says why.
+#[test]
+fn a_collection_error_in_a_baseline_counts_as_failures() {
+    require_pytest();
+    let sb = Sandbox::empty(
+        "id: imports
+phases:
+  - name: baseline
+    kind: pytest
+    allow_failures: true
+    suites: [{ name: unit, args: [tests] }]
+",
+    );
+    sb.write(
+        "tests/test_broken.py",
+        "from collections import Mapping\n\n\ndef test_never_runs():\n    assert Mapping\n",
+    );
+    sb.write("tests/test_fine.py", "def test_fine():\n    assert True\n");
+    sb.remedy(&["run", sb.plan_str()]).expect_code(0);
+    let cp = sb.checkpoint_of("imports");
+    let outcome = &phase(&cp, "baseline")["outcome"];
+    let unit = suite(outcome, "unit");
+    assert_eq!(unit["status"], "collection_error");
+    assert!(
+        unit["detail"].as_str().unwrap().contains("ImportError"),
+        "{unit}"
+    );
+    assert_eq!(outcome["totals"]["errors"], 1, "{outcome}");
 }

@@ -110,7 +110,7 @@ pub(super) fn judge(
         .as_deref()
         .zip(baseline)
         .map(|(name, b)| compare(name, b, &suites));
-    let mut problems = suite_problems(&suites);
+    let mut problems = suite_problems(&suites, config.allow_failures);
     let (criteria, must_pass_problems) =
         judge_criteria(config, &suites, &totals, &rate_text, comparison.as_ref());
     for c in criteria.iter().filter(|c| !c.held) {
@@ -157,8 +157,10 @@ pub(super) fn judge(
     }
 }
 
-/// One line per suite that neither passed nor merely failed tests.
-fn suite_problems(suites: &[SuiteResult]) -> Vec<String> {
+/// One line per suite that neither passed nor merely failed tests. With `allow_failures` (a
+/// baseline before a fix), test files that cannot be imported are failures like any other: code
+/// that uses a removed API often fails exactly there, when pytest collects the tests.
+fn suite_problems(suites: &[SuiteResult], allow_failures: bool) -> Vec<String> {
     let mut problems = Vec::new();
     for s in suites {
         let detail = s
@@ -168,6 +170,7 @@ fn suite_problems(suites: &[SuiteResult]) -> Vec<String> {
             .unwrap_or_default();
         match s.status {
             SuiteStatus::Passed | SuiteStatus::TestsFailed => {}
+            SuiteStatus::CollectionError if allow_failures => {}
             SuiteStatus::UsageError => problems.push(format!(
                 "suite `{}` cannot start: pytest rejected its arguments{detail} (see {})",
                 s.name, s.log
