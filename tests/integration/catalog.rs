@@ -287,3 +287,39 @@ fn a_dry_run_of_each_catalog_plan_changes_nothing() {
         assert!(before.differences(&after).is_empty(), "{}", m.plan);
     }
 }
+
+/// A rewrite that writes a name the file does not bind, without naming the import it needs, is
+/// refused before anything is written, with the file, the line and the name.
+#[test]
+fn a_rewrite_that_would_leave_a_name_undefined_is_refused() {
+    let sb = sandbox(&DATETIME);
+    sb.write_plan(
+        "id: forgot-the-import
+phases:
+  - { name: backup, kind: backup }
+  - name: aware
+    kind: patch
+    edits:
+      - name: utcnow() to now(timezone.utc)
+        symbol: datetime.datetime
+        python: { pattern: 'datetime.utcnow()', rewrite: 'datetime.now(timezone.utc)' }
+",
+    );
+    let before = sb.snapshot();
+    let out = sb.remedy(&["run", sb.plan_str()]);
+    assert_ne!(out.code, 0, "{}", out.all());
+    assert!(
+        out.stderr.contains(
+            "stamps/clock.py:10: edit `utcnow() to now(timezone.utc)` would leave `timezone` undefined"
+        ),
+        "{}",
+        out.stderr
+    );
+    let after = sb.snapshot();
+    let changed: Vec<String> = before
+        .differences(&after)
+        .into_iter()
+        .filter(|d| !d.starts_with(".remedy"))
+        .collect();
+    assert!(changed.is_empty(), "{changed:?}");
+}
