@@ -118,7 +118,6 @@ impl FileSymbols {
 
 /// The class whose body holds `node`, through the methods and functions in between: the class
 /// whose `self` a method's code refers to.
-#[cfg_attr(not(test), allow(dead_code))] // The `in_class` context of python edits uses it next.
 pub(crate) fn enclosing_class(node: Node) -> Option<Node> {
     let mut child = node;
     let mut at = node.parent();

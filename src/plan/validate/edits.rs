@@ -5,6 +5,7 @@
 use super::super::model::*;
 use super::super::spec::*;
 use super::checker::Checker;
+use super::compile::QueryKeys;
 use super::keys;
 use crate::edit::structural::Rewrite;
 
@@ -159,9 +160,14 @@ fn validate_python_edit(
     let query = c.query(
         at,
         &python.pattern,
-        s.symbol.as_deref(),
-        s.inside.as_deref(),
-        s.not_inside.as_deref(),
+        QueryKeys {
+            symbol: s.symbol.as_deref(),
+            inside: s.inside.as_ref(),
+            not_inside: s.not_inside.as_ref(),
+            unless_comment: s.unless_comment.as_deref(),
+            in_class: s.in_class.as_ref(),
+            unresolved: s.unresolved,
+        },
     )?;
     match Rewrite::compile(&python.rewrite, &query.pattern) {
         // With a symbol, such a rewrite still writes the symbol's bare name for the reference.
