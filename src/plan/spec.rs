@@ -134,8 +134,8 @@ pub(crate) struct CheckSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) symbol: Option<String>,
     /// For `python`: count only matches inside a construct this pattern matches, or one of a
-    /// list of patterns. In a context pattern a `with` item's `as` target is optional unless the
-    /// pattern writes one.
+    /// list of patterns. In a context pattern the `as` target of a `with` item or an `except` clause
+    /// is optional unless the pattern writes one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) inside: Option<PatternsSpec>,
     /// For `python`: do not count matches inside a construct this pattern (or one of a list of
@@ -343,8 +343,8 @@ pub(crate) struct EditSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) symbol: Option<String>,
     /// For `python`: edit only matches inside a construct this pattern matches, or one of a list
-    /// of patterns. In a context pattern a `with` item's `as` target is optional unless the
-    /// pattern writes one.
+    /// of patterns. In a context pattern the `as` target of a `with` item or an `except` clause
+    /// is optional unless the pattern writes one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) inside: Option<PatternsSpec>,
     /// For `python`: leave alone matches inside a construct this pattern (or one of a list of

@@ -150,8 +150,8 @@ pub(super) type UnresolvedSink = RefCell<Vec<(Range<usize>, Resolution)>>;
 pub(super) struct Matcher<'f, 'a> {
     pub(super) file: &'f ParsedFile<'a>,
     pub(super) pattern: &'f Pattern,
-    /// Whether the pattern is a context (`inside`, `not_inside`): there a `with` item's `as`
-    /// target is optional unless the pattern writes one, since a reader of
+    /// Whether the pattern is a context (`inside`, `not_inside`): there the `as` target of a
+    /// `with` item or an `except` clause is optional unless the pattern writes one, since a reader of
     /// `with pytest.raises($$$E): $$$BODY` means every such block, named or not.
     pub(super) context: bool,
     /// Where the symbol's node goes when its name spells the symbol but resolves to no qualified
@@ -294,9 +294,11 @@ impl Matcher<'_, '_> {
                 if self.context
                     && *kind != "as_pattern"
                     && s.kind() == "as_pattern"
-                    && s.parent().is_some_and(|p| p.kind() == "with_item") =>
+                    && s.parent()
+                        .is_some_and(|p| matches!(p.kind(), "with_item" | "except_clause")) =>
             {
-                // `with pytest.raises(E) as e:` holds `pytest.raises(E)` as its value.
+                // `with pytest.raises(E) as e:` holds `pytest.raises(E)` as its value, and
+                // `except TypeError as exc:` holds `TypeError`.
                 s.named_child(0)
                     .is_some_and(|value| self.node(p, value, bindings, look_through_parens))
             }

@@ -495,6 +495,11 @@ mod tests {
         let mut named = query(AWAIT);
         named.inside = vec![pattern("with pytest.raises($$$E) as $N: $$$BODY")];
         assert_eq!(found(&named, src), vec!["await get_websocket_manager(1)"]);
+        // The same holds for the name an `except` clause gives its exception.
+        let handled = "async def t():\n    try:\n        await get_websocket_manager(1)\n    except TypeError as exc:\n        pass\n";
+        let mut q2 = query(AWAIT);
+        q2.not_inside = vec![pattern("try: $$$BODY\nexcept TypeError: $$$HANDLER")];
+        assert!(found(&q2, handled).is_empty());
         // A main pattern keeps matching exactly what it writes.
         assert_eq!(
             found(&query("with pytest.raises($$$A): $$$B"), src).len(),

@@ -207,7 +207,9 @@ fn set_aside_in(
     let mut out = SetAside::default();
     for (_, e) in applicable {
         let sites = match &e.kind {
-            crate::plan::EditKind::Python { query, .. } => {
+            crate::plan::EditKind::Python { query, .. }
+                if edit::python::is_python_path(rel.as_str()) =>
+            {
                 let found = edit::set_aside_lines(query, rel, text, cx);
                 out.unresolved
                     .extend(
@@ -229,7 +231,9 @@ fn set_aside_in(
             {
                 edit::regex::skipped_match_lines(regex, text, *skip)
             }
-            crate::plan::EditKind::Regex { .. } => Vec::new(),
+            crate::plan::EditKind::Regex { .. } | crate::plan::EditKind::Python { .. } => {
+                Vec::new()
+            }
             crate::plan::EditKind::Methods { methods, .. } => {
                 edit::refactor::methods_left_alone(methods, rel, text, cx)
             }
