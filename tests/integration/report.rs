@@ -167,7 +167,7 @@ fn run_output_off_a_terminal_has_no_escape_codes_and_json_events_parse() {
         run.stderr
     );
     assert!(
-        run.stderr.contains("changed 54 sites in 19 files"),
+        run.stderr.contains("changed 58 sites in 23 files"),
         "{}",
         run.stderr
     );
