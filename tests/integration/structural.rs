@@ -693,3 +693,241 @@ fn structural_warning_plans_are_accepted_with_their_warnings() {
         }
     }
 }
+
+/// A plan with one symbol-aware edit and its own context keys, and a check counting what is left.
+fn keyed_plan(keys: &str) -> String {
+    format!(
+        r#"id: t
+files: {{ include: ["**/*.py"] }}
+phases:
+  - {{ name: backup, kind: backup }}
+  - name: unawait
+    kind: patch
+    edits:
+      - name: unawait
+        python:
+          pattern: 'await get_websocket_manager($$$ARGS)'
+          rewrite: 'get_websocket_manager($$$ARGS)'
+        symbol: {SYMBOL}
+{keys}
+  - name: post
+    kind: validate
+    checks:
+      - name: what is left awaited
+        python: {{ pattern: 'await get_websocket_manager($$$ARGS)' }}
+        symbol: {SYMBOL}
+        counts: kept
+        expect: ">= 0"
+  - {{ name: report, kind: report }}
+"#
+    )
+}
+
+const MARKED: &str = r#"import pytest
+
+from app.wm import get_websocket_manager
+
+
+async def fixed(ctx):
+    with pytest.raises(ValueError):
+        await get_websocket_manager(ctx)
+
+
+async def kept_by_the_first_context(ctx):
+    with pytest.raises(TypeError) as exc_info:
+        run(1, await get_websocket_manager(ctx))
+
+
+async def kept_by_the_second_context(ctx):
+    try:
+        await get_websocket_manager(ctx)
+    except TypeError as exc:
+        pass
+
+
+async def kept_by_the_comment(ctx):
+    # BUG: awaiting non-coroutine
+    return await get_websocket_manager(ctx)
+
+
+async def unbound(ctx):
+    return await get_websocket_manager_of_nobody(ctx), await missing.get_websocket_manager(ctx)
+"#;
+
+#[test]
+fn contexts_as_a_list_with_as_targets_and_a_marking_comment_leave_their_sites_alone() {
+    let sb = repo(&keyed_plan(
+        r#"        not_inside:
+          - 'with pytest.raises(TypeError): $$$BODY'
+          - "try: $$$BODY\nexcept TypeError: $$$HANDLER"
+        unless_comment: "BUG: awaiting non-coroutine""#,
+    ));
+    sb.write("tests/test_marked.py", MARKED);
+    sb.remedy(&["run", sb.plan_str()]).expect_code(0);
+    let text = sb.read("tests/test_marked.py");
+    assert_eq!(
+        text,
+        MARKED.replacen(
+            "        await get_websocket_manager(ctx)\n\n\nasync def kept_by_the_first",
+            "        get_websocket_manager(ctx)\n\n\nasync def kept_by_the_first",
+            1
+        )
+    );
+    let outcome = patch_outcome(&sb);
+    let reasons: Vec<(u64, String)> = outcome["left_alone"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| {
+            (
+                l["line"].as_u64().unwrap(),
+                l["reason"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        reasons,
+        vec![
+            (
+                13,
+                "inside `with pytest.raises(TypeError): $$$BODY` (`not_inside`)".to_string()
+            ),
+            (
+                18,
+                "inside `try: $$$BODY\nexcept TypeError: $$$HANDLER` (`not_inside`)".to_string()
+            ),
+            (
+                25,
+                "marked by the comment on line 24 (`unless_comment: BUG: awaiting non-coroutine`)"
+                    .to_string()
+            ),
+        ]
+    );
+    let report = sb.read(".remedy/t/report.md");
+    assert!(
+        report.contains("marked by the comment on line 24"),
+        "{report}"
+    );
+}
+
+const UNBOUND: &str = r#"async def legacy(ctx):
+    return await get_websocket_manager(ctx)
+
+
+async def method(obj):
+    return await obj.get_websocket_manager()
+"#;
+
+#[test]
+fn an_unbound_name_is_listed_as_unresolved_and_left_alone_by_default() {
+    let sb = repo(&keyed_plan(""));
+    sb.write("app/legacy.py", UNBOUND);
+    let dry = sb.remedy(&["run", sb.plan_str(), "--dry-run"]);
+    dry.expect_code(0);
+    assert!(
+        dry.all().contains(
+            "app/legacy.py:2: `unawait` matches, but the name is never bound in this file (left alone)"
+        ),
+        "{}",
+        dry.all()
+    );
+    sb.remedy(&["run", sb.plan_str()]).expect_code(0);
+    assert_eq!(sb.read("app/legacy.py"), UNBOUND);
+    let outcome = patch_outcome(&sb);
+    assert_eq!(
+        outcome["unresolved"],
+        serde_json::json!([{
+            "path": "app/legacy.py",
+            "line": 2,
+            "edit": "unawait",
+            "reason": "never bound in this file",
+            "action": "left alone"
+        }])
+    );
+    let report = sb.read(".remedy/t/report.md");
+    assert!(report.contains("Unresolved names (1 site)"), "{report}");
+    assert!(
+        report.contains(
+            "| `app/legacy.py` | 2 | unawait | the name is never bound in this file | left alone |"
+        ),
+        "{report}"
+    );
+    let json: serde_json::Value = serde_json::from_str(&sb.read(".remedy/t/report.json")).unwrap();
+    let text = json.to_string();
+    assert!(text.contains("\"unresolved\""), "{text}");
+}
+
+#[test]
+fn unresolved_edit_edits_the_unbound_name_and_fail_refuses_to_write() {
+    let sb = repo(&keyed_plan("        unresolved: edit"));
+    sb.write("app/legacy.py", UNBOUND);
+    sb.remedy(&["run", sb.plan_str()]).expect_code(0);
+    assert_eq!(
+        sb.read("app/legacy.py"),
+        UNBOUND.replace(
+            "return await get_websocket_manager(",
+            "return get_websocket_manager("
+        )
+    );
+    assert_eq!(patch_outcome(&sb)["unresolved"][0]["action"], "edited");
+
+    let sb = repo(&keyed_plan("        unresolved: fail"));
+    sb.write("app/legacy.py", UNBOUND);
+    sb.write(
+        "app/fine.py",
+        "from app.wm import get_websocket_manager\n\nasync def f():\n    return await get_websocket_manager()\n",
+    );
+    let before = sb.snapshot();
+    let run = sb.remedy(&["run", sb.plan_str()]);
+    assert_ne!(run.code, 0, "{}", run.all());
+    assert!(
+        run.all()
+            .contains("app/legacy.py:2: edit `unawait`: never bound in this file"),
+        "{}",
+        run.all()
+    );
+    for diff in before.differences(&sb.snapshot()) {
+        assert!(diff.contains(".remedy"), "written despite `fail`: {diff}");
+    }
+}
+
+#[test]
+fn in_class_edits_only_inside_classes_that_derive_from_the_base() {
+    let plan = r#"id: t
+files: { include: ["**/*.py"] }
+phases:
+  - { name: backup, kind: backup }
+  - name: asserts
+    kind: patch
+    edits:
+      - name: subset
+        python:
+          pattern: 'self.assertDictContainsSubset($A, $B)'
+          rewrite: 'self.assertLessEqual($A.items(), $B.items())'
+        in_class: unittest.TestCase
+  - name: post
+    kind: validate
+    checks:
+      - name: none left in test cases
+        python: { pattern: 'self.assertDictContainsSubset($A, $B)' }
+        in_class: unittest.TestCase
+        expect: "== 0"
+"#;
+    let sb = Sandbox::empty(plan);
+    sb.write("tests/__init__.py", "");
+    sb.write(
+        "tests/base.py",
+        "import unittest\n\n\nclass Base(unittest.TestCase):\n    pass\n",
+    );
+    let src = "from tests.base import Base\n\n\nclass T(Base):\n    def test(self):\n        self.assertDictContainsSubset(a, b)\n\n\nclass Helper:\n    def check(self):\n        self.assertDictContainsSubset(a, b)\n";
+    sb.write("tests/test_t.py", src);
+    sb.remedy(&["run", sb.plan_str()]).expect_code(0);
+    assert_eq!(
+        sb.read("tests/test_t.py"),
+        src.replacen(
+            "self.assertDictContainsSubset(a, b)",
+            "self.assertLessEqual(a.items(), b.items())",
+            1
+        )
+    );
+}
