@@ -99,6 +99,23 @@ pub(crate) fn structural_match_lines(
     match_lines(query, rel, content, cx)
 }
 
+/// What a `python` check sees of one file: the 1-based lines of the matches that count, and
+/// those where the pattern matches except that the symbol's name resolves to nothing.
+pub(crate) fn structural_check_sites(
+    query: &Query,
+    rel: &RelPath,
+    content: &str,
+    cx: &EditContext,
+) -> (Vec<u64>, Vec<(u64, Resolution)>) {
+    let lines = structural_match_lines(query, rel, content, cx);
+    let unresolved = if query.pattern.symbol().is_some() {
+        set_aside_lines(query, rel, content, cx).unresolved
+    } else {
+        Vec::new()
+    };
+    (lines, unresolved)
+}
+
 /// The sites of one file that a query's pattern matches but that do not simply count.
 #[derive(Debug, Default)]
 pub(crate) struct SetAside {

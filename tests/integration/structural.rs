@@ -931,3 +931,59 @@ phases:
         )
     );
 }
+
+#[test]
+fn a_python_check_lists_its_unresolved_sites_and_counts_or_fails_as_asked() {
+    let check = |mode: &str| {
+        format!(
+            r#"id: t
+files: {{ include: ["**/*.py"] }}
+phases:
+  - name: pre
+    kind: validate
+    checks:
+      - name: awaited calls
+        python: {{ pattern: 'await get_websocket_manager($$$ARGS)' }}
+        symbol: {SYMBOL}
+        {mode}
+        expect: "== 1"
+"#
+        )
+    };
+    let fine = "from app.wm import get_websocket_manager\n\nasync def f():\n    return await get_websocket_manager()\n";
+    let setup = |plan: &str| {
+        let sb = repo(plan);
+        sb.write("app/legacy.py", UNBOUND);
+        sb.write("app/fine.py", fine);
+        sb
+    };
+    let result = |sb: &Sandbox| checkpoint(sb)["phases"][0]["outcome"]["checks"][0].clone();
+
+    let sb = setup(&check("unresolved: leave"));
+    sb.remedy(&["run", sb.plan_str()]).expect_code(0);
+    let r = result(&sb);
+    assert_eq!(r["count"], 1);
+    assert!(
+        r["details"].as_array().unwrap().iter().any(|d| d
+            == "app/legacy.py:2: unresolved, the name is never bound in this file (not counted)"),
+        "{r}"
+    );
+
+    let sb = setup(&check("unresolved: edit"));
+    let run = sb.remedy(&["run", sb.plan_str()]);
+    assert_ne!(run.code, 0, "two awaited calls are counted: {}", run.all());
+    assert_eq!(result(&sb)["count"], 2);
+
+    let sb = setup(&check("unresolved: fail"));
+    let run = sb.remedy(&["run", sb.plan_str()]);
+    assert_ne!(run.code, 0, "{}", run.all());
+    let r = result(&sb);
+    assert_eq!(r["passed"], false);
+    assert!(
+        r["actual"]
+            .as_str()
+            .unwrap()
+            .contains("1 site where the name does not resolve (`unresolved: fail`)"),
+        "{r}"
+    );
+}

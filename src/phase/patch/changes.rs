@@ -3,7 +3,6 @@
 //! change it; what cannot be patched (not UTF-8, hard-linked, a link) is listed with its reason,
 //! and the sites an edit's context keeps are listed as left alone.
 
-use crate::edit::structural::Unresolved;
 use crate::edit::{self, EditError};
 use crate::fsutil::{self};
 use crate::plan::Edit;
@@ -11,6 +10,7 @@ use crate::state::checkpoint::{LeftAlone, SkippedFile, UnresolvedSite};
 use crate::tree::paths::RelPath;
 use crate::tree::scan;
 
+use super::super::unresolved::unresolved_action;
 use super::super::PhaseContext;
 
 /// One file's planned change.
@@ -248,16 +248,6 @@ fn set_aside_in(
             }));
     }
     out
-}
-
-/// What an `unresolved` setting does to a site, in the words of listings; `taken` is what
-/// `edit` does (`edited` for an edit, `counted` for a check).
-pub(crate) fn unresolved_action(mode: Unresolved, taken: &'static str) -> &'static str {
-    match mode {
-        Unresolved::Leave => "left alone",
-        Unresolved::Edit => taken,
-        Unresolved::Fail => "fails the phase",
-    }
 }
 
 /// Why a file whose name is not valid UTF-8 is skipped, saying whether an edit would change it.
