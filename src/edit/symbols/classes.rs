@@ -137,7 +137,8 @@ pub(crate) fn enclosing_class(node: Node) -> Option<Node> {
 impl ModuleIndex {
     /// Whether the class named `class` (qualified, as a file in the root would import it) is
     /// `target` or derives from it, following bases through the modules of the root.
-    #[cfg_attr(not(test), allow(dead_code))] // The `in_class` context of python edits uses it next.
+    // `in_class` asks from a class node (`FileSymbols::derives_from`); only the tests ask by name.
+    #[cfg_attr(not(test), allow(dead_code))]
     pub(crate) fn derives_from(&self, class: &str, target: &str) -> bool {
         self.derives(vec![class.to_string()], target, None)
     }
