@@ -1,5 +1,9 @@
-//! Queries: a pattern with the ancestors its matches must or must not have, how much of a file
-//! must be parsed to find them, and the walk over a parsed file that finds them.
+//! Queries: a pattern with the ancestors its matches must or must not have (`inside`,
+//! `not_inside`, each any of a list of context patterns), the classes they must lie in
+//! (`in_class`), the comment that marks a site to leave alone (`unless_comment`), and what becomes
+//! of a match whose symbol does not resolve; how much of a file must be parsed to find them; and
+//! the walk over a parsed file that gives each match its verdict, so that the sites a query does
+//! not count are listed with the reason instead of disappearing.
 
 use std::cell::RefCell;
 
