@@ -628,11 +628,7 @@ mod tests {
         Edit {
             name: name.into(),
             kind: EditKind::Python {
-                query: std::sync::Arc::new(Query {
-                    pattern,
-                    inside: None,
-                    not_inside: None,
-                }),
+                query: std::sync::Arc::new(Query::new(pattern)),
                 rewrite: std::sync::Arc::new(rewrite),
                 imports: std::sync::Arc::default(),
             },

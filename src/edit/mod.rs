@@ -29,4 +29,4 @@ pub(crate) use apply::{apply_edits, Replacement};
 pub(crate) use context::EditContext;
 pub(crate) use error::EditError;
 pub(crate) use lines::LineIndex;
-pub(crate) use pieces::{excluded_match_lines, structural_match_lines};
+pub(crate) use pieces::{set_aside_lines, structural_check_sites};

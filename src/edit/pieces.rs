@@ -5,7 +5,8 @@
 use super::context::EditContext;
 use super::lines::LineIndex;
 use super::statements::{LazyStatements, Placement, Unit};
-use super::structural::{ParsedFile, Query, Reach};
+use super::structural::{ParsedFile, Query, Reach, Verdict};
+use super::symbols::Resolution;
 use crate::tree::paths::RelPath;
 
 /// A parsed part of a file: the whole file, or one unit of it (see [`statements`]).
@@ -98,39 +99,71 @@ pub(crate) fn structural_match_lines(
     match_lines(query, rel, content, cx)
 }
 
-/// Lines where the pattern of `query` matches but its `inside`/`not_inside` keep it from
-/// counting: the sites an edit deliberately leaves alone, each with the context that decided.
-/// Not counted as a parse: it looks again at a file the edit already parsed.
-pub(crate) fn excluded_match_lines(
+/// What a `python` check sees of one file: the 1-based lines of the matches that count, and
+/// those where the pattern matches except that the symbol's name resolves to nothing.
+pub(crate) fn structural_check_sites(
     query: &Query,
     rel: &RelPath,
     content: &str,
     cx: &EditContext,
-) -> Vec<(u64, String)> {
-    if (query.inside.is_none() && query.not_inside.is_none()) || !query.could_match(content) {
-        return Vec::new();
+) -> (Vec<u64>, Vec<(u64, Resolution)>) {
+    let lines = structural_match_lines(query, rel, content, cx);
+    let unresolved = if query.pattern.symbol().is_some() {
+        set_aside_lines(query, rel, content, cx).unresolved
+    } else {
+        Vec::new()
+    };
+    (lines, unresolved)
+}
+
+/// The sites of one file that a query's pattern matches but that do not simply count.
+#[derive(Debug, Default)]
+pub(crate) struct SetAside {
+    /// Lines where the query's context (`inside`, `not_inside`, `in_class`, `unless_comment`)
+    /// keeps a match from counting, each with the context that decided.
+    pub(crate) left_alone: Vec<(u64, String)>,
+    /// Lines where the pattern matches except that the symbol's name resolves to nothing, each
+    /// with the reason; these count only when the query edits unresolved sites.
+    pub(crate) unresolved: Vec<(u64, Resolution)>,
+}
+
+/// The sites of `content` that `query` sets aside (see [`SetAside`]): the sites an edit
+/// deliberately leaves alone, and those it cannot tell are the symbol. Not counted as a parse: it
+/// looks again at a file the edit already parsed.
+pub(crate) fn set_aside_lines(
+    query: &Query,
+    rel: &RelPath,
+    content: &str,
+    cx: &EditContext,
+) -> SetAside {
+    let mut out = SetAside::default();
+    if !query.sets_aside() || !query.could_match(content) {
+        return out;
     }
-    let bare = Query {
-        inside: None,
-        not_inside: None,
-        ..query.clone()
-    };
-    let mut kept = match_lines(query, rel, content, cx);
-    let reason = match (&query.inside, &query.not_inside) {
-        (_, Some(p)) => format!("inside `{}` (`not_inside`)", p.as_str()),
-        (Some(p), None) => format!("not inside `{}` (`inside`)", p.as_str()),
-        (None, None) => unreachable!("checked above"),
-    };
-    let mut left = Vec::new();
-    for line in match_lines(&bare, rel, content, cx) {
-        match kept.iter().position(|l| *l == line) {
-            Some(i) => {
-                kept.swap_remove(i);
+    let lines = LineIndex::new(content);
+    with_parsed(
+        &LazyStatements::new(content),
+        rel,
+        cx,
+        &[query],
+        false,
+        |pieces| {
+            for p in pieces {
+                for (m, verdict) in query.find_all(&p.file) {
+                    let Some(at) = p.to_file(m.range.start) else {
+                        continue;
+                    };
+                    let line = lines.line_of(at);
+                    match verdict {
+                        Verdict::Counts => {}
+                        Verdict::LeftAlone(reason) => out.left_alone.push((line, reason)),
+                        Verdict::Unresolved(why) => out.unresolved.push((line, why)),
+                    }
+                }
             }
-            None => left.push((line, reason.clone())),
-        }
-    }
-    left
+        },
+    );
+    out
 }
 
 fn match_lines(query: &Query, rel: &RelPath, content: &str, cx: &EditContext) -> Vec<u64> {
@@ -212,9 +245,15 @@ mod tests {
         ]
         .into_iter()
         .map(|(p, inside, not_inside)| Query {
-            pattern: structural::Pattern::compile(p, None).unwrap(),
-            inside: inside.map(|i| structural::Pattern::compile(i, None).unwrap()),
-            not_inside: not_inside.map(|i| structural::Pattern::compile(i, None).unwrap()),
+            inside: inside
+                .map(|i| structural::Pattern::compile(i, None).unwrap())
+                .into_iter()
+                .collect(),
+            not_inside: not_inside
+                .map(|i| structural::Pattern::compile(i, None).unwrap())
+                .into_iter()
+                .collect(),
+            ..Query::new(structural::Pattern::compile(p, None).unwrap())
         })
         .collect();
         assert_eq!(queries[0].reach(), Reach::Statement);

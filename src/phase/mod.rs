@@ -19,6 +19,7 @@ mod phase_result;
 pub(crate) mod pytest;
 pub(crate) mod report;
 mod slug;
+mod unresolved;
 pub(crate) mod validate;
 
 pub(crate) use context::{Journal, PhaseContext, SharedJournal};

@@ -150,11 +150,19 @@ fn check_structural(
                 .read_if_needed(rel, path, vec![query.needles()])
                 .ok()??;
             let text = scan::text_of(&bytes).ok()?;
-            let lines = edit::structural_match_lines(query, rel, text, &cx);
-            (!lines.is_empty()).then_some(lines)
+            let (lines, unresolved) = edit::structural_check_sites(query, rel, text, &cx);
+            (!lines.is_empty() || !unresolved.is_empty()).then_some((lines, unresolved))
         },
     );
-    count_result(check, "python", query.describe(), expect, &out.items)
+    let (counted, unresolved): (Vec<_>, Vec<_>) = out
+        .items
+        .into_iter()
+        .map(|(rel, (lines, u))| ((rel.clone(), lines), (rel, u)))
+        .unzip();
+    let counted: Vec<_> = counted.into_iter().filter(|(_, l)| !l.is_empty()).collect();
+    let mut result = count_result(check, "python", query.describe(), expect, &counted);
+    super::unresolved::note_unresolved(&mut result, query, &unresolved);
+    result
 }
 
 /// Checks that `file` defines function `name`, async or not as `is_async` asks.

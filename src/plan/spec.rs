@@ -133,12 +133,31 @@ pub(crate) struct CheckSpec {
     /// For `python`: the qualified name the pattern's identifiers of that name stand for.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) symbol: Option<String>,
-    /// For `python`: count only matches inside a construct this pattern matches.
+    /// For `python`: count only matches inside a construct this pattern matches, or one of a
+    /// list of patterns. In a context pattern the `as` target of a `with` item or an `except` clause
+    /// is optional unless the pattern writes one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) inside: Option<String>,
-    /// For `python`: do not count matches inside a construct this pattern matches.
+    pub(crate) inside: Option<PatternsSpec>,
+    /// For `python`: do not count matches inside a construct this pattern (or one of a list of
+    /// patterns) matches, however deeply nested.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) not_inside: Option<String>,
+    pub(crate) not_inside: Option<PatternsSpec>,
+    /// For `python`: do not count a match marked by a comment holding this text, on a line of
+    /// the matched statement (its header, for a compound statement) or on the comment lines
+    /// right above it, e.g. `BUG: awaiting non-coroutine`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) unless_comment: Option<String>,
+    /// For `python`: count only matches inside classes (their methods included) that derive from
+    /// this qualified class name, or one of a list of them, directly or through other classes of
+    /// the root, e.g. `unittest.TestCase`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) in_class: Option<ClassesSpec>,
+    /// For `python` with `symbol`: what to do with the matches whose name resolves to nothing
+    /// (never bound, bound locally, by a star import, to different things...), which are listed
+    /// with the reason. `leave` (the default): not counted; `edit`: counted as if the name
+    /// resolved to the symbol; `fail`: the phase fails naming them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) unresolved: Option<UnresolvedKind>,
     /// For `pattern` and `python`: the count expected, e.g. `>= 1`, `== 0`, `<= 47`, `47`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) expect: Option<String>,
@@ -195,6 +214,74 @@ pub(crate) enum CountsKind {
     Kept,
     /// Anything else.
     Other,
+}
+
+/// What a symbol-aware edit or check does with the matches whose name resolves to nothing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum UnresolvedKind {
+    /// Listed, and left as they are (not counted by a check).
+    #[default]
+    Leave,
+    /// Listed, and edited (or counted) as if the name resolved to the symbol.
+    Edit,
+    /// Listed, and the phase fails before anything is written.
+    Fail,
+}
+
+/// `inside:` and `not_inside:` as one structural pattern or a list of them.
+#[derive(Debug, Clone)]
+pub(crate) struct PatternsSpec(pub(crate) Vec<String>);
+
+impl JsonSchema for PatternsSpec {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "PatternsSpec".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "description": "a structural Python pattern or a list of them",
+            "oneOf": [
+                { "type": "string" },
+                { "type": "array", "items": { "type": "string" }, "minItems": 1 }
+            ]
+        })
+    }
+}
+
+impl Serialize for PatternsSpec {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.0.serialize(s)
+    }
+}
+
+impl<'de> Deserialize<'de> for PatternsSpec {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = PatternsSpec;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str(
+                    "a structural pattern such as `with pytest.raises($$$E): $$$BODY`, or a list of them",
+                )
+            }
+
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<PatternsSpec, E> {
+                Ok(PatternsSpec(vec![v.to_string()]))
+            }
+
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                seq: A,
+            ) -> Result<PatternsSpec, A::Error> {
+                let all =
+                    Vec::<String>::deserialize(serde::de::value::SeqAccessDeserializer::new(seq))?;
+                Ok(PatternsSpec(all))
+            }
+        }
+        d.deserialize_any(Visitor)
+    }
 }
 
 /// Parts of a Python file that a regex should not look into.
@@ -260,12 +347,31 @@ pub(crate) struct EditSpec {
     /// name stand for; each file's imports decide what refers to it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) symbol: Option<String>,
-    /// For `python`: edit only matches inside a construct this pattern matches.
+    /// For `python`: edit only matches inside a construct this pattern matches, or one of a list
+    /// of patterns. In a context pattern the `as` target of a `with` item or an `except` clause
+    /// is optional unless the pattern writes one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) inside: Option<String>,
-    /// For `python`: leave matches inside a construct this pattern matches alone.
+    pub(crate) inside: Option<PatternsSpec>,
+    /// For `python`: leave alone matches inside a construct this pattern (or one of a list of
+    /// patterns) matches, however deeply nested.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) not_inside: Option<String>,
+    pub(crate) not_inside: Option<PatternsSpec>,
+    /// For `python`: leave alone a match marked by a comment holding this text, on a line of
+    /// the matched statement (its header, for a compound statement) or on the comment lines
+    /// right above it, e.g. `BUG: awaiting non-coroutine`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) unless_comment: Option<String>,
+    /// For `python`: edit only matches inside classes (their methods included) that derive from
+    /// this qualified class name, or one of a list of them, directly or through other classes of
+    /// the root, e.g. `unittest.TestCase`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) in_class: Option<ClassesSpec>,
+    /// For `python` with `symbol`: what to do with the matches whose name resolves to nothing
+    /// (never bound, bound locally, by a star import, to different things...), which are listed
+    /// with the reason. `leave` (the default): left as they are; `edit`: edited as if the name
+    /// resolved to the symbol; `fail`: the phase fails naming them, and writes nothing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) unresolved: Option<UnresolvedKind>,
     /// For regex edits on Python files: do not edit inside `strings` or `comments`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) skip: Option<Vec<SkipKind>>,

@@ -60,6 +60,18 @@ pub(crate) fn render(cp: &Checkpoint) -> String {
                         &format!("`{}` did not change this site: {}", l.edit, l.reason),
                     ));
                 }
+                for u in &o.unresolved {
+                    let line = u.line.to_string();
+                    out.push_str(&annotation(
+                        "warning",
+                        Some((u.path.as_str(), &line)),
+                        &format!("{}: unresolved name", p.name),
+                        &format!(
+                            "`{}` matches here, but the name is {} ({})",
+                            u.edit, u.reason, u.action
+                        ),
+                    ));
+                }
             }
             _ => {}
         }

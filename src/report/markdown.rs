@@ -450,6 +450,35 @@ fn render_patch(md: &mut String, name: &str, o: &PatchOutcome, images: Images<'_
         }
         let _ = writeln!(md, "\n</details>\n");
     }
+    if !o.unresolved.is_empty() {
+        let _ = writeln!(
+            md,
+            "<details><summary>Unresolved names ({})</summary>\n",
+            crate::words::count_of(&o.unresolved, "site")
+        );
+        let _ = writeln!(
+            md,
+            "The pattern matched these sites except that the name does not resolve to the edit's \
+             symbol through the file's imports, so remedy cannot tell whether they call it; the \
+             edit's `unresolved` decided what became of them.\n"
+        );
+        let _ = writeln!(
+            md,
+            "| File | Line | Edit | Why | Done |\n|---|---:|---|---|---|"
+        );
+        for u in &o.unresolved {
+            let _ = writeln!(
+                md,
+                "| {} | {} | {} | {} | {} |",
+                code(u.path.as_str()),
+                u.line,
+                cell(&u.edit),
+                cell(&format!("the name is {}", u.reason)),
+                cell(&u.action)
+            );
+        }
+        let _ = writeln!(md, "\n</details>\n");
+    }
     if !o.skipped.is_empty() {
         let _ = writeln!(
             md,

@@ -254,6 +254,9 @@ pub(crate) struct PatchOutcome {
     /// Sites the edits' patterns matched but their context kept from changing.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub(crate) left_alone: Vec<LeftAlone>,
+    /// Sites a symbol-aware edit's pattern matched except that the name resolves to nothing.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) unresolved: Vec<UnresolvedSite>,
 }
 
 /// The write-ahead record of one patched file: recorded before the file is replaced.
@@ -313,6 +316,21 @@ pub(crate) struct LeftAlone {
     pub(crate) edit: String,
     /// The context that decided, e.g. ``inside `with pytest.raises($$$E): $$$BODY` (`not_inside`)``.
     pub(crate) reason: String,
+}
+
+/// A site where a symbol-aware edit's or check's pattern matches except that the symbol's name
+/// resolves to no qualified name, so remedy cannot tell whether it is the symbol.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct UnresolvedSite {
+    pub(crate) path: RelPath,
+    /// 1-based.
+    pub(crate) line: u64,
+    /// The edit's or check's name.
+    pub(crate) edit: String,
+    /// Why the name does not resolve, e.g. ``never bound in this file``.
+    pub(crate) reason: String,
+    /// What the plan's `unresolved` made of it: `left alone`, `edited` (or `counted`), `failed`.
+    pub(crate) action: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

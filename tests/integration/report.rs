@@ -167,7 +167,7 @@ fn run_output_off_a_terminal_has_no_escape_codes_and_json_events_parse() {
         run.stderr
     );
     assert!(
-        run.stderr.contains("changed 54 sites in 19 files"),
+        run.stderr.contains("changed 58 sites in 23 files"),
         "{}",
         run.stderr
     );
@@ -217,13 +217,13 @@ phases:
     sb.remedy(&["run", sb.plan_str()]).expect_code(0);
     let md = sb.remedy(&["report"]).stdout;
     assert!(
-        md.contains("**Count mismatch:** check “awaited call sites exist” in phase `preflight` counted **56** sites, but the patch changed **53**"),
+        md.contains("**Count mismatch:** check “awaited call sites exist” in phase `preflight` counted **63** sites, but the patch changed **60**"),
         "{md}"
     );
     let json: serde_json::Value =
         serde_json::from_str(&sb.remedy(&["report", "--format", "json"]).stdout).unwrap();
-    assert_eq!(json["count_mismatches"][0]["counted"], 56);
-    assert_eq!(json["count_mismatches"][0]["changed"], 53);
+    assert_eq!(json["count_mismatches"][0]["counted"], 63);
+    assert_eq!(json["count_mismatches"][0]["changed"], 60);
 }
 
 /// The figures docs/tutorial.md quotes from the sample's run (files and bytes backed up, sites

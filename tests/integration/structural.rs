@@ -457,7 +457,7 @@ fn regex_plan(sb: &Sandbox) -> String {
     let end = text
         .find("      - name: drop await in the documentation")
         .unwrap();
-    let regex_edit = "      - name: drop await before the synchronous factory\n        regex: 'await\\s+((?:wm\\.)?get_websocket_manager\\(|manager_for\\()'\n        replace: '$1'\n        skip: [strings, comments]\n        files: { include: [\"**/*.py\"] }\n";
+    let regex_edit = "      - name: drop await before the synchronous factory\n        regex: 'await\\s+((?:wm\\.|module\\.)?get_websocket_manager\\(|manager_for\\()'\n        replace: '$1'\n        skip: [strings, comments]\n        files: { include: [\"**/*.py\"] }\n";
     format!("{}{regex_edit}{}", &text[..start], &text[end..])
 }
 
@@ -471,9 +471,9 @@ fn phase(sb: &Sandbox, name: &str) -> serde_json::Value {
         .clone()
 }
 
-/// A regex also strips the await the sample's test keeps on purpose inside
+/// A regex also strips the awaits the sample's tests keep on purpose inside
 /// `pytest.raises(TypeError)`: the plan's postcondition refuses that, and without it the baseline
-/// comparison reports the test as a regression.
+/// comparison reports the tests as regressions.
 #[test]
 fn the_old_regex_edit_would_regress_the_deliberate_await() {
     require_pytest();
@@ -483,16 +483,15 @@ fn the_old_regex_edit_would_regress_the_deliberate_await() {
     let postflight = phase(&sb, "postflight");
     assert_eq!(postflight["status"], "failed", "{postflight}");
     assert!(
-        postflight["error"]
-            .as_str()
-            .unwrap()
-            .contains("the test that awaits on purpose still does"),
+        postflight["error"].as_str().unwrap().contains(
+            "the reproductions inside pytest.raises(TypeError) or except TypeError still await"
+        ),
         "{postflight}"
     );
 
     let sb = Sandbox::sample();
     let without_check = regex_plan(&sb).replace(
-        "      - name: the test that awaits on purpose still does\n",
+        "      - name: the reproductions inside pytest.raises(TypeError) or except TypeError still await\n",
         "      - name: the test that awaits on purpose is ignored here\n        file_exists: conftest.py\n      - name: unused\n",
     );
     let start = without_check.find("      - name: unused\n").unwrap();
@@ -692,4 +691,298 @@ fn structural_warning_plans_are_accepted_with_their_warnings() {
             assert!(run.stderr.contains(fragment), "{name}: {}", run.stderr);
         }
     }
+}
+
+/// A plan with one symbol-aware edit and its own context keys, and a check counting what is left.
+fn keyed_plan(keys: &str) -> String {
+    format!(
+        r#"id: t
+files: {{ include: ["**/*.py"] }}
+phases:
+  - {{ name: backup, kind: backup }}
+  - name: unawait
+    kind: patch
+    edits:
+      - name: unawait
+        python:
+          pattern: 'await get_websocket_manager($$$ARGS)'
+          rewrite: 'get_websocket_manager($$$ARGS)'
+        symbol: {SYMBOL}
+{keys}
+  - name: post
+    kind: validate
+    checks:
+      - name: what is left awaited
+        python: {{ pattern: 'await get_websocket_manager($$$ARGS)' }}
+        symbol: {SYMBOL}
+        counts: kept
+        expect: ">= 0"
+  - {{ name: report, kind: report }}
+"#
+    )
+}
+
+const MARKED: &str = r#"import pytest
+
+from app.wm import get_websocket_manager
+
+
+async def fixed(ctx):
+    with pytest.raises(ValueError):
+        await get_websocket_manager(ctx)
+
+
+async def kept_by_the_first_context(ctx):
+    with pytest.raises(TypeError) as exc_info:
+        run(1, await get_websocket_manager(ctx))
+
+
+async def kept_by_the_second_context(ctx):
+    try:
+        await get_websocket_manager(ctx)
+    except TypeError as exc:
+        pass
+
+
+async def kept_by_the_comment(ctx):
+    # BUG: awaiting non-coroutine
+    return await get_websocket_manager(ctx)
+
+
+async def unbound(ctx):
+    return await get_websocket_manager_of_nobody(ctx), await missing.get_websocket_manager(ctx)
+"#;
+
+#[test]
+fn contexts_as_a_list_with_as_targets_and_a_marking_comment_leave_their_sites_alone() {
+    let sb = repo(&keyed_plan(
+        r#"        not_inside:
+          - 'with pytest.raises(TypeError): $$$BODY'
+          - "try: $$$BODY\nexcept TypeError: $$$HANDLER"
+        unless_comment: "BUG: awaiting non-coroutine""#,
+    ));
+    sb.write("tests/test_marked.py", MARKED);
+    sb.remedy(&["run", sb.plan_str()]).expect_code(0);
+    let text = sb.read("tests/test_marked.py");
+    assert_eq!(
+        text,
+        MARKED.replacen(
+            "        await get_websocket_manager(ctx)\n\n\nasync def kept_by_the_first",
+            "        get_websocket_manager(ctx)\n\n\nasync def kept_by_the_first",
+            1
+        )
+    );
+    let outcome = patch_outcome(&sb);
+    let reasons: Vec<(u64, String)> = outcome["left_alone"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| {
+            (
+                l["line"].as_u64().unwrap(),
+                l["reason"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        reasons,
+        vec![
+            (
+                13,
+                "inside `with pytest.raises(TypeError): $$$BODY` (`not_inside`)".to_string()
+            ),
+            (
+                18,
+                "inside `try: $$$BODY\nexcept TypeError: $$$HANDLER` (`not_inside`)".to_string()
+            ),
+            (
+                25,
+                "marked by the comment on line 24 (`unless_comment: BUG: awaiting non-coroutine`)"
+                    .to_string()
+            ),
+        ]
+    );
+    let report = sb.read(".remedy/t/report.md");
+    assert!(
+        report.contains("marked by the comment on line 24"),
+        "{report}"
+    );
+}
+
+const UNBOUND: &str = r#"async def legacy(ctx):
+    return await get_websocket_manager(ctx)
+
+
+async def method(obj):
+    return await obj.get_websocket_manager()
+"#;
+
+#[test]
+fn an_unbound_name_is_listed_as_unresolved_and_left_alone_by_default() {
+    let sb = repo(&keyed_plan(""));
+    sb.write("app/legacy.py", UNBOUND);
+    let dry = sb.remedy(&["run", sb.plan_str(), "--dry-run"]);
+    dry.expect_code(0);
+    assert!(
+        dry.all().contains(
+            "app/legacy.py:2: `unawait` matches, but the name is never bound in this file (left alone)"
+        ),
+        "{}",
+        dry.all()
+    );
+    sb.remedy(&["run", sb.plan_str()]).expect_code(0);
+    assert_eq!(sb.read("app/legacy.py"), UNBOUND);
+    let outcome = patch_outcome(&sb);
+    assert_eq!(
+        outcome["unresolved"],
+        serde_json::json!([{
+            "path": "app/legacy.py",
+            "line": 2,
+            "edit": "unawait",
+            "reason": "never bound in this file",
+            "action": "left alone"
+        }])
+    );
+    let report = sb.read(".remedy/t/report.md");
+    assert!(report.contains("Unresolved names (1 site)"), "{report}");
+    assert!(
+        report.contains(
+            "| `app/legacy.py` | 2 | unawait | the name is never bound in this file | left alone |"
+        ),
+        "{report}"
+    );
+    let json: serde_json::Value = serde_json::from_str(&sb.read(".remedy/t/report.json")).unwrap();
+    let text = json.to_string();
+    assert!(text.contains("\"unresolved\""), "{text}");
+}
+
+#[test]
+fn unresolved_edit_edits_the_unbound_name_and_fail_refuses_to_write() {
+    let sb = repo(&keyed_plan("        unresolved: edit"));
+    sb.write("app/legacy.py", UNBOUND);
+    sb.remedy(&["run", sb.plan_str()]).expect_code(0);
+    assert_eq!(
+        sb.read("app/legacy.py"),
+        UNBOUND.replace(
+            "return await get_websocket_manager(",
+            "return get_websocket_manager("
+        )
+    );
+    assert_eq!(patch_outcome(&sb)["unresolved"][0]["action"], "edited");
+
+    let sb = repo(&keyed_plan("        unresolved: fail"));
+    sb.write("app/legacy.py", UNBOUND);
+    sb.write(
+        "app/fine.py",
+        "from app.wm import get_websocket_manager\n\nasync def f():\n    return await get_websocket_manager()\n",
+    );
+    let before = sb.snapshot();
+    let run = sb.remedy(&["run", sb.plan_str()]);
+    assert_ne!(run.code, 0, "{}", run.all());
+    assert!(
+        run.all()
+            .contains("app/legacy.py:2: edit `unawait`: never bound in this file"),
+        "{}",
+        run.all()
+    );
+    for diff in before.differences(&sb.snapshot()) {
+        assert!(diff.contains(".remedy"), "written despite `fail`: {diff}");
+    }
+}
+
+#[test]
+fn in_class_edits_only_inside_classes_that_derive_from_the_base() {
+    let plan = r#"id: t
+files: { include: ["**/*.py"] }
+phases:
+  - { name: backup, kind: backup }
+  - name: asserts
+    kind: patch
+    edits:
+      - name: subset
+        python:
+          pattern: 'self.assertDictContainsSubset($A, $B)'
+          rewrite: 'self.assertLessEqual($A.items(), $B.items())'
+        in_class: unittest.TestCase
+  - name: post
+    kind: validate
+    checks:
+      - name: none left in test cases
+        python: { pattern: 'self.assertDictContainsSubset($A, $B)' }
+        in_class: unittest.TestCase
+        expect: "== 0"
+"#;
+    let sb = Sandbox::empty(plan);
+    sb.write("tests/__init__.py", "");
+    sb.write(
+        "tests/base.py",
+        "import unittest\n\n\nclass Base(unittest.TestCase):\n    pass\n",
+    );
+    let src = "from tests.base import Base\n\n\nclass T(Base):\n    def test(self):\n        self.assertDictContainsSubset(a, b)\n\n\nclass Helper:\n    def check(self):\n        self.assertDictContainsSubset(a, b)\n";
+    sb.write("tests/test_t.py", src);
+    sb.remedy(&["run", sb.plan_str()]).expect_code(0);
+    assert_eq!(
+        sb.read("tests/test_t.py"),
+        src.replacen(
+            "self.assertDictContainsSubset(a, b)",
+            "self.assertLessEqual(a.items(), b.items())",
+            1
+        )
+    );
+}
+
+#[test]
+fn a_python_check_lists_its_unresolved_sites_and_counts_or_fails_as_asked() {
+    let check = |mode: &str| {
+        format!(
+            r#"id: t
+files: {{ include: ["**/*.py"] }}
+phases:
+  - name: pre
+    kind: validate
+    checks:
+      - name: awaited calls
+        python: {{ pattern: 'await get_websocket_manager($$$ARGS)' }}
+        symbol: {SYMBOL}
+        {mode}
+        expect: "== 1"
+"#
+        )
+    };
+    let fine = "from app.wm import get_websocket_manager\n\nasync def f():\n    return await get_websocket_manager()\n";
+    let setup = |plan: &str| {
+        let sb = repo(plan);
+        sb.write("app/legacy.py", UNBOUND);
+        sb.write("app/fine.py", fine);
+        sb
+    };
+    let result = |sb: &Sandbox| checkpoint(sb)["phases"][0]["outcome"]["checks"][0].clone();
+
+    let sb = setup(&check("unresolved: leave"));
+    sb.remedy(&["run", sb.plan_str()]).expect_code(0);
+    let r = result(&sb);
+    assert_eq!(r["count"], 1);
+    assert!(
+        r["details"].as_array().unwrap().iter().any(|d| d
+            == "app/legacy.py:2: unresolved, the name is never bound in this file (not counted)"),
+        "{r}"
+    );
+
+    let sb = setup(&check("unresolved: edit"));
+    let run = sb.remedy(&["run", sb.plan_str()]);
+    assert_ne!(run.code, 0, "two awaited calls are counted: {}", run.all());
+    assert_eq!(result(&sb)["count"], 2);
+
+    let sb = setup(&check("unresolved: fail"));
+    let run = sb.remedy(&["run", sb.plan_str()]);
+    assert_ne!(run.code, 0, "{}", run.all());
+    let r = result(&sb);
+    assert_eq!(r["passed"], false);
+    assert!(
+        r["actual"]
+            .as_str()
+            .unwrap()
+            .contains("1 site where the name does not resolve (`unresolved: fail`)"),
+        "{r}"
+    );
 }

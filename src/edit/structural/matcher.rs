@@ -2,6 +2,7 @@
 //! text they match, `$$$` takes any number of siblings, parentheses are looked through, and the
 //! symbol matches whatever the file's imports resolve to it.
 
+use std::cell::RefCell;
 use std::ops::Range;
 
 use tree_sitter::Node;
@@ -10,7 +11,7 @@ use super::metavar::SYMBOL_BINDING;
 use super::pattern::{PNode, Pattern};
 use super::syntax::{code_children, is_name_position, unparenthesize};
 use crate::edit::python;
-use crate::edit::symbols::{FileSymbols, ModuleIndex};
+use crate::edit::symbols::{FileSymbols, ModuleIndex, Resolution};
 use crate::tree::paths::RelPath;
 
 /// One match: the matched node's byte range and what its metavariables matched.
@@ -47,7 +48,7 @@ pub(crate) struct ParsedFile<'a> {
     pub(super) tree: tree_sitter::Tree,
     /// Length of a byte-order mark the parser did not see: tree offsets + this = content offsets.
     pub(super) offset: usize,
-    modules: &'a ModuleIndex,
+    pub(super) modules: &'a ModuleIndex,
     symbols: std::cell::OnceCell<FileSymbols>,
 }
 
@@ -73,7 +74,7 @@ impl<'a> ParsedFile<'a> {
         self.tree.root_node().has_error()
     }
 
-    fn text(&self, node: Node) -> &'a str {
+    pub(super) fn text(&self, node: Node) -> &'a str {
         &self.content[self.range(node)]
     }
 
@@ -81,7 +82,7 @@ impl<'a> ParsedFile<'a> {
         node.start_byte() + self.offset..node.end_byte() + self.offset
     }
 
-    fn symbols(&self) -> &FileSymbols {
+    pub(super) fn symbols(&self) -> &FileSymbols {
         self.symbols.get_or_init(|| {
             FileSymbols::build(
                 self.tree.root_node(),
@@ -141,10 +142,34 @@ fn block_layout_start(block: Node) -> Option<usize> {
     None
 }
 
+/// The symbol nodes a matcher let match although their names resolve to nothing: each node's
+/// range, with the reason.
+pub(super) type UnresolvedSink = RefCell<Vec<(Range<usize>, Resolution)>>;
+
 /// Matches one pattern against the nodes of one file.
 pub(super) struct Matcher<'f, 'a> {
     pub(super) file: &'f ParsedFile<'a>,
     pub(super) pattern: &'f Pattern,
+    /// Whether the pattern is a context (`inside`, `not_inside`): there the `as` target of a
+    /// `with` item or an `except` clause is optional unless the pattern writes one, since a reader of
+    /// `with pytest.raises($$$E): $$$BODY` means every such block, named or not.
+    pub(super) context: bool,
+    /// Where the symbol's node goes when its name spells the symbol but resolves to no qualified
+    /// name: given, the symbol matches such a node (with the reason it did not resolve, by the
+    /// node's range), so that the query can list the site as unresolved rather than lose it.
+    pub(super) unresolved: Option<&'f UnresolvedSink>,
+}
+
+impl<'f, 'a> Matcher<'f, 'a> {
+    /// A matcher of a main pattern: exact, and a symbol must resolve.
+    pub(super) fn new(file: &'f ParsedFile<'a>, pattern: &'f Pattern) -> Matcher<'f, 'a> {
+        Matcher {
+            file,
+            pattern,
+            context: false,
+            unresolved: None,
+        }
+    }
 }
 
 impl Matcher<'_, '_> {
@@ -174,6 +199,36 @@ impl Matcher<'_, '_> {
             range: self.file.range(node),
             bindings,
         })
+    }
+
+    /// Whether `node`, whose name resolves to nothing, is spelled as the symbol would be: a bare
+    /// name equal to its last part, or an attribute chain ending with it whose first name is not
+    /// bound locally (a parameter's `obj.get_websocket_manager` is some other object's method).
+    fn spells_symbol(&self, node: Node, symbol: &str) -> bool {
+        let last = symbol.rsplit('.').next().unwrap_or(symbol);
+        match node.kind() {
+            "identifier" => self.file.text(node) == last,
+            "attribute" => {
+                let named = node
+                    .child_by_field_name("attribute")
+                    .is_some_and(|a| self.file.text(a) == last);
+                let mut root = node;
+                while let Some(object) = root
+                    .child_by_field_name("object")
+                    .filter(|_| root.kind() == "attribute")
+                {
+                    root = object;
+                }
+                let file = self.file;
+                named
+                    && root.kind() == "identifier"
+                    && file
+                        .symbols()
+                        .explain(root, &|n| file.text(n), file.modules)
+                        != Resolution::Local
+            }
+            _ => false,
+        }
     }
 
     fn bind(&self, name: &str, range: Range<usize>, bindings: &mut Vec<Binding>) -> bool {
@@ -217,11 +272,35 @@ impl Matcher<'_, '_> {
                     return false;
                 };
                 let file = self.file;
-                let resolved = file
+                let resolution = file
                     .symbols()
-                    .resolve_in(inner, &|n| file.text(n), file.modules);
-                let hit = resolved.is_some_and(|q| file.modules.same_symbol(&q, &symbol));
+                    .explain(inner, &|n| file.text(n), file.modules);
+                let hit = match resolution {
+                    Resolution::Qualified(q) => file.modules.same_symbol(&q, &symbol),
+                    // A name that resolves to some other qualified name is simply not the
+                    // symbol; one that resolves to nothing may be it.
+                    Resolution::NotAName => false,
+                    why => match self.unresolved {
+                        Some(sink) if self.spells_symbol(inner, &symbol) => {
+                            sink.borrow_mut().push((file.range(s), why));
+                            true
+                        }
+                        _ => false,
+                    },
+                };
                 hit && self.bind(SYMBOL_BINDING, file.range(s), bindings)
+            }
+            PNode::Inner { kind, .. } | PNode::Leaf { kind, .. }
+                if self.context
+                    && *kind != "as_pattern"
+                    && s.kind() == "as_pattern"
+                    && s.parent()
+                        .is_some_and(|p| matches!(p.kind(), "with_item" | "except_clause")) =>
+            {
+                // `with pytest.raises(E) as e:` holds `pytest.raises(E)` as its value, and
+                // `except TypeError as exc:` holds `TypeError`.
+                s.named_child(0)
+                    .is_some_and(|value| self.node(p, value, bindings, look_through_parens))
             }
             PNode::Leaf { kind, text } => {
                 let s = if look_through_parens && *kind != "parenthesized_expression" {

@@ -32,7 +32,7 @@ mod syntax;
 
 pub(crate) use matcher::ParsedFile;
 pub(crate) use pattern::Pattern;
-pub(crate) use query::{Query, Reach};
+pub(crate) use query::{Query, Reach, Unresolved, Verdict};
 pub(crate) use rewrite::{removal_for, removal_range, replacement_for, Rewrite};
 
 #[cfg(test)]

@@ -1,21 +1,62 @@
-//! Queries: a pattern with the ancestors its matches must or must not have, how much of a file
-//! must be parsed to find them, and the walk over a parsed file that finds them.
+//! Queries: a pattern with the ancestors its matches must or must not have (`inside`,
+//! `not_inside`, each any of a list of context patterns), the classes they must lie in
+//! (`in_class`), the comment that marks a site to leave alone (`unless_comment`), and what becomes
+//! of a match whose symbol does not resolve; how much of a file must be parsed to find them; and
+//! the walk over a parsed file that gives each match its verdict, so that the sites a query does
+//! not count are listed with the reason instead of disappearing.
+
+use std::cell::RefCell;
 
 use tree_sitter::Node;
 
 use super::matcher::{Match, Matcher, ParsedFile};
+use super::metavar::SYMBOL_BINDING;
 use super::pattern::Pattern;
 use crate::edit::literal::Word;
 use crate::edit::prefilter::Needles;
+use crate::edit::symbols::{enclosing_class, Resolution};
 
-/// Where matches may be: constraints on the ancestors of a match.
+/// Where matches may be, and which of them count: constraints on the ancestors of a match, the
+/// comment that marks a site to leave alone, and what becomes of a match whose symbol does not
+/// resolve.
 #[derive(Debug, Clone)]
 pub(crate) struct Query {
     pub(crate) pattern: Pattern,
-    /// Matches count only inside a node this pattern matches.
-    pub(crate) inside: Option<Pattern>,
-    /// Matches inside a node this pattern matches are left alone.
-    pub(crate) not_inside: Option<Pattern>,
+    /// Matches count only inside a node one of these patterns matches (none: anywhere).
+    pub(crate) inside: Vec<Pattern>,
+    /// Matches inside a node one of these patterns matches are left alone.
+    pub(crate) not_inside: Vec<Pattern>,
+    /// Matches marked by a comment holding this text (on a line of the statement, or on the
+    /// comment lines right above it) are left alone.
+    pub(crate) unless_comment: Option<String>,
+    /// Matches count only inside classes deriving from one of these qualified class names.
+    pub(crate) in_class: Vec<String>,
+    /// What becomes of a match whose symbol's name resolves to no qualified name.
+    pub(crate) unresolved: Unresolved,
+}
+
+/// What a plan does with the sites where a symbol-aware pattern matches except that the name
+/// resolves to nothing (see [`Resolution`]): they are always listed, and this decides the rest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(crate) enum Unresolved {
+    /// They are left as they are.
+    #[default]
+    Leave,
+    /// They are edited (or counted) as if the name resolved to the symbol.
+    Edit,
+    /// Their presence fails the phase, before anything is written.
+    Fail,
+}
+
+/// What a query makes of one structural match of its pattern.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Verdict {
+    /// The match counts: it is edited or counted.
+    Counts,
+    /// The query's context keeps the match from counting, for this reason (shown in reports).
+    LeftAlone(String),
+    /// The match's symbol resolves to nothing, for this reason.
+    Unresolved(Resolution),
 }
 
 /// How much of a file a query must see parsed to find its matches in it.
@@ -27,7 +68,8 @@ pub(crate) enum Reach {
     /// The top-level statement around each occurrence: the pattern is a compound statement, or
     /// `inside`/`not_inside` look at a match's ancestors.
     TopLevel,
-    /// The whole file: `symbol:` follows the file's imports, or the pattern has no literal word.
+    /// The whole file: `symbol:` or `in_class` follow the file's imports, `unless_comment` looks
+    /// at the lines above a statement, or the pattern has no literal word.
     File,
 }
 
@@ -52,6 +94,18 @@ const COMPOUND_KINDS: &[&str] = &[
 ];
 
 impl Query {
+    /// A query of `pattern` alone: every match counts.
+    pub(crate) fn new(pattern: Pattern) -> Query {
+        Query {
+            pattern,
+            inside: Vec::new(),
+            not_inside: Vec::new(),
+            unless_comment: None,
+            in_class: Vec::new(),
+            unresolved: Unresolved::Leave,
+        }
+    }
+
     pub(crate) fn could_match(&self, content: &str) -> bool {
         self.pattern.could_match(content)
     }
@@ -65,18 +119,30 @@ impl Query {
         &self.pattern.needles
     }
 
+    /// Whether some matches of the pattern may not count: the sites that are then listed.
+    pub(crate) fn sets_aside(&self) -> bool {
+        self.has_context() || self.pattern.symbol.is_some()
+    }
+
+    fn has_context(&self) -> bool {
+        !self.inside.is_empty()
+            || !self.not_inside.is_empty()
+            || self.unless_comment.is_some()
+            || !self.in_class.is_empty()
+    }
+
     pub(crate) fn reach(&self) -> Reach {
-        let patterns = || {
-            [
-                Some(&self.pattern),
-                self.inside.as_ref(),
-                self.not_inside.as_ref(),
-            ]
-        };
-        if patterns().into_iter().flatten().any(|p| p.symbol.is_some()) || self.anchor().is_none() {
+        let mut patterns = std::iter::once(&self.pattern)
+            .chain(&self.inside)
+            .chain(&self.not_inside);
+        if patterns.any(|p| p.symbol.is_some())
+            || self.anchor().is_none()
+            || self.unless_comment.is_some()
+            || !self.in_class.is_empty()
+        {
             Reach::File
-        } else if self.inside.is_some()
-            || self.not_inside.is_some()
+        } else if !self.inside.is_empty()
+            || !self.not_inside.is_empty()
             || self
                 .pattern
                 .root
@@ -100,29 +166,63 @@ impl Query {
         if let Some(sym) = &self.pattern.symbol {
             s.push_str(&format!(" (symbol {sym})"));
         }
-        if let Some(p) = &self.inside {
-            s.push_str(&format!(" inside `{}`", p.text));
+        if !self.inside.is_empty() {
+            s.push_str(&format!(" inside {}", either(&self.inside)));
         }
-        if let Some(p) = &self.not_inside {
-            s.push_str(&format!(" not inside `{}`", p.text));
+        if !self.not_inside.is_empty() {
+            s.push_str(&format!(" not inside {}", either(&self.not_inside)));
+        }
+        if !self.in_class.is_empty() {
+            let names: Vec<String> = self.in_class.iter().map(|c| format!("`{c}`")).collect();
+            s.push_str(&format!(" in classes derived from {}", names.join(" or ")));
+        }
+        if let Some(marker) = &self.unless_comment {
+            s.push_str(&format!(" unless marked `{marker}`"));
         }
         s
     }
 
-    /// Every match in `file`, outermost first at equal start, in file order.
+    /// Every match in `file` that counts, outermost first at equal start, in file order: those
+    /// whose verdict is [`Verdict::Counts`], and the unresolved ones when the query edits them.
     pub(crate) fn find(&self, file: &ParsedFile) -> Vec<Match> {
+        self.find_all(file)
+            .into_iter()
+            .filter(|(_, v)| match v {
+                Verdict::Counts => true,
+                Verdict::Unresolved(_) => self.unresolved == Unresolved::Edit,
+                Verdict::LeftAlone(_) => false,
+            })
+            .map(|(m, _)| m)
+            .collect()
+    }
+
+    /// Every structural match of the pattern in `file`, with what the query makes of it, in the
+    /// order of [`Query::find`]. Unresolved matches are looked for only when the pattern has a
+    /// symbol.
+    pub(crate) fn find_all(&self, file: &ParsedFile) -> Vec<(Match, Verdict)> {
         let mut out = Vec::new();
         let mut cursor = file.tree.walk();
+        let unresolved = RefCell::new(Vec::new());
         let matcher = Matcher {
-            file,
-            pattern: &self.pattern,
+            unresolved: self.pattern.symbol.is_some().then_some(&unresolved),
+            ..Matcher::new(file, &self.pattern)
         };
         loop {
             let node = cursor.node();
+            unresolved.borrow_mut().clear();
             if let Some(m) = matcher.match_root(node) {
-                if self.context_allows(file, node) {
-                    out.push(m);
-                }
+                let why = m.binding(SYMBOL_BINDING).and_then(|b| {
+                    let found = unresolved.borrow();
+                    found
+                        .iter()
+                        .find(|(range, _)| *range == b.range)
+                        .map(|(_, why)| why.clone())
+                });
+                let verdict = match self.context_verdict(file, node) {
+                    Some(reason) => Verdict::LeftAlone(reason),
+                    None => why.map_or(Verdict::Counts, Verdict::Unresolved),
+                };
+                out.push((m, verdict));
             }
             if cursor.goto_first_child() {
                 continue;
@@ -135,10 +235,17 @@ impl Query {
         }
     }
 
-    /// Whether the ancestors of `node` satisfy `inside` and `not_inside`.
-    fn context_allows(&self, file: &ParsedFile, node: Node) -> bool {
-        let inside = |p: &Pattern| {
-            let m = Matcher { file, pattern: p };
+    /// Why the context of the match at `node` keeps it from counting, if it does: `inside`,
+    /// `not_inside`, `in_class` and `unless_comment`, in that order.
+    fn context_verdict(&self, file: &ParsedFile, node: Node) -> Option<String> {
+        if !self.has_context() {
+            return None;
+        }
+        let within = |p: &Pattern| {
+            let m = Matcher {
+                context: true,
+                ..Matcher::new(file, p)
+            };
             let mut at = node.parent();
             while let Some(a) = at {
                 if m.match_root(a).is_some() {
@@ -148,8 +255,119 @@ impl Query {
             }
             false
         };
-        self.inside.as_ref().is_none_or(inside) && !self.not_inside.as_ref().is_some_and(inside)
+        if !self.inside.is_empty() && !self.inside.iter().any(within) {
+            return Some(format!("not inside {} (`inside`)", either(&self.inside)));
+        }
+        if let Some(p) = self.not_inside.iter().find(|p| within(p)) {
+            return Some(format!("inside `{}` (`not_inside`)", p.as_str()));
+        }
+        if !self.in_class.is_empty() && !self.is_in_class(file, node) {
+            let names: Vec<String> = self.in_class.iter().map(|c| format!("`{c}`")).collect();
+            return Some(format!(
+                "not in a class derived from {} (`in_class`)",
+                names.join(" or ")
+            ));
+        }
+        if let Some(marker) = &self.unless_comment {
+            if let Some(line) = marking_comment(file, node, marker) {
+                return Some(format!(
+                    "marked by the comment on line {line} (`unless_comment: {marker}`)"
+                ));
+            }
+        }
+        None
     }
+
+    /// Whether `node` lies in the body of a class (through its methods) that derives from one of
+    /// the query's classes.
+    fn is_in_class(&self, file: &ParsedFile, node: Node) -> bool {
+        let Some(class) = enclosing_class(node) else {
+            return false;
+        };
+        let symbols = file.symbols();
+        self.in_class
+            .iter()
+            .any(|target| symbols.derives_from(class, &|n| file.text(n), file.modules, target))
+    }
+}
+
+/// `` `a` `` or `` `a` or `b` ``: the patterns of a list, as a reason names them.
+fn either(patterns: &[Pattern]) -> String {
+    let shown: Vec<String> = patterns
+        .iter()
+        .map(|p| format!("`{}`", p.as_str()))
+        .collect();
+    shown.join(" or ")
+}
+
+/// The 1-based line (in the parsed text) of a comment holding `marker` that marks the statement
+/// around `node`: a comment on one of the lines the statement spans (its header's, for a compound
+/// statement), or one of the comment lines right above it, with no code or blank line between.
+fn marking_comment(file: &ParsedFile, node: Node, marker: &str) -> Option<usize> {
+    let statement = enclosing_statement(node);
+    let text = &file.content[file.offset..];
+    let first = statement.start_position().row;
+    // A compound statement's own lines are its header's: a comment in its body marks the body's
+    // statements, not the block.
+    let last = header_end(statement).unwrap_or(statement.end_position().row);
+    let lines: Vec<&str> = text.split('\n').collect();
+    let start = line_start(text, first);
+    let end = line_start(text, last + 1).min(text.len());
+    // Comments are found in the tree, so a `#` inside a string never counts.
+    let own = file.comments_in(&(start + file.offset..end + file.offset));
+    if let Some(c) = own
+        .iter()
+        .find(|c| file.content[(*c).clone()].contains(marker))
+    {
+        return Some(text[..c.start - file.offset].matches('\n').count() + 1);
+    }
+    let mut row = first;
+    while row > 0 {
+        row -= 1;
+        let line = lines.get(row)?.trim_start();
+        if !line.starts_with('#') {
+            return None;
+        }
+        if line.contains(marker) {
+            return Some(row + 1);
+        }
+    }
+    None
+}
+
+/// The byte offset where 0-based line `row` of `text` starts (`text.len()` past the end).
+fn line_start(text: &str, row: usize) -> usize {
+    if row == 0 {
+        return 0;
+    }
+    text.match_indices('\n')
+        .nth(row - 1)
+        .map_or(text.len(), |(i, _)| i + 1)
+}
+
+/// The last line of a compound statement's header: the line before its first block, or the
+/// block's own line when the body follows the colon. `None` for a simple statement.
+fn header_end(statement: Node) -> Option<usize> {
+    let mut cursor = statement.walk();
+    let block = statement
+        .children(&mut cursor)
+        .find(|c| c.kind() == "block")?;
+    let row = block.start_position().row;
+    let header = statement.start_position().row;
+    Some(if row > header { row - 1 } else { row })
+}
+
+/// The statement that holds `node`: its outermost ancestor below the nearest block (or the
+/// module), which is a simple statement, or a compound one when `node` is in its header.
+fn enclosing_statement(node: Node) -> Node {
+    let mut at = node;
+    while let Some(parent) = at.parent() {
+        if matches!(parent.kind(), "block" | "module") {
+            return at;
+        }
+        at = parent;
+    }
+    at
 }
 
 #[cfg(test)]
@@ -193,11 +411,7 @@ mod tests {
     #[test]
     fn a_bare_symbol_pattern_does_not_match_attribute_names() {
         let src = "from app.wm import get\nimport app.wm as wm\n\nget\nwm.get\nobj.get\n";
-        let q = Query {
-            pattern: Pattern::compile("get", Some("app.wm.get")).unwrap(),
-            inside: None,
-            not_inside: None,
-        };
+        let q = Query::new(Pattern::compile("get", Some("app.wm.get")).unwrap());
         assert_eq!(found(&q, src), vec!["get", "wm.get"]);
     }
 
@@ -214,11 +428,157 @@ mod tests {
     #[test]
     fn context_constraints_look_at_ancestors() {
         let mut q = query(AWAIT);
-        q.not_inside = Some(Pattern::compile("with pytest.raises($$$A): $$$B", None).unwrap());
+        q.not_inside = vec![Pattern::compile("with pytest.raises($$$A): $$$B", None).unwrap()];
         let src = "async def t():\n    with pytest.raises(TypeError):\n        await get_websocket_manager()\n    await get_websocket_manager(1)\n";
         assert_eq!(found(&q, src), vec!["await get_websocket_manager(1)"]);
         let mut only = query(AWAIT);
-        only.inside = q.not_inside.take();
+        only.inside = std::mem::take(&mut q.not_inside);
         assert_eq!(found(&only, src), vec!["await get_websocket_manager()"]);
+    }
+
+    fn pattern(p: &str) -> Pattern {
+        Pattern::compile(p, None).unwrap()
+    }
+
+    /// Each structural match with the verdict of `q`, as (matched text, verdict).
+    fn verdicts(q: &Query, src: &str) -> Vec<(String, Verdict)> {
+        let modules = crate::edit::symbols::ModuleIndex::detached();
+        let rel = crate::tree::paths::RelPath::parse("tests/test_m.py").unwrap();
+        let f = ParsedFile::parse(src, &rel, &modules).unwrap();
+        q.find_all(&f)
+            .into_iter()
+            .map(|(m, v)| (src[m.range].to_string(), v))
+            .collect()
+    }
+
+    #[test]
+    fn a_list_of_contexts_holds_when_any_of_them_does() {
+        let src = "async def t():\n    with pytest.raises(TypeError):\n        await get_websocket_manager(1)\n    try:\n        await get_websocket_manager(2)\n    except TypeError:\n        pass\n    await get_websocket_manager(3)\n";
+        let contexts = vec![
+            pattern("with pytest.raises($$$E): $$$BODY"),
+            pattern("try: $$$BODY\nexcept TypeError: $$$H"),
+        ];
+        let mut q = query(AWAIT);
+        q.not_inside = contexts.clone();
+        assert_eq!(found(&q, src), vec!["await get_websocket_manager(3)"]);
+        let reasons: Vec<Verdict> = verdicts(&q, src).into_iter().map(|(_, v)| v).collect();
+        assert_eq!(
+            reasons[..2],
+            [
+                Verdict::LeftAlone(
+                    "inside `with pytest.raises($$$E): $$$BODY` (`not_inside`)".into()
+                ),
+                Verdict::LeftAlone(
+                    "inside `try: $$$BODY\nexcept TypeError: $$$H` (`not_inside`)".into()
+                ),
+            ]
+        );
+        let mut only = query(AWAIT);
+        only.inside = contexts;
+        assert_eq!(
+            found(&only, src),
+            vec![
+                "await get_websocket_manager(1)",
+                "await get_websocket_manager(2)"
+            ]
+        );
+        assert_eq!(
+            verdicts(&only, src)[2].1,
+            Verdict::LeftAlone(
+                "not inside `with pytest.raises($$$E): $$$BODY` or `try: $$$BODY\nexcept TypeError: $$$H` (`inside`)".into()
+            )
+        );
+    }
+
+    #[test]
+    fn in_a_context_an_as_target_is_optional_unless_written() {
+        let src = "async def t():\n    with pytest.raises(TypeError) as exc_info:\n        await get_websocket_manager(1)\n    with pytest.raises(TypeError):\n        await get_websocket_manager(2)\n    with open(p) as f:\n        await get_websocket_manager(3)\n";
+        let mut q = query(AWAIT);
+        q.not_inside = vec![pattern("with pytest.raises($$$E): $$$BODY")];
+        assert_eq!(found(&q, src), vec!["await get_websocket_manager(3)"]);
+        let mut named = query(AWAIT);
+        named.inside = vec![pattern("with pytest.raises($$$E) as $N: $$$BODY")];
+        assert_eq!(found(&named, src), vec!["await get_websocket_manager(1)"]);
+        // The same holds for the name an `except` clause gives its exception.
+        let handled = "async def t():\n    try:\n        await get_websocket_manager(1)\n    except TypeError as exc:\n        pass\n";
+        let mut q2 = query(AWAIT);
+        q2.not_inside = vec![pattern("try: $$$BODY\nexcept TypeError: $$$HANDLER")];
+        assert!(found(&q2, handled).is_empty());
+        // A main pattern keeps matching exactly what it writes.
+        assert_eq!(
+            found(&query("with pytest.raises($$$A): $$$B"), src).len(),
+            1
+        );
+    }
+
+    #[test]
+    fn a_context_holds_for_calls_nested_anywhere_inside_it() {
+        let src = "async def t():\n    with pytest.raises(TypeError):\n        run(lambda: 1, await get_websocket_manager(1))\n        if x:\n            for y in z:\n                await get_websocket_manager(2)\n";
+        let mut q = query(AWAIT);
+        q.not_inside = vec![pattern("with pytest.raises($$$E): $$$BODY")];
+        assert!(found(&q, src).is_empty());
+    }
+
+    #[test]
+    fn a_marking_comment_leaves_its_statement_alone() {
+        let src = "async def t():\n    # BUG: awaiting non-coroutine, on purpose\n    a = await get_websocket_manager(1)\n    b = await get_websocket_manager(2)  # BUG: awaiting non-coroutine\n    c = await get_websocket_manager(\n        3,  # BUG: awaiting non-coroutine\n    )\n    # BUG: awaiting non-coroutine\n\n    d = await get_websocket_manager(4)\n    e = await get_websocket_manager('# BUG: awaiting non-coroutine')\n    # a note\n    f = await get_websocket_manager(6)\n";
+        let mut q = query(AWAIT);
+        q.unless_comment = Some("BUG: awaiting non-coroutine".into());
+        assert_eq!(
+            found(&q, src),
+            vec![
+                "await get_websocket_manager(4)",
+                "await get_websocket_manager('# BUG: awaiting non-coroutine')",
+                "await get_websocket_manager(6)",
+            ]
+        );
+        assert_eq!(
+            verdicts(&q, src)[0].1,
+            Verdict::LeftAlone(
+                "marked by the comment on line 2 (`unless_comment: BUG: awaiting non-coroutine`)"
+                    .into()
+            )
+        );
+        // A comment in a block's body marks the body's statement, not the block's header.
+        let block = "async def t():\n    with x(await get_websocket_manager(1)):\n        y = 1  # BUG: awaiting non-coroutine\n";
+        assert_eq!(found(&q, block).len(), 1);
+    }
+
+    #[test]
+    fn in_class_counts_matches_in_derived_classes_only() {
+        let src = "import unittest\n\nclass Base(unittest.TestCase):\n    pass\n\nclass T(Base):\n    def test(self):\n        self.assertDictContainsSubset(a, b)\n\nclass Other:\n    def test(self):\n        self.assertDictContainsSubset(a, b)\n\nself.assertDictContainsSubset(a, b)\n";
+        let mut q = query("self.assertDictContainsSubset($A, $B)");
+        q.in_class = vec!["unittest.TestCase".into()];
+        let got = verdicts(&q, src);
+        assert_eq!(got[0].1, Verdict::Counts);
+        let outside = Verdict::LeftAlone(
+            "not in a class derived from `unittest.TestCase` (`in_class`)".into(),
+        );
+        assert_eq!(got[1].1, outside);
+        assert_eq!(got[2].1, outside);
+    }
+
+    #[test]
+    fn unresolved_names_are_told_apart_from_other_symbols() {
+        let symbol = "app.wm.get_websocket_manager";
+        let src = "from other import helper\nimport app.other as other_mod\n\nasync def f(obj, get_websocket_manager):\n    await get_websocket_manager(1)\n\nasync def g(obj):\n    await get_websocket_manager(2)\n    await obj.get_websocket_manager(3)\n    await other_mod.get_websocket_manager(4)\n    await helper(5)\n";
+        let mut q = Query::new(Pattern::compile(AWAIT, Some(symbol)).unwrap());
+        let got = verdicts(&q, src);
+        assert_eq!(
+            got,
+            vec![
+                (
+                    "await get_websocket_manager(1)".into(),
+                    Verdict::Unresolved(Resolution::Local)
+                ),
+                (
+                    "await get_websocket_manager(2)".into(),
+                    Verdict::Unresolved(Resolution::Unbound)
+                ),
+            ]
+        );
+        assert!(found(&q, src).is_empty());
+        q.unresolved = Unresolved::Edit;
+        assert_eq!(found(&q, src).len(), 2);
     }
 }

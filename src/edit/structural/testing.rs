@@ -10,11 +10,7 @@ pub(super) fn rel(p: &str) -> RelPath {
 }
 
 pub(super) fn query(p: &str) -> Query {
-    Query {
-        pattern: Pattern::compile(p, None).unwrap(),
-        inside: None,
-        not_inside: None,
-    }
+    Query::new(Pattern::compile(p, None).unwrap())
 }
 
 pub(super) fn found(q: &Query, src: &str) -> Vec<String> {
@@ -33,11 +29,7 @@ pub(super) fn rewrite(p: &str, rw: &str, src: &str) -> String {
 
 /// [`rewrite`] with a pattern whose identifiers spelling `symbol`'s last name stand for it.
 pub(super) fn rewrite_symbol(p: &str, symbol: Option<&str>, rw: &str, src: &str) -> String {
-    let q = Query {
-        pattern: Pattern::compile(p, symbol).unwrap(),
-        inside: None,
-        not_inside: None,
-    };
+    let q = Query::new(Pattern::compile(p, symbol).unwrap());
     let r = Rewrite::compile(rw, &q.pattern).unwrap();
     let modules = ModuleIndex::detached();
     let path = rel("m.py");

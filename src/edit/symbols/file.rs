@@ -164,7 +164,6 @@ impl FileSymbols {
 
     /// What `node` refers to, or why it refers to no qualified name; bindings are compared
     /// through `modules` as [`FileSymbols::resolve_in`] does.
-    #[cfg_attr(not(test), allow(dead_code))] // The listing of unresolved sites uses this next.
     pub(crate) fn explain<'s>(
         &self,
         node: Node,

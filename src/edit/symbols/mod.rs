@@ -47,10 +47,7 @@ mod index;
 mod testing;
 mod walk;
 
-#[cfg_attr(not(test), allow(unused_imports))]
-// The `in_class` context of python edits uses it next.
 pub(crate) use classes::enclosing_class;
 pub(crate) use file::FileSymbols;
-#[cfg_attr(not(test), allow(unused_imports))] // The listing of unresolved sites uses it next.
 pub(crate) use file::Resolution;
 pub(crate) use index::ModuleIndex;

@@ -6,10 +6,11 @@
 use crate::edit::{self, EditError};
 use crate::fsutil::{self};
 use crate::plan::Edit;
-use crate::state::checkpoint::{LeftAlone, SkippedFile};
+use crate::state::checkpoint::{LeftAlone, SkippedFile, UnresolvedSite};
 use crate::tree::paths::RelPath;
 use crate::tree::scan;
 
+use super::super::unresolved::unresolved_action;
 use super::super::PhaseContext;
 
 /// One file's planned change.
@@ -33,16 +34,31 @@ pub(crate) struct ChangeSet {
     pub(crate) errors: Vec<EditError>,
     /// Sites the patterns matched but the edits' context kept from changing, by file and line.
     pub(crate) left_alone: Vec<LeftAlone>,
+    /// Sites a symbol-aware edit matched except that the name resolves to nothing.
+    pub(crate) unresolved: Vec<UnresolvedSite>,
 }
 
 /// What the scan makes of one file: its change, or why it is skipped (`Err(Ok(reason))`), or the
 /// edit that would go wrong in it (`Err(Err(error))`).
 type FileResult = std::result::Result<PlannedChange, std::result::Result<String, EditError>>;
 
-/// What the scan keeps of one file: what becomes of it, and the sites left alone in it.
+/// What the scan keeps of one file: what becomes of it, and the sites set aside in it.
 struct FileVisit {
     result: Option<FileResult>,
+    set_aside: SetAside,
+}
+
+/// The sites of one file that the edits' patterns match but that are not simply edited.
+#[derive(Default)]
+struct SetAside {
     left_alone: Vec<LeftAlone>,
+    unresolved: Vec<UnresolvedSite>,
+}
+
+impl SetAside {
+    fn is_empty(&self) -> bool {
+        self.left_alone.is_empty() && self.unresolved.is_empty()
+    }
 }
 
 /// Computes the changes `edits` make to the tree as `ctx` sees it (blocking).
@@ -52,8 +68,8 @@ pub(crate) fn compute_changes(edits: &[Edit], ctx: &PhaseContext) -> ChangeSet {
         &ctx.root,
         |p| edits.iter().any(|e| e.selection.matches(p)),
         |rel, path| {
-            let (result, left_alone) = plan_file(rel, path, edits, ctx, &cx);
-            (result.is_some() || !left_alone.is_empty()).then_some(FileVisit { result, left_alone })
+            let (result, set_aside) = plan_file(rel, path, edits, ctx, &cx);
+            (result.is_some() || !set_aside.is_empty()).then_some(FileVisit { result, set_aside })
         },
     );
     let mut set = ChangeSet {
@@ -82,7 +98,8 @@ pub(crate) fn compute_changes(edits: &[Edit], ctx: &PhaseContext) -> ChangeSet {
         set.skipped.push(skip_unnamed(edits, shown, &path));
     }
     for (rel, visit) in out.items {
-        set.left_alone.extend(visit.left_alone);
+        set.left_alone.extend(visit.set_aside.left_alone);
+        set.unresolved.extend(visit.set_aside.unresolved);
         match visit.result {
             Some(Ok(change)) => set.changes.push(change),
             Some(Err(Ok(reason))) => set.skipped.push(SkippedFile { path: rel, reason }),
@@ -101,7 +118,7 @@ fn plan_file(
     edits: &[Edit],
     ctx: &PhaseContext,
     cx: &edit::EditContext,
-) -> (Option<FileResult>, Vec<LeftAlone>) {
+) -> (Option<FileResult>, SetAside) {
     let applicable: Vec<(usize, &Edit)> = edits
         .iter()
         .enumerate()
@@ -112,13 +129,18 @@ fn plan_file(
         .filter_map(|(_, e)| e.needles_for(rel.as_str()))
         .collect();
     if needles.is_empty() {
-        return (None, Vec::new());
+        return (None, SetAside::default());
     }
     // Most files lack the needles and are never read whole.
     let bytes = match ctx.read_if_needed(rel, path, needles) {
         Ok(Some(bytes)) => bytes,
-        Ok(None) => return (None, Vec::new()),
-        Err(e) => return (Some(Err(Ok(format!("unreadable: {e}")))), Vec::new()),
+        Ok(None) => return (None, SetAside::default()),
+        Err(e) => {
+            return (
+                Some(Err(Ok(format!("unreadable: {e}")))),
+                SetAside::default(),
+            )
+        }
     };
     // The needles are a necessary condition only; a file that cannot change is neither
     // decoded nor reported.
@@ -126,7 +148,7 @@ fn plan_file(
         .iter()
         .any(|(_, e)| e.could_change(rel.as_str(), &bytes))
     {
-        return (None, Vec::new());
+        return (None, SetAside::default());
     }
     let text = match scan::text_of(&bytes) {
         Ok(t) => t,
@@ -136,18 +158,18 @@ fn plan_file(
                     "{reason}, and an edit's pattern occurs in its bytes: \
                      it may hold sites to fix by hand"
                 )))),
-                Vec::new(),
+                SetAside::default(),
             )
         }
     };
-    let left_alone = left_alone_in(rel, text, &applicable, cx);
+    let set_aside = set_aside_in(rel, text, &applicable, cx);
     let edited = edit::apply_edits(rel, text, &applicable, cx);
     let result = match edited {
         Ok(None) => None,
         Ok(Some(fe)) => {
             // Only the few files that change need their mode: no stat for the rest.
             let Ok(meta) = std::fs::metadata(path) else {
-                return (None, left_alone);
+                return (None, set_aside);
             };
             let names = std::os::unix::fs::MetadataExt::nlink(&meta);
             if names > 1 {
@@ -156,7 +178,7 @@ fn plan_file(
                         "hard-linked ({names} names): replacing it would split the link; \
                          edit it by hand or break the link first"
                     )))),
-                    left_alone,
+                    set_aside,
                 );
             }
             Some(Ok(PlannedChange {
@@ -169,43 +191,63 @@ fn plan_file(
         }
         Err(e) => Some(Err(Err(e))),
     };
-    (result, left_alone)
+    (result, set_aside)
 }
 
-/// The sites the edits' patterns match in `text` but their context keeps from changing: a
-/// structural edit's `inside`/`not_inside`, a regex edit's `skip` of strings and comments.
-fn left_alone_in(
+/// The sites the edits' patterns match in `text` but that are not simply edited: those their
+/// context keeps from changing (a structural edit's `inside`, `not_inside`, `in_class` and
+/// `unless_comment`, a regex edit's `skip` of strings and comments, a `methods` edit's classes),
+/// and those where a symbol-aware edit's name resolves to nothing.
+fn set_aside_in(
     rel: &RelPath,
     text: &str,
     applicable: &[(usize, &Edit)],
     cx: &edit::EditContext,
-) -> Vec<LeftAlone> {
-    applicable
-        .iter()
-        .flat_map(|(_, e)| {
-            let sites = match &e.kind {
-                crate::plan::EditKind::Python { query, .. } => {
-                    edit::excluded_match_lines(query, rel, text, cx)
-                }
-                crate::plan::EditKind::Regex { regex, skip, .. }
-                    if edit::python::is_python_path(rel.as_str()) =>
-                {
-                    edit::regex::skipped_match_lines(regex, text, *skip)
-                }
-                crate::plan::EditKind::Regex { .. } => Vec::new(),
-                crate::plan::EditKind::Methods { methods, .. } => {
-                    edit::refactor::methods_left_alone(methods, rel, text, cx)
-                }
-                crate::plan::EditKind::Rename { .. } => Vec::new(),
-            };
-            sites.into_iter().map(|(line, reason)| LeftAlone {
+) -> SetAside {
+    let mut out = SetAside::default();
+    for (_, e) in applicable {
+        let sites = match &e.kind {
+            crate::plan::EditKind::Python { query, .. }
+                if edit::python::is_python_path(rel.as_str()) =>
+            {
+                let found = edit::set_aside_lines(query, rel, text, cx);
+                out.unresolved
+                    .extend(
+                        found
+                            .unresolved
+                            .into_iter()
+                            .map(|(line, why)| UnresolvedSite {
+                                path: rel.clone(),
+                                line,
+                                edit: e.name.clone(),
+                                reason: why.to_string(),
+                                action: unresolved_action(query.unresolved, "edited").into(),
+                            }),
+                    );
+                found.left_alone
+            }
+            crate::plan::EditKind::Regex { regex, skip, .. }
+                if edit::python::is_python_path(rel.as_str()) =>
+            {
+                edit::regex::skipped_match_lines(regex, text, *skip)
+            }
+            crate::plan::EditKind::Regex { .. } | crate::plan::EditKind::Python { .. } => {
+                Vec::new()
+            }
+            crate::plan::EditKind::Methods { methods, .. } => {
+                edit::refactor::methods_left_alone(methods, rel, text, cx)
+            }
+            crate::plan::EditKind::Rename { .. } => Vec::new(),
+        };
+        out.left_alone
+            .extend(sites.into_iter().map(|(line, reason)| LeftAlone {
                 path: rel.clone(),
                 line,
                 edit: e.name.clone(),
                 reason,
-            })
-        })
-        .collect()
+            }));
+    }
+    out
 }
 
 /// Why a file whose name is not valid UTF-8 is skipped, saying whether an edit would change it.

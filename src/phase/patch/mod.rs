@@ -14,10 +14,11 @@ use write::{diffstat, write_changes, Writes};
 
 use std::sync::Arc;
 
+use crate::edit::structural::Unresolved;
 use crate::edit::EditError;
 use crate::error::{Error, Result};
 use crate::fsutil::{self};
-use crate::plan::{Edit, Phase};
+use crate::plan::{Edit, EditKind, Phase};
 use crate::state::checkpoint::{EditCount, FileChange, FileState, Outcome, PatchOutcome, Site};
 use crate::ui::{unified_diff, Event};
 
@@ -34,6 +35,33 @@ pub(crate) async fn execute(
         return Ok(refused_as_wrong(&set.errors));
     }
     let mut outcome = planned_outcome(edits, &set);
+    show_unresolved(ctx, &phase.name, &set);
+    let failing: Vec<String> = set
+        .unresolved
+        .iter()
+        .filter(|u| {
+            edits.iter().any(|e| {
+                e.name == u.edit
+                    && matches!(&e.kind, EditKind::Python { query, .. }
+                        if query.unresolved == Unresolved::Fail)
+            })
+        })
+        .map(|u| format!("{}:{}: edit `{}`: {}", u.path, u.line, u.edit, u.reason))
+        .collect();
+    if !failing.is_empty() {
+        for f in &mut outcome.files {
+            f.state = FileState::Planned;
+        }
+        return Ok(PhaseResult {
+            success: false,
+            summary: format!(
+                "refused: {} where the symbol's name does not resolve (`unresolved: fail`); nothing written",
+                crate::words::count_of(&failing, "site")
+            ),
+            error: Some(failing.join("\n")),
+            outcome: Some(Outcome::Patch(outcome)),
+        });
+    }
     let unmet = unmet_expectations(edits, &outcome.edits);
     if !unmet.is_empty() {
         for f in &mut outcome.files {
@@ -164,6 +192,7 @@ fn planned_outcome(edits: &[Edit], set: &ChangeSet) -> PatchOutcome {
         edits: edit_counts,
         skipped: set.skipped.clone(),
         left_alone: set.left_alone.clone(),
+        unresolved: set.unresolved.clone(),
     }
 }
 
@@ -183,6 +212,17 @@ fn unmet_expectations(edits: &[Edit], counts: &[EditCount]) -> Vec<String> {
             })
         })
         .collect()
+}
+
+/// Names each unresolved site on the terminal (a dry run shows them before anything is decided;
+/// a real run records them in the report as well).
+fn show_unresolved(ctx: &PhaseContext, phase_name: &str, set: &ChangeSet) {
+    for u in &set.unresolved {
+        ctx.ui.note(format!(
+            "{phase_name}: {}:{}: `{}` matches, but the name is {} ({})",
+            u.path, u.line, u.edit, u.reason, u.action
+        ));
+    }
 }
 
 /// Dry run: shows the diffs and lets later phases see the result.

@@ -6,6 +6,7 @@ use super::super::expect::{Expect, EXPECT_HELP};
 use super::super::model::*;
 use super::super::spec::*;
 use super::checker::{exit_code, Checker};
+use super::compile::QueryKeys;
 use super::keys;
 
 /// How long a validate `command` check may run when the plan gives no `timeout`: long enough for
@@ -142,9 +143,14 @@ fn python_check(
     let query = c.query(
         at,
         &python.pattern,
-        s.symbol.as_deref(),
-        s.inside.as_deref(),
-        s.not_inside.as_deref(),
+        QueryKeys {
+            symbol: s.symbol.as_deref(),
+            inside: s.inside.as_ref(),
+            not_inside: s.not_inside.as_ref(),
+            unless_comment: s.unless_comment.as_deref(),
+            in_class: s.in_class.as_ref(),
+            unresolved: s.unresolved,
+        },
     );
     let expect = check_expect(c, at, s, "python");
     let sel = c.narrow(selection, &format!("{at}.files"), s.files.as_ref());

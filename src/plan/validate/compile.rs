@@ -7,11 +7,34 @@ use regex::Regex;
 
 use super::super::model::Selection;
 use super::super::spec::FilesSpec;
+use super::super::spec::{ClassesSpec, PatternsSpec, UnresolvedKind};
 use super::checker::Checker;
+use super::refactors::is_qualified;
 use crate::edit::regex::FileRegex;
-use crate::edit::structural::{Pattern, Query};
+use crate::edit::structural::{Pattern, Query, Unresolved};
 
 const STRUCTURAL_HELP: &str = "a pattern is one Python expression or statement; `$NAME` stands for one node, `$$$NAME` for several (arguments, statements), e.g. `await get_websocket_manager($$$ARGS)`";
+
+/// The keys of an edit or check that shape its structural query.
+#[derive(Clone, Copy, Default)]
+pub(super) struct QueryKeys<'s> {
+    pub(super) symbol: Option<&'s str>,
+    pub(super) inside: Option<&'s PatternsSpec>,
+    pub(super) not_inside: Option<&'s PatternsSpec>,
+    pub(super) unless_comment: Option<&'s str>,
+    pub(super) in_class: Option<&'s ClassesSpec>,
+    pub(super) unresolved: Option<UnresolvedKind>,
+}
+
+/// Where the `i`th of `len` values of a key is: the key itself when it holds one value (which
+/// may be written without a list).
+fn item_path(path: &str, i: usize, len: usize) -> String {
+    if len == 1 {
+        path.to_string()
+    } else {
+        format!("{path}[{i}]")
+    }
+}
 
 impl Checker<'_> {
     pub(super) fn regex(&mut self, path: &str, text: &str) -> Option<FileRegex> {
@@ -71,31 +94,102 @@ impl Checker<'_> {
     }
 
     /// Compiles a structural query: the pattern at `{at}.python.pattern`, with the `symbol`,
-    /// `inside` and `not_inside` keys of the same item.
-    pub(super) fn query(
-        &mut self,
-        at: &str,
-        pattern: &str,
-        symbol: Option<&str>,
-        inside: Option<&str>,
-        not_inside: Option<&str>,
-    ) -> Option<Query> {
+    /// `inside`, `not_inside`, `unless_comment`, `in_class` and `unresolved` keys of the same
+    /// item.
+    pub(super) fn query(&mut self, at: &str, pattern: &str, keys: QueryKeys) -> Option<Query> {
+        let symbol = keys.symbol;
         let symbol_ok = self.symbol(&format!("{at}.symbol"), symbol).is_ok();
         let pattern = self.structural(
             &format!("{at}.python.pattern"),
             pattern,
             symbol.filter(|_| symbol_ok),
         );
-        let inside = inside.map(|t| self.structural(&format!("{at}.inside"), t, None));
-        let not_inside = not_inside.map(|t| self.structural(&format!("{at}.not_inside"), t, None));
-        if !symbol_ok || matches!(inside, Some(None)) || matches!(not_inside, Some(None)) {
+        let inside = self.contexts(&format!("{at}.inside"), keys.inside);
+        let not_inside = self.contexts(&format!("{at}.not_inside"), keys.not_inside);
+        let in_class = self.classes(&format!("{at}.in_class"), keys.in_class);
+        if let Some(marker) = keys.unless_comment {
+            if marker.trim().is_empty() {
+                self.at_value(
+                    &format!("{at}.unless_comment"),
+                    "`unless_comment` is empty, so every comment would mark a site",
+                    Some("write the text the marking comments hold, e.g. `BUG: awaiting non-coroutine`"),
+                );
+                return None;
+            }
+        }
+        if keys.unresolved.is_some() && symbol.is_none() {
+            self.at_key(
+                &format!("{at}.unresolved"),
+                "`unresolved` applies only with `symbol`: without one, no name is resolved",
+                Some("add the `symbol` the pattern's name stands for, or remove `unresolved`"),
+            );
+            return None;
+        }
+        if !symbol_ok {
             return None;
         }
         Some(Query {
-            pattern: pattern?,
-            inside: inside.flatten(),
-            not_inside: not_inside.flatten(),
+            inside: inside?,
+            not_inside: not_inside?,
+            unless_comment: keys.unless_comment.map(str::to_string),
+            in_class: in_class?,
+            unresolved: match keys.unresolved.unwrap_or_default() {
+                UnresolvedKind::Leave => Unresolved::Leave,
+                UnresolvedKind::Edit => Unresolved::Edit,
+                UnresolvedKind::Fail => Unresolved::Fail,
+            },
+            ..Query::new(pattern?)
         })
+    }
+
+    /// Compiles the context patterns of `inside` or `not_inside` at `path` (a list's items at
+    /// `path[i]`).
+    fn contexts(&mut self, path: &str, spec: Option<&PatternsSpec>) -> Option<Vec<Pattern>> {
+        let Some(spec) = spec else {
+            return Some(Vec::new());
+        };
+        if spec.0.is_empty() {
+            self.at_value(
+                path,
+                "the list names no pattern",
+                Some("write one pattern, or a list of at least one, e.g. `with pytest.raises($$$E): $$$BODY`"),
+            );
+            return None;
+        }
+        let compiled: Vec<Option<Pattern>> = spec
+            .0
+            .iter()
+            .enumerate()
+            .map(|(i, text)| self.structural(&item_path(path, i, spec.0.len()), text, None))
+            .collect();
+        compiled.into_iter().collect()
+    }
+
+    /// Checks the qualified class names of `in_class` at `path`.
+    fn classes(&mut self, path: &str, spec: Option<&ClassesSpec>) -> Option<Vec<String>> {
+        let Some(spec) = spec else {
+            return Some(Vec::new());
+        };
+        if spec.0.is_empty() {
+            self.at_value(
+                path,
+                "`in_class` names no class",
+                Some("name the base class, e.g. `in_class: unittest.TestCase`"),
+            );
+            return None;
+        }
+        let mut ok = true;
+        for (i, class) in spec.0.iter().enumerate() {
+            if !is_qualified(class) {
+                self.at_value(
+                    &item_path(path, i, spec.0.len()),
+                    format!("`{class}` is not a qualified class name"),
+                    Some("write the module and the class, e.g. `unittest.TestCase`"),
+                );
+                ok = false;
+            }
+        }
+        ok.then(|| spec.0.clone())
     }
 
     pub(super) fn globs(&mut self, path: &str, globs: &[String]) -> Option<GlobSet> {

@@ -5,6 +5,7 @@
 use super::super::model::*;
 use super::super::spec::*;
 use super::checker::Checker;
+use super::compile::QueryKeys;
 use super::keys;
 use crate::edit::imports::spec::ImportSpec;
 use crate::edit::structural::Rewrite;
@@ -161,9 +162,14 @@ fn validate_python_edit(
     let query = c.query(
         at,
         &python.pattern,
-        s.symbol.as_deref(),
-        s.inside.as_deref(),
-        s.not_inside.as_deref(),
+        QueryKeys {
+            symbol: s.symbol.as_deref(),
+            inside: s.inside.as_ref(),
+            not_inside: s.not_inside.as_ref(),
+            unless_comment: s.unless_comment.as_deref(),
+            in_class: s.in_class.as_ref(),
+            unresolved: s.unresolved,
+        },
     )?;
     let imports = validate_imports(c, at, s);
     match Rewrite::compile(&python.rewrite, &query.pattern) {

@@ -19,7 +19,7 @@ fn is_identifier(text: &str) -> bool {
 }
 
 /// Whether `text` is a dotted name of at least two identifiers (`module.name`).
-fn is_qualified(text: &str) -> bool {
+pub(super) fn is_qualified(text: &str) -> bool {
     let parts: Vec<&str> = text.split('.').collect();
     parts.len() >= 2 && parts.iter().all(|p| is_identifier(p))
 }
