@@ -91,6 +91,8 @@ pub(crate) fn apply_edits(
     let mut parsed = false;
     // Imports the refactorings need in the new text, with the edit that needs each.
     let mut needed_imports: Vec<(usize, ImportSpec)> = Vec::new();
+    // The original's syntax tree, when a refactoring parsed it.
+    let mut original_tree: Option<tree_sitter::Tree> = None;
     for pass in 0..=MAX_PASSES {
         let line_of = |offset: usize| original_lines().line_of(map_back(offset, &history));
         // This pass's text, lexed once for every question asked of its statements.
@@ -103,6 +105,7 @@ pub(crate) fn apply_edits(
                     .map_err(|e| e.with_edit_names(&name))?;
                 changes.replacements.extend(refactored.replacements);
                 needed_imports.extend(refactored.imports);
+                original_tree = refactored.tree;
             }
         }
         if has_structural {
@@ -164,9 +167,13 @@ pub(crate) fn apply_edits(
     }
     sites.sort();
     let content = if is_python {
+        let original = Original {
+            text: content,
+            tree: original_tree.as_ref(),
+        };
         finish_python(
             path,
-            content,
+            &original,
             text.into_owned(),
             &sites,
             edits,
@@ -282,7 +289,7 @@ fn regex_replacements(
 /// became undefined was written.
 fn finish_python(
     path: &RelPath,
-    original: &str,
+    original: &Original,
     edited: String,
     sites: &[(u64, usize)],
     edits: &[(usize, &Edit)],
@@ -305,8 +312,11 @@ fn finish_python(
     let move_annotation_imports = edits
         .iter()
         .any(|(i, e)| e.move_annotation_imports && sites.iter().any(|(_, s)| s == i));
+    let tree = original.tree;
+    let original = original.text;
     match finish_edit(
         original,
+        tree,
         edited,
         &specs,
         is_package_init,
@@ -359,6 +369,12 @@ fn finish_python(
             })
         }
     }
+}
+
+/// A file's text before the edits, with its syntax tree when one was made on the way.
+struct Original<'a> {
+    text: &'a str,
+    tree: Option<&'a tree_sitter::Tree>,
 }
 
 /// Whether `text` holds `word` as a whole identifier.

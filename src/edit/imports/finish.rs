@@ -4,8 +4,8 @@
 
 use super::add::add_imports;
 use super::error::ImportError;
-use super::names::{names_got_worse, NameProblem, NameProblemKind};
-use super::remove::{move_type_only_imports, remove_imports_left_unused};
+use super::names::{names_got_worse_in, NameProblem, NameProblemKind, Names};
+use super::remove::{move_type_only_imports, remove_imports_left_unused_in};
 use super::spec::ImportSpec;
 
 /// Why the edited text of a file cannot be kept.
@@ -23,6 +23,7 @@ pub(crate) enum Unfinished {
 /// `__init__.py`, whose imports are its exports and are never removed or called unused.
 pub(crate) fn finish_edit(
     original: &str,
+    original_tree: Option<&tree_sitter::Tree>,
     edited: String,
     needed: &[ImportSpec],
     is_package_init: bool,
@@ -41,19 +42,42 @@ pub(crate) fn finish_edit(
         text =
             add_imports(&text, needed).map_err(|error| Unfinished::Import { needed: 0, error })?;
     }
-    let mut text = remove_imports_left_unused(original, &text, is_package_init);
-    if move_annotation_imports && !is_package_init {
+    // Parsing is most of the cost on large trees: the original is read for names once (from the
+    // tree the edits already parsed, when there is one), the new text once unless the removal
+    // changes it.
+    let offset = original.len() - original.trim_start_matches('\u{feff}').len();
+    let old = match original_tree {
+        Some(tree) => Names::in_tree(tree.root_node(), original, offset),
+        None => Names::of(original),
+    };
+    let new = Names::of(&text);
+    let removed = if is_package_init {
+        None
+    } else {
+        Some(remove_imports_left_unused_in(&old, &new, &text)).filter(|r| *r != text)
+    };
+    let moved = if move_annotation_imports && !is_package_init {
         // Only imports the edit left annotation-only move: when the original already had some,
         // moving would take theirs along too, so the file keeps its imports as they are.
         let original_has_some =
             move_type_only_imports(original).is_ok_and(|moved| moved != original);
-        if !original_has_some {
-            if let Ok(moved) = move_type_only_imports(&text) {
-                text = moved;
-            }
-        }
-    }
-    match names_got_worse(original, &text) {
+        let current = removed.as_deref().unwrap_or(&text);
+        (!original_has_some)
+            .then(|| move_type_only_imports(current).ok())
+            .flatten()
+            .filter(|m| m != current)
+    } else {
+        None
+    };
+    let problem = match moved.as_ref().or(removed.as_ref()) {
+        Some(changed) => names_got_worse_in(&old, &Names::of(changed), changed),
+        None => names_got_worse_in(&old, &new, &text),
+    };
+    let text = match moved.or(removed) {
+        Some(changed) => changed,
+        None => text,
+    };
+    match problem {
         Some(p) if is_package_init && p.kind == NameProblemKind::UnusedImport => Ok(text),
         Some(p) => Err(Unfinished::Names(p)),
         None => Ok(text),
@@ -72,17 +96,18 @@ mod tests {
     fn adds_what_is_needed_and_removes_what_was_left_unused() {
         let original = "import numpy as np\n\n\ndef f(x):\n    return np.float(x)\n";
         let edited = original.replace("np.float(x)", "float(x)");
-        let out = finish_edit(original, edited, &[], false, false).unwrap();
+        let out = finish_edit(original, None, edited, &[], false, false).unwrap();
         assert_eq!(out, "def f(x):\n    return float(x)\n");
         // After a docstring, the function keeps its two blank lines, not three.
         let original = "\"\"\"Doc.\"\"\"\n\nimport numpy\n\n\ndef f(x):\n    return numpy.int(x)\n";
         let edited = original.replace("numpy.int(x)", "int(x)");
-        let out = finish_edit(original, edited, &[], false, false).unwrap();
+        let out = finish_edit(original, None, edited, &[], false, false).unwrap();
         assert_eq!(out, "\"\"\"Doc.\"\"\"\n\n\ndef f(x):\n    return int(x)\n");
         let original = "from datetime import datetime\n\nnow = datetime.utcnow()\n";
         let edited = original.replace("utcnow()", "now(timezone.utc)");
         let out = finish_edit(
             original,
+            None,
             edited,
             &[spec("from datetime import timezone")],
             false,
@@ -99,14 +124,14 @@ mod tests {
     fn a_new_undefined_name_is_refused_and_an_old_one_is_not() {
         let original = "from datetime import datetime\n\nnow = datetime.utcnow()\n";
         let edited = original.replace("utcnow()", "now(timezone.utc)");
-        let err = finish_edit(original, edited, &[], false, false).unwrap_err();
+        let err = finish_edit(original, None, edited, &[], false, false).unwrap_err();
         assert!(
             matches!(&err, Unfinished::Names(p) if p.name == "timezone" && p.line == 3 && p.kind == NameProblemKind::UndefinedName),
             "{err:?}"
         );
         let original = "x = undefined_before()\ny = 1\n";
         let edited = original.replace("y = 1", "y = 2");
-        assert!(finish_edit(original, edited, &[], false, false).is_ok());
+        assert!(finish_edit(original, None, edited, &[], false, false).is_ok());
     }
 
     #[test]
@@ -115,6 +140,7 @@ mod tests {
         let edited = original.replace("x = 1", "x = timezone.utc");
         let err = finish_edit(
             original,
+            None,
             edited,
             &[spec("import os"), spec("from datetime import timezone")],
             false,
@@ -132,9 +158,9 @@ mod tests {
         let original =
             "import numpy as np\n\n\ndef f(x: \"np.ndarray\"):\n    return np.float(x)\n";
         let edited = original.replace("np.float(x)", "float(x)");
-        let kept = finish_edit(original, edited.clone(), &[], false, false).unwrap();
+        let kept = finish_edit(original, None, edited.clone(), &[], false, false).unwrap();
         assert_eq!(kept, edited);
-        let moved = finish_edit(original, edited, &[], false, true).unwrap();
+        let moved = finish_edit(original, None, edited, &[], false, true).unwrap();
         assert!(
             moved.contains("if TYPE_CHECKING:\n    import numpy as np\n"),
             "{moved}"
@@ -149,7 +175,7 @@ mod tests {
     fn a_package_init_keeps_its_imports() {
         let original = "from .wm import get\n\nx = get()\n";
         let edited = original.replace("x = get()", "x = 1");
-        let out = finish_edit(original, edited.clone(), &[], true, false).unwrap();
+        let out = finish_edit(original, None, edited.clone(), &[], true, false).unwrap();
         assert_eq!(out, edited);
     }
 }

@@ -157,9 +157,13 @@ pub(crate) struct NameProblem {
 /// nowhere, or an import whose name is used nowhere. Problems `before` already had are not
 /// reported, so a file's existing dynamic names and side-effect imports never count against an
 /// edit. Parses each text once.
+#[cfg(test)]
 pub(crate) fn names_got_worse(before: &str, after: &str) -> Option<NameProblem> {
-    let old = Names::of(before);
-    let new = Names::of(after);
+    names_got_worse_in(&Names::of(before), &Names::of(after), after)
+}
+
+/// [`names_got_worse`] with both texts already read: `new` is the names of `after`.
+pub(crate) fn names_got_worse_in(old: &Names, new: &Names, after: &str) -> Option<NameProblem> {
     let mut problems = Vec::new();
     for (name, line) in &new.referenced {
         if new.is_undefined(name) && !old.is_undefined(name) {

@@ -19,6 +19,7 @@ use crate::edit::python;
 /// `after` without the imported names that `before` used and `after` uses nowhere. Nothing is
 /// removed from a package's `__init__.py` (its imports are its interface), nor a name listed in
 /// `__all__` or a dunder name (`from _impl import __version__`). `after` is returned as it is if a removal would leave a syntax error.
+#[cfg(test)]
 pub(crate) fn remove_imports_left_unused(
     before: &str,
     after: &str,
@@ -27,8 +28,12 @@ pub(crate) fn remove_imports_left_unused(
     if is_package_init {
         return after.to_string();
     }
-    let old = Names::of(before);
-    let new = Names::of(after);
+    remove_imports_left_unused_in(&Names::of(before), &Names::of(after), after)
+}
+
+/// [`remove_imports_left_unused`] with both texts already read (`new` is the names of `after`),
+/// for a file that is not a package's `__init__.py`.
+pub(crate) fn remove_imports_left_unused_in(old: &Names, new: &Names, after: &str) -> String {
     let gone = |bound: &Bound| {
         old.is_used(&bound.name) && !new.is_used(&bound.name) && !new.is_exported(&bound.name)
     };

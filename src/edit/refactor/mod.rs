@@ -23,4 +23,7 @@ use super::imports::spec::ImportSpec;
 pub(crate) struct Refactored {
     pub(crate) replacements: Vec<Replacement>,
     pub(crate) imports: Vec<(usize, ImportSpec)>,
+    /// The syntax tree of the original text, when a refactoring parsed it: the step after the
+    /// passes reads the original's names from it instead of parsing again.
+    pub(crate) tree: Option<tree_sitter::Tree>,
 }

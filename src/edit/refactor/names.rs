@@ -30,21 +30,6 @@ pub(super) fn field_of(parent: Node, child: Node) -> Option<&'static str> {
     None
 }
 
-/// Whether `node` lies in an import statement (whose names are not references).
-pub(super) fn in_import(node: Node) -> bool {
-    let mut at = Some(node);
-    while let Some(n) = at {
-        if matches!(
-            n.kind(),
-            "import_statement" | "import_from_statement" | "future_import_statement"
-        ) {
-            return true;
-        }
-        at = n.parent();
-    }
-    false
-}
-
 /// The line ending the file uses (that of its first line; `\n` for a file of one line).
 pub(super) fn line_ending(text: &str) -> &'static str {
     match text.find('\n') {

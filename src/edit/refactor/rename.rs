@@ -19,7 +19,7 @@ use std::ops::Range;
 
 use tree_sitter::Node;
 
-use super::names::{in_import, indentation_at, is_reference, line_ending};
+use super::names::{indentation_at, is_reference, line_ending};
 use super::Refactored;
 use crate::edit::apply::Replacement;
 use crate::edit::error::EditError;
@@ -102,11 +102,25 @@ pub(crate) fn rename_replacements(
             if rename.from.rsplit_once('.').map(|(m, _)| m) == Some(own_module.as_str()) {
                 continue;
             }
+            // A file without the old name's last part holds no reference to it.
+            if !memchr::memmem::find(text.as_bytes(), rename.old_name().as_bytes()).is_some() {
+                continue;
+            }
+            let from_imports = from_imports_of(root, &file, &rename.from);
+            // Only these can be references: attribute chains ending in the old name, and the
+            // names that imports of it bind (resolving every name of a file would cost more
+            // than everything else together).
+            let mut bare: Vec<&str> = vec![rename.old_name()];
+            bare.extend(from_imports.iter().map(|(_, _, local)| local.as_str()));
+            let candidates = Candidates {
+                last: rename.old_name(),
+                bare: &bare,
+            };
             let mut refs = Vec::new();
-            collect_references(root, &file, &rename.from, &mut refs);
+            collect_references(root, &file, &rename.from, &candidates, &mut refs);
             let mut renamed_bare: Vec<(String, String)> = Vec::new();
             // `from` imports that bind the old name: each is moved to the target's module.
-            for (stmt, entry, local) in from_imports_of(root, &file, &rename.from) {
+            for (stmt, entry, local) in from_imports.iter().map(|(s, e, l)| (*s, *e, l.clone())) {
                 let (module, name, alias) = if rename.is_builtin() {
                     // A builtin needs no import: the entry goes, and references use the bare name.
                     let bare = rename.to_name().to_string();
@@ -173,6 +187,8 @@ pub(crate) fn rename_replacements(
     let mut seen = std::collections::HashSet::new();
     out.imports
         .retain(|(edit, spec)| seen.insert((*edit, spec.to_string())));
+    drop(file);
+    out.tree = Some(tree);
     Ok(out)
 }
 
@@ -289,30 +305,54 @@ fn edit_marker(edit: usize) -> String {
     format!("#{edit}")
 }
 
+/// What a reference to the old name can look like in a file.
+struct Candidates<'a> {
+    /// The old name's last part, which an attribute chain that refers to it ends with.
+    last: &'a str,
+    /// The names that can refer to it on their own.
+    bare: &'a [&'a str],
+}
+
+impl Candidates<'_> {
+    fn admits(&self, node: Node, file: &File) -> bool {
+        match node.kind() {
+            "identifier" => self.bare.contains(&file.node_text(node)),
+            "attribute" => node
+                .child_by_field_name("attribute")
+                .is_some_and(|a| file.node_text(a) == self.last),
+            _ => false,
+        }
+    }
+}
+
 /// References (identifiers and attribute chains, outside imports) that resolve to `symbol`.
-fn collect_references<'t>(node: Node<'t>, file: &File, symbol: &str, out: &mut Vec<Node<'t>>) {
-    if matches!(
-        node.kind(),
-        "import_statement"
-            | "import_from_statement"
-            | "future_import_statement"
-            | "comment"
-            | "string"
-    ) {
-        return;
+fn collect_references<'t>(
+    root: Node<'t>,
+    file: &File,
+    symbol: &str,
+    candidates: &Candidates,
+    out: &mut Vec<Node<'t>>,
+) {
+    let mut stack = vec![root];
+    while let Some(node) = stack.pop() {
+        if matches!(
+            node.kind(),
+            "import_statement"
+                | "import_from_statement"
+                | "future_import_statement"
+                | "comment"
+                | "string"
+        ) {
+            continue;
+        }
+        if candidates.admits(node, file) && is_reference(node) && file.resolves_to(node, symbol) {
+            out.push(node);
+            continue;
+        }
+        let mut cursor = node.walk();
+        stack.extend(node.children(&mut cursor));
     }
-    if matches!(node.kind(), "identifier" | "attribute")
-        && is_reference(node)
-        && !in_import(node)
-        && file.resolves_to(node, symbol)
-    {
-        out.push(node);
-        return;
-    }
-    let mut cursor = node.walk();
-    for child in node.children(&mut cursor) {
-        collect_references(child, file, symbol, out);
-    }
+    out.sort_by_key(|n| n.start_byte());
 }
 
 /// Entries of `from` imports anywhere in the file that bind a name resolving to `symbol`:
