@@ -151,7 +151,7 @@ fn removing_the_imports_real_files_leave_unused_keeps_them_parsing_and_defined()
     use super::statements::imports_of;
     use crate::edit::python::error_count;
     let mut removed = 0;
-    for (path, text) in python_files(600_000) {
+    for (path, text) in python_files(1_000_000) {
         // A version of the file that uses every name its imports bind: the file itself has then
         // lost the uses of the imports it does not use.
         let mut before = text.clone();

@@ -103,7 +103,7 @@ pub(crate) fn rename_replacements(
                 continue;
             }
             // A file without the old name's last part holds no reference to it.
-            if !memchr::memmem::find(text.as_bytes(), rename.old_name().as_bytes()).is_some() {
+            if memchr::memmem::find(text.as_bytes(), rename.old_name().as_bytes()).is_none() {
                 continue;
             }
             let from_imports = from_imports_of(root, &file, &rename.from);
@@ -187,7 +187,6 @@ pub(crate) fn rename_replacements(
     let mut seen = std::collections::HashSet::new();
     out.imports
         .retain(|(edit, spec)| seen.insert((*edit, spec.to_string())));
-    drop(file);
     out.tree = Some(tree);
     Ok(out)
 }
