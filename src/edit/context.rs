@@ -1,5 +1,6 @@
-//! What the edits and structural checks of one phase share: the index of the tree's modules, and
-//! the count of files parsed, which the patch phase reports.
+//! What the edits and structural checks of one phase share: the index of the tree's modules (a
+//! handle to the run's one index, which every phase shares), and the count of files this phase
+//! parsed, which the patch phase reports.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 

@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use crate::error::{Error, Result};
 use crate::phase::{self, PhaseContext, PhaseResult, SharedJournal};
@@ -47,16 +47,16 @@ pub(super) async fn drive(
     ui: &Ui,
 ) -> Result<Option<PathBuf>> {
     let groups = ChildGroups::default();
-    let ctx = PhaseContext {
-        root: root.to_path_buf(),
-        plan: plan.clone(),
-        ui: ui.clone(),
-        groups: groups.clone(),
-        journal: journal.clone(),
-        overlay: Arc::new(Mutex::new(HashMap::new())),
-        reusable: Arc::new(reusable),
-        kept_scan: Arc::default(),
-    };
+    // One context for the whole run, so that its phases share the dry-run overlay, the kept
+    // scan and the index of the tree's modules.
+    let ctx = PhaseContext::new(
+        root,
+        plan.clone(),
+        ui.clone(),
+        groups.clone(),
+        journal.clone(),
+        reusable,
+    );
     let mut report_path = None;
     let total = plan.phases.len();
     let mut sigterm = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
@@ -107,6 +107,7 @@ pub(super) async fn drive(
         if let (Some(j), Some(watch)) = (&journal, watch) {
             end_watch(root, j, index, watch).await?;
         }
+        ctx.forget_changed_modules(phase, outcome.as_ref().ok());
         let finished = timefmt::now_ms();
         let duration = finished.saturating_sub(started);
         let (status, ended) = match &outcome {
@@ -230,5 +231,76 @@ fn write_stopped_report(journal: &crate::phase::Journal, ui: &Ui) {
         Err(e) => ui.note(format!(
             "the report of the stopped run could not be written: {e}"
         )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::ui::{Mode, Style};
+
+    /// A package that re-exports `get` from `wm` until the patch phase makes it re-export the
+    /// one from `other`; the checks after the patch must see the package's new export.
+    const PLAN: &str = r#"
+id: reexport
+title: reexport
+files: { include: ["**/*.py"] }
+phases:
+  - name: before
+    kind: validate
+    checks:
+      - { name: through both, python: { pattern: 'await get($$$A)' }, symbol: app.core.wm.get, expect: "== 2" }
+  - { name: backup, kind: backup }
+  - name: reexport-other
+    kind: patch
+    edits:
+      - { name: other, regex: 'from \.wm import', replace: 'from .other import', files: { include: ["app/core/__init__.py"] } }
+  - name: after
+    kind: validate
+    checks:
+      - { name: direct only, python: { pattern: 'await get($$$A)' }, symbol: app.core.wm.get, expect: "== 1" }
+      - { name: the other, python: { pattern: 'await get($$$A)' }, symbol: app.core.other.get, expect: "== 1" }
+"#;
+
+    fn tree() -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        for (p, text) in [
+            ("app/__init__.py", ""),
+            ("app/core/__init__.py", "from .wm import get as get\n"),
+            ("app/core/wm.py", "def get(ctx):\n    return ctx\n"),
+            ("app/core/other.py", "def get(ctx):\n    return None\n"),
+            (
+                "app/a.py",
+                "from app.core import get\n\nasync def f(c):\n    await get(c)\n",
+            ),
+            (
+                "app/b.py",
+                "from app.core.wm import get\n\nasync def f(c):\n    await get(c)\n",
+            ),
+        ] {
+            let path = dir.path().join(p);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, text).unwrap();
+        }
+        dir
+    }
+
+    fn quiet() -> Style {
+        Style {
+            mode: Mode::Quiet,
+            color: false,
+            verbose: false,
+        }
+    }
+
+    #[tokio::test]
+    async fn checks_after_a_patch_see_the_exports_it_changed() {
+        let plans = tempfile::tempdir().unwrap();
+        let plan = plans.path().join("plan.yaml");
+        std::fs::write(&plan, PLAN).unwrap();
+        for dry_run in [true, false] {
+            let root = tree();
+            let ran = crate::engine::run(&plan, root.path(), dry_run, quiet()).await;
+            assert!(ran.is_ok(), "dry run {dry_run}: {:?}", ran.err());
+        }
     }
 }

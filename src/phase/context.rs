@@ -1,20 +1,20 @@
 //! What a phase gets to work with: the root, the plan, the terminal, the journal (the checkpoint
 //! and where it lives), and what phases hand on to later ones in the same run: the dry-run overlay,
-//! the results a resumed pytest phase may reuse, and the scan a backup phase keeps for its patch
-//! phase.
+//! the results a resumed pytest phase may reuse, the scan a backup phase keeps for its patch
+//! phase, and the index of the tree's modules that every symbol-aware check and edit shares.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-use super::patch;
+use super::{patch, PhaseResult};
 use crate::edit::prefilter::{Gate, Needles};
 use crate::edit::symbols::ModuleIndex;
 use crate::edit::EditContext;
 use crate::error::Result;
-use crate::plan::Plan;
+use crate::plan::{Phase, PhaseConfig, Plan};
 use crate::process::ChildGroups;
-use crate::state::checkpoint::{Checkpoint, PytestOutcome, StateDir};
+use crate::state::checkpoint::{Checkpoint, Outcome, PytestOutcome, StateDir};
 use crate::state::objects::ObjectStore;
 use crate::tree::paths::RelPath;
 use crate::tree::scan;
@@ -56,6 +56,10 @@ pub(crate) struct PhaseContext {
     /// The changes a backup phase computed for the patch phase it protects, kept so that the patch
     /// phase does not walk and read the whole tree a second time. See [`PhaseContext::keep_scan`].
     pub(crate) kept_scan: Arc<Mutex<Option<KeptScan>>>,
+    /// What the tree's modules export, built once per run and shared by the checks and edits of
+    /// every phase; see [`PhaseContext::forget_changed_modules`] for when parts of it are read
+    /// again.
+    pub(crate) modules: ModuleIndex,
 }
 
 /// A scan kept for one patch phase.
@@ -141,16 +145,70 @@ impl PhaseContext {
 }
 
 impl PhaseContext {
-    /// What structural edits and checks share in this phase: other modules are read as the run
-    /// sees them (overlay first), and never through a symbolic link that leads out of the root.
-    pub(crate) fn edit_context(&self) -> EditContext {
-        let ctx = self.clone();
-        EditContext::new(ModuleIndex::new(Box::new(move |rel: &RelPath| {
-            let path = rel.resolve_inside(&ctx.root).ok()?;
-            if !path.is_file() {
-                return None;
-            }
-            ctx.read_text(rel, &path).ok()?.ok()
-        })))
+    /// The context of a run over `root`: an empty overlay, no kept scan, and an index of the
+    /// tree's modules that nothing has read yet.
+    pub(crate) fn new(
+        root: &Path,
+        plan: Arc<Plan>,
+        ui: Ui,
+        groups: ChildGroups,
+        journal: Option<SharedJournal>,
+        reusable: HashMap<String, PytestOutcome>,
+    ) -> PhaseContext {
+        let overlay = Arc::new(Mutex::new(HashMap::new()));
+        PhaseContext {
+            root: root.to_path_buf(),
+            plan,
+            ui,
+            groups,
+            journal,
+            modules: run_modules(root.to_path_buf(), overlay.clone()),
+            overlay,
+            reusable: Arc::new(reusable),
+            kept_scan: Arc::default(),
+        }
     }
+
+    /// What structural edits and checks share in this phase: the run's index of modules, and a
+    /// count of the files this phase parses.
+    pub(crate) fn edit_context(&self) -> EditContext {
+        EditContext::new(self.modules.clone())
+    }
+
+    /// Makes the index of modules forget what `phase` (which ended with `result`, if it ended)
+    /// may have changed. Validate and backup phases only read. A patch phase changes the files
+    /// its outcome lists, on disk or in a dry run's overlay, and nothing else; one without an
+    /// outcome may have written any of them. Every other kind runs programs or writes reports,
+    /// which may change anything.
+    pub(crate) fn forget_changed_modules(&self, phase: &Phase, result: Option<&PhaseResult>) {
+        match (&phase.config, result.and_then(|r| r.outcome.as_ref())) {
+            (PhaseConfig::Validate { .. } | PhaseConfig::Backup { .. }, _) => {}
+            (PhaseConfig::Patch { .. }, Some(Outcome::Patch(outcome))) => {
+                self.modules
+                    .forget_files(outcome.files.iter().map(|f| &f.path));
+            }
+            _ => self.modules.forget_all(),
+        }
+    }
+}
+
+/// The index of the modules under `root` as the run sees them (the dry-run `overlay` first),
+/// never read through a symbolic link that leads out of the root.
+fn run_modules(root: PathBuf, overlay: Arc<Mutex<HashMap<RelPath, String>>>) -> ModuleIndex {
+    ModuleIndex::new(Box::new(move |rel: &RelPath| {
+        let overlaid = overlay
+            .lock()
+            .expect("overlay holders do not panic")
+            .get(rel)
+            .cloned();
+        if overlaid.is_some() {
+            return overlaid;
+        }
+        let path = rel.resolve_inside(&root).ok()?;
+        if !path.is_file() {
+            return None;
+        }
+        let bytes = scan::read_file(&path).ok()?;
+        scan::text_of(&bytes).ok().map(str::to_string)
+    }))
 }

@@ -1,7 +1,14 @@
 //! The modules under the root, read and parsed on demand (each at most once, whichever thread asks
 //! first), for following re-exports and class hierarchies from one module into another.
+//!
+//! One index serves a whole run: every check and edit of every phase holds a handle to the same
+//! modules, so a module that a dozen symbol-aware checks and edits look into is still parsed once.
+//! A phase that rewrites files says which ones ([`ModuleIndex::forget_files`]) and only those
+//! modules are read again; a phase that may have changed anything ([`ModuleIndex::forget_all`])
+//! empties the index. A resumed run is a new process and so starts with an empty index.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
 use super::file::{settle, FileSymbols, Resolution};
@@ -15,11 +22,22 @@ pub(crate) type ModuleReader = Box<dyn Fn(&RelPath) -> Option<String> + Send + S
 type ModuleCell = Arc<OnceLock<Option<Arc<FileSymbols>>>>;
 
 /// Finds modules under the root and what they bind at top level, for following re-exports;
-/// shared by the scan's threads, each module parsed at most once.
+/// shared by the scan's threads and by every phase of a run, each module parsed at most once
+/// until a phase changes it. Cloning gives another handle to the same modules.
+#[derive(Clone)]
 pub(crate) struct ModuleIndex {
+    shared: Arc<Shared>,
+}
+
+/// What the handles of one index share.
+struct Shared {
     read: Option<ModuleReader>,
     modules: Mutex<HashMap<String, ModuleCell>>,
+    /// Each name's definition once re-exports are followed. An answer may depend on any module
+    /// along the way, so forgetting any module forgets all of these.
     canonical: Mutex<HashMap<String, String>>,
+    /// How many modules were parsed, for telling a shared index from one rebuilt per phase.
+    parsed: AtomicU64,
 }
 
 impl std::fmt::Debug for ModuleIndex {
@@ -42,21 +60,52 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 
 impl ModuleIndex {
     pub(crate) fn new(read: ModuleReader) -> ModuleIndex {
-        ModuleIndex {
-            read: Some(read),
-            modules: Mutex::default(),
-            canonical: Mutex::default(),
-        }
+        ModuleIndex::with_reader(Some(read))
     }
 
     /// An index that sees no other file: names resolve within their own file only.
     #[cfg(test)]
     pub(crate) fn detached() -> ModuleIndex {
+        ModuleIndex::with_reader(None)
+    }
+
+    fn with_reader(read: Option<ModuleReader>) -> ModuleIndex {
         ModuleIndex {
-            read: None,
-            modules: Mutex::default(),
-            canonical: Mutex::default(),
+            shared: Arc::new(Shared {
+                read,
+                modules: Mutex::default(),
+                canonical: Mutex::default(),
+                parsed: AtomicU64::new(0),
+            }),
         }
+    }
+
+    /// How many modules this index has parsed so far.
+    #[cfg(test)]
+    pub(crate) fn parsed(&self) -> u64 {
+        self.shared.parsed.load(Ordering::Relaxed)
+    }
+
+    /// Forgets the modules held in `files` (paths relative to the root), so that they are read
+    /// again the next time they are needed: a phase rewrote them. Files that are not Python
+    /// modules are ignored. What re-exports led to is forgotten too, since any module on the way
+    /// may be one of them.
+    pub(crate) fn forget_files<'p>(&self, files: impl IntoIterator<Item = &'p RelPath>) {
+        let mut modules = lock(&self.shared.modules);
+        for rel in files {
+            if let Some(module) = module_of(rel) {
+                modules.remove(&module);
+            }
+        }
+        drop(modules);
+        lock(&self.shared.canonical).clear();
+    }
+
+    /// Forgets every module: something may have changed any file (or created one where a module
+    /// was missing).
+    pub(crate) fn forget_all(&self) {
+        lock(&self.shared.modules).clear();
+        lock(&self.shared.canonical).clear();
     }
 
     /// Whether `resolved` (a name a file refers to) and `symbol` are the same definition.
@@ -66,11 +115,11 @@ impl ModuleIndex {
 
     /// Follows re-exports until `name` is where it is defined (or cannot be followed further).
     pub(crate) fn canonical(&self, name: &str) -> String {
-        if let Some(c) = lock(&self.canonical).get(name) {
+        if let Some(c) = lock(&self.shared.canonical).get(name) {
             return c.clone();
         }
         let current = self.canonical_at(name, 0);
-        lock(&self.canonical).insert(name.to_string(), current.clone());
+        lock(&self.shared.canonical).insert(name.to_string(), current.clone());
         current
     }
 
@@ -117,8 +166,8 @@ impl ModuleIndex {
 
     /// The top-level symbols of `module`, parsed the first time any thread asks.
     pub(super) fn module(&self, module: &str) -> Option<Arc<FileSymbols>> {
-        let read = self.read.as_ref()?;
-        let cell = lock(&self.modules)
+        let read = self.shared.read.as_ref()?;
+        let cell = lock(&self.shared.modules)
             .entry(module.to_string())
             .or_default()
             .clone();
@@ -131,12 +180,20 @@ impl ModuleIndex {
                 .filter_map(|p| RelPath::parse(&p).ok())
                 .find_map(|rel| read(&rel).map(|text| (rel, text)))?;
             let (tree, offset) = python::parse(&text)?;
+            self.shared.parsed.fetch_add(1, Ordering::Relaxed);
             let mut symbols = FileSymbols::build(tree.root_node(), &text[offset..], &rel);
             symbols.retain_module_scope();
             Some(Arc::new(symbols))
         })
         .clone()
     }
+}
+
+/// The module a file at `rel` is (`a/b.py` and `a/b/__init__.py` are both `a.b`), if it is one.
+fn module_of(rel: &RelPath) -> Option<String> {
+    let stem = rel.as_str().strip_suffix(".py")?;
+    let stem = stem.strip_suffix("/__init__").unwrap_or(stem);
+    Some(stem.replace('/', "."))
 }
 
 #[cfg(test)]
@@ -153,5 +210,41 @@ mod tests {
         assert!(index.same_symbol("app.core.get", "app.core.wm.get"));
         assert!(!index.same_symbol("app.core.other", "app.core.wm.get"));
         assert!(!ModuleIndex::detached().same_symbol("app.core.get", "app.core.wm.get"));
+    }
+
+    #[test]
+    fn parses_each_module_once_for_every_handle_until_it_is_forgotten() {
+        use std::sync::atomic::AtomicBool;
+        // The package re-exports `get` until the flag says it has been rewritten.
+        let rewritten = Arc::new(AtomicBool::new(false));
+        let flag = rewritten.clone();
+        let index = ModuleIndex::new(Box::new(move |rel: &RelPath| match rel.as_str() {
+            "app/core/__init__.py" if flag.load(Ordering::Relaxed) => Some("\n".into()),
+            "app/core/__init__.py" => Some("from .wm import get as get\n".into()),
+            "app/core/wm.py" => Some("def get():\n    pass\n".into()),
+            _ => None,
+        }));
+        let other = index.clone();
+        assert!(index.same_symbol("app.core.get", "app.core.wm.get"));
+        assert!(other.same_symbol("app.core.get", "app.core.wm.get"));
+        assert_eq!(index.parsed(), 2, "both handles share the two modules");
+        rewritten.store(true, Ordering::Relaxed);
+        // A file that is no module, and a module nobody asked for, change nothing.
+        let readme = RelPath::parse("app/core/README.md").unwrap();
+        let wm = RelPath::parse("app/core/wm.py").unwrap();
+        other.forget_files([&readme, &wm]);
+        assert!(index.same_symbol("app.core.get", "app.core.wm.get"));
+        assert_eq!(
+            index.parsed(),
+            3,
+            "only the forgotten module is parsed again"
+        );
+        let init = RelPath::parse("app/core/__init__.py").unwrap();
+        other.forget_files([&init]);
+        assert!(!index.same_symbol("app.core.get", "app.core.wm.get"));
+        assert_eq!(index.parsed(), 4);
+        index.forget_all();
+        assert!(!other.same_symbol("app.core.get", "app.core.wm.get"));
+        assert_eq!(index.parsed(), 6);
     }
 }
