@@ -419,6 +419,13 @@ fn failed_phase_is_resumed_without_redoing_the_patch() {
 #[test]
 fn stale_phase_is_reported_and_rerun_changed_redoes_it() {
     let sb = small_repo("  - { name: gate, kind: command, argv: [\"false\"] }\n");
+    // The renamed call must name something the files bind, or the edit is refused.
+    for i in 0..4 {
+        sb.write(
+            &format!("app/m{i}.py"),
+            format!("from app.wm import get_websocket_manager, ws_get_websocket_manager, wss_get_websocket_manager\n\n\nasync def f():\n    m = await get_websocket_manager({i})\n    return m\n"),
+        );
+    }
     sb.remedy(&["run", sb.plan_str()]).expect_code(1);
     // The plan changes: the edit now also renames the call.
     let plan = fs::read_to_string(&sb.plan).unwrap();

@@ -137,7 +137,8 @@ fn two_plans_started_together_never_both_write() {
         for f in 0..30 {
             let p = root.join(format!("pkg{}/m{f}.py", f % 3));
             fs::create_dir_all(p.parent().unwrap()).unwrap();
-            fs::write(&p, format!("x = alpha({f})\ny = beta({f})\n")).unwrap();
+            // The words are in strings: an edit that writes an unbound name would be refused.
+            fs::write(&p, format!("x = 'alpha {f}'\ny = 'beta {f}'\n")).unwrap();
         }
         let start = |plan: &Path| {
             remedy_cmd(&root)
@@ -168,7 +169,7 @@ fn two_plans_started_together_never_both_write() {
         for f in 0..30 {
             let text = fs::read_to_string(root.join(format!("pkg{}/m{f}.py", f % 3))).unwrap();
             let want = format!(
-                "x = {}({f})\ny = {}({f})\n",
+                "x = '{} {f}'\ny = '{} {f}'\n",
                 if a_wrote { "ALPHA" } else { "alpha" },
                 if b_wrote { "BETA" } else { "beta" }
             );
