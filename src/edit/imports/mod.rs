@@ -7,10 +7,11 @@
 //! `spec` parses the imports a plan names; `statements` lists a file's import statements; `names`
 //! finds which names a file binds and uses and compares two versions of a file; `add` and
 //! `remove` compute a file's new text with the imports it needs and without those an edit left
-//! unused, never touching the disk; `lines` reads line breaks as the file has them; `error` says
+//! unused, never touching the disk; `builtins` lists what Python defines without an import; `lines` reads line breaks as the file has them; `error` says
 //! why an import was refused; `finish` is the step after an edit's passes that uses them all.
 
 pub(crate) mod add;
+mod builtins;
 #[cfg(test)]
 mod corpus;
 pub(crate) mod error;
