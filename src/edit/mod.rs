@@ -5,10 +5,12 @@
 //! which edits are written, and every reported line number refers to the original file.
 //!
 //! `apply` holds the application of a phase's edits to one file (passes, the overlap check, the
-//! splice); `pieces` parses only the statements structural queries need; `context` is what edits
+//! splice); `beyond_passes` what happens before its first pass and after its last (the named
+//! refactorings of `refactor`, and the imports and names check of `imports`); `pieces` parses only the statements structural queries need; `context` is what edits
 //! share during a phase; `error` says why an edit was refused; `lines` maps offsets to lines.
 
 mod apply;
+mod beyond_passes;
 mod context;
 mod error;
 pub(crate) mod imports;

@@ -182,7 +182,6 @@ const BUILTINS: &[&str] = &[
     "zip",
 ];
 
-
 /// Whether the list is sorted, as the binary search needs.
 #[cfg(test)]
 pub(crate) fn is_sorted() -> bool {
