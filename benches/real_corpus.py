@@ -50,7 +50,8 @@ MANIFEST = ".corpus-sites.json"
 # The versions of each planted file the manifest holds: as planted; after removing every
 # `await get_websocket_manager(` (rg+sed, or a structural edit without `symbol:`); after the
 # symbol-aware edit alone (the decoys keep theirs); after the founding-like plan's two symbol-aware
-# edits (also the legacy factory renamed); after the two regex substitutions of rg+sed.
+# edits (also the legacy factory renamed, and its import removed where it is left unused); after
+# the two regex substitutions of rg+sed.
 VERSIONS = ["before", "await_all", "await_symbol", "plan_symbol", "plan_regex"]
 
 WS_MODULE = '''"""The websocket manager factory, planted by the benchmark."""
@@ -219,7 +220,12 @@ def plant(dest, rng):
             header = [(line, ) * 5 for line in
                       ["", "async def get_websocket_manager(ctx):", "    return ctx", ""]]
         else:
-            header = [(IMPORTS[n % 2], ) * 5]
+            imports = IMPORTS[n % 2]
+            # The plan replaces every legacy call of a file that has one, and an import its
+            # change left unused is removed (except from a package's `__init__.py`).
+            legacy_gone = n % 2 == 0 and chosen and not rel.endswith("__init__.py")
+            after_plan = imports.replace(", get_websocket_manager_legacy", "") if legacy_gone else imports
+            header = [(imports, imports, imports, after_plan, imports)]
         inserts.setdefault(top, [])[:0] = header
         versions = [[] for _ in VERSIONS]
         for i, line in enumerate(lines):

@@ -31,7 +31,7 @@ import sys
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-CORPUS_VERSION = "v1"
+CORPUS_VERSION = "v2"
 P1 = r"await\s+get_websocket_manager\("
 S1 = r"s/await[[:space:]]+(get_websocket_manager\()/\1/g"
 P2 = r"get_websocket_manager_legacy\("

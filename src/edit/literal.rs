@@ -20,6 +20,11 @@ impl Word {
         self.finder.needle().len()
     }
 
+    /// The word itself.
+    pub(crate) fn as_bytes(&self) -> &[u8] {
+        self.finder.needle()
+    }
+
     /// Offsets of the occurrences of the word in `text` that are not part of a longer identifier.
     /// Only ASCII identifier characters count as "longer": a neighbour outside ASCII might be part
     /// of an identifier or not, and the occurrence is kept, so the test never rejects a real match.

@@ -26,6 +26,7 @@ pub(crate) mod structural;
 pub(crate) mod symbols;
 #[cfg(test)]
 mod test_corpus;
+mod tree_cache;
 
 pub(crate) use apply::{apply_edits, Replacement};
 pub(crate) use context::EditContext;

@@ -5,7 +5,7 @@
 use super::context::EditContext;
 use super::lines::LineIndex;
 use super::statements::{LazyStatements, Placement, Unit};
-use super::structural::{ParsedFile, Query, Reach, Verdict};
+use super::structural::{ParsedFile, Query, Reach, Unresolved, Verdict};
 use super::symbols::Resolution;
 use crate::tree::paths::RelPath;
 
@@ -85,35 +85,52 @@ fn units_for(
     Some(statements.units_around(ranges, top_level_only))
 }
 
-/// 1-based lines where `query` matches in `content` (a Python file at `rel`), in code only.
-pub(crate) fn structural_match_lines(
-    query: &Query,
-    rel: &RelPath,
-    content: &str,
-    cx: &EditContext,
-) -> Vec<u64> {
-    if !query.could_match(content) {
-        return Vec::new();
-    }
-    cx.count_parsed();
-    match_lines(query, rel, content, cx)
-}
-
 /// What a `python` check sees of one file: the 1-based lines of the matches that count, and
-/// those where the pattern matches except that the symbol's name resolves to nothing.
+/// those where the pattern matches except that the symbol's name resolves to nothing. One parse
+/// and one walk give both.
 pub(crate) fn structural_check_sites(
     query: &Query,
     rel: &RelPath,
     content: &str,
     cx: &EditContext,
 ) -> (Vec<u64>, Vec<(u64, Resolution)>) {
-    let lines = structural_match_lines(query, rel, content, cx);
-    let unresolved = if query.pattern.symbol().is_some() {
-        set_aside_lines(query, rel, content, cx).unresolved
-    } else {
-        Vec::new()
-    };
-    (lines, unresolved)
+    if !query.could_match(content) {
+        return (Vec::new(), Vec::new());
+    }
+    cx.count_parsed();
+    if query.pattern.symbol().is_none() {
+        return (match_lines(query, rel, content, cx), Vec::new());
+    }
+    let lines = LineIndex::new(content);
+    let (mut counted, mut unresolved) = (Vec::new(), Vec::new());
+    with_parsed(
+        &LazyStatements::new(content),
+        rel,
+        cx,
+        &[query],
+        false,
+        |pieces| {
+            for p in pieces {
+                for (m, verdict) in query.find_all(&p.file) {
+                    let Some(at) = p.to_file(m.range.start) else {
+                        continue;
+                    };
+                    let line = lines.line_of(at);
+                    match verdict {
+                        Verdict::Counts => counted.push(line),
+                        Verdict::Unresolved(why) => {
+                            if query.unresolved == Unresolved::Edit {
+                                counted.push(line);
+                            }
+                            unresolved.push((line, why));
+                        }
+                        Verdict::LeftAlone(_) => {}
+                    }
+                }
+            }
+        },
+    );
+    (counted, unresolved)
 }
 
 /// The sites of one file that a query's pattern matches but that do not simply count.
@@ -271,7 +288,7 @@ mod tests {
                     .iter()
                     .map(|m| lines.line_of(m.range.start))
                     .collect();
-                let got = structural_match_lines(query, &rel, &text, &cx);
+                let got = structural_check_sites(query, &rel, &text, &cx).0;
                 assert_eq!(got, expected, "{}: {}", path.display(), query.describe());
                 found += got.len();
             }

@@ -16,8 +16,14 @@ thread_local! {
 
 const BOM: &str = "\u{feff}";
 
-/// Parses `source` (a leading byte-order mark is skipped; offsets still refer to `source`).
+/// Parses `source` (a leading byte-order mark is skipped; offsets still refer to `source`), or
+/// gives the tree of the same text parsed lately (see [`tree_cache`](super::tree_cache)).
 pub(crate) fn parse(source: &str) -> Option<(Tree, usize)> {
+    super::tree_cache::tree_of(source, parse_uncached)
+}
+
+/// Parses `source` anew.
+pub(crate) fn parse_uncached(source: &str) -> Option<(Tree, usize)> {
     parse_with(source, None)
 }
 

@@ -49,7 +49,7 @@ pub(crate) struct ParsedFile<'a> {
     /// Length of a byte-order mark the parser did not see: tree offsets + this = content offsets.
     pub(super) offset: usize,
     pub(super) modules: &'a ModuleIndex,
-    symbols: std::cell::OnceCell<FileSymbols>,
+    symbols: std::cell::OnceCell<std::sync::Arc<FileSymbols>>,
 }
 
 impl<'a> ParsedFile<'a> {
@@ -84,11 +84,7 @@ impl<'a> ParsedFile<'a> {
 
     pub(super) fn symbols(&self) -> &FileSymbols {
         self.symbols.get_or_init(|| {
-            FileSymbols::build(
-                self.tree.root_node(),
-                &self.content[self.offset..],
-                self.rel,
-            )
+            crate::edit::tree_cache::symbols_of(self.content, &self.tree, self.offset, self.rel)
         })
     }
 
@@ -158,6 +154,9 @@ pub(super) struct Matcher<'f, 'a> {
     /// name: given, the symbol matches such a node (with the reason it did not resolve, by the
     /// node's range), so that the query can list the site as unresolved rather than lose it.
     pub(super) unresolved: Option<&'f UnresolvedSink>,
+    /// The last names a reference to the symbol can end with, found the first time a node is
+    /// tried as the symbol (see [`Matcher::may_name_symbol`]).
+    pub(super) symbol_names: std::cell::OnceCell<Vec<String>>,
 }
 
 impl<'f, 'a> Matcher<'f, 'a> {
@@ -168,6 +167,7 @@ impl<'f, 'a> Matcher<'f, 'a> {
             pattern,
             context: false,
             unresolved: None,
+            symbol_names: std::cell::OnceCell::new(),
         }
     }
 }
@@ -231,6 +231,51 @@ impl Matcher<'_, '_> {
         }
     }
 
+    /// Whether `node` can refer to `symbol` at all, before its name is resolved through the
+    /// modules it imports (which may parse them): a reference ends with the symbol's own last
+    /// name or its definition's, or is a name the file imports under another name
+    /// (`from m import target as alias`). A name that another module re-exports under a new name
+    /// is not followed unless the file imports it under that name too; such a file rarely holds
+    /// the symbol's name, which the tree's scan looks for first.
+    fn may_name_symbol(&self, node: Node, symbol: &str) -> bool {
+        let last = match node.kind() {
+            "identifier" => self.file.text(node),
+            "attribute" => match node.child_by_field_name("attribute") {
+                Some(a) => self.file.text(a),
+                None => return true,
+            },
+            _ => return true,
+        };
+        let names = self.symbol_names(symbol);
+        names.iter().any(|n| n == last)
+            || (node.kind() == "identifier" && self.file.symbols().imports_as(last, names))
+    }
+
+    /// The last names a reference to `symbol` can end with: its own last name, and its
+    /// definition's when a re-export renames it.
+    fn symbol_names(&self, symbol: &str) -> &[String] {
+        self.symbol_names.get_or_init(|| {
+            let mut names = vec![last_part(symbol).to_string()];
+            let canonical = self.file.modules.canonical(symbol);
+            if last_part(&canonical) != names[0] {
+                names.push(last_part(&canonical).to_string());
+            }
+            names
+        })
+    }
+
+    /// Every name a reference to the pattern's symbol in this file holds one of: its last names
+    /// and the names the file imports it under. Empty when the pattern has no symbol.
+    pub(super) fn symbol_spellings(&self) -> Vec<String> {
+        let Some(symbol) = self.pattern.symbol.clone() else {
+            return Vec::new();
+        };
+        let names = self.symbol_names(&symbol);
+        let mut all = names.to_vec();
+        all.extend(self.file.symbols().aliases_of(names));
+        all
+    }
+
     fn bind(&self, name: &str, range: Range<usize>, bindings: &mut Vec<Binding>) -> bool {
         self.bind_body(name, range, None, bindings)
     }
@@ -272,6 +317,9 @@ impl Matcher<'_, '_> {
                     return false;
                 };
                 let file = self.file;
+                if !self.may_name_symbol(inner, &symbol) {
+                    return false;
+                }
                 let resolution = file
                     .symbols()
                     .explain(inner, &|n| file.text(n), file.modules);
@@ -447,9 +495,46 @@ impl Matcher<'_, '_> {
     }
 }
 
+/// The last part of a dotted name.
+fn last_part(name: &str) -> &str {
+    name.rsplit('.').next().unwrap_or(name)
+}
+
 #[cfg(test)]
 mod tests {
-    use crate::edit::structural::testing::{found, query};
+    use crate::edit::structural::testing::{found, query, rel};
+    use crate::edit::structural::{ParsedFile, Pattern, Query};
+    use crate::edit::symbols::ModuleIndex;
+
+    /// A symbol is matched through the names a file imports it under and through re-exports,
+    /// while calls that cannot name it are never resolved, so the modules they lead to are never
+    /// parsed.
+    #[test]
+    fn only_names_that_can_refer_to_the_symbol_are_resolved() {
+        let index = ModuleIndex::new(Box::new(|r: &crate::tree::paths::RelPath| {
+            match r.as_str() {
+                "app/__init__.py" => Some("from .wm import get_manager as get_manager\n".into()),
+                "app/wm.py" => Some("def get_manager():\n    pass\n".into()),
+                "app/big.py" => Some("def helper():\n    pass\n".into()),
+                "app/other.py" => Some("def unrelated():\n    pass\n".into()),
+                _ => None,
+            }
+        }));
+        let q =
+            Query::new(Pattern::compile("get_manager($$$A)", Some("app.wm.get_manager")).unwrap());
+        let src = "import app\nimport app.big\nfrom app.wm import get_manager as gm\nfrom app.other import unrelated\n\ngm(1)\napp.get_manager(2)\napp.big.helper(3)\nunrelated(4)\n";
+        let path = rel("user.py");
+        let file = ParsedFile::parse(src, &path, &index).unwrap();
+        let got: Vec<&str> = q
+            .find(&file)
+            .iter()
+            .map(|m| &src[m.range.clone()])
+            .collect();
+        assert_eq!(got, vec!["gm(1)", "app.get_manager(2)"]);
+        // `app` (for the re-export) and `app.wm` (the definition) are looked into; neither
+        // `app.big` nor `app.other` is.
+        assert_eq!(index.parsed(), 2);
+    }
 
     #[test]
     fn a_multi_next_to_a_comma_matches_nothing_and_the_comma_with_it() {

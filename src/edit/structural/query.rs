@@ -6,12 +6,14 @@
 //! not count are listed with the reason instead of disappearing.
 
 use std::cell::RefCell;
+use std::ops::Range;
 
 use tree_sitter::Node;
 
 use super::matcher::{Match, Matcher, ParsedFile};
 use super::metavar::SYMBOL_BINDING;
 use super::pattern::Pattern;
+
 use crate::edit::literal::Word;
 use crate::edit::prefilter::Needles;
 use crate::edit::symbols::{enclosing_class, Resolution};
@@ -207,10 +209,13 @@ impl Query {
             unresolved: self.pattern.symbol.is_some().then_some(&unresolved),
             ..Matcher::new(file, &self.pattern)
         };
+        let anchors = Anchors::of(self, file, &matcher);
         loop {
             let node = cursor.node();
+            // A node that holds none of the words every match holds is skipped with all it holds.
+            let holds = anchors.held_by(node);
             unresolved.borrow_mut().clear();
-            if let Some(m) = matcher.match_root(node) {
+            if let Some(m) = holds.then(|| matcher.match_root(node)).flatten() {
                 let why = m.binding(SYMBOL_BINDING).and_then(|b| {
                     let found = unresolved.borrow();
                     found
@@ -224,7 +229,7 @@ impl Query {
                 };
                 out.push((m, verdict));
             }
-            if cursor.goto_first_child() {
+            if holds && cursor.goto_first_child() {
                 continue;
             }
             while !cursor.goto_next_sibling() {
@@ -288,6 +293,60 @@ impl Query {
         self.in_class
             .iter()
             .any(|target| symbols.derives_from(class, &|n| file.text(n), file.modules, target))
+    }
+}
+
+/// Where, in a parsed file, the words lie of which every match of a query holds one: the
+/// occurrences of the pattern's rarest literal word, or of the names that can spell its symbol,
+/// whichever are fewer. A walk for matches skips the subtrees that hold none of them.
+struct Anchors(Option<Vec<Range<usize>>>);
+
+impl Anchors {
+    fn of(query: &Query, file: &ParsedFile, matcher: &Matcher) -> Anchors {
+        let text = &file.content[file.offset..];
+        let symbol_last = query
+            .pattern
+            .symbol
+            .as_deref()
+            .map(|s| s.rsplit('.').next().unwrap_or(s).as_bytes());
+        let occurrences = |words: &[Word]| {
+            let mut found: Vec<Range<usize>> = words
+                .iter()
+                .flat_map(|w| w.find_iter(text).map(move |at| at..at + w.len()))
+                .collect();
+            found.sort_by_key(|r| (r.start, r.end));
+            found
+        };
+        let mut best: Option<Vec<Range<usize>>> = None;
+        let mut consider = |found: Vec<Range<usize>>| {
+            if best.as_ref().is_none_or(|b| found.len() < b.len()) {
+                best = Some(found);
+            }
+        };
+        for word in &query.pattern.literals {
+            if Some(word.as_bytes()) != symbol_last {
+                consider(occurrences(std::slice::from_ref(word)));
+            }
+        }
+        let spellings = matcher.symbol_spellings();
+        if !spellings.is_empty() {
+            let words: Vec<Word> = spellings.iter().map(|s| Word::new(s)).collect();
+            consider(occurrences(&words));
+        }
+        Anchors(best)
+    }
+
+    /// Whether `node` (tree offsets) holds one of the words; always, without any.
+    fn held_by(&self, node: Node) -> bool {
+        let Some(found) = &self.0 else {
+            return true;
+        };
+        let (start, end) = (node.start_byte(), node.end_byte());
+        let first = found.partition_point(|r| r.start < start);
+        found[first..]
+            .iter()
+            .take_while(|r| r.start < end)
+            .any(|r| r.end <= end)
     }
 }
 

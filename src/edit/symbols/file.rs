@@ -238,6 +238,33 @@ impl FileSymbols {
         self.scopes.values().any(|s| s.contains_key(name))
     }
 
+    /// Whether some scope of the file binds `name` to a qualified name whose last part is one of
+    /// `lasts`: `g` after `from m import target as g`.
+    pub(crate) fn imports_as(&self, name: &str, lasts: &[String]) -> bool {
+        self.scopes
+            .values()
+            .filter_map(|s| s.get(name))
+            .flatten()
+            .any(|b| ends_with_one_of(b, lasts))
+    }
+
+    /// The names some scope of the file binds to a qualified name whose last part is one of
+    /// `lasts`, other than those parts themselves: the names the file imports them under.
+    pub(crate) fn aliases_of(&self, lasts: &[String]) -> Vec<String> {
+        let mut out: Vec<String> = self
+            .scopes
+            .values()
+            .flat_map(|s| s.iter())
+            .filter(|(name, bindings)| {
+                !lasts.contains(name) && bindings.iter().any(|b| ends_with_one_of(b, lasts))
+            })
+            .map(|(name, _)| name.clone())
+            .collect();
+        out.sort();
+        out.dedup();
+        out
+    }
+
     /// What the module scope binds `name` to: `None` when it does not bind it, `Some(None)` when
     /// it binds it to something that is not one qualified name.
     pub(crate) fn module_binding(&self, name: &str) -> Option<Option<String>> {
@@ -304,6 +331,17 @@ impl FileSymbols {
         if let Some(slot @ Binding::Local) = slot {
             *slot = Binding::Qualified(module.to_string());
         }
+    }
+}
+
+/// Whether `binding` is a qualified name whose last part is one of `lasts`.
+fn ends_with_one_of(binding: &Binding, lasts: &[String]) -> bool {
+    match binding {
+        Binding::Qualified(q) => {
+            let last = q.rsplit('.').next().unwrap_or(q);
+            lasts.iter().any(|l| l == last)
+        }
+        _ => false,
     }
 }
 

@@ -1,0 +1,175 @@
+//! The syntax trees of the texts parsed lately, by content, and the symbols of each file built on
+//! them: a text that several checks and edits look at, in one phase or in several, is parsed once.
+//!
+//! A validate phase's symbol-aware checks, the backup phase's computation of the patch, the patch
+//! itself, the names check after an edit (which parses the original and the edited text) and a
+//! postflight check after the patch (which parses what the patch wrote) all see the same texts. The
+//! cache is keyed by a hash of the text alone, so it is never stale: a file that changed is a new
+//! text. It holds at most [`BUDGET`] bytes of source, the oldest texts leaving first, and texts
+//! shorter than [`SMALLEST`] (pattern snippets, import lines) are parsed each time.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+
+use tree_sitter::Tree;
+
+use super::symbols::FileSymbols;
+use crate::tree::paths::RelPath;
+
+/// Bytes of source whose trees are kept. A tree takes about ten to twenty times its text.
+const BUDGET: usize = 32 << 20;
+
+/// Texts shorter than this are not kept: parsing them costs less than keeping them.
+const SMALLEST: usize = 1024;
+
+/// One text's tree, and the symbols of the files found holding it.
+struct Entry {
+    tree: Tree,
+    offset: usize,
+    len: usize,
+    /// Symbols per path: the same text at two paths is two modules.
+    symbols: Mutex<Vec<(String, Arc<FileSymbols>)>>,
+}
+
+#[derive(Default)]
+struct Cache {
+    entries: HashMap<blake3::Hash, Arc<Entry>>,
+    order: VecDeque<blake3::Hash>,
+    bytes: usize,
+}
+
+fn cache() -> MutexGuard<'static, Cache> {
+    static CACHE: OnceLock<Mutex<Cache>> = OnceLock::new();
+    CACHE
+        .get_or_init(Mutex::default)
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+fn lookup(key: &blake3::Hash) -> Option<Arc<Entry>> {
+    cache().entries.get(key).cloned()
+}
+
+fn keep(key: blake3::Hash, entry: Arc<Entry>) {
+    let mut cache = cache();
+    if cache.entries.contains_key(&key) || entry.len > BUDGET {
+        return;
+    }
+    while cache.bytes + entry.len > BUDGET {
+        let Some(oldest) = cache.order.pop_front() else {
+            break;
+        };
+        if let Some(gone) = cache.entries.remove(&oldest) {
+            cache.bytes -= gone.len;
+        }
+    }
+    cache.bytes += entry.len;
+    cache.order.push_back(key);
+    cache.entries.insert(key, entry);
+}
+
+/// The tree of `source` (and the length of a byte-order mark the parser did not see): the kept
+/// one when this text was parsed lately, else parsed by `parse` and kept.
+pub(super) fn tree_of(
+    source: &str,
+    parse: impl FnOnce(&str) -> Option<(Tree, usize)>,
+) -> Option<(Tree, usize)> {
+    if source.len() < SMALLEST {
+        return parse(source);
+    }
+    let key = blake3::hash(source.as_bytes());
+    if let Some(entry) = lookup(&key) {
+        return Some((entry.tree.clone(), entry.offset));
+    }
+    let (tree, offset) = parse(source)?;
+    keep(
+        key,
+        Arc::new(Entry {
+            tree: tree.clone(),
+            offset,
+            len: source.len(),
+            symbols: Mutex::default(),
+        }),
+    );
+    Some((tree, offset))
+}
+
+/// The symbols of the file at `rel` holding `source`, whose tree is `tree`: the kept ones when
+/// this text at this path was looked at lately, else built and kept with the text's tree.
+pub(crate) fn symbols_of(
+    source: &str,
+    tree: &Tree,
+    offset: usize,
+    rel: &RelPath,
+) -> Arc<FileSymbols> {
+    let build = || Arc::new(FileSymbols::build(tree.root_node(), &source[offset..], rel));
+    if source.len() < SMALLEST {
+        return build();
+    }
+    let Some(entry) = lookup(&blake3::hash(source.as_bytes())) else {
+        return build();
+    };
+    let find = |list: &Vec<(String, Arc<FileSymbols>)>| {
+        list.iter()
+            .find(|(path, _)| path == rel.as_str())
+            .map(|(_, s)| s.clone())
+    };
+    if let Some(found) = find(&entry.symbols.lock().unwrap_or_else(|p| p.into_inner())) {
+        return found;
+    }
+    let built = build();
+    let mut list = entry.symbols.lock().unwrap_or_else(|p| p.into_inner());
+    if let Some(found) = find(&list) {
+        return found;
+    }
+    list.push((rel.as_str().to_string(), built.clone()));
+    built
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use super::*;
+    use crate::edit::python;
+
+    fn counting(count: &AtomicUsize) -> impl Fn(&str) -> Option<(Tree, usize)> + '_ {
+        move |s| {
+            count.fetch_add(1, Ordering::Relaxed);
+            python::parse_uncached(s)
+        }
+    }
+
+    #[test]
+    fn a_text_is_parsed_once_and_a_changed_text_again() {
+        let count = AtomicUsize::new(0);
+        let text = format!("def kept_once():\n    return 1\n{}", "x = 1\n".repeat(300));
+        let first = tree_of(&text, counting(&count)).unwrap();
+        let again = tree_of(&text, counting(&count)).unwrap();
+        assert_eq!(count.load(Ordering::Relaxed), 1);
+        assert_eq!(first.0.root_node().to_sexp(), again.0.root_node().to_sexp());
+        let changed = text.replace("return 1", "return 2");
+        tree_of(&changed, counting(&count)).unwrap();
+        assert_eq!(count.load(Ordering::Relaxed), 2);
+    }
+
+    #[test]
+    fn short_texts_are_parsed_each_time() {
+        let count = AtomicUsize::new(0);
+        tree_of("x = 1\n", counting(&count)).unwrap();
+        tree_of("x = 1\n", counting(&count)).unwrap();
+        assert_eq!(count.load(Ordering::Relaxed), 2);
+    }
+
+    #[test]
+    fn the_same_text_at_two_paths_has_the_symbols_of_each_module() {
+        let text = format!("from . import sibling\n{}", "y = 2\n".repeat(300));
+        let (tree, offset) = python::parse(&text).unwrap();
+        let a = RelPath::parse("pkg_a/mod.py").unwrap();
+        let b = RelPath::parse("pkg_b/mod.py").unwrap();
+        let of_a = symbols_of(&text, &tree, offset, &a);
+        let of_b = symbols_of(&text, &tree, offset, &b);
+        assert!(Arc::ptr_eq(&of_a, &symbols_of(&text, &tree, offset, &a)));
+        assert!(!Arc::ptr_eq(&of_a, &of_b));
+    }
+}
