@@ -97,6 +97,11 @@ pub(crate) enum ReportFormat {
     Json,
     /// GitHub Actions annotations: failed checks, unmet criteria, regressed tests, sites left alone.
     Github,
+    /// A pull request body: summary, sites fixed, tests before and after, criteria as a
+    /// checklist, a diff excerpt that fits GitHub's limit.
+    Pr,
+    /// A commit message: the plan's title, a blank line, the description and the figures.
+    Commit,
 }
 
 #[derive(Debug, Subcommand)]
@@ -186,12 +191,12 @@ pub(crate) enum Command {
 
     /// Render a run's report from its checkpoint (to stdout).
     #[command(
-        after_help = "Examples:\n  remedy report --root ../repo > report.md\n  remedy report --root ../repo --format json | jq .changes\n  remedy report --root ../repo --format github   # in a GitHub Actions step: annotations on the pull request"
+        after_help = "Examples:\n  remedy report --root ../repo > report.md\n  remedy report --root ../repo --format json | jq .changes\n  remedy report --root ../repo --format github   # in a GitHub Actions step: annotations on the pull request\n  remedy report --root ../repo --format pr > body.md   # gh pr create --body-file body.md\n  remedy report --root ../repo --format commit | git -C ../repo commit -a -F -"
     )]
     Report {
         #[command(flatten)]
         select: SelectArgs,
-        /// Markdown, JSON, or GitHub Actions annotations.
+        /// Markdown, JSON, GitHub Actions annotations, a pull request body, or a commit message.
         #[arg(long, value_enum, default_value = "md")]
         format: ReportFormat,
     },
