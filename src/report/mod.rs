@@ -1,5 +1,7 @@
 //! Reports rendered from the checkpoint alone, so `remedy report` can be rerun at any time.
 
+pub(crate) mod commit;
+mod diff_excerpt;
 pub(crate) mod github;
 pub(crate) mod json;
 pub(crate) mod markdown;

@@ -11,6 +11,7 @@ use crate::state::checkpoint::{
 };
 use crate::words::count;
 
+use super::diff_excerpt::{chars, fit_diffs, longest_backtick_run, FileDiff};
 use super::markdown::{code, Images, FOLD_AT};
 use super::run_status;
 
@@ -23,23 +24,6 @@ const BODY_BUDGET: usize = GITHUB_BODY_LIMIT - 4_096;
 
 /// Longer lists (files, tests, sites) show their first this many entries and count the rest.
 const LIST_CAP: usize = 100;
-
-/// A file's diff shows at most this many lines, so that one huge file does not crowd out the
-/// others.
-const FILE_DIFF_LINES: usize = 200;
-
-/// A diff line longer than this (minified code, a data blob) is cut.
-const DIFF_LINE_CHARS: usize = 300;
-
-/// Space a partly shown file must at least get; with less, the file is left out whole.
-const MIN_PARTIAL: usize = 500;
-
-/// One changed file's unified diff.
-#[derive(Debug, Clone)]
-pub(crate) struct FileDiff {
-    pub(crate) path: String,
-    pub(crate) diff: String,
-}
 
 /// The pull request body of the run, with diffs read from `images` (none without it).
 pub(crate) fn render(cp: &Checkpoint, images: Images<'_>) -> String {
@@ -74,7 +58,9 @@ fn collect_diffs(cp: &Checkpoint, objects: &crate::state::objects::ObjectStore) 
 }
 
 /// The patch phases whose changes are in the tree: succeeded, not rolled back.
-fn patches_in_effect(cp: &Checkpoint) -> impl Iterator<Item = (&PhaseRecord, &PatchOutcome)> {
+pub(super) fn patches_in_effect(
+    cp: &Checkpoint,
+) -> impl Iterator<Item = (&PhaseRecord, &PatchOutcome)> {
     cp.phases
         .iter()
         .filter(|p| p.status == PhaseStatus::Succeeded)
@@ -99,10 +85,6 @@ fn render_body(cp: &Checkpoint, diffs: &[FileDiff], budget: usize) -> String {
     }
     body.push_str(&footer);
     cap(body, budget)
-}
-
-fn chars(s: &str) -> usize {
-    s.chars().count()
 }
 
 /// The last guard of the limit: the sections before the diff keep their lists short, so only a
@@ -218,12 +200,12 @@ fn fix_paragraph(cp: &Checkpoint) -> String {
 }
 
 /// A text on one line: its lines joined with spaces.
-fn one_line(text: &str) -> String {
+pub(super) fn one_line(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 /// "44 of 44 tests passed (100.0%)", or "no tests ran".
-fn tally(c: &Counts) -> String {
+pub(super) fn tally(c: &Counts) -> String {
     match c.pass_rate() {
         Some(_) => format!("{} passed", ratio(c)),
         None => "no tests ran".into(),
@@ -241,7 +223,7 @@ fn ratio(c: &Counts) -> String {
 }
 
 /// The last pytest phase that ran: the one that says how the tree stands after the fix.
-fn last_tests(cp: &Checkpoint) -> Option<(&PhaseRecord, &PytestOutcome)> {
+pub(super) fn last_tests(cp: &Checkpoint) -> Option<(&PhaseRecord, &PytestOutcome)> {
     cp.phases.iter().rev().find_map(|p| match &p.outcome {
         Some(Outcome::Pytest(o)) if p.status != PhaseStatus::RolledBack => Some((p, o)),
         _ => None,
@@ -517,7 +499,7 @@ fn rate(r: Option<f64>) -> String {
 
 /// Every check of a validate phase and every criterion of a pytest phase that ran, with whether
 /// it held.
-fn criteria(cp: &Checkpoint) -> Vec<(String, bool)> {
+pub(super) fn criteria(cp: &Checkpoint) -> Vec<(String, bool)> {
     let mut out = Vec::new();
     for p in cp
         .phases
@@ -688,173 +670,13 @@ fn diff_section(cp: &Checkpoint, diffs: &[FileDiff], room: usize) -> String {
     md
 }
 
-/// What of the diffs fits in a budget.
-#[derive(Debug)]
-struct Excerpt {
-    text: String,
-    files_whole: usize,
-    files_part: usize,
-    lines_shown: usize,
-}
-
-fn fit_diffs(diffs: &[FileDiff], room: usize) -> Excerpt {
-    let mut ex = Excerpt {
-        text: String::new(),
-        files_whole: 0,
-        files_part: 0,
-        lines_shown: 0,
-    };
-    let mut used = 0;
-    for d in diffs {
-        // Lines keep their endings, so that a file with CRLF endings shows as `remedy diff` does.
-        let lines: Vec<&str> = d.diff.split_inclusive('\n').collect();
-        let capped = lines.len() > FILE_DIFF_LINES;
-        let mut block = String::new();
-        let mut shown = 0;
-        let mut complete = true;
-        for line in lines.iter().take(FILE_DIFF_LINES) {
-            let line = cut_line(line);
-            // Keep room for the note that says the file goes on.
-            if used + chars(&block) + chars(&line) + 80 > room {
-                complete = false;
-                break;
-            }
-            block.push_str(&line);
-            shown += 1;
-        }
-        if complete && !capped {
-            ex.files_whole += 1;
-        } else {
-            if !complete && (shown == 0 || chars(&block) < MIN_PARTIAL.min(d.diff.len())) {
-                // Too little room for a useful part of this file: stop before it.
-                break;
-            }
-            ex.files_part += 1;
-            let _ = writeln!(
-                block,
-                "# … {} of {}",
-                count((lines.len() - shown) as u64, "more line"),
-                d.path
-            );
-        }
-        used += chars(&block);
-        ex.text.push_str(&block);
-        ex.lines_shown += shown;
-        if !complete {
-            break;
-        }
-    }
-    ex
-}
-
-/// A line of the diff with its ending (a last line without one gets one), cut at
-/// [`DIFF_LINE_CHARS`].
-fn cut_line(line: &str) -> String {
-    let text = line.strip_suffix('\n').unwrap_or(line);
-    let ending = if text.ends_with('\r') { "\r\n" } else { "\n" };
-    let text = text.strip_suffix('\r').unwrap_or(text);
-    if chars(text) <= DIFF_LINE_CHARS {
-        format!("{text}{ending}")
-    } else {
-        let cut: String = text.chars().take(DIFF_LINE_CHARS).collect();
-        format!("{cut} …{ending}")
-    }
-}
-
-fn longest_backtick_run(text: &str) -> usize {
-    text.split(|c| c != '`').map(str::len).max().unwrap_or(0)
-}
-
-/// A commit message for the run's changes: the plan's title, a blank line, the description and
-/// a few lines of figures (sites, tests, criteria), and a trailer naming the plan.
-pub(crate) fn commit_message(cp: &Checkpoint) -> String {
-    let title = one_line(&cp.plan_title);
-    let mut msg = format!(
-        "{}\n\n",
-        if title.is_empty() {
-            &cp.plan_id
-        } else {
-            &title
-        }
-    );
-    if let Some(d) = cp
-        .plan_description
-        .as_deref()
-        .filter(|d| !d.trim().is_empty())
-    {
-        for para in d.trim().split("\n\n") {
-            msg.push_str(&wrap(&one_line(para), 72));
-            msg.push_str("\n\n");
-        }
-    }
-    let mut figures = Vec::new();
-    let (mut sites, mut files) = (0usize, 0usize);
-    for (_, o) in patches_in_effect(cp) {
-        sites += o.files.iter().map(|f| f.sites.len()).sum::<usize>();
-        files += o.files.len();
-    }
-    figures.push(format!(
-        "Changes {} in {}.",
-        count(sites as u64, "site"),
-        count(files as u64, "file")
-    ));
-    if let Some((p, o)) = last_tests(cp) {
-        let mut s = format!("Tests `{}`: {}", p.name, tally(&o.totals));
-        if let Some(c) = &o.comparison {
-            let _ = write!(
-                s,
-                "; against {}: {} fixed, {} regressed, {} still failing",
-                c.baseline,
-                c.fixed.len(),
-                c.regressed.len(),
-                c.still_failing.len()
-            );
-        }
-        s.push('.');
-        figures.push(s);
-    }
-    let criteria = criteria(cp);
-    if !criteria.is_empty() {
-        figures.push(format!(
-            "Criteria: {} of {} met.",
-            criteria.iter().filter(|(_, ok)| *ok).count(),
-            criteria.len()
-        ));
-    }
-    for f in figures {
-        msg.push_str(&wrap(&f, 72));
-        msg.push('\n');
-    }
-    let _ = writeln!(msg, "\nRemedy-Plan: {}", cp.plan_id);
-    msg
-}
-
-/// Words joined into lines of at most `width` characters (a longer word stands alone).
-fn wrap(text: &str, width: usize) -> String {
-    let mut out = String::new();
-    let mut line = String::new();
-    for word in text.split_whitespace() {
-        if !line.is_empty() && chars(&line) + 1 + chars(word) > width {
-            out.push_str(&line);
-            out.push('\n');
-            line.clear();
-        }
-        if !line.is_empty() {
-            line.push(' ');
-        }
-        line.push_str(word);
-    }
-    out.push_str(&line);
-    out
-}
-
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     /// A run of one patch phase over `files` files of `sites` sites each, then a pytest phase
     /// compared with a baseline, with `status` as the pytest phase's status.
-    fn run(files: usize, sites: usize, status: &str) -> Checkpoint {
+    pub(crate) fn run(files: usize, sites: usize, status: &str) -> Checkpoint {
         let changes: Vec<serde_json::Value> = (0..files)
             .map(|i| {
                 serde_json::json!({
@@ -898,7 +720,8 @@ mod tests {
         .unwrap()
     }
 
-    fn diff(path: &str, lines: usize) -> FileDiff {
+    /// A diff of `lines` lines (three of them headers) of the file at `path`.
+    pub(crate) fn diff(path: &str, lines: usize) -> FileDiff {
         let mut text = format!("--- a/{path}\n+++ b/{path}\n@@ -1,{lines} +1,{lines} @@\n");
         for i in 0..lines.saturating_sub(3) {
             text.push_str(&format!("-old line {i} of {path}\n"));
@@ -907,69 +730,6 @@ mod tests {
             path: path.into(),
             diff: text,
         }
-    }
-
-    #[test]
-    fn diffs_that_fit_are_shown_whole() {
-        let diffs = [diff("a.py", 10), diff("b.py", 20)];
-        let ex = fit_diffs(&diffs, 10_000);
-        assert_eq!((ex.files_whole, ex.files_part, ex.lines_shown), (2, 0, 30));
-        assert_eq!(ex.text, format!("{}{}", diffs[0].diff, diffs[1].diff));
-    }
-
-    #[test]
-    fn diffs_past_the_room_end_with_a_partial_file_and_leave_the_rest_out() {
-        let diffs = [diff("a.py", 10), diff("b.py", 150), diff("c.py", 10)];
-        let room = chars(&diffs[0].diff) + 2_000;
-        let ex = fit_diffs(&diffs, room);
-        assert!(chars(&ex.text) <= room, "{} > {room}", chars(&ex.text));
-        assert_eq!((ex.files_whole, ex.files_part), (1, 1));
-        assert!(
-            ex.lines_shown > 10 && ex.lines_shown < 160,
-            "{}",
-            ex.lines_shown
-        );
-        assert!(ex.text.contains("more lines of b.py"), "{}", ex.text);
-        assert!(!ex.text.contains("c.py"));
-        // Every shown line is a whole line of the diff.
-        for line in ex.text.lines().filter(|l| !l.starts_with("# …")) {
-            assert!(
-                diffs.iter().any(|d| d.diff.lines().any(|l| l == line)),
-                "{line}"
-            );
-        }
-    }
-
-    #[test]
-    fn too_little_room_for_a_useful_part_leaves_the_file_out() {
-        let diffs = [diff("a.py", 10), diff("b.py", 150)];
-        let ex = fit_diffs(&diffs, chars(&diffs[0].diff) + 100);
-        assert_eq!((ex.files_whole, ex.files_part, ex.lines_shown), (1, 0, 10));
-    }
-
-    #[test]
-    fn one_huge_file_is_cut_so_the_next_ones_are_seen() {
-        let diffs = [diff("huge.py", 5_000), diff("small.py", 8)];
-        let ex = fit_diffs(&diffs, 60_000);
-        assert_eq!((ex.files_whole, ex.files_part), (1, 1));
-        assert_eq!(ex.lines_shown, FILE_DIFF_LINES + 8);
-        assert!(
-            ex.text.contains("# … 4800 more lines of huge.py"),
-            "{}",
-            &ex.text[..200]
-        );
-        assert!(ex.text.contains("+++ b/small.py"));
-    }
-
-    #[test]
-    fn a_long_line_is_cut() {
-        let long = "x".repeat(5_000);
-        let cut = cut_line(&long);
-        assert_eq!(chars(&cut), DIFF_LINE_CHARS + 3);
-        assert!(cut.ends_with(" …\n"));
-        assert_eq!(cut_line("short"), "short\n");
-        assert_eq!(cut_line("crlf\r\n"), "crlf\r\n");
-        assert!(cut_line(&format!("{long}\r\n")).ends_with(" …\r\n"));
     }
 
     #[test]
@@ -1058,40 +818,5 @@ mod tests {
         assert!(body.contains(
             "Phase `patch` changed 2 sites in 2 files with edit `mend`. In `tests`, 4 of 4 tests (100.0%) passed, against 1 of 4 tests (25.0%) in `baseline`: 2 fixed, 0 regressed, 1 still failing. 1 of 2 criteria are met."
         ), "{body}");
-    }
-
-    #[test]
-    fn the_commit_message_is_the_title_a_blank_line_and_wrapped_figures() {
-        let cp = run(3, 2, "succeeded");
-        let msg = commit_message(&cp);
-        let lines: Vec<&str> = msg.lines().collect();
-        assert_eq!(lines[0], "Fix the thing");
-        assert_eq!(lines[1], "");
-        assert_eq!(lines[2], "The thing is broken.");
-        assert_eq!(lines[3], "");
-        assert_eq!(lines[4], "This mends it.");
-        assert!(msg.contains("\nChanges 6 sites in 3 files.\n"), "{msg}");
-        assert!(
-            msg.contains("Tests `tests`: 4 of 4 tests (100.0%) passed; against baseline:"),
-            "{msg}"
-        );
-        assert!(msg.contains("\nCriteria: 1 of 2 met.\n"), "{msg}");
-        assert!(msg.ends_with("\n\nRemedy-Plan: fix-it\n"), "{msg}");
-        assert!(lines.iter().all(|l| chars(l) <= 72), "{msg}");
-    }
-
-    #[test]
-    fn a_commit_message_without_a_title_uses_the_plan_id() {
-        let mut cp = run(1, 1, "succeeded");
-        cp.plan_title = "  \n ".into();
-        cp.plan_description = None;
-        assert!(commit_message(&cp).starts_with("fix-it\n\nChanges 1 site in 1 file.\n"));
-    }
-
-    #[test]
-    fn words_wrap_at_the_width() {
-        assert_eq!(wrap("aa bb cc dd", 5), "aa bb\ncc dd");
-        assert_eq!(wrap("abcdefgh ij", 5), "abcdefgh\nij");
-        assert_eq!(wrap("", 5), "");
     }
 }
