@@ -231,17 +231,16 @@ fn render(shards: u64, plan: &str, repos: &str, install: &str, on_push: bool) ->
     if on_push {
         made_by.push_str(" --on-push");
     }
+    if install != DEFAULT_INSTALL {
+        made_by.push_str(" --install …");
+    }
     let _ = writeln!(
         y,
-        "# Runs the remedy plan {plan:?} over the repositories listed in {repos:?}, in {} of a\n\
-         # GitHub Actions matrix, then merges the shards' results into one report.\n\
-         # Made by `{made_by}`{}; run that again rather than editing this file by hand.\n",
+        "# Runs the remedy plan {plan:?} over the repositories listed in {repos:?},\n\
+         # in {} of a GitHub Actions matrix, then merges their results into one report.\n\
+         # Made by: {made_by}\n\
+         # Run that again rather than editing this file by hand.\n",
         crate::words::count(shards, "shard"),
-        if install == DEFAULT_INSTALL {
-            ""
-        } else {
-            " with --install"
-        },
     );
     let _ = writeln!(y, "name: remedy fleet\n");
     let _ = writeln!(y, "on:\n  workflow_dispatch:");

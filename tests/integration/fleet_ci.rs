@@ -462,3 +462,35 @@ fn bad_input_exits_2_names_the_value_and_writes_nothing() {
         assert!(!p.path().join("out").exists(), "{args:?} wrote something");
     }
 }
+
+/// The workflow docs/fleet-ci.md shows is what the command it quotes writes, so the page cannot
+/// drift from the generator.
+#[test]
+fn the_workflow_in_the_docs_is_what_the_generator_writes() {
+    let p = Project::new();
+    for (path, text) in [("plans/fix.yaml", "id: fix\n"), ("fleet/repos.txt", "a\n")] {
+        let f = p.path().join(path);
+        fs::create_dir_all(f.parent().unwrap()).unwrap();
+        fs::write(f, text).unwrap();
+    }
+    let out = p.generate(&[
+        "--shards",
+        "4",
+        "--plan",
+        "plans/fix.yaml",
+        "--repos",
+        "fleet/repos.txt",
+    ]);
+    out.expect_code(0);
+    let doc = fs::read_to_string(workspace().join("docs/fleet-ci.md")).unwrap();
+    let start = doc
+        .find("```yaml\n# Runs the remedy plan")
+        .expect("the docs show a workflow")
+        + 8;
+    let end = start + doc[start..].find("```\n").unwrap();
+    assert_eq!(
+        &doc[start..end],
+        out.stdout,
+        "docs/fleet-ci.md shows another workflow than `remedy fleet ci github` writes; paste the new one in"
+    );
+}
