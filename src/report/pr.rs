@@ -25,6 +25,18 @@ const BODY_BUDGET: usize = GITHUB_BODY_LIMIT - 4_096;
 /// Longer lists (files, tests, sites) show their first this many entries and count the rest.
 const LIST_CAP: usize = 100;
 
+/// Text as inline code outside a table: [`code`] escapes `|` for table cells, which elsewhere
+/// would show the backslash (in a test id such as `test_parse[a|b]`).
+fn inline(text: &str) -> String {
+    let ticks = if text.contains('`') { "``" } else { "`" };
+    let pad = if text.starts_with('`') || text.ends_with('`') {
+        " "
+    } else {
+        ""
+    };
+    format!("{ticks}{pad}{}{pad}{ticks}", text.replace('\n', " "))
+}
+
 /// The pull request body of the run, with diffs read from `images` (none without it).
 pub(crate) fn render(cp: &Checkpoint, images: Images<'_>) -> String {
     let diffs = images.map(|o| collect_diffs(cp, o)).unwrap_or_default();
@@ -113,7 +125,7 @@ fn write_summary(md: &mut String, cp: &Checkpoint) {
         md,
         "**{}** (plan {})\n",
         cp.plan_title.trim(),
-        code(&cp.plan_id)
+        inline(&cp.plan_id)
     );
     if let Some(d) = cp
         .plan_description
@@ -134,11 +146,11 @@ fn fix_paragraph(cp: &Checkpoint) -> String {
             .edits
             .iter()
             .filter(|e| e.sites > 0)
-            .map(|e| code(&e.name))
+            .map(|e| inline(&e.name))
             .collect();
         let mut s = format!(
             "Phase {} changed {} in {}",
-            code(&p.name),
+            inline(&p.name),
             count(sites as u64, "site"),
             count(o.files.len() as u64, "file")
         );
@@ -163,7 +175,7 @@ fn fix_paragraph(cp: &Checkpoint) -> String {
         sentences.push("No change is in effect: no patch phase of this run succeeded.".into());
     }
     if let Some((p, o)) = last_tests(cp) {
-        let mut s = format!("In {}, {}", code(&p.name), tally(&o.totals));
+        let mut s = format!("In {}, {}", inline(&p.name), tally(&o.totals));
         let compared = o
             .comparison
             .as_ref()
@@ -173,7 +185,7 @@ fn fix_paragraph(cp: &Checkpoint) -> String {
                 s,
                 ", against {} in {}: {} fixed, {} regressed, {} still failing",
                 ratio(&base.totals),
-                code(&c.baseline),
+                inline(&c.baseline),
                 c.fixed.len(),
                 c.regressed.len(),
                 c.still_failing.len()
@@ -247,7 +259,7 @@ fn write_stop(md: &mut String, cp: &Checkpoint) {
         .phases
         .iter()
         .filter(|p| p.status == PhaseStatus::Pending)
-        .map(|p| code(&p.name))
+        .map(|p| inline(&p.name))
         .collect();
     if status == "rolled_back" {
         let _ = writeln!(
@@ -271,7 +283,7 @@ fn write_stop(md: &mut String, cp: &Checkpoint) {
                 md,
                 "> [!CAUTION]\n> **The run stopped early:** the {} phase {} {what}.",
                 p.kind,
-                code(&p.name)
+                inline(&p.name)
             );
             if let Some(error) = p.error.as_deref() {
                 let lines: Vec<&str> = error.lines().collect();
@@ -311,7 +323,7 @@ fn write_sites(md: &mut String, cp: &Checkpoint) {
         let _ = writeln!(
             md,
             "{}: **{} in {}** ({} scanned), +{added} −{removed} lines.\n",
-            code(&p.name),
+            inline(&p.name),
             count(sites as u64, "site"),
             count(o.files.len() as u64, "file"),
             count(o.scanned, "file"),
@@ -327,7 +339,7 @@ fn write_sites(md: &mut String, cp: &Checkpoint) {
             .files
             .iter()
             .filter(|f| f.state == FileState::Drifted)
-            .map(|f| code(f.path.as_str()))
+            .map(|f| inline(f.path.as_str()))
             .collect();
         if !drifted.is_empty() {
             let _ = writeln!(
@@ -343,7 +355,7 @@ fn write_sites(md: &mut String, cp: &Checkpoint) {
                 let lines: Vec<String> = f.sites.iter().map(|s| s.line.to_string()).collect();
                 format!(
                     "- {} ({}: {})",
-                    code(f.path.as_str()),
+                    inline(f.path.as_str()),
                     if lines.len() == 1 { "line" } else { "lines" },
                     lines.join(", ")
                 )
@@ -394,7 +406,7 @@ fn write_tests(md: &mut String, cp: &Checkpoint) {
         .phases
         .iter()
         .filter(|p| p.kind == PhaseKind::Pytest && p.outcome.is_none())
-        .map(|p| code(&p.name))
+        .map(|p| inline(&p.name))
         .collect();
     if ran.is_empty() {
         let _ = writeln!(
@@ -459,7 +471,7 @@ fn write_tests(md: &mut String, cp: &Checkpoint) {
                 }
                 let _ = writeln!(md, "<details><summary>{title} ({})</summary>\n", list.len());
                 for id in list.iter().take(LIST_CAP) {
-                    let _ = writeln!(md, "- {}", code(id));
+                    let _ = writeln!(md, "- {}", inline(id));
                 }
                 if list.len() > LIST_CAP {
                     let _ = writeln!(
@@ -477,7 +489,7 @@ fn write_tests(md: &mut String, cp: &Checkpoint) {
                 let _ = writeln!(
                     md,
                     "- {}: {} passed, {} failed, {} errors, {} skipped ({})",
-                    code(&p.name),
+                    inline(&p.name),
                     t.passed,
                     t.failed,
                     t.errors,
@@ -512,7 +524,7 @@ pub(super) fn criteria(cp: &Checkpoint) -> Vec<(String, bool)> {
                     out.push((
                         format!(
                             "{}: {} (expected {}, got {})",
-                            code(&p.name),
+                            inline(&p.name),
                             one_line(&c.name),
                             one_line(&c.expected),
                             one_line(&c.actual)
@@ -526,7 +538,7 @@ pub(super) fn criteria(cp: &Checkpoint) -> Vec<(String, bool)> {
                     out.push((
                         format!(
                             "{}: {} (expected {}, got {})",
-                            code(&p.name),
+                            inline(&p.name),
                             one_line(&c.name),
                             one_line(&c.expected),
                             one_line(&c.actual)
@@ -568,10 +580,10 @@ fn write_left_alone(md: &mut String, cp: &Checkpoint) {
         .map(|l| {
             format!(
                 "- {} line {}: {} ({})",
-                code(l.path.as_str()),
+                inline(l.path.as_str()),
                 l.line,
                 one_line(&l.reason),
-                code(&l.edit)
+                inline(&l.edit)
             )
         })
         .collect();
@@ -581,11 +593,11 @@ fn write_left_alone(md: &mut String, cp: &Checkpoint) {
         .map(|u| {
             format!(
                 "- {} line {}: the name is {}; {} ({})",
-                code(u.path.as_str()),
+                inline(u.path.as_str()),
                 u.line,
                 one_line(&u.reason),
                 one_line(&u.action),
-                code(&u.edit)
+                inline(&u.edit)
             )
         })
         .collect();
@@ -622,7 +634,7 @@ fn footer(cp: &Checkpoint) -> String {
         "---\n<sub>Made by remedy {} from the checkpoint of plan {}. \
          `remedy report --root . --plan {}` prints the full report.</sub>\n",
         cp.tool_version,
-        code(&cp.plan_id),
+        inline(&cp.plan_id),
         cp.plan_id
     )
 }
@@ -773,6 +785,13 @@ pub(crate) mod tests {
         }];
         let body = render_body(&cp, &diffs, BODY_BUDGET);
         assert!(body.contains("`````diff\n--- a/README.md"), "{body}");
+    }
+
+    #[test]
+    fn inline_code_outside_a_table_keeps_a_pipe_as_it_is() {
+        assert_eq!(inline("t.py::test[a|b]"), "`t.py::test[a|b]`");
+        assert_eq!(inline("a `b`"), "`` a `b` ``");
+        assert_eq!(code("a|b"), "`a\\|b`");
     }
 
     #[test]
