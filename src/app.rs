@@ -4,7 +4,7 @@ use std::io::{IsTerminal, Write};
 
 use clap::Parser;
 
-use crate::cli::{CheckFormat, Cli, Command, OutputArgs, SchemaKind};
+use crate::cli::{CheckFormat, CiEngine, Cli, Command, FleetCommand, OutputArgs, SchemaKind};
 use crate::engine::{self, ResumeOptions, RollbackOptions};
 use crate::error::{exit, Error, Result};
 use crate::plan::load_plan;
@@ -285,10 +285,65 @@ async fn dispatch(cli: Cli) -> Result<()> {
             Ok(())
         }
         Command::Demo { dir } => crate::demo::run(dir, style(out, false)).await,
+        Command::Fleet { command } => run_fleet(command, out),
     }
 }
 
 /// The human-readable status table.
+/// The `fleet` verbs this binary has.
+fn run_fleet(command: FleetCommand, out: OutputArgs) -> Result<()> {
+    match command {
+        FleetCommand::Ci {
+            engine:
+                CiEngine::Github {
+                    shards,
+                    plan,
+                    repos,
+                    output,
+                    install,
+                    on_push,
+                },
+        } => {
+            let cwd = std::env::current_dir()
+                .map_err(|e| Error::io("read the current folder", ".", e))?;
+            let workflow = crate::fleet::ci::github_workflow(
+                &crate::fleet::ci::GithubOptions {
+                    shards,
+                    plan,
+                    repos,
+                    install,
+                    on_push,
+                },
+                &cwd,
+            )?;
+            match output {
+                None => say_raw!("{workflow}"),
+                Some(path) => {
+                    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+                        std::fs::create_dir_all(parent)
+                            .map_err(|e| Error::io("create the folder", parent, e))?;
+                    }
+                    crate::fsutil::write_atomic(
+                        &path,
+                        workflow.as_bytes(),
+                        Some(0o644),
+                        crate::fsutil::Durability::Synced,
+                    )?;
+                    if !out.quiet {
+                        let _ = writeln!(
+                            std::io::stderr().lock(),
+                            "wrote {} ({})",
+                            path.display(),
+                            crate::words::count(shards, "shard")
+                        );
+                    }
+                }
+            }
+            Ok(())
+        }
+    }
+}
+
 pub(crate) fn status_text(cp: &Checkpoint) -> String {
     let mut s = String::new();
     s.push_str(&format!(

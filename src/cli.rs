@@ -97,6 +97,11 @@ pub(crate) enum ReportFormat {
     Json,
     /// GitHub Actions annotations: failed checks, unmet criteria, regressed tests, sites left alone.
     Github,
+    /// A pull request body: summary, sites fixed, tests before and after, criteria as a
+    /// checklist, a diff excerpt that fits GitHub's limit.
+    Pr,
+    /// A commit message: the plan's title, a blank line, the description and the figures.
+    Commit,
 }
 
 #[derive(Debug, Subcommand)]
@@ -186,12 +191,12 @@ pub(crate) enum Command {
 
     /// Render a run's report from its checkpoint (to stdout).
     #[command(
-        after_help = "Examples:\n  remedy report --root ../repo > report.md\n  remedy report --root ../repo --format json | jq .changes\n  remedy report --root ../repo --format github   # in a GitHub Actions step: annotations on the pull request"
+        after_help = "Examples:\n  remedy report --root ../repo > report.md\n  remedy report --root ../repo --format json | jq .changes\n  remedy report --root ../repo --format github   # in a GitHub Actions step: annotations on the pull request\n  remedy report --root ../repo --format pr > body.md   # gh pr create --body-file body.md\n  remedy report --root ../repo --format commit | git -C ../repo commit -a -F -"
     )]
     Report {
         #[command(flatten)]
         select: SelectArgs,
-        /// Markdown, JSON, or GitHub Actions annotations.
+        /// Markdown, JSON, GitHub Actions annotations, a pull request body, or a commit message.
         #[arg(long, value_enum, default_value = "md")]
         format: ReportFormat,
     },
@@ -230,10 +235,55 @@ pub(crate) enum Command {
         shell: clap_complete::Shell,
     },
 
+    /// Run a plan over many repositories: generate the CI workflow that shards the work.
+    Fleet {
+        #[command(subcommand)]
+        command: FleetCommand,
+    },
+
     /// Copy the bundled sample project into DIR and run the founding plan on it.
     #[command(after_help = "Examples:\n  remedy demo\n  remedy demo /tmp/try-remedy")]
     Demo {
         /// Where to put the sample (default: a new folder under the system temp dir).
         dir: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum FleetCommand {
+    /// Write the CI configuration that runs `remedy fleet run` in shards and merges the results.
+    Ci {
+        #[command(subcommand)]
+        engine: CiEngine,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum CiEngine {
+    /// A GitHub Actions workflow: one matrix job per shard (`--shard auto` reading
+    /// `REMEDY_SHARD`), each uploading its results, then a job that merges them with
+    /// `remedy fleet collect` and puts `remedy fleet report` on the run's summary page.
+    #[command(
+        after_help = "Examples:\n  remedy fleet ci github --shards 4 --plan plans/fix.yaml --repos fleet/repos.txt --output .github/workflows/remedy-fleet.yml\n  remedy fleet ci github --shards 16 --plan plans/fix.yaml --repos repos.txt --on-push --install 'cargo install --locked --git https://example.com/remedy.git'\n\nPaths are checked to exist and written relative to the root of the repository around the current folder, as the workflow's checkout sees them.\n\nExit codes: 0 written · 2 bad input (nothing written)"
+    )]
+    Github {
+        /// How many shards (matrix jobs) split the list of repositories: 1 to 256.
+        #[arg(long, value_name = "N")]
+        shards: u64,
+        /// The plan file each shard runs.
+        #[arg(long, value_name = "PLAN")]
+        plan: PathBuf,
+        /// The file that lists the repositories.
+        #[arg(long, value_name = "FILE")]
+        repos: PathBuf,
+        /// Where to write the workflow (default: stdout).
+        #[arg(long, short, value_name = "FILE")]
+        output: Option<PathBuf>,
+        /// The shell command that installs remedy on a runner.
+        #[arg(long, value_name = "CMD", alias = "remedy-install", default_value = crate::fleet::ci::DEFAULT_INSTALL)]
+        install: String,
+        /// Also run when a push changes the plan or the list of repositories.
+        #[arg(long)]
+        on_push: bool,
     },
 }

@@ -77,6 +77,8 @@ pub(crate) fn write_report_text(state: &StateDir, cp: &Checkpoint, format: Repor
     match format {
         ReportFormat::Json => report::json::render(cp),
         ReportFormat::Github => report::github::render(cp),
+        ReportFormat::Commit => report::commit::commit_message(cp),
+        ReportFormat::Pr => report::pr::render(cp, Some(&ObjectStore::new(state.objects_dir()))),
         ReportFormat::Md => {
             report::markdown::render(cp, Some(&ObjectStore::new(state.objects_dir())))
         }

@@ -13,7 +13,7 @@ use crate::timefmt;
 use super::{count_mismatches, next_commands, run_status};
 
 /// Lists longer than this are folded into `<details>`.
-const FOLD_AT: usize = 15;
+pub(super) const FOLD_AT: usize = 15;
 
 /// Escapes text for a table cell.
 /// Escapes text for a table cell; its lines stay lines (`<br>`), at most [`CELL_LINES`] of them,
@@ -34,7 +34,8 @@ fn cell(text: &str) -> String {
 /// How many lines of a multi-line text a table cell shows.
 const CELL_LINES: usize = 8;
 
-fn code(text: &str) -> String {
+/// Text as inline code, with a fence longer than any backtick run inside it.
+pub(super) fn code(text: &str) -> String {
     let ticks = if text.contains('`') { "``" } else { "`" };
     let pad = if text.starts_with('`') || text.ends_with('`') {
         " "

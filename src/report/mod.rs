@@ -1,8 +1,11 @@
 //! Reports rendered from the checkpoint alone, so `remedy report` can be rerun at any time.
 
+pub(crate) mod commit;
+mod diff_excerpt;
 pub(crate) mod github;
 pub(crate) mod json;
 pub(crate) mod markdown;
+pub(crate) mod pr;
 
 use crate::plan::PhaseKind;
 use crate::state::checkpoint::{Checkpoint, Outcome, PhaseStatus};

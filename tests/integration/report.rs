@@ -121,6 +121,38 @@ fn sample_reports_match_snapshots_and_the_real_diff() {
         normalise(&md, &sb, &python, &pytest, &version)
     );
 
+    // The pull request body: a snapshot, and the whole diff inside it byte for byte (the sample
+    // has a file with CRLF endings), since the sample's fits.
+    let pr = sb.remedy(&["report", "--format", "pr"]);
+    pr.expect_code(0);
+    check_snapshot(
+        "sample-report-pr.md",
+        &normalise(&pr.stdout, &sb, &python, &pytest, &version),
+    );
+    let diff = sb.remedy(&["diff"]);
+    diff.expect_code(0);
+    assert!(
+        pr.stdout.contains(&format!("diff\n{}````\n", diff.stdout)),
+        "the body does not hold the whole diff:\n{}\n--- remedy diff\n{}",
+        pr.stdout,
+        diff.stdout
+    );
+    assert!(!pr.stdout.contains("left out"), "{}", pr.stdout);
+    let commit = sb.remedy(&["report", "--format", "commit"]);
+    commit.expect_code(0);
+    assert!(
+        commit.stdout.starts_with(
+            "Remove await from the synchronous get_websocket_manager()\n\nget_websocket_manager() returns"
+        ),
+        "{}",
+        commit.stdout
+    );
+    assert!(
+        commit.stdout.contains("\nChanges 58 sites in 23 files.\nTests `tests`: 44 of 44 tests (100.0%) passed; against baseline: 32\nfixed, 0 regressed, 0 still failing.\nCriteria: 12 of 12 met.\n\nRemedy-Plan: issue-1184-websocket-await\n"),
+        "{}",
+        commit.stdout
+    );
+
     // The inventory (file, line) equals the lines that really differ between the trees.
     let after = read_all(&sb);
     let mut real = BTreeSet::new();
@@ -317,4 +349,55 @@ phases:
         "{}",
         out.stdout
     );
+}
+
+/// A run that stopped early still has a pull request body: it names the phase that failed and
+/// what did not run, and checks off only the criteria that held.
+#[test]
+fn the_pull_request_body_of_a_run_that_stopped_early_names_the_failed_phase() {
+    let sb = Sandbox::empty(
+        r#"
+id: early
+title: Drop the await
+phases:
+  - name: unawait
+    kind: patch
+    edits:
+      - { name: drop await, regex: 'await\s+(get_websocket_manager\()', replace: '$1', files: { include: ["app/**"] } }
+  - name: post
+    kind: validate
+    checks:
+      - { name: none left, pattern: 'await\s+get_websocket_manager\(', expect: "== 0" }
+  - { name: report, kind: report }
+"#,
+    );
+    sb.write(
+        "app/m.py",
+        "async def f():\n    return await get_websocket_manager()\n",
+    );
+    sb.write(
+        "lib/n.py",
+        "async def g():\n    return await get_websocket_manager()\n",
+    );
+    sb.remedy(&["run", sb.plan_str()]).expect_code(1);
+    let out = sb.remedy(&["report", "--format", "pr"]);
+    out.expect_code(0);
+    let body = out.stdout;
+    assert!(
+        body.contains("> **The run stopped early:** the validate phase `post` failed."),
+        "{body}"
+    );
+    assert!(body.contains("> Not run: `report`."), "{body}");
+    assert!(
+        body.contains("- [ ] `post`: none left (expected == 0, got 1 in 1 file)"),
+        "{body}"
+    );
+    assert!(body.contains("`unawait`: **1 site in 1 file**"), "{body}");
+    assert!(
+        body.contains(
+            "-    return await get_websocket_manager()\n+    return get_websocket_manager()\n"
+        ),
+        "{body}"
+    );
+    assert!(body.contains("The plan runs no tests."), "{body}");
 }

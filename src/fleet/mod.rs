@@ -1,0 +1,3 @@
+//! Running a plan over many repositories.
+
+pub(crate) mod ci;
