@@ -3,6 +3,7 @@
 pub(crate) mod github;
 pub(crate) mod json;
 pub(crate) mod markdown;
+pub(crate) mod selection;
 
 use crate::plan::PhaseKind;
 use crate::state::checkpoint::{Checkpoint, Outcome, PhaseStatus};

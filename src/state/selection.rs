@@ -82,7 +82,11 @@ impl SelectionReason {
         let chain = self.chain.join(" → ");
         match self.kind {
             ReasonKind::Changed => "changed by the patch".into(),
-            ReasonKind::Imports => format!("imports {chain}"),
+            // The chain starts at the test file itself, which the reader already has.
+            ReasonKind::Imports => format!(
+                "imports {}",
+                self.chain[1.min(self.chain.len())..].join(" → ")
+            ),
             ReasonKind::Conftest => format!("under {chain}"),
             ReasonKind::Widened => format!(
                 "widened: {}{}",

@@ -211,7 +211,7 @@ async fn run_suites(
                         "baseline reused (key {short}): {} passed, {} failed, {} errors, {} skipped",
                         kept.counts.passed, kept.counts.failed, kept.counts.errors, kept.counts.skipped
                     ),
-                    ok: true,
+                    ok: kept.status == SuiteStatus::Passed,
                 });
                 results[i] = Some(SuiteResult {
                     selected: plan.selected.clone(),
