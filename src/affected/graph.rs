@@ -6,7 +6,8 @@
 //! `a/b/__init__.py` and `a/b/c.py`; `from a.b import c` runs the first two and `a/b/c.py` when
 //! `c` is a module. Imports inside functions, under `if TYPE_CHECKING:` or in a `try` count the same
 //! (a test that can reach a module is treated as reaching it). `importlib.import_module("a.b")`
-//! and `__import__("a.b")` with a literal name are imports too.
+//! and `__import__("a.b")` with a literal name are imports too, and so is each module a
+//! `pytest_plugins` list names.
 //!
 //! Module names: a file is named by its dotted path from the root and from every folder above it
 //! that is not a package (has no `__init__.py`), since pytest's rootdir insertion and a
@@ -14,7 +15,8 @@
 //! which can only select more.
 //!
 //! What cannot be followed is recorded as [`Untrusted`] with its line: a module named at run time
-//! (`import_module(name)`, `__import__(name)`), `exec`/`eval` of computed text, plugin entry points
+//! (`import_module(name)`, `__import__(name)`, a computed `pytest_plugins`), `exec`/`eval` of
+//! computed text, plugin entry points
 //! (`entry_points`, `iter_entry_points`), a module loaded from a file path (`spec_from_file_location`,
 //! `SourceFileLoader`, `runpy`), and reading Python source (`open`, `read_text`, `glob` and the like in
 //! a file that names `.py` files, or `inspect.getsource`).
@@ -261,6 +263,7 @@ impl<'s> Reader<'s> {
             "import_statement" => self.import(n),
             "import_from_statement" => self.import_from(n),
             "call" => self.call(n),
+            "assignment" => self.plugins(n),
             _ => {}
         }
         let mut cursor = n.walk();
@@ -344,6 +347,36 @@ impl<'s> Reader<'s> {
             targets.push(format!("{prefix}{path}/__init__.py"));
         }
         self.out.relative.extend(targets);
+    }
+
+    /// `pytest_plugins = ["a.b", ...]` (in a `conftest.py` or a test file) imports those modules
+    /// when pytest loads the file; anything but a literal string or list of them is a module named
+    /// at run time.
+    fn plugins(&mut self, n: Node) {
+        let (Some(left), Some(right)) = (n.child_by_field_name("left"), n.child_by_field_name("right")) else {
+            return;
+        };
+        if self.text(left) != "pytest_plugins" {
+            return;
+        }
+        let items: Vec<Node> = if matches!(right.kind(), "list" | "tuple") {
+            let mut cursor = right.walk();
+            right
+                .named_children(&mut cursor)
+                .filter(|c| c.kind() != "comment")
+                .collect()
+        } else {
+            vec![right]
+        };
+        for item in items {
+            match string_literal(self.text(item), item) {
+                Some(module) => self.out.absolute.push((module, Vec::new())),
+                None => self.untrusted(
+                    item,
+                    "`pytest_plugins` names a plugin module computed at run time".into(),
+                ),
+            }
+        }
     }
 
     fn call(&mut self, n: Node) {
@@ -565,6 +598,15 @@ mod tests {
             reads.untrusted.iter().map(|u| u.line).collect::<Vec<_>>(),
             [4, 5]
         );
+        let plugins = read_imports(
+            "pytest_plugins = ['app.fixtures', \"app.more\"]\n",
+            "tests/conftest.py",
+        )
+        .unwrap();
+        assert_eq!(plugins.absolute.len(), 2);
+        assert_eq!(plugins.absolute[1].0, "app.more");
+        let computed = read_imports("pytest_plugins = PLUGINS\n", "conftest.py").unwrap();
+        assert_eq!(computed.untrusted.len(), 1);
         // Reading files without naming Python source is not reading source.
         let data =
             read_imports("def test_data():\n    open('data.json').read()\n", "t.py").unwrap();
