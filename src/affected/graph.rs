@@ -353,7 +353,10 @@ impl<'s> Reader<'s> {
     /// when pytest loads the file; anything but a literal string or list of them is a module named
     /// at run time.
     fn plugins(&mut self, n: Node) {
-        let (Some(left), Some(right)) = (n.child_by_field_name("left"), n.child_by_field_name("right")) else {
+        let (Some(left), Some(right)) = (
+            n.child_by_field_name("left"),
+            n.child_by_field_name("right"),
+        ) else {
             return;
         };
         if self.text(left) != "pytest_plugins" {

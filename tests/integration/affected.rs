@@ -403,15 +403,17 @@ fn the_sample_selection_covers_every_test_the_founding_patch_changes() {
     let dry = sb.remedy(&["run", sb.plan_str(), "--dry-run"]);
     dry.expect_code(0);
     assert!(
-        dry.all().contains("test_factory_lifecycle.py:15: `spec_from_file_location` loads a module from a path"),
+        dry.all().contains(
+            "test_factory_lifecycle.py:15: `spec_from_file_location` loads a module from a path"
+        ),
         "{}",
         dry.all()
     );
     sb.remedy(&["run", sb.plan_str()]).expect_code(0);
     let cp = sb.checkpoint();
-    // The root conftest.py imports the changed package, so every test file of the sample is
-    // affected: the selection is the whole suite, before and after the patch, and every test whose
-    // outcome the patch changes is in it.
+    // Every test file of the sample is changed by the patch, imports a module it changes, or sits
+    // in the folder of a test that loads a module by path: the selection is the whole suite, before
+    // and after the patch, and every test whose outcome the patch changes is in it.
     let all = test_files_under(&sb.repo, "tests");
     assert_eq!(selected(&cp, "tests"), all);
     assert_eq!(selected(&cp, "baseline"), all);
@@ -420,10 +422,23 @@ fn the_sample_selection_covers_every_test_the_founding_patch_changes() {
     for id in &changed {
         assert!(all.contains(file_of(id)), "{id}");
     }
-    let ran: BTreeSet<String> = statuses(&cp, "tests").keys().map(|id| file_of(id).to_string()).collect();
+    let ran: BTreeSet<String> = statuses(&cp, "tests")
+        .keys()
+        .map(|id| file_of(id).to_string())
+        .collect();
     assert_eq!(ran, all, "every test file ran");
-    let chain = &phase(&cp, "tests")["outcome"]["selection"]["files"][0]["reasons"];
-    assert!(chain.as_array().unwrap().iter().any(|r| r["kind"] == "conftest" && r["chain"][0] == "conftest.py"), "{chain}");
+    let files = phase(&cp, "tests")["outcome"]["selection"]["files"]
+        .as_array()
+        .unwrap()
+        .clone();
+    let first = |path: &str| -> Value {
+        files.iter().find(|f| f["path"] == path).unwrap()["reasons"][0].clone()
+    };
+    assert_eq!(first("tests/unit/test_reproductions.py")["kind"], "changed");
+    assert_eq!(
+        first("tests/unit/test_presence.py")["chain"],
+        serde_json::json!(["tests/unit/test_presence.py", "app/services/presence.py"])
+    );
 }
 
 #[test]

@@ -120,18 +120,23 @@ pub(super) fn reuse(
     })
 }
 
-/// Keeps a result that says something about the tests (passed or failed tests, not a crash or a
-/// timeout) under its key.
+/// Keeps a result under its key when it is one the phase accepts: passed, or failed tests with
+/// `allow_failures` (the state a baseline before a fix is expected to be in). A crash, a timeout,
+/// or failures that fail the phase are not kept, so that running the phase again runs them again.
 pub(super) fn keep(
     keying: &Keying,
     ctx: &PhaseContext,
     phase: &Phase,
+    allow_failures: bool,
     result: &SuiteResult,
     log: &std::path::Path,
 ) -> Result<()> {
-    let (Some(key), SuiteStatus::Passed | SuiteStatus::TestsFailed) =
-        (&result.cache_key, result.status)
-    else {
+    let accepted = match result.status {
+        SuiteStatus::Passed => true,
+        SuiteStatus::TestsFailed => allow_failures,
+        _ => false,
+    };
+    let (Some(key), true) = (&result.cache_key, accepted) else {
         return Ok(());
     };
     let text = std::fs::read_to_string(log).unwrap_or_default();

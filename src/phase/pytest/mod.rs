@@ -253,7 +253,7 @@ async fn run_suites(
             joined.map_err(|e| Error::Other(anyhow::anyhow!("a suite task failed: {e}")))?;
         let r = r?;
         if let Some(keying) = run.keying {
-            baseline::keep(keying, ctx, phase, &r, &log)?;
+            baseline::keep(keying, ctx, phase, run.config.allow_failures, &r, &log)?;
         }
         results[i] = Some(r);
     }
