@@ -221,46 +221,96 @@ const TAKES_VALUE: &[&str] = &[
     "-r",
 ];
 
-/// A suite's arguments split into options (kept as written) and the paths it names (files or
-/// folders under the root; `path::node` ids are kept with the options).
-pub(crate) fn split_args(args: &[String], root: &std::path::Path) -> (Vec<String>, Vec<String>) {
-    let mut options = Vec::new();
-    let mut paths = Vec::new();
+/// A suite's arguments, split.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub(crate) struct SuiteArgs {
+    /// Options and their values, and anything that names no file of the root, as written.
+    pub(crate) options: Vec<String>,
+    /// Files and folders under the root (`""`: the root itself).
+    pub(crate) paths: Vec<String>,
+    /// Node ids (`tests/test_a.py::test_x`) with the file each names.
+    pub(crate) nodes: Vec<(String, String)>,
+}
+
+impl SuiteArgs {
+    /// The files and folders the suite is limited to; none means the whole root.
+    pub(crate) fn scope(&self) -> Vec<String> {
+        let mut scope = self.paths.clone();
+        scope.extend(self.nodes.iter().map(|(_, f)| f.clone()));
+        scope
+    }
+}
+
+/// A suite's arguments split into options, paths and node ids.
+pub(crate) fn split_args(args: &[String], root: &std::path::Path) -> SuiteArgs {
+    let mut out = SuiteArgs::default();
     let mut value_next = false;
     for a in args {
         if value_next {
             value_next = false;
-            options.push(a.clone());
+            out.options.push(a.clone());
             continue;
         }
         if a.starts_with('-') {
             value_next = TAKES_VALUE.contains(&a.as_str());
-            options.push(a.clone());
+            out.options.push(a.clone());
             continue;
         }
-        let clean = a.trim_start_matches("./").trim_end_matches('/');
-        if !a.contains("::") && root.join(clean).exists() {
-            paths.push(if clean == "." {
+        let (file, node) = match a.split_once("::") {
+            Some((f, _)) => (f, true),
+            None => (a.as_str(), false),
+        };
+        let clean = file.trim_start_matches("./").trim_end_matches('/');
+        if !root.join(clean).exists() {
+            out.options.push(a.clone());
+        } else if node {
+            out.nodes.push((a.clone(), clean.to_string()));
+        } else {
+            out.paths.push(if clean == "." {
                 String::new()
             } else {
                 clean.to_string()
             });
-        } else {
-            options.push(a.clone());
         }
     }
-    (options, paths)
+    out
 }
 
-/// The selected files a suite runs: those under the paths its arguments name (all of them when it
-/// names none).
-pub(crate) fn suite_share(record: &SelectionRecord, paths: &[String]) -> Vec<String> {
-    record
+/// How a suite runs under a selection: the arguments pytest gets and the test files it runs. A
+/// node id stays as written when its file is selected (and is dropped when not); a file under a
+/// path argument is passed by name.
+pub(crate) fn suite_run(
+    record: &SelectionRecord,
+    args: &SuiteArgs,
+    always: &[String],
+) -> (Vec<String>, Vec<String>) {
+    let scope = args.scope();
+    let mut files: Vec<String> = record
         .files
         .iter()
-        .filter(|f| paths.is_empty() || paths.iter().any(|p| is_under(&f.path, p)))
+        .filter(|f| {
+            scope.is_empty()
+                || scope.iter().any(|p| is_under(&f.path, p))
+                || always.iter().any(|a| is_under(&f.path, a))
+        })
         .map(|f| f.path.clone())
-        .collect()
+        .collect();
+    files.sort();
+    let mut argv = args.options.clone();
+    let under_paths = |f: &str| args.paths.iter().any(|p| is_under(f, p));
+    for (node, file) in &args.nodes {
+        if files.contains(file) && !under_paths(file) {
+            argv.push(node.clone());
+        }
+    }
+    let by_node: Vec<&String> = args.nodes.iter().map(|(_, f)| f).collect();
+    argv.extend(
+        files
+            .iter()
+            .filter(|f| !by_node.contains(f) || under_paths(f))
+            .cloned(),
+    );
+    (argv, files)
 }
 
 #[cfg(test)]
@@ -373,7 +423,7 @@ mod tests {
     }
 
     #[test]
-    fn always_and_suite_shares() {
+    fn always_and_what_a_suite_runs() {
         let g = graph_of(&project());
         let mut r = select(&g, &["app/other.py".into()]);
         add_always(&mut r, &g, &["tests/misc/".into()]);
@@ -381,11 +431,36 @@ mod tests {
             selected(&r),
             ["tests/misc/test_m.py", "tests/unit/test_other.py"]
         );
-        assert_eq!(
-            suite_share(&r, &["tests/unit".into()]),
-            ["tests/unit/test_other.py"]
+        let args = |paths: &[&str], nodes: &[(&str, &str)]| SuiteArgs {
+            options: vec!["-q".into()],
+            paths: paths.iter().map(|p| p.to_string()).collect(),
+            nodes: nodes
+                .iter()
+                .map(|(n, f)| (n.to_string(), f.to_string()))
+                .collect(),
+        };
+        let (argv, files) = suite_run(&r, &args(&["tests/unit"], &[]), &[]);
+        assert_eq!(argv, ["-q", "tests/unit/test_other.py"]);
+        assert_eq!(files, ["tests/unit/test_other.py"]);
+        assert_eq!(suite_run(&r, &args(&[], &[]), &[]).1.len(), 2);
+        // `always` reaches beyond the suite's paths.
+        let (_, files) = suite_run(&r, &args(&["tests/unit"], &[]), &["tests/misc".into()]);
+        assert_eq!(files.len(), 2);
+        // A node id runs as written when its file is selected, and not at all when it is not.
+        let nodes = args(
+            &[],
+            &[
+                (
+                    "tests/unit/test_other.py::test_x",
+                    "tests/unit/test_other.py",
+                ),
+                ("tests/unit/test_core.py::test_y", "tests/unit/test_core.py"),
+            ],
         );
-        assert_eq!(suite_share(&r, &[]).len(), 2);
+        assert_eq!(
+            suite_run(&r, &nodes, &[]).0,
+            ["-q", "tests/unit/test_other.py::test_x"]
+        );
         assert!(
             is_under("tests/unit/x.py", "tests/unit")
                 && !is_under("tests/unitx/x.py", "tests/unit")

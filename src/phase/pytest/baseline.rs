@@ -72,7 +72,7 @@ pub(super) fn key_of(
     let tests: Vec<String> = match &plan.selected {
         Some(files) => files.clone(),
         None => {
-            let (_, paths) = split_args(&suite.args, root);
+            let paths = split_args(&suite.args, root).scope();
             keying
                 .graph
                 .files

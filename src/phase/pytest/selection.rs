@@ -8,7 +8,7 @@
 use std::sync::Arc;
 
 use crate::affected::graph::ImportGraph;
-use crate::affected::select::{add_always, select, split_args, suite_share};
+use crate::affected::select::{add_always, select, split_args, suite_run};
 use crate::error::Result;
 use crate::plan::{Phase, PytestConfig, Suite};
 use crate::state::checkpoint::{Outcome, PhaseStatus, PytestOutcome};
@@ -170,24 +170,10 @@ pub(super) fn plan_suite(
             selected: None,
         },
         Some(sel) => {
-            let (mut options, paths) = split_args(&suite.args, root);
-            let mut files = suite_share(&sel.record, &paths);
-            for a in &suite.always {
-                for f in sel
-                    .record
-                    .files
-                    .iter()
-                    .filter(|f| crate::affected::select::is_under(&f.path, a))
-                {
-                    if !files.contains(&f.path) {
-                        files.push(f.path.clone());
-                    }
-                }
-            }
-            files.sort();
-            options.extend(files.iter().cloned());
+            let (args, files) =
+                suite_run(&sel.record, &split_args(&suite.args, root), &suite.always);
             SuitePlan {
-                args: options,
+                args,
                 selected: Some(files),
             }
         }

@@ -357,3 +357,33 @@ pub(super) fn share_selections(c: &mut Checker, spec: &PlanSpec, phases: &mut [P
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn suites_of(plan: &Plan, phase: &str) -> Vec<Suite> {
+        match &plan.phase(phase).expect("phase").1.config {
+            PhaseConfig::Pytest(c) => c.suites.clone(),
+            _ => panic!("not a pytest phase"),
+        }
+    }
+
+    #[test]
+    fn a_compared_baseline_takes_the_selection_of_its_suite_of_the_same_name() {
+        let text = "id: x\nphases:\n  - { name: backup, kind: backup }\n  - name: baseline\n    kind: pytest\n    allow_failures: true\n    suites: [{ name: unit, args: [tests/unit] }, { name: api, args: [tests/api] }]\n  - { name: fix, kind: patch, edits: [{ name: e, regex: a, replace: b }] }\n  - name: tests\n    kind: pytest\n    compare_with: baseline\n    suites: [{ name: unit, args: [tests/unit], select: affected, always: [tests/unit/smoke/] }, { name: api, args: [tests/api] }]\n";
+        let plan = crate::plan::load_plan_text(
+            std::path::Path::new("p.yaml"),
+            "p.yaml".into(),
+            text,
+            None,
+        )
+        .unwrap();
+        let base = suites_of(&plan, "baseline");
+        assert!(base[0].affected);
+        assert_eq!(base[0].always, ["tests/unit/smoke"]);
+        // A suite the later phase runs whole stays whole.
+        assert!(!base[1].affected && base[1].always.is_empty());
+        assert!(suites_of(&plan, "tests")[0].affected);
+    }
+}
