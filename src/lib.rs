@@ -5,6 +5,7 @@
 //! The binary (`src/main.rs`) is a thin shell over [`app::main`]; everything else lives here so that
 //! tests can drive the engine in-process as well as through the CLI.
 
+pub(crate) mod affected;
 pub mod app;
 pub(crate) mod check_output;
 pub(crate) mod cli;

@@ -48,6 +48,10 @@ pub(crate) async fn execute(
         })
         .collect();
     let bytes: u64 = files.iter().map(|f| f.size).sum();
+    ctx.planned_changes
+        .lock()
+        .expect("planned-changes holders do not panic")
+        .extend(files.iter().map(|f| f.path.as_str().to_string()));
     let Some(journal) = &ctx.journal else {
         return Ok(PhaseResult {
             success: true,

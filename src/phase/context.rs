@@ -60,6 +60,9 @@ pub(crate) struct PhaseContext {
     /// every phase; see [`PhaseContext::forget_changed_modules`] for when parts of it are read
     /// again.
     pub(crate) modules: ModuleIndex,
+    /// The files the backup phases of this run found the patch phases will change, for an
+    /// affected selection in a dry run (a real run reads them from the checkpoint).
+    pub(crate) planned_changes: Arc<Mutex<Vec<String>>>,
 }
 
 /// A scan kept for one patch phase.
@@ -166,6 +169,7 @@ impl PhaseContext {
             overlay,
             reusable: Arc::new(reusable),
             kept_scan: Arc::default(),
+            planned_changes: Arc::default(),
         }
     }
 

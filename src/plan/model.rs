@@ -264,6 +264,10 @@ pub(crate) struct Suite {
     pub(crate) name: String,
     pub(crate) args: Vec<String>,
     pub(crate) timeout: Option<std::time::Duration>,
+    /// Run only the test files the patch can reach (`select: affected`).
+    pub(crate) affected: bool,
+    /// With `affected`: test files or folders that always run, relative to the root.
+    pub(crate) always: Vec<String>,
 }
 
 #[derive(Debug, Clone)]

@@ -541,6 +541,27 @@ pub(crate) struct SuiteSpec {
     /// Seconds after which the suite's process group is killed (overrides the phase's `timeout`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) timeout: Option<f64>,
+    /// Which test files under the suite's paths run: `all` (the default) or `affected`: the test
+    /// files the patch phases change, and those that import a module they change, directly or
+    /// through other modules of the root (a `conftest.py` that does selects its whole folder).
+    /// Where imports cannot be read from the source (a module named at run time, `exec`, plugin
+    /// entry points, a test reading source files), the selection widens to the folder. The
+    /// baseline a `compare_with` names runs the same selection for its suite of the same name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) select: Option<SelectSpec>,
+    /// With `select: affected`: test files or folders (relative to the root) that always run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) always: Option<Vec<String>>,
+}
+
+/// Which test files a suite runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum SelectSpec {
+    /// Every test file under the suite's paths.
+    All,
+    /// The test files the patch can reach through imports.
+    Affected,
 }
 
 /// Success criteria of a pytest phase.

@@ -636,6 +636,7 @@ fn render_pytest(md: &mut String, cp: &Checkpoint, name: &str, o: &PytestOutcome
         t.errors,
         t.skipped
     );
+    super::selection::render(md, o);
     if let Some(c) = &o.comparison {
         let _ = writeln!(md, "Compared with `{}`:\n", c.baseline);
         let _ = writeln!(

@@ -6,6 +6,7 @@ pub(crate) mod github;
 pub(crate) mod json;
 pub(crate) mod markdown;
 pub(crate) mod pr;
+pub(crate) mod selection;
 
 use crate::plan::PhaseKind;
 use crate::state::checkpoint::{Checkpoint, Outcome, PhaseStatus};

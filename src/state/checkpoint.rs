@@ -365,6 +365,9 @@ pub(crate) struct PytestOutcome {
     pub(crate) criteria: Vec<CriterionResult>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) comparison: Option<Comparison>,
+    /// The affected selection, when a suite has `select: affected`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) selection: Option<super::selection::SelectionRecord>,
 }
 
 fn is_zero(n: &u64) -> bool {
@@ -479,6 +482,16 @@ pub(crate) struct SuiteResult {
     /// Taken from the earlier attempt of this phase by `remedy resume`, not run again.
     #[serde(default, skip_serializing_if = "is_false")]
     pub(crate) reused: bool,
+    /// With `select: affected`: the test files the suite ran (empty: none was affected, and pytest
+    /// did not run).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) selected: Option<Vec<String>>,
+    /// For a baseline: the key its result is kept under in `.remedy/cache/baselines/`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) cache_key: Option<String>,
+    /// Taken from the baseline cache (an earlier run with the same key), not run again.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub(crate) from_cache: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

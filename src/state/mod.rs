@@ -3,9 +3,11 @@
 //!
 //! Only this layer knows the layout of `.remedy/`; the engine and the phases ask it for paths.
 
+pub(crate) mod baseline_cache;
 pub(crate) mod checkpoint;
 pub(crate) mod lock;
 pub(crate) mod objects;
+pub(crate) mod selection;
 
 /// The folder inside the root where remedy keeps its state. The scanner never enters it.
 pub(crate) const STATE_DIR: &str = ".remedy";

@@ -2,6 +2,7 @@
 
 mod harness;
 
+mod affected;
 mod bad_input;
 mod bad_plans;
 mod catalog;

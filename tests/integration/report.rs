@@ -42,6 +42,8 @@ fn normalise(text: &str, sb: &Sandbox, python: &str, pytest: &str, version: &str
         (r#""duration_ms": \d+"#, r#""duration_ms": 0"#),
         // The default number of suites at a time is the machine's CPU count.
         (r#""jobs": \d+"#, r#""jobs": N"#),
+        // A baseline's key hashes the interpreter and its packages, which differ by machine.
+        (r#""cache_key": "[0-9a-f]+""#, r#""cache_key": "KEY""#),
         (r"up to \d+ suites? at a time", "up to N suites at a time"),
         (r"\b\d+(\.\d+)?s\b", "Ns"),
         (r"\b\d+m\d\ds\b", "Ns"),

@@ -5,13 +5,17 @@
 //! This file holds the phase's entry point and the glue between its parts: choosing the
 //! interpreter (`interpreter`), running one suite (`suites`) while counting its progress
 //! (`progress`), reading its JUnit XML (`junit`), comparing with the baseline (`compare`) and
-//! judging the criteria (`criteria`).
+//! judging the criteria (`criteria`). With `select: affected` the suites run the test files the
+//! patch can reach (`selection`); a baseline phase keeps its results by key and takes them when
+//! the key matches (`baseline`).
 
+mod baseline;
 mod compare;
 mod criteria;
 mod interpreter;
 mod junit;
 mod progress;
+mod selection;
 mod suites;
 
 use std::sync::Arc;
@@ -26,6 +30,7 @@ use crate::ui::Event;
 use super::{slug, PhaseContext, PhaseResult};
 use criteria::{judge, Setup};
 use interpreter::prepare_interpreter;
+use selection::SuitePlan;
 use suites::{run_suite, suite_command};
 
 pub(crate) async fn execute(
@@ -34,10 +39,16 @@ pub(crate) async fn execute(
     ctx: &PhaseContext,
 ) -> Result<PhaseResult> {
     if ctx.is_dry_run() {
-        return Ok(PhaseResult::skipped_in_dry_run(&crate::words::count_of(
-            &config.suites,
-            "suite",
-        )));
+        let what = match selection::prepare(phase, config, ctx, None).await? {
+            Some(sel) => format!(
+                "{}, {} of {} test files selected",
+                crate::words::count_of(&config.suites, "suite"),
+                sel.record.files.len(),
+                sel.record.test_files
+            ),
+            None => crate::words::count_of(&config.suites, "suite"),
+        };
+        return Ok(PhaseResult::skipped_in_dry_run(&what));
     }
     let journal = ctx.journal.clone().expect("not a dry run");
     let (state, baseline) = {
@@ -62,12 +73,31 @@ pub(crate) async fn execute(
         .jobs
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
     let earlier = earlier_results(phase, config, ctx);
+    let selection = selection::prepare(phase, config, ctx, baseline.as_ref()).await?;
+    let plans: Vec<SuitePlan> = config
+        .suites
+        .iter()
+        .map(|s| selection::plan_suite(s, selection.as_ref(), &ctx.root))
+        .collect();
+    let keying = if baseline::is_baseline(phase, ctx) {
+        baseline::keying(
+            phase,
+            ctx,
+            &interpreter,
+            selection.as_ref().map(|s| s.graph.clone()),
+        )
+        .await?
+    } else {
+        None
+    };
     let run = SuiteRun {
         phase,
         config,
         ctx,
         state: &state,
         interpreter: &interpreter,
+        plans: &plans,
+        keying: keying.as_ref(),
     };
     let suites = run_suites(&run, jobs, earlier).await?;
     let setup = Setup {
@@ -75,7 +105,11 @@ pub(crate) async fn execute(
         venv: prepared.venv,
         jobs,
     };
-    Ok(judge(config, &setup, suites, baseline.as_ref()))
+    let mut result = judge(config, &setup, suites, baseline.as_ref());
+    if let (Some(Outcome::Pytest(p)), Some(sel)) = (result.outcome.as_mut(), selection) {
+        p.selection = Some(sel.record);
+    }
+    Ok(result)
 }
 
 /// For each suite of the phase, its result from the earlier attempt when that can be taken over
@@ -113,6 +147,10 @@ struct SuiteRun<'a> {
     ctx: &'a PhaseContext,
     state: &'a StateDir,
     interpreter: &'a Interpreter,
+    /// How each suite runs (its arguments under the selection), in the plan's order.
+    plans: &'a [SuitePlan],
+    /// For a baseline phase: how its suites are keyed in the cache.
+    keying: Option<&'a baseline::Keying>,
 }
 
 /// Runs the phase's suites, at most `jobs` at a time, taking over the `earlier` results instead of
@@ -150,9 +188,43 @@ async fn run_suites(
         }
         let base = format!("{}--{}", slug(&phase.name), slug(&suite.name));
         let log = state.logs_dir().join(format!("{base}.log"));
+        let log_rel = state.rel(&log);
+        let plan = &run.plans[i];
+        if plan.selected.as_ref().is_some_and(|f| f.is_empty()) {
+            results[i] = Some(not_selected(phase, suite, plan, log_rel, ctx));
+            continue;
+        }
+        let key = run
+            .keying
+            .map(|k| baseline::key_of(k, suite, plan, &ctx.root));
+        if let (Some(keying), Some(key)) = (run.keying, &key) {
+            if let Some(kept) = baseline::reuse(keying, key, suite, &log, log_rel.clone()) {
+                let short = &key[..12];
+                ctx.ui.note(format!(
+                    "{}: suite `{}`: baseline reused (key {short}), not run again: its interpreter, packages, arguments, selection and every file it imports are unchanged",
+                    phase.name, suite.name
+                ));
+                ctx.ui.send(Event::SuiteFinished {
+                    phase: phase.name.clone(),
+                    suite: suite.name.clone(),
+                    summary: format!(
+                        "baseline reused (key {short}): {} passed, {} failed, {} errors, {} skipped",
+                        kept.counts.passed, kept.counts.failed, kept.counts.errors, kept.counts.skipped
+                    ),
+                    ok: kept.status == SuiteStatus::Passed,
+                });
+                results[i] = Some(SuiteResult {
+                    selected: plan.selected.clone(),
+                    ..kept
+                });
+                continue;
+            }
+        }
+        let mut effective = suite.clone();
+        effective.args = plan.args.clone();
         let spawn = suite_command(
             run.interpreter,
-            suite,
+            &effective,
             run.config,
             &ctx.root,
             &log,
@@ -161,20 +233,64 @@ async fn run_suites(
         let permits = permits.clone();
         let ctx = ctx.clone();
         let phase_name = phase.name.clone();
-        let suite = suite.clone();
-        let log_rel = state.rel(&log);
+        let selected = plan.selected.clone();
+        let args = suite.args.clone();
         tasks.spawn(async move {
             let _permit = permits.acquire_owned().await;
-            let r = run_suite(&phase_name, &suite, spawn, log_rel, &ctx).await;
-            (i, r)
+            let r = run_suite(&phase_name, &effective, spawn, log_rel, &ctx)
+                .await
+                .map(|r| SuiteResult {
+                    args,
+                    selected,
+                    cache_key: key,
+                    ..r
+                });
+            (i, r, log)
         });
     }
     while let Some(joined) = tasks.join_next().await {
-        let (i, r) =
+        let (i, r, log) =
             joined.map_err(|e| Error::Other(anyhow::anyhow!("a suite task failed: {e}")))?;
-        results[i] = Some(r?);
+        let r = r?;
+        if let Some(keying) = run.keying {
+            baseline::keep(keying, ctx, phase, run.config.allow_failures, &r, &log)?;
+        }
+        results[i] = Some(r);
     }
     Ok(results.into_iter().flatten().collect())
+}
+
+/// The result of a suite none of whose test files the patch can reach: pytest does not run.
+fn not_selected(
+    phase: &Phase,
+    suite: &Suite,
+    plan: &SuitePlan,
+    log_rel: crate::tree::paths::RelPath,
+    ctx: &PhaseContext,
+) -> SuiteResult {
+    ctx.ui.send(Event::SuiteFinished {
+        phase: phase.name.clone(),
+        suite: suite.name.clone(),
+        summary: "no test file of this suite is affected; not run".into(),
+        ok: true,
+    });
+    SuiteResult {
+        name: suite.name.clone(),
+        args: suite.args.clone(),
+        status: SuiteStatus::Passed,
+        exit_code: None,
+        counts: Default::default(),
+        duration_ms: 0,
+        log: log_rel,
+        tests: Vec::new(),
+        detail: Some(
+            "no test file of this suite is affected by the patch; pytest did not run".into(),
+        ),
+        reused: false,
+        selected: plan.selected.clone(),
+        cache_key: None,
+        from_cache: false,
+    }
 }
 
 /// The earlier result of `suite`, when it passed with the same arguments.
@@ -199,6 +315,8 @@ mod tests {
             name: name.into(),
             args: vec!["tests".into()],
             timeout: Some(std::time::Duration::from_secs(3)),
+            affected: false,
+            always: Vec::new(),
         }
     }
 
@@ -225,6 +343,9 @@ mod tests {
                 .collect(),
             detail: None,
             reused: false,
+            selected: None,
+            cache_key: None,
+            from_cache: false,
         }
     }
 

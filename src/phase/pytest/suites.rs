@@ -136,6 +136,9 @@ pub(super) async fn run_suite(
         tests,
         detail,
         reused: false,
+        selected: None,
+        cache_key: None,
+        from_cache: false,
     })
 }
 

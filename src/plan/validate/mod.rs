@@ -54,9 +54,10 @@ pub(crate) fn validate(
         keys::check_phase_keys(&mut c, &format!("phases[{i}]"), p);
     }
 
-    let phases: Vec<Phase> = (0..spec.phases.len())
+    let mut phases: Vec<Phase> = (0..spec.phases.len())
         .filter_map(|i| validate_phase(&mut c, spec, &base, i))
         .collect();
+    pytest::share_selections(&mut c, spec, &mut phases);
     report::check_outputs_unpatched(&mut c, spec, &phases);
 
     if !c.diagnostics.is_empty() {

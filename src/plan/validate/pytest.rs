@@ -124,10 +124,29 @@ fn validate_suites(c: &mut Checker, at: &str, p: &PhaseSpec) -> Vec<Suite> {
         let timeout = c
             .timeout(&format!("{at}.suites[{j}].timeout"), s.timeout)
             .or(phase_timeout);
+        let affected = s.select == Some(SelectSpec::Affected);
+        let mut always = Vec::new();
+        if let Some(list) = &s.always {
+            if !affected {
+                c.at_key(
+                    &format!("{at}.suites[{j}].always"),
+                    "`always` lists test files that run whatever the selection, but this suite runs every test file",
+                    Some("add `select: affected` to the suite, or remove `always`"),
+                );
+            }
+            for (k, entry) in list.iter().enumerate() {
+                let trimmed = entry.trim_end_matches('/');
+                if let Some(rel) = c.rel_path(&format!("{at}.suites[{j}].always[{k}]"), trimmed) {
+                    always.push(rel.as_str().to_string());
+                }
+            }
+        }
         suites.push(Suite {
             name: s.name.clone(),
             args: s.args.clone(),
             timeout,
+            affected,
+            always,
         });
     }
     suites
@@ -265,4 +284,106 @@ fn validate_must_pass(c: &mut Checker, at: &str, entries: Option<&[String]>) -> 
         });
     }
     out
+}
+
+/// A suite with `select: affected` in a phase that is compared with a baseline makes the
+/// baseline's suite of the same name run the same selection, so that the comparison stays test for
+/// test: the baseline's suite takes the selection when it says nothing, and a baseline suite that
+/// says `select: all` is an error. A selection needs a backup phase, which computes the change set
+/// before any patch phase runs.
+pub(super) fn share_selections(c: &mut Checker, spec: &PlanSpec, phases: &mut [Phase]) {
+    let backup_at = spec.phases.iter().position(|p| p.kind == PhaseKind::Backup);
+    for (i, p) in spec.phases.iter().enumerate() {
+        let Some(suites) = &p.suites else { continue };
+        for (j, s) in suites.iter().enumerate() {
+            if s.select != Some(SelectSpec::Affected) {
+                continue;
+            }
+            if backup_at.is_none_or(|b| b > i) {
+                c.at_value(
+                    &format!("phases[{i}].suites[{j}].select"),
+                    "`select: affected` needs a backup phase before this one: the backup finds the files the patch phases will change",
+                    Some("add `- { name: backup, kind: backup }` before the first pytest phase"),
+                );
+            }
+            let Some(base) = &p.compare_with else {
+                continue;
+            };
+            let Some(b) = spec.phases.iter().position(|q| &q.name == base) else {
+                continue;
+            };
+            let Some(k) = spec.phases[b]
+                .suites
+                .iter()
+                .flatten()
+                .position(|t| t.name == s.name)
+            else {
+                continue;
+            };
+            let theirs = &spec.phases[b].suites.as_ref().expect("found in it")[k];
+            if theirs.select == Some(SelectSpec::All) {
+                c.at_value(
+                    &format!("phases[{b}].suites[{k}].select"),
+                    format!(
+                        "suite `{}` of `{base}` runs every test file, but phase `{}` compares its affected selection with it",
+                        s.name, p.name
+                    ),
+                    Some("remove `select: all` here: the baseline then runs the same selection"),
+                );
+                continue;
+            }
+            let always = phases
+                .iter()
+                .find(|q| q.name == p.name)
+                .and_then(|q| match &q.config {
+                    PhaseConfig::Pytest(cfg) => cfg.suites.get(j).map(|x| x.always.clone()),
+                    _ => None,
+                })
+                .unwrap_or_default();
+            if let Some(PhaseConfig::Pytest(cfg)) = phases
+                .iter_mut()
+                .find(|q| &q.name == base)
+                .map(|q| &mut q.config)
+            {
+                if let Some(suite) = cfg.suites.iter_mut().find(|x| x.name == s.name) {
+                    suite.affected = true;
+                    for a in always {
+                        if !suite.always.contains(&a) {
+                            suite.always.push(a);
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn suites_of(plan: &Plan, phase: &str) -> Vec<Suite> {
+        match &plan.phase(phase).expect("phase").1.config {
+            PhaseConfig::Pytest(c) => c.suites.clone(),
+            _ => panic!("not a pytest phase"),
+        }
+    }
+
+    #[test]
+    fn a_compared_baseline_takes_the_selection_of_its_suite_of_the_same_name() {
+        let text = "id: x\nphases:\n  - { name: backup, kind: backup }\n  - name: baseline\n    kind: pytest\n    allow_failures: true\n    suites: [{ name: unit, args: [tests/unit] }, { name: api, args: [tests/api] }]\n  - { name: fix, kind: patch, edits: [{ name: e, regex: a, replace: b }] }\n  - name: tests\n    kind: pytest\n    compare_with: baseline\n    suites: [{ name: unit, args: [tests/unit], select: affected, always: [tests/unit/smoke/] }, { name: api, args: [tests/api] }]\n";
+        let plan = crate::plan::load_plan_text(
+            std::path::Path::new("p.yaml"),
+            "p.yaml".into(),
+            text,
+            None,
+        )
+        .unwrap();
+        let base = suites_of(&plan, "baseline");
+        assert!(base[0].affected);
+        assert_eq!(base[0].always, ["tests/unit/smoke"]);
+        // A suite the later phase runs whole stays whole.
+        assert!(!base[1].affected && base[1].always.is_empty());
+        assert!(suites_of(&plan, "tests")[0].affected);
+    }
 }
