@@ -152,6 +152,10 @@ pub(crate) fn apply_edits(
                 });
             }
         }
+        if is_python {
+            let changes = chosen.iter().map(|r| (r.range.clone(), r.text.as_str()));
+            python::remember_edited(&text, &new_text, changes);
+        }
         sites.extend(chosen.iter().map(|r| (line_of(r.range.start), r.edit)));
         history.push(chosen);
         text = std::borrow::Cow::Owned(new_text);

@@ -94,6 +94,31 @@ pub(super) fn tree_of(
     Some((tree, offset))
 }
 
+/// The kept tree of `source`, if it is kept.
+pub(super) fn kept(source: &str) -> Option<(Tree, usize)> {
+    if source.len() < SMALLEST {
+        return None;
+    }
+    lookup(&blake3::hash(source.as_bytes())).map(|e| (e.tree.clone(), e.offset))
+}
+
+/// Keeps `tree` (with its byte-order mark's length) as the tree of `source`, made some other way
+/// than by parsing it whole: an incremental parse after an edit.
+pub(super) fn remember(source: &str, tree: &Tree, offset: usize) {
+    if source.len() < SMALLEST {
+        return;
+    }
+    keep(
+        blake3::hash(source.as_bytes()),
+        Arc::new(Entry {
+            tree: tree.clone(),
+            offset,
+            len: source.len(),
+            symbols: Mutex::default(),
+        }),
+    );
+}
+
 /// The symbols of the file at `rel` holding `source`, whose tree is `tree`: the kept ones when
 /// this text at this path was looked at lately, else built and kept with the text's tree.
 pub(crate) fn symbols_of(
