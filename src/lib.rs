@@ -12,6 +12,7 @@ pub(crate) mod demo;
 pub(crate) mod edit;
 pub(crate) mod engine;
 pub(crate) mod error;
+pub(crate) mod fleet;
 pub(crate) mod fsutil;
 pub(crate) mod phase;
 pub(crate) mod phase_kind;
