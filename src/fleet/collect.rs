@@ -192,6 +192,7 @@ mod tests {
                 .map(|p| RepoRecord {
                     position: p,
                     name: format!("r{p}"),
+                    written: format!("file:///r{p}"),
                     source: format!("file:///r{p}"),
                     git_ref: None,
                     status: RepoStatus::Succeeded,

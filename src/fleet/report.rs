@@ -64,7 +64,7 @@ pub(crate) fn render_json(state: &FleetState) -> String {
             serde_json::json!({
                 "position": r.position,
                 "name": r.name,
-                "source": r.source,
+                "source": r.written,
                 "ref": r.git_ref,
                 "status": r.status,
                 "phase": r.phase,
@@ -173,7 +173,7 @@ pub(crate) fn one_line(state: &FleetState) -> String {
     }
     format!(
         "remedy fleet: {}: {}; {} fixed; report: `remedy fleet report --workspace {}`",
-        crate::words::count(t.repositories as u64, "repository"),
+        crate::words::repositories(t.repositories as u64),
         parts.join(", "),
         crate::words::count(t.sites_fixed, "site"),
         crate::error::shell_word(&state.workspace)

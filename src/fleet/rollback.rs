@@ -91,7 +91,7 @@ pub(crate) async fn fleet_rollback(
     }
     progress.note(&format!(
         "remedy fleet: rolled back {}",
-        crate::words::count(done, "repository")
+        crate::words::repositories(done)
     ));
     if failed > 0 {
         return Err(FleetError::Incomplete {

@@ -90,6 +90,7 @@ pub(crate) async fn fleet_run(args: RunArgs, style: Style) -> Result<()> {
             RepoRecord {
                 position: e.position,
                 name: e.name.clone(),
+                written: e.written.clone(),
                 source: e.source.display(),
                 git_ref: e.git_ref.clone(),
                 status: RepoStatus::Pending,
@@ -133,7 +134,7 @@ pub(crate) async fn fleet_run(args: RunArgs, style: Style) -> Result<()> {
     progress.note(&format!(
         "remedy fleet: plan {} on {}{} in {}",
         plan.id,
-        crate::words::count(state.repositories.len() as u64, "repository"),
+        crate::words::repositories(state.repositories.len() as u64),
         if shard == Shard::WHOLE {
             String::new()
         } else {
@@ -178,7 +179,7 @@ pub(crate) async fn fleet_resume(
     let progress = FleetProgress::new(style, names.len() as u64);
     progress.note(&format!(
         "remedy fleet: resuming {} of {} in {}",
-        crate::words::count(names.len() as u64, "repository"),
+        crate::words::repositories(names.len() as u64),
         state.repositories.len(),
         ws.display()
     ));

@@ -80,7 +80,9 @@ pub(crate) struct RepoRecord {
     /// Its 0-based position in the list (the shard selection's input).
     pub(crate) position: usize,
     pub(crate) name: String,
-    /// The source as the list wrote it.
+    /// The source as the list wrote it (what reports show).
+    pub(crate) written: String,
+    /// The source resolved: a URL, or an absolute path.
     pub(crate) source: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) git_ref: Option<String>,

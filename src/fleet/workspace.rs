@@ -81,21 +81,30 @@ pub(crate) async fn git(args: &[&str], cwd: &Path, groups: &ChildGroups) -> Resu
     if exit.code == Some(0) && !exit.timed_out {
         Ok(output)
     } else {
-        let said = output
-            .lines()
-            .filter(|l| !l.trim().is_empty())
+        // git says what went wrong on a `fatal:` or `error:` line; hints and progress follow it.
+        let lines: Vec<&str> = output.lines().filter(|l| !l.trim().is_empty()).collect();
+        let said = lines
+            .iter()
+            .find(|l| l.starts_with("fatal: ") || l.starts_with("error: "))
+            .or(lines.last())
             .map(|l| {
                 l.trim_start_matches("fatal: ")
                     .trim_start_matches("error: ")
             })
-            .next_back()
             .unwrap_or(if exit.timed_out {
                 "timed out"
             } else {
                 "no output"
             })
             .to_string();
-        Err(format!("`git {}` failed: {said}", args.join(" ")))
+        // Only the verb: the arguments hold workspace paths, and a reason must read the same
+        // wherever the fleet ran.
+        let verb = args
+            .iter()
+            .find(|a| !a.starts_with('-') && !a.contains('='))
+            .copied()
+            .unwrap_or("");
+        Err(format!("`git {verb}` failed: {said}"))
     }
 }
 

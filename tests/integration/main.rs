@@ -5,6 +5,7 @@ mod harness;
 mod bad_input;
 mod bad_plans;
 mod catalog;
+mod fleet;
 mod pytest_phase;
 mod recovery;
 mod report;
