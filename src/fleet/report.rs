@@ -230,3 +230,100 @@ pub(crate) fn status_text(state: &FleetState) -> String {
     }
     s
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fleet::shard::Shard;
+    use crate::fleet::state::{Checkout, PlanInfo, RepoCounts};
+
+    fn record(position: usize, status: RepoStatus, sites: u64) -> RepoRecord {
+        RepoRecord {
+            position,
+            name: format!("r{position}"),
+            written: format!("file:///r{position}.git"),
+            source: format!("file:///r{position}.git"),
+            git_ref: None,
+            status,
+            phase: (status == RepoStatus::Failed).then(|| "tests".to_string()),
+            reason: (status == RepoStatus::Failed)
+                .then(|| "1 regressed | see log\nmore".to_string()),
+            branch: "remedy/p".into(),
+            path: format!("/machine/ws/repos/r{position}").into(),
+            checkout: Checkout::Clone,
+            prepared: true,
+            base_commit: Some("b".into()),
+            commit: None,
+            counts: Some(RepoCounts {
+                files_changed: sites,
+                sites_fixed: sites,
+                tests_fixed: sites,
+                tests_regressed: u64::from(status == RepoStatus::Failed),
+            }),
+            duration_ms: Some(1234),
+        }
+    }
+
+    fn state() -> FleetState {
+        FleetState {
+            format_version: 1,
+            tool_version: "t".into(),
+            plan: PlanInfo {
+                id: "p".into(),
+                title: "Fix it".into(),
+                description: None,
+                path: "/p.yaml".into(),
+            },
+            repos_file: "/r.txt".into(),
+            repos_hash: "h".into(),
+            repo_count: 3,
+            shard: Shard::WHOLE,
+            collected_from: vec![],
+            workspace: "/machine/ws".into(),
+            out: None,
+            bundles: false,
+            started_at: 1,
+            updated_at: 2,
+            repositories: vec![
+                record(0, RepoStatus::Succeeded, 2),
+                record(1, RepoStatus::NothingToChange, 0),
+                record(2, RepoStatus::Failed, 1),
+            ],
+        }
+    }
+
+    #[test]
+    fn markdown_has_totals_then_rows_without_paths_or_times() {
+        let md = render_markdown(&state());
+        assert!(
+            md.contains("| 3 | 1 | 1 | 1 | 0 | 0 | 3 | 3 | 3 | 1 |\n"),
+            "{md}"
+        );
+        assert!(
+            md.contains("| r0 | succeeded | 2 | 2 | 0 | `remedy/p` |  |\n"),
+            "{md}"
+        );
+        assert!(
+            md.contains("| r2 | failed | 1 | 1 | 1 |  | `tests`: 1 regressed \\| see log |\n"),
+            "{md}"
+        );
+        assert!(!md.contains("/machine") && !md.contains("1234"), "{md}");
+    }
+
+    #[test]
+    fn json_carries_statuses_and_totals() {
+        let v: serde_json::Value = serde_json::from_str(&render_json(&state())).unwrap();
+        let statuses: Vec<&str> = v["repositories"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["status"].as_str().unwrap())
+            .collect();
+        assert_eq!(statuses, ["succeeded", "nothing_to_change", "failed"]);
+        assert_eq!(v["totals"]["sites_fixed"], 3);
+        assert_eq!(v["totals"]["failed"], 1);
+        assert_eq!(v["repositories"][1]["branch"], serde_json::Value::Null);
+        assert_eq!(v["complete"], true);
+        assert!(!v.to_string().contains("/machine"));
+    }
+}
