@@ -421,6 +421,26 @@ fn a_fleet_run_fixes_commits_reports_and_rolls_back() {
 
     // Rollback: every folder is byte-exactly its starting commit again, and the branch is back
     // at it.
+    let unknown = r
+        .fleet
+        .remedy(&["fleet", "rollback", "--workspace", "ws", "nosuch"]);
+    unknown.expect_code(2);
+    assert!(
+        unknown.stderr.contains("`nosuch`") && unknown.stderr.contains("repo00"),
+        "{}",
+        unknown.stderr
+    );
+    let one = r
+        .fleet
+        .remedy(&["fleet", "rollback", "--workspace", "ws", "repo00"]);
+    one.expect_code(0);
+    let status = r
+        .fleet
+        .remedy(&["fleet", "status", "--workspace", "ws", "--json"]);
+    status.expect_code(0);
+    let state: serde_json::Value = serde_json::from_str(&status.stdout).unwrap();
+    assert_eq!(state["repositories"][0]["status"], "rolled_back");
+    assert_eq!(state["repositories"][1]["status"], "succeeded");
     let rolled = r.fleet.remedy(&["fleet", "rollback", "--workspace", "ws"]);
     rolled.expect_code(0);
     for p in (0..POSITIONS).filter(|p| *p != MISSING) {
