@@ -51,6 +51,9 @@ pub(crate) enum FleetError {
     #[error("{message}")]
     Collect { message: String },
 
+    #[error("`{}` holds a collected fleet state, which only reports: its repositories are in the shards' workspaces", path.display())]
+    CollectedState { path: PathBuf },
+
     #[error("no repository named `{name}` in the fleet")]
     UnknownRepo { name: String, known: Vec<String> },
 
@@ -105,6 +108,9 @@ impl FleetError {
             }
             FleetError::Collect { .. } => {
                 "pass every shard's `--out` folder exactly once, all from one fleet run (same plan, list and shard count)".to_string()
+            }
+            FleetError::CollectedState { .. } => {
+                "run `remedy fleet resume` or `remedy fleet rollback` with each shard's own `--workspace`, where its worktrees are".to_string()
             }
             FleetError::UnknownRepo { known, .. } => {
                 format!("the fleet's repositories are: {}", known.join(", "))

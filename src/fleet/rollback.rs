@@ -21,6 +21,9 @@ pub(crate) async fn fleet_rollback(
     let ws = absolute(workspace_dir);
     let _lock = WorkspaceLock::acquire(&ws)?;
     let mut state = FleetState::load_from(&ws)?;
+    if !state.collected_from.is_empty() {
+        return Err(FleetError::CollectedState { path: ws }.into());
+    }
     for n in names {
         if !state.repositories.iter().any(|r| &r.name == n) {
             return Err(FleetError::UnknownRepo {

@@ -159,6 +159,9 @@ pub(crate) async fn fleet_resume(
     let lock = WorkspaceLock::acquire(&ws)?;
     let mut state = FleetState::load_from(&ws)?;
     let layout = Layout { dir: ws.clone() };
+    if !state.collected_from.is_empty() {
+        return Err(FleetError::CollectedState { path: ws }.into());
+    }
     let mut sources = HashMap::new();
     let mut names = Vec::new();
     for rec in &mut state.repositories {

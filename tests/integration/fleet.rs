@@ -670,6 +670,11 @@ fn four_shards_collect_to_the_single_run_report() {
     assert_eq!(json, r.json);
     assert_eq!(md, r.md);
 
+    // The collected state reports; its repositories are in the shards' workspaces.
+    let resume = fleet.remedy(&["fleet", "resume", "--workspace", "merged"]);
+    resume.expect_code(2);
+    assert!(resume.stderr.contains("collected"), "{}", resume.stderr);
+
     let missing = fleet.remedy(&[
         "fleet",
         "collect",
