@@ -4,7 +4,9 @@ use std::io::{IsTerminal, Write};
 
 use clap::Parser;
 
-use crate::cli::{CheckFormat, CiEngine, Cli, Command, FleetCommand, OutputArgs, SchemaKind};
+use crate::cli::{
+    CheckFormat, CiEngine, Cli, Command, FleetCommand, FleetReportFormat, OutputArgs, SchemaKind,
+};
 use crate::engine::{self, ResumeOptions, RollbackOptions};
 use crate::error::{exit, Error, Result};
 use crate::plan::load_plan;
@@ -99,6 +101,7 @@ fn root_of(command: &Command) -> Option<std::path::PathBuf> {
         | Command::Status { select, .. }
         | Command::Report { select, .. }
         | Command::Diff { select, .. } => Some(select.root.root.clone()),
+        Command::Fleet { command } => fleet_workspace_of(command),
         _ => None,
     }
 }
@@ -285,24 +288,105 @@ async fn dispatch(cli: Cli) -> Result<()> {
             Ok(())
         }
         Command::Demo { dir } => crate::demo::run(dir, style(out, false)).await,
-        Command::Fleet { command } => run_fleet(command, out),
+        Command::Fleet { command } => dispatch_fleet(command, out).await,
     }
 }
 
-/// The human-readable status table.
-/// The `fleet` verbs this binary has.
-fn run_fleet(command: FleetCommand, out: OutputArgs) -> Result<()> {
+/// The workspace a fleet verb names, for the hints printed with its errors.
+fn fleet_workspace_of(command: &FleetCommand) -> Option<std::path::PathBuf> {
     match command {
-        FleetCommand::Ci {
-            engine:
-                CiEngine::Github {
-                    shards,
-                    plan,
-                    repos,
-                    output,
-                    install,
-                    on_push,
-                },
+        FleetCommand::Run { workspace, .. } => workspace.clone(),
+        FleetCommand::Status { workspace, .. }
+        | FleetCommand::Resume { workspace, .. }
+        | FleetCommand::Rollback { workspace, .. }
+        | FleetCommand::Report { workspace, .. }
+        | FleetCommand::Collect { workspace, .. } => Some(workspace.clone()),
+        FleetCommand::Ci { .. } => None,
+    }
+}
+
+async fn dispatch_fleet(command: FleetCommand, out: OutputArgs) -> Result<()> {
+    use crate::fleet;
+    match command {
+        FleetCommand::Ci { engine } => run_fleet_ci(engine, out),
+        FleetCommand::Run {
+            plan,
+            repos,
+            jobs,
+            workspace,
+            shard,
+            out: out_dir,
+            bundles,
+        } => {
+            let args = fleet::RunArgs {
+                plan,
+                repos,
+                jobs,
+                workspace,
+                shard,
+                out: out_dir,
+                bundles,
+            };
+            fleet::fleet_run(args, style(out, false)).await
+        }
+        FleetCommand::Resume { workspace, jobs } => {
+            fleet::fleet_resume(&workspace, jobs, style(out, false)).await
+        }
+        FleetCommand::Rollback { workspace, repos } => {
+            fleet::fleet_rollback(&workspace, &repos, style(out, false)).await
+        }
+        FleetCommand::Status { workspace, json } => {
+            let state = fleet::FleetState::load_from(&workspace)?;
+            if json {
+                say!(
+                    "{}",
+                    serde_json::to_string_pretty(&state).unwrap_or_default()
+                );
+            } else {
+                say_raw!("{}", fleet::status_text(&state));
+            }
+            Ok(())
+        }
+        FleetCommand::Report { workspace, format } => {
+            let state = fleet::FleetState::load_from(&workspace)?;
+            match format {
+                FleetReportFormat::Md => say_raw!("{}", fleet::render_markdown(&state)),
+                FleetReportFormat::Json => say_raw!("{}", fleet::render_json(&state)),
+            }
+            Ok(())
+        }
+        FleetCommand::Collect { dirs, workspace } => {
+            let state = fleet::collect(&dirs, &workspace)?;
+            if !out.quiet {
+                eprintln!(
+                    "collected {} into {}",
+                    crate::words::count(dirs.len() as u64, "shard"),
+                    workspace.display()
+                );
+            }
+            let failed = state.not_ok();
+            if failed > 0 {
+                return Err(fleet::FleetError::Incomplete {
+                    failed,
+                    total: state.repositories.len(),
+                }
+                .into());
+            }
+            Ok(())
+        }
+    }
+}
+
+/// `remedy fleet ci`: writes the CI configuration of a sharded fleet.
+fn run_fleet_ci(engine: CiEngine, out: OutputArgs) -> Result<()> {
+    match engine {
+        CiEngine::Github {
+            shards,
+            plan,
+            repos,
+            output,
+            install,
+            on_push,
         } => {
             let cwd = std::env::current_dir()
                 .map_err(|e| Error::io("read the current folder", ".", e))?;
@@ -344,6 +428,7 @@ fn run_fleet(command: FleetCommand, out: OutputArgs) -> Result<()> {
     }
 }
 
+/// The human-readable status table.
 pub(crate) fn status_text(cp: &Checkpoint) -> String {
     let mut s = String::new();
     s.push_str(&format!(

@@ -235,7 +235,11 @@ pub(crate) enum Command {
         shell: clap_complete::Shell,
     },
 
-    /// Run a plan over many repositories: generate the CI workflow that shards the work.
+    /// Run one plan over many repositories: a worktree or clone each, on a branch named after
+    /// the plan, in a workspace; with shards over several machines.
+    #[command(
+        after_help = "Examples:\n  remedy fleet run plan.yaml --repos repos.txt -j 4\n  remedy fleet status --workspace remedy-fleet/PLAN-ID\n  remedy fleet resume --workspace remedy-fleet/PLAN-ID\n  remedy fleet report --workspace remedy-fleet/PLAN-ID --format json\n  remedy fleet run plan.yaml --repos repos.txt --shard 2/4 --out shard-2\n  remedy fleet collect shard-1 shard-2 shard-3 shard-4 --workspace merged\n\nExit codes: 0 every repository succeeded or had nothing to change · 1 some did not · 2 bad input · 4 locked · 130 interrupted"
+    )]
     Fleet {
         #[command(subcommand)]
         command: FleetCommand,
@@ -249,8 +253,108 @@ pub(crate) enum Command {
     },
 }
 
+/// How `remedy fleet report` prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum FleetReportFormat {
+    Md,
+    Json,
+}
+
 #[derive(Debug, Subcommand)]
 pub(crate) enum FleetCommand {
+    /// Run PLAN over every repository of a list (or one shard of it).
+    #[command(
+        after_help = "Examples:\n  remedy fleet run plan.yaml --repos repos.txt\n  remedy fleet run plan.yaml --repos repos.txt -j 8 --workspace /tmp/fleet\n  remedy fleet run plan.yaml --repos repos.txt --shard auto --out results --bundles   # in a CI matrix job\n\nThe list: one repository a line, a local path or a git URL, optionally a ref after a space:\n  ../services/billing\n  file:///srv/git/auth.git  release-2.3\n  https://git.example.com/org/api.git   # comments after #\n\nExit codes: 0 every repository succeeded or had nothing to change · 1 some did not · 2 bad input (nothing written) · 4 locked · 130 interrupted"
+    )]
+    Run {
+        /// The plan file.
+        plan: PathBuf,
+        /// The repositories list: a local path or git URL a line, optionally a ref after it.
+        #[arg(long, value_name = "FILE")]
+        repos: PathBuf,
+        /// How many repositories at once (default: the number of CPUs).
+        #[arg(short = 'j', long, value_name = "N")]
+        jobs: Option<usize>,
+        /// Where the worktrees, clones, logs and state go (default: ./remedy-fleet/PLAN-ID).
+        #[arg(long, value_name = "DIR")]
+        workspace: Option<PathBuf>,
+        /// Only shard I of N (positions p with p % N == I-1), or `auto` to read it from the
+        /// environment: REMEDY_SHARD, GitLab CI_NODE_INDEX/CI_NODE_TOTAL, Kubernetes
+        /// JOB_COMPLETION_INDEX/REMEDY_SHARD_COUNT, Slurm SLURM_ARRAY_TASK_ID/_MIN/_COUNT.
+        #[arg(long, value_name = "I/N|auto")]
+        shard: Option<crate::fleet::shard::ShardArg>,
+        /// Also write the results here (state, per-repository report JSON) for `fleet collect`.
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+        /// With --out: each new branch as a git bundle too.
+        #[arg(long, requires = "out")]
+        bundles: bool,
+    },
+
+    /// Show where every repository of a fleet stands.
+    #[command(
+        after_help = "Examples:\n  remedy fleet status --workspace remedy-fleet/PLAN-ID\n  remedy fleet status --workspace remedy-fleet/PLAN-ID --json | jq '.repositories[].status'"
+    )]
+    Status {
+        /// The fleet's workspace.
+        #[arg(long, value_name = "DIR")]
+        workspace: PathBuf,
+        /// Print the fleet state as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+
+    /// Continue the repositories that did not succeed, each where it stopped.
+    #[command(
+        after_help = "Examples:\n  remedy fleet resume --workspace remedy-fleet/PLAN-ID\n  remedy fleet resume --workspace remedy-fleet/PLAN-ID -j 2"
+    )]
+    Resume {
+        /// The fleet's workspace.
+        #[arg(long, value_name = "DIR")]
+        workspace: PathBuf,
+        /// How many repositories at once (default: the number of CPUs).
+        #[arg(short = 'j', long, value_name = "N")]
+        jobs: Option<usize>,
+    },
+
+    /// Undo the run (and its commit) in every repository, or in the named ones.
+    #[command(
+        after_help = "Examples:\n  remedy fleet rollback --workspace remedy-fleet/PLAN-ID\n  remedy fleet rollback --workspace remedy-fleet/PLAN-ID billing auth"
+    )]
+    Rollback {
+        /// The fleet's workspace.
+        #[arg(long, value_name = "DIR")]
+        workspace: PathBuf,
+        /// Repository names, as `fleet status` shows them (default: all).
+        repos: Vec<String>,
+    },
+
+    /// Print the fleet's report: a row per repository, totals at the top.
+    #[command(
+        after_help = "Examples:\n  remedy fleet report --workspace remedy-fleet/PLAN-ID > fleet.md\n  remedy fleet report --workspace remedy-fleet/PLAN-ID --format json | jq .totals"
+    )]
+    Report {
+        /// The fleet's workspace (or a `collect` folder).
+        #[arg(long, value_name = "DIR")]
+        workspace: PathBuf,
+        /// Markdown or JSON.
+        #[arg(long, value_enum, default_value_t = FleetReportFormat::Md)]
+        format: FleetReportFormat,
+    },
+
+    /// Merge the `--out` folders of every shard of a fleet into one state and report.
+    #[command(
+        after_help = "Examples:\n  remedy fleet collect shard-1 shard-2 shard-3 --workspace merged\n  remedy fleet report --workspace merged\n\nExit codes: 0 merged, and every repository succeeded or had nothing to change · 1 merged, and some did not · 2 a shard missing, given twice, or from another fleet (nothing written)"
+    )]
+    Collect {
+        /// The shards' `--out` folders.
+        #[arg(required = true, value_name = "DIR")]
+        dirs: Vec<PathBuf>,
+        /// Where the merged state, reports and bundles go.
+        #[arg(long, value_name = "OUT")]
+        workspace: PathBuf,
+    },
+
     /// Write the CI configuration that runs `remedy fleet run` in shards and merges the results.
     Ci {
         #[command(subcommand)]

@@ -33,6 +33,9 @@ pub(crate) enum Error {
     #[error(transparent)]
     Checkpoint(#[from] CheckpointError),
 
+    #[error(transparent)]
+    Fleet(#[from] crate::fleet::FleetError),
+
     #[error("{message}")]
     Usage {
         message: String,
@@ -89,6 +92,7 @@ impl Error {
     pub(crate) fn exit_code(&self) -> i32 {
         match self {
             Error::Plan(_) | Error::Usage { .. } => exit::BAD_INPUT,
+            Error::Fleet(e) => e.exit_code(),
             Error::Checkpoint(e) if e.is_bad_input() => exit::BAD_INPUT,
             Error::Refused { .. } => exit::REFUSED,
             Error::Locked { .. } => exit::LOCKED,
@@ -112,6 +116,7 @@ impl Error {
             Error::PhaseFailed { .. } => Some(format!(
                 "see `remedy status --root {r}` and the logs; fix the cause, then `remedy resume --root {r}` (or undo the run with `remedy rollback --all --root {r}`)"
             )),
+            Error::Fleet(e) => e.help(root),
             _ => self.help(),
         }
     }
@@ -136,6 +141,7 @@ impl Error {
             Error::PhaseFailed { .. } => Some(
                 "see `remedy status` and the logs; fix the cause, then `remedy resume` (or `remedy rollback`)".into(),
             ),
+            Error::Fleet(e) => e.help(None),
             Error::Io { .. } | Error::Other(_) => None,
         }
     }

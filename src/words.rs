@@ -10,6 +10,15 @@ pub(crate) fn count(n: u64, noun: &str) -> String {
     }
 }
 
+/// `n` repositories, the one noun remedy counts whose plural is not an `s` added.
+pub(crate) fn repositories(n: u64) -> String {
+    if n == 1 {
+        "1 repository".to_string()
+    } else {
+        format!("{n} repositories")
+    }
+}
+
 /// [`count`] of a collection's length.
 pub(crate) fn count_of<T>(items: &[T], noun: &str) -> String {
     count(items.len() as u64, noun)

@@ -6,6 +6,7 @@ mod affected;
 mod bad_input;
 mod bad_plans;
 mod catalog;
+mod fleet;
 mod fleet_ci;
 mod pytest_phase;
 mod recovery;
