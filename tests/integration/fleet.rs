@@ -367,8 +367,9 @@ fn a_fleet_run_fixes_commits_reports_and_rolls_back() {
         let message = git(&wt, &["log", "-1", "--format=%B"]);
         assert!(message.starts_with("Stop awaiting the synchronous get_manager()\n\nget_manager() returns the manager itself"), "{message}");
         assert!(message.contains("Changes 1 site in 1 file."), "{message}");
+        let words = message.split_whitespace().collect::<Vec<_>>().join(" ");
         assert!(
-            message.contains("1 fixed, 0 regressed, 0 still failing."),
+            words.contains("against baseline: 1 fixed, 0 regressed, 0 still failing."),
             "{message}"
         );
         assert!(
