@@ -464,7 +464,7 @@ pub(super) fn map_back(mut offset: usize, history: &[Vec<Replacement>]) -> usize
 }
 
 /// Builds the new text from sorted, non-overlapping replacements.
-fn splice(content: &str, replacements: &[Replacement]) -> String {
+pub(super) fn splice(content: &str, replacements: &[Replacement]) -> String {
     let mut out = String::with_capacity(content.len());
     let mut at = 0;
     for r in replacements {

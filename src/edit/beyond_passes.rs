@@ -3,7 +3,7 @@
 //! the last pass that gives a Python file the imports its new text needs, removes those the change
 //! left unused and refuses a file whose names got worse, saying on which line of the original.
 
-use super::apply::{map_back, Replacement};
+use super::apply::{map_back, splice, Replacement};
 use super::context::EditContext;
 use super::error::EditError;
 use super::imports::error::ImportError;
@@ -46,6 +46,9 @@ pub(super) fn finish_python(
         .any(|(i, e)| e.move_annotation_imports && sites.iter().any(|(_, s)| s == i));
     let tree = original.tree;
     let original = original.text;
+    if tree.is_none() {
+        remember_passes(original, history);
+    }
     match finish_edit(
         original,
         tree,
@@ -157,4 +160,20 @@ pub(super) fn refactor_replacements(
         ));
     }
     Ok(out)
+}
+
+/// Keeps the trees of the original and of the text after each pass for the names check, which
+/// looks at both ends: the original parsed whole (its matching may have parsed only statements
+/// of it), each later text reparsed from the one before where its pass changed it.
+fn remember_passes(original: &str, history: &[Vec<Replacement>]) {
+    if super::python::parse(original).is_none() {
+        return;
+    }
+    let mut text = original.to_string();
+    for pass in history {
+        let next = splice(&text, pass);
+        let changes = pass.iter().map(|r| (r.range.clone(), r.text.as_str()));
+        super::python::remember_edited(&text, &next, changes);
+        text = next;
+    }
 }

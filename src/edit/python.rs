@@ -133,6 +133,32 @@ pub(crate) fn remember_edited<'a>(
     }
 }
 
+/// [`remember_edited`] for a `new` text whose changes from `old` are not listed: one change,
+/// from the first byte that differs to the last.
+pub(crate) fn remember_rewritten(old: &str, new: &str) {
+    let mut prefix = old
+        .bytes()
+        .zip(new.bytes())
+        .take_while(|(a, b)| a == b)
+        .count();
+    while !old.is_char_boundary(prefix) || !new.is_char_boundary(prefix) {
+        prefix -= 1;
+    }
+    let room = (old.len() - prefix).min(new.len() - prefix);
+    let mut suffix = old
+        .bytes()
+        .rev()
+        .zip(new.bytes().rev())
+        .take(room)
+        .take_while(|(a, b)| a == b)
+        .count();
+    while !old.is_char_boundary(old.len() - suffix) || !new.is_char_boundary(new.len() - suffix) {
+        suffix -= 1;
+    }
+    let change = (prefix..old.len() - suffix, &new[prefix..new.len() - suffix]);
+    remember_edited(old, new, std::iter::once(change));
+}
+
 /// Row and byte column of each of the ascending `offsets` in `text`, in one pass.
 fn points_at(text: &str, offsets: impl Iterator<Item = usize>) -> Vec<Point> {
     let bytes = text.as_bytes();
@@ -494,6 +520,30 @@ mod tests {
                 "{new:?}"
             );
             assert_eq!(incremental.error_count(), error_count(&new), "{new:?}");
+        }
+    }
+
+    /// A rewritten text's kept tree, reparsed from its original's, is the tree a whole parse
+    /// gives, also when the change starts or ends inside a multi-byte character's neighbours.
+    #[test]
+    fn a_rewritten_texts_kept_tree_is_the_whole_parse() {
+        let body = "def f(x):\n    return x  # ünïcödé\n\n".repeat(60);
+        let old = format!("import os\nimport sys\n\n{body}print(os.sep)\n");
+        for new in [
+            old.replacen("import sys\n", "", 1),
+            old.replacen("ünïcödé", "ünïcode", 1),
+            old.replacen("return x", "return (x +\n        1)", 3),
+            format!("{old}def g():\n    pass\n"),
+        ] {
+            parse(&old).unwrap();
+            remember_rewritten(&old, &new);
+            let (kept, _) = super::super::tree_cache::kept(&new).expect("kept");
+            let (whole, _) = parse_uncached(&new).unwrap();
+            assert_eq!(kept.root_node().to_sexp(), whole.root_node().to_sexp());
+            assert_eq!(
+                kept.root_node().byte_range(),
+                whole.root_node().byte_range()
+            );
         }
     }
 

@@ -7,15 +7,19 @@ use std::path::Path;
 
 use crate::error::Result;
 use crate::phase::{self, SharedJournal};
-use crate::plan::{Phase, PhaseKind};
+use crate::plan::{CheckKind, Phase, PhaseConfig, PhaseKind};
 
 /// Whether a phase runs programs that may write into the tree, so that what they create is
-/// recorded (see [`crate::tree::created`]).
+/// recorded (see [`crate::tree::created`]): a pytest or command phase, or a validate phase with a
+/// `command` check. Listing a large tree twice costs about as much as a check.
 pub(super) fn runs_programs(phase: &Phase) -> bool {
-    matches!(
-        phase.kind,
-        PhaseKind::Pytest | PhaseKind::Command | PhaseKind::Validate
-    )
+    match (&phase.kind, &phase.config) {
+        (PhaseKind::Pytest | PhaseKind::Command, _) => true,
+        (PhaseKind::Validate, PhaseConfig::Validate { checks }) => checks
+            .iter()
+            .any(|c| matches!(c.kind, CheckKind::Command { .. })),
+        _ => false,
+    }
 }
 
 /// Before a phase that runs programs: the tree's listing, and the current hashes of the files

@@ -157,6 +157,8 @@ pub(super) struct Matcher<'f, 'a> {
     /// The last names a reference to the symbol can end with, found the first time a node is
     /// tried as the symbol (see [`Matcher::may_name_symbol`]).
     pub(super) symbol_names: std::cell::OnceCell<Vec<String>>,
+    /// The names the file imports the symbol under (see [`Matcher::aliases`]).
+    pub(super) symbol_aliases: std::cell::OnceCell<Vec<String>>,
 }
 
 impl<'f, 'a> Matcher<'f, 'a> {
@@ -168,6 +170,7 @@ impl<'f, 'a> Matcher<'f, 'a> {
             context: false,
             unresolved: None,
             symbol_names: std::cell::OnceCell::new(),
+            symbol_aliases: std::cell::OnceCell::new(),
         }
     }
 }
@@ -248,7 +251,7 @@ impl Matcher<'_, '_> {
         };
         let names = self.symbol_names(symbol);
         names.iter().any(|n| n == last)
-            || (node.kind() == "identifier" && self.file.symbols().imports_as(last, names))
+            || (node.kind() == "identifier" && self.aliases(symbol).iter().any(|a| a == last))
     }
 
     /// The last names a reference to `symbol` can end with: its own last name, and its
@@ -264,15 +267,34 @@ impl Matcher<'_, '_> {
         })
     }
 
+    /// The names the file imports `symbol` under (`from m import target as alias`). Only a file
+    /// whose text has one of the symbol's names followed by `as` can have one, so other files are
+    /// not analysed for them.
+    fn aliases(&self, symbol: &str) -> &[String] {
+        self.symbol_aliases.get_or_init(|| {
+            let names = self.symbol_names(symbol);
+            let text = &self.file.content[self.file.offset..];
+            let may_alias = names.iter().any(|n| {
+                crate::edit::literal::Word::new(n)
+                    .find_iter(text)
+                    .any(|at| followed_by_as(&text[at + n.len()..]))
+            });
+            if may_alias {
+                self.file.symbols().aliases_of(names)
+            } else {
+                Vec::new()
+            }
+        })
+    }
+
     /// Every name a reference to the pattern's symbol in this file holds one of: its last names
     /// and the names the file imports it under. Empty when the pattern has no symbol.
     pub(super) fn symbol_spellings(&self) -> Vec<String> {
         let Some(symbol) = self.pattern.symbol.clone() else {
             return Vec::new();
         };
-        let names = self.symbol_names(&symbol);
-        let mut all = names.to_vec();
-        all.extend(self.file.symbols().aliases_of(names));
+        let mut all = self.symbol_names(&symbol).to_vec();
+        all.extend(self.aliases(&symbol).iter().cloned());
         all
     }
 
@@ -493,6 +515,14 @@ impl Matcher<'_, '_> {
         let end = end.max(start);
         start + self.file.offset..end + self.file.offset
     }
+}
+
+/// Whether `rest` (the text after a name) starts with the keyword `as`, after any whitespace
+/// and line continuations.
+fn followed_by_as(rest: &str) -> bool {
+    let rest = rest.trim_start_matches(|c: char| c.is_whitespace() || c == '\\');
+    rest.strip_prefix("as")
+        .is_some_and(|after| after.starts_with(|c: char| c.is_whitespace()))
 }
 
 /// The last part of a dotted name.

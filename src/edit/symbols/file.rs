@@ -238,16 +238,6 @@ impl FileSymbols {
         self.scopes.values().any(|s| s.contains_key(name))
     }
 
-    /// Whether some scope of the file binds `name` to a qualified name whose last part is one of
-    /// `lasts`: `g` after `from m import target as g`.
-    pub(crate) fn imports_as(&self, name: &str, lasts: &[String]) -> bool {
-        self.scopes
-            .values()
-            .filter_map(|s| s.get(name))
-            .flatten()
-            .any(|b| ends_with_one_of(b, lasts))
-    }
-
     /// The names some scope of the file binds to a qualified name whose last part is one of
     /// `lasts`, other than those parts themselves: the names the file imports them under.
     pub(crate) fn aliases_of(&self, lasts: &[String]) -> Vec<String> {
