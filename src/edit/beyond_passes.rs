@@ -46,6 +46,10 @@ pub(super) fn finish_python(
         .any(|(i, e)| e.move_annotation_imports && sites.iter().any(|(_, s)| s == i));
     let tree = original.tree;
     let original = original.text;
+    if specs.is_empty() && !move_annotation_imports && keeps_names(original, history) {
+        // Nothing to add, nothing left unused, no name got worse.
+        return Ok(edited);
+    }
     if tree.is_none() {
         remember_passes(original, history);
     }
@@ -176,4 +180,23 @@ fn remember_passes(original: &str, history: &[Vec<Replacement>]) {
         super::python::remember_edited(&text, &next, changes);
         text = next;
     }
+}
+
+/// Whether every replacement of every pass leaves the names of the file as they were (see
+/// [`unchanged::keeps_names`](super::imports::unchanged::keeps_names)).
+fn keeps_names(original: &str, history: &[Vec<Replacement>]) -> bool {
+    use super::imports::unchanged::keeps_names;
+    let mut text = std::borrow::Cow::Borrowed(original);
+    for (i, pass) in history.iter().enumerate() {
+        if !pass
+            .iter()
+            .all(|r| keeps_names(&text[r.range.clone()], &r.text))
+        {
+            return false;
+        }
+        if i + 1 < history.len() {
+            text = std::borrow::Cow::Owned(splice(&text, pass));
+        }
+    }
+    true
 }

@@ -8,7 +8,8 @@
 //! finds which names a file binds and uses and compares two versions of a file; `add` and
 //! `remove` compute a file's new text with the imports it needs and without those an edit left
 //! unused, never touching the disk; `builtins` lists what Python defines without an import; `lines` reads line breaks as the file has them; `error` says
-//! why an import was refused; `finish` is the step after an edit's passes that uses them all.
+//! why an import was refused; `finish` is the step after an edit's passes that uses them all; `unchanged` tells
+//! when a replacement leaves the names as they were, so that the step has nothing to do.
 
 pub(crate) mod add;
 mod builtins;
@@ -21,3 +22,4 @@ pub(crate) mod names;
 pub(crate) mod remove;
 pub(crate) mod spec;
 pub(crate) mod statements;
+pub(crate) mod unchanged;
