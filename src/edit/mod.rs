@@ -7,7 +7,9 @@
 //! `apply` holds the application of a phase's edits to one file (passes, the overlap check, the
 //! splice); `beyond_passes` what happens before its first pass and after its last (the named
 //! refactorings of `refactor`, and the imports and names check of `imports`); `pieces` parses only the statements structural queries need; `context` is what edits
-//! share during a phase; `error` says why an edit was refused; `lines` maps offsets to lines.
+//! share during a phase; `error` says why an edit was refused; `lines` maps offsets to lines;
+//! `span` finds where two versions of a text differ; `tree_cache` keeps the trees of the texts
+//! parsed lately, by content.
 
 mod apply;
 mod beyond_passes;
@@ -21,6 +23,7 @@ pub(crate) mod prefilter;
 pub(crate) mod python;
 pub(crate) mod refactor;
 pub(crate) mod regex;
+mod span;
 pub(crate) mod statements;
 pub(crate) mod structural;
 pub(crate) mod symbols;

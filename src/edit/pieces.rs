@@ -101,35 +101,17 @@ pub(crate) fn structural_check_sites(
     if query.pattern.symbol().is_none() {
         return (match_lines(query, rel, content, cx), Vec::new());
     }
-    let lines = LineIndex::new(content);
     let (mut counted, mut unresolved) = (Vec::new(), Vec::new());
-    with_parsed(
-        &LazyStatements::new(content),
-        rel,
-        cx,
-        &[query],
-        false,
-        |pieces| {
-            for p in pieces {
-                for (m, verdict) in query.find_all(&p.file) {
-                    let Some(at) = p.to_file(m.range.start) else {
-                        continue;
-                    };
-                    let line = lines.line_of(at);
-                    match verdict {
-                        Verdict::Counts => counted.push(line),
-                        Verdict::Unresolved(why) => {
-                            if query.unresolved == Unresolved::Edit {
-                                counted.push(line);
-                            }
-                            unresolved.push((line, why));
-                        }
-                        Verdict::LeftAlone(_) => {}
-                    }
-                }
+    for_each_verdict(query, rel, content, cx, |line, verdict| match verdict {
+        Verdict::Counts => counted.push(line),
+        Verdict::Unresolved(why) => {
+            if query.unresolved == Unresolved::Edit {
+                counted.push(line);
             }
-        },
-    );
+            unresolved.push((line, why));
+        }
+        Verdict::LeftAlone(_) => {}
+    });
     (counted, unresolved)
 }
 
@@ -157,6 +139,23 @@ pub(crate) fn set_aside_lines(
     if !query.sets_aside() || !query.could_match(content) {
         return out;
     }
+    for_each_verdict(query, rel, content, cx, |line, verdict| match verdict {
+        Verdict::Counts => {}
+        Verdict::LeftAlone(reason) => out.left_alone.push((line, reason)),
+        Verdict::Unresolved(why) => out.unresolved.push((line, why)),
+    });
+    out
+}
+
+/// Every structural match of `query` in `content`, by its 1-based line, with the query's verdict,
+/// in file order.
+fn for_each_verdict(
+    query: &Query,
+    rel: &RelPath,
+    content: &str,
+    cx: &EditContext,
+    mut visit: impl FnMut(u64, Verdict),
+) {
     let lines = LineIndex::new(content);
     with_parsed(
         &LazyStatements::new(content),
@@ -167,20 +166,13 @@ pub(crate) fn set_aside_lines(
         |pieces| {
             for p in pieces {
                 for (m, verdict) in query.find_all(&p.file) {
-                    let Some(at) = p.to_file(m.range.start) else {
-                        continue;
-                    };
-                    let line = lines.line_of(at);
-                    match verdict {
-                        Verdict::Counts => {}
-                        Verdict::LeftAlone(reason) => out.left_alone.push((line, reason)),
-                        Verdict::Unresolved(why) => out.unresolved.push((line, why)),
+                    if let Some(at) = p.to_file(m.range.start) {
+                        visit(lines.line_of(at), verdict);
                     }
                 }
             }
         },
     );
-    out
 }
 
 fn match_lines(query: &Query, rel: &RelPath, content: &str, cx: &EditContext) -> Vec<u64> {

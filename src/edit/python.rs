@@ -136,26 +136,8 @@ pub(crate) fn remember_edited<'a>(
 /// [`remember_edited`] for a `new` text whose changes from `old` are not listed: one change,
 /// from the first byte that differs to the last.
 pub(crate) fn remember_rewritten(old: &str, new: &str) {
-    let mut prefix = old
-        .bytes()
-        .zip(new.bytes())
-        .take_while(|(a, b)| a == b)
-        .count();
-    while !old.is_char_boundary(prefix) || !new.is_char_boundary(prefix) {
-        prefix -= 1;
-    }
-    let room = (old.len() - prefix).min(new.len() - prefix);
-    let mut suffix = old
-        .bytes()
-        .rev()
-        .zip(new.bytes().rev())
-        .take(room)
-        .take_while(|(a, b)| a == b)
-        .count();
-    while !old.is_char_boundary(old.len() - suffix) || !new.is_char_boundary(new.len() - suffix) {
-        suffix -= 1;
-    }
-    let change = (prefix..old.len() - suffix, &new[prefix..new.len() - suffix]);
+    let (start, old_end, new_end) = super::span::differing(old, new);
+    let change = (start..old_end, &new[start..new_end]);
     remember_edited(old, new, std::iter::once(change));
 }
 

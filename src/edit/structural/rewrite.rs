@@ -334,7 +334,7 @@ pub(crate) fn replacement_for(
     if old == new {
         return Ok(None);
     }
-    let (start, old_end, new_end) = trim(old, &new);
+    let (start, old_end, new_end) = crate::edit::span::differing(old, &new);
     let range = m.range.start + start..m.range.start + old_end;
     let text = new[start..new_end].to_string();
     // A comment in the removed text that the new text does not carry would be lost.
@@ -451,31 +451,6 @@ pub(crate) fn removal_range(text: &str, statement: Range<usize>) -> (Range<usize
     (statement.start..statement.end, "pass".into())
 }
 
-/// Common prefix and suffix of two strings, on character boundaries: returns the start of the
-/// differing middle and its end in `old` and in `new`.
-fn trim(old: &str, new: &str) -> (usize, usize, usize) {
-    let mut prefix = old
-        .bytes()
-        .zip(new.bytes())
-        .take_while(|(a, b)| a == b)
-        .count();
-    while !old.is_char_boundary(prefix) || !new.is_char_boundary(prefix) {
-        prefix -= 1;
-    }
-    let max_suffix = old.len().min(new.len()) - prefix;
-    let mut suffix = old
-        .bytes()
-        .rev()
-        .zip(new.bytes().rev())
-        .take(max_suffix)
-        .take_while(|(a, b)| a == b)
-        .count();
-    while !old.is_char_boundary(old.len() - suffix) || !new.is_char_boundary(new.len() - suffix) {
-        suffix -= 1;
-    }
-    (prefix, old.len() - suffix, new.len() - suffix)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -510,12 +485,6 @@ mod tests {
         let f = ParsedFile::parse(src, &path, &modules).unwrap();
         let m = &q.find(&f)[0];
         assert!(replacement_for(m, &r, &f).is_err());
-    }
-
-    #[test]
-    fn trims_on_character_boundaries() {
-        assert_eq!(trim("await é()", "é()"), (0, 6, 0));
-        assert_eq!(trim("aé", "aè"), (1, 3, 3));
     }
 
     #[test]
