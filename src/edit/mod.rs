@@ -6,7 +6,8 @@
 //!
 //! `apply` holds the application of a phase's edits to one file (passes, the overlap check, the
 //! splice); `beyond_passes` what happens before its first pass and after its last (the named
-//! refactorings of `refactor`, and the imports and names check of `imports`); `pieces` parses only the statements structural queries need; `context` is what edits
+//! refactorings of `refactor`, and the imports and names check of `imports`); `pass_changes` what the structural edits of one pass would change; `pieces` parses only the
+//! statements structural queries need; `context` is what edits
 //! share during a phase; `error` says why an edit was refused; `lines` maps offsets to lines;
 //! `span` finds where two versions of a text differ; `tree_cache` keeps the trees of the texts
 //! parsed lately, by content.
@@ -18,6 +19,7 @@ mod error;
 pub(crate) mod imports;
 mod lines;
 pub(crate) mod literal;
+mod pass_changes;
 mod pieces;
 pub(crate) mod prefilter;
 pub(crate) mod python;
