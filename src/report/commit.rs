@@ -7,7 +7,7 @@ use crate::state::checkpoint::Checkpoint;
 use crate::words::count;
 
 use super::diff_excerpt::chars;
-use super::pr::{criteria, last_tests, one_line, patches_in_effect, tally};
+use super::facts::{criteria, last_tests, one_line, patches_in_effect, tally};
 
 /// A commit message for the run's changes: the plan's title, a blank line, the description and
 /// a few lines of figures (sites, tests, criteria), and a trailer naming the plan.

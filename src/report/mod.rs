@@ -2,6 +2,7 @@
 
 pub(crate) mod commit;
 mod diff_excerpt;
+mod facts;
 pub(crate) mod github;
 pub(crate) mod json;
 pub(crate) mod markdown;

@@ -6,12 +6,14 @@ use std::fmt::Write;
 
 use crate::plan::PhaseKind;
 use crate::state::checkpoint::{
-    Checkpoint, Comparison, Counts, FileState, Outcome, PatchOutcome, PhaseRecord, PhaseStatus,
-    PytestOutcome,
+    Checkpoint, FileState, Outcome, PhaseRecord, PhaseStatus, PytestOutcome,
 };
 use crate::words::count;
 
 use super::diff_excerpt::{chars, fit_diffs, longest_backtick_run, FileDiff};
+use super::facts::{
+    baseline_of, criteria, inline, last_tests, one_line, patches_in_effect, rate, ratio, tally,
+};
 use super::markdown::{code, Images, FOLD_AT};
 use super::run_status;
 
@@ -25,19 +27,6 @@ const BODY_BUDGET: usize = GITHUB_BODY_LIMIT - 4_096;
 /// Longer lists (files, tests, sites) show their first this many entries and count the rest.
 const LIST_CAP: usize = 100;
 
-/// Text as inline code outside a table: [`code`] escapes `|` for table cells, which elsewhere
-/// would show the backslash (in a test id such as `test_parse[a|b]`).
-fn inline(text: &str) -> String {
-    let ticks = if text.contains('`') { "``" } else { "`" };
-    let pad = if text.starts_with('`') || text.ends_with('`') {
-        " "
-    } else {
-        ""
-    };
-    format!("{ticks}{pad}{}{pad}{ticks}", text.replace('\n', " "))
-}
-
-/// The pull request body of the run, with diffs read from `images` (none without it).
 pub(crate) fn render(cp: &Checkpoint, images: Images<'_>) -> String {
     let diffs = images.map(|o| collect_diffs(cp, o)).unwrap_or_default();
     render_body(cp, &diffs, BODY_BUDGET)
@@ -67,19 +56,6 @@ fn collect_diffs(cp: &Checkpoint, objects: &crate::state::objects::ObjectStore) 
         }
     }
     out
-}
-
-/// The patch phases whose changes are in the tree: succeeded, not rolled back.
-pub(super) fn patches_in_effect(
-    cp: &Checkpoint,
-) -> impl Iterator<Item = (&PhaseRecord, &PatchOutcome)> {
-    cp.phases
-        .iter()
-        .filter(|p| p.status == PhaseStatus::Succeeded)
-        .filter_map(|p| match &p.outcome {
-            Some(Outcome::Patch(o)) => Some((p, o)),
-            _ => None,
-        })
 }
 
 fn render_body(cp: &Checkpoint, diffs: &[FileDiff], budget: usize) -> String {
@@ -209,44 +185,6 @@ fn fix_paragraph(cp: &Checkpoint) -> String {
         });
     }
     sentences.join(" ")
-}
-
-/// A text on one line: its lines joined with spaces.
-pub(super) fn one_line(text: &str) -> String {
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
-}
-
-/// "44 of 44 tests passed (100.0%)", or "no tests ran".
-pub(super) fn tally(c: &Counts) -> String {
-    match c.pass_rate() {
-        Some(_) => format!("{} passed", ratio(c)),
-        None => "no tests ran".into(),
-    }
-}
-
-/// "44 of 44 tests (100.0%)".
-fn ratio(c: &Counts) -> String {
-    format!(
-        "{} of {} ({})",
-        c.passed,
-        count(c.executed(), "test"),
-        rate(c.pass_rate())
-    )
-}
-
-/// The last pytest phase that ran: the one that says how the tree stands after the fix.
-pub(super) fn last_tests(cp: &Checkpoint) -> Option<(&PhaseRecord, &PytestOutcome)> {
-    cp.phases.iter().rev().find_map(|p| match &p.outcome {
-        Some(Outcome::Pytest(o)) if p.status != PhaseStatus::RolledBack => Some((p, o)),
-        _ => None,
-    })
-}
-
-fn baseline_of<'a>(cp: &'a Checkpoint, c: &Comparison) -> Option<&'a PytestOutcome> {
-    cp.phase(&c.baseline).and_then(|p| match &p.outcome {
-        Some(Outcome::Pytest(o)) => Some(o),
-        _ => None,
-    })
 }
 
 /// For a run that did not finish: which phase stopped it and why, and what did not run.
@@ -503,54 +441,6 @@ fn write_tests(md: &mut String, cp: &Checkpoint) {
     if !not_run.is_empty() {
         let _ = writeln!(md, "Did not run: {}.\n", not_run.join(", "));
     }
-}
-
-fn rate(r: Option<f64>) -> String {
-    r.map_or("no tests".into(), |r| format!("{:.1}%", r * 100.0))
-}
-
-/// Every check of a validate phase and every criterion of a pytest phase that ran, with whether
-/// it held.
-pub(super) fn criteria(cp: &Checkpoint) -> Vec<(String, bool)> {
-    let mut out = Vec::new();
-    for p in cp
-        .phases
-        .iter()
-        .filter(|p| p.status != PhaseStatus::RolledBack)
-    {
-        match &p.outcome {
-            Some(Outcome::Validate(v)) => {
-                for c in &v.checks {
-                    out.push((
-                        format!(
-                            "{}: {} (expected {}, got {})",
-                            inline(&p.name),
-                            one_line(&c.name),
-                            one_line(&c.expected),
-                            one_line(&c.actual)
-                        ),
-                        c.passed,
-                    ));
-                }
-            }
-            Some(Outcome::Pytest(o)) => {
-                for c in &o.criteria {
-                    out.push((
-                        format!(
-                            "{}: {} (expected {}, got {})",
-                            inline(&p.name),
-                            one_line(&c.name),
-                            one_line(&c.expected),
-                            one_line(&c.actual)
-                        ),
-                        c.held,
-                    ));
-                }
-            }
-            _ => {}
-        }
-    }
-    out
 }
 
 fn write_criteria(md: &mut String, cp: &Checkpoint) {
