@@ -19,7 +19,7 @@ const BOM: &str = "\u{feff}";
 /// Parses `source` (a leading byte-order mark is skipped; offsets still refer to `source`), or
 /// gives the tree of the same text parsed lately (see [`tree_cache`](super::tree_cache)).
 pub(crate) fn parse(source: &str) -> Option<(Tree, usize)> {
-    super::tree_cache::tree_of(source, parse_uncached)
+    super::tree_cache::tree_of(source, || parse_uncached(source))
 }
 
 /// Parses `source` anew.
@@ -122,15 +122,11 @@ pub(crate) fn remember_edited<'a>(
     new: &str,
     changes: impl Iterator<Item = (Range<usize>, &'a str)>,
 ) {
-    if super::tree_cache::kept(new).is_some() {
-        return;
-    }
-    let Some((tree, offset)) = super::tree_cache::kept(old) else {
-        return;
-    };
-    if let Some(parsed) = (ParsedSource { tree, offset }).reparse_edited(old, new, changes) {
-        super::tree_cache::remember(new, &parsed.tree, parsed.offset);
-    }
+    super::tree_cache::tree_of(new, || {
+        let (tree, offset) = super::tree_cache::kept(old)?;
+        let parsed = (ParsedSource { tree, offset }).reparse_edited(old, new, changes)?;
+        Some((parsed.tree, parsed.offset))
+    });
 }
 
 /// [`remember_edited`] for a `new` text whose changes from `old` are not listed: one change,

@@ -69,19 +69,20 @@ fn keep(key: blake3::Hash, entry: Arc<Entry>) {
 }
 
 /// The tree of `source` (and the length of a byte-order mark the parser did not see): the kept
-/// one when this text was parsed lately, else parsed by `parse` and kept.
+/// one when this text was seen lately, else the one `make` gives (a whole parse, or an
+/// incremental one after an edit), kept.
 pub(super) fn tree_of(
     source: &str,
-    parse: impl FnOnce(&str) -> Option<(Tree, usize)>,
+    make: impl FnOnce() -> Option<(Tree, usize)>,
 ) -> Option<(Tree, usize)> {
     if source.len() < SMALLEST {
-        return parse(source);
+        return make();
     }
     let key = blake3::hash(source.as_bytes());
     if let Some(entry) = lookup(&key) {
         return Some((entry.tree.clone(), entry.offset));
     }
-    let (tree, offset) = parse(source)?;
+    let (tree, offset) = make()?;
     keep(
         key,
         Arc::new(Entry {
@@ -100,23 +101,6 @@ pub(super) fn kept(source: &str) -> Option<(Tree, usize)> {
         return None;
     }
     lookup(&blake3::hash(source.as_bytes())).map(|e| (e.tree.clone(), e.offset))
-}
-
-/// Keeps `tree` (with its byte-order mark's length) as the tree of `source`, made some other way
-/// than by parsing it whole: an incremental parse after an edit.
-pub(super) fn remember(source: &str, tree: &Tree, offset: usize) {
-    if source.len() < SMALLEST {
-        return;
-    }
-    keep(
-        blake3::hash(source.as_bytes()),
-        Arc::new(Entry {
-            tree: tree.clone(),
-            offset,
-            len: source.len(),
-            symbols: Mutex::default(),
-        }),
-    );
 }
 
 /// The symbols of the file at `rel` holding `source`, whose tree is `tree`: the kept ones when
@@ -158,10 +142,13 @@ mod tests {
     use super::*;
     use crate::edit::python;
 
-    fn counting(count: &AtomicUsize) -> impl Fn(&str) -> Option<(Tree, usize)> + '_ {
-        move |s| {
+    fn counting<'a>(
+        count: &'a AtomicUsize,
+        text: &'a str,
+    ) -> impl FnOnce() -> Option<(Tree, usize)> + 'a {
+        move || {
             count.fetch_add(1, Ordering::Relaxed);
-            python::parse_uncached(s)
+            python::parse_uncached(text)
         }
     }
 
@@ -169,20 +156,20 @@ mod tests {
     fn a_text_is_parsed_once_and_a_changed_text_again() {
         let count = AtomicUsize::new(0);
         let text = format!("def kept_once():\n    return 1\n{}", "x = 1\n".repeat(300));
-        let first = tree_of(&text, counting(&count)).unwrap();
-        let again = tree_of(&text, counting(&count)).unwrap();
+        let first = tree_of(&text, counting(&count, &text)).unwrap();
+        let again = tree_of(&text, counting(&count, &text)).unwrap();
         assert_eq!(count.load(Ordering::Relaxed), 1);
         assert_eq!(first.0.root_node().to_sexp(), again.0.root_node().to_sexp());
         let changed = text.replace("return 1", "return 2");
-        tree_of(&changed, counting(&count)).unwrap();
+        tree_of(&changed, counting(&count, &changed)).unwrap();
         assert_eq!(count.load(Ordering::Relaxed), 2);
     }
 
     #[test]
     fn short_texts_are_parsed_each_time() {
         let count = AtomicUsize::new(0);
-        tree_of("x = 1\n", counting(&count)).unwrap();
-        tree_of("x = 1\n", counting(&count)).unwrap();
+        tree_of("x = 1\n", counting(&count, "x = 1\n")).unwrap();
+        tree_of("x = 1\n", counting(&count, "x = 1\n")).unwrap();
         assert_eq!(count.load(Ordering::Relaxed), 2);
     }
 
