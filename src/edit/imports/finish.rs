@@ -69,14 +69,8 @@ pub(crate) fn finish_edit(
     } else {
         None
     };
-    // The texts after the removal and the move are the text before each, changed in one place:
-    // their trees are the earlier one's, reparsed there.
-    if let Some(r) = &removed {
-        crate::edit::python::remember_rewritten(&text, r);
-    }
-    if let Some(m) = &moved {
-        crate::edit::python::remember_rewritten(removed.as_deref().unwrap_or(&text), m);
-    }
+    // The texts after the removal and the move were checked for syntax from the tree of the text
+    // before each, reparsed where they changed (see `remove`): every tree below is kept.
     let problem = match moved.as_ref().or(removed.as_ref()) {
         Some(changed) => names_got_worse_in(&old, &Names::of(changed), changed),
         None => names_got_worse_in(&old, &new, &text),

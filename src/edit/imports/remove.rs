@@ -158,7 +158,9 @@ pub(crate) fn move_type_only_imports(source: &str) -> Result<String, ImportError
 }
 
 /// Whether `new` has more syntax errors than `old`; `old` is parsed again only if `new` has any.
+/// `new` is `old` changed in one place: its tree is `old`'s, when that is kept, reparsed there.
 fn gets_worse(old: &str, new: &str) -> bool {
+    python::remember_rewritten(old, new);
     let errors = python::error_count(new);
     errors > 0 && errors > python::error_count(old)
 }
