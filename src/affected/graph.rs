@@ -80,7 +80,7 @@ impl ImportGraph {
     /// Walks `root` (honouring the scan's ignore rules), parses every Python file once in
     /// parallel and resolves its imports to files of the root.
     pub(crate) fn build(root: &Path) -> ImportGraph {
-        let out = scan::scan(root, is_own_python, |rel, path| {
+        let out = scan::scan(root, None, is_own_python, |rel, path| {
             Some(match std::fs::read(path) {
                 Ok(bytes) => match scan::text_of(&bytes) {
                     Ok(text) => read_imports(text, rel.as_str()),

@@ -10,6 +10,7 @@ use memchr::memmem::Finder;
 use regex_syntax::hir::literal::{ExtractKind, Extractor};
 
 use super::literal::Word;
+use crate::tree::absent::Needle;
 
 /// More alternatives than this and a regex's literals are not worth testing one by one.
 const MAX_ALTERNATIVES: usize = 16;
@@ -72,6 +73,27 @@ impl Needles {
             Needles::Unknown => true,
             Needles::AnyOf(finders) => finders.iter().any(|f| f.find(bytes).is_some()),
             Needles::Word(word) => word.is_in_bytes(bytes),
+        }
+    }
+
+    /// The strings these needles stand for, each of which a file the gate turned down lacks;
+    /// `None` when no strings are known.
+    pub(crate) fn strings(&self) -> Option<Vec<Needle<'_>>> {
+        match self {
+            Needles::Unknown => None,
+            Needles::Word(word) => Some(vec![Needle {
+                whole_word: true,
+                bytes: word.as_bytes(),
+            }]),
+            Needles::AnyOf(finders) => Some(
+                finders
+                    .iter()
+                    .map(|f| Needle {
+                        whole_word: false,
+                        bytes: f.needle(),
+                    })
+                    .collect(),
+            ),
         }
     }
 

@@ -1,7 +1,8 @@
 //! What a phase gets to work with: the root, the plan, the terminal, the journal (the checkpoint
 //! and where it lives), and what phases hand on to later ones in the same run: the dry-run overlay,
 //! the results a resumed pytest phase may reuse, the scan a backup phase keeps for its patch
-//! phase, and the index of the tree's modules that every symbol-aware check and edit shares.
+//! phase, the index of the tree's modules that every symbol-aware check and edit shares, and the
+//! files known to lack what the run looks for.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -16,6 +17,8 @@ use crate::plan::{Phase, PhaseConfig, Plan};
 use crate::process::ChildGroups;
 use crate::state::checkpoint::{Checkpoint, Outcome, PytestOutcome, StateDir};
 use crate::state::objects::ObjectStore;
+use crate::tree::absent::{AbsenceMemo, Needle};
+use crate::tree::listing::ListingMemo;
 use crate::tree::paths::RelPath;
 use crate::tree::scan;
 use crate::ui::Ui;
@@ -63,6 +66,11 @@ pub(crate) struct PhaseContext {
     /// The files the backup phases of this run found the patch phases will change, for an
     /// affected selection in a dry run (a real run reads them from the checkpoint).
     pub(crate) planned_changes: Arc<Mutex<Vec<String>>>,
+    /// The files this run read through without finding the needles it looked for, so that a
+    /// later phase looking for the same ones does not read them again.
+    pub(crate) absent: Arc<AbsenceMemo>,
+    /// What the last walk of the root met, for later walks while it still holds.
+    pub(crate) listing: Arc<ListingMemo>,
 }
 
 /// A scan kept for one patch phase.
@@ -100,8 +108,21 @@ impl PhaseContext {
         if let Some(text) = self.overlaid(rel) {
             return Ok(Some(text.into_bytes()));
         }
+        let strings: Option<Vec<Needle>> = needles.iter().try_fold(Vec::new(), |mut all, n| {
+            all.extend(n.strings()?);
+            Some(all)
+        });
+        if let Some(strings) = &strings {
+            if self.absent.holds_none(rel, path, strings) {
+                return Ok(None);
+            }
+        }
         let gate = Gate::new(needles);
-        scan::read_if(path, gate.overlap(), |window| gate.admits(window))
+        let (bytes, seen) = scan::read_if_seen(path, gate.overlap(), |window| gate.admits(window))?;
+        if let (None, Some(strings)) = (&bytes, &strings) {
+            self.absent.remember(rel, seen, strings);
+        }
+        Ok(bytes)
     }
 
     fn overlaid(&self, rel: &RelPath) -> Option<String> {
@@ -170,6 +191,8 @@ impl PhaseContext {
             reusable: Arc::new(reusable),
             kept_scan: Arc::default(),
             planned_changes: Arc::default(),
+            absent: Arc::default(),
+            listing: Arc::default(),
         }
     }
 

@@ -5,11 +5,14 @@
 //! neither lead the scanner out of the root nor get a regular file written in its place.
 
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 
 use ignore::{WalkBuilder, WalkState};
 
 use crate::state::STATE_DIR;
+use crate::tree::absent::{Seen, Stamp};
+use crate::tree::listing::{ListingMemo, Met, Recorder};
 use crate::tree::paths::RelPath;
 
 /// The result of one walk.
@@ -31,28 +34,48 @@ pub(crate) struct ScanOutput<T> {
     pub(crate) unnamed: Vec<(RelPath, PathBuf)>,
 }
 
-/// Visits every regular file under `root` whose relative path `select` accepts.
-pub(crate) fn scan<T, S, V>(root: &Path, select: S, visit: V) -> ScanOutput<T>
+/// Visits every regular file under `root` whose relative path `select` accepts. With a `memo`,
+/// the listing it kept from an earlier walk is taken when it still holds, and this walk's listing
+/// is kept when it can be.
+pub(crate) fn scan<T, S, V>(
+    root: &Path,
+    memo: Option<&ListingMemo>,
+    select: S,
+    visit: V,
+) -> ScanOutput<T>
 where
     T: Send,
     S: Fn(&str) -> bool + Sync,
     V: Fn(&RelPath, &Path) -> Option<T> + Sync,
 {
+    if let Some(listing) = memo.and_then(ListingMemo::current) {
+        return scan_listing(root, &listing.met, select, visit);
+    }
+    let recorder = memo.map(|_| Arc::new(Recorder::new(root)));
     let items = Mutex::new(Vec::new());
     let errors = Mutex::new(Vec::new());
     let links = Mutex::new(Vec::new());
     let unnamed = Mutex::new(Vec::new());
     let canonical_root = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
-    let scanned = std::sync::atomic::AtomicU64::new(0);
+    let scanned = AtomicU64::new(0);
+    let noting = recorder.clone();
     let walker = WalkBuilder::new(root)
         .hidden(false)
         .follow_links(false)
         .require_git(false)
         .git_global(false)
-        .filter_entry(|entry| {
+        .filter_entry(move |entry| {
             let name = entry.file_name();
-            !(entry.file_type().is_some_and(|t| t.is_dir())
-                && (name == ".git" || name == STATE_DIR))
+            let is_dir = entry.file_type().is_some_and(|t| t.is_dir());
+            let enters = !(is_dir && (name == ".git" || name == STATE_DIR));
+            if let Some(recorder) = &noting {
+                if name == ".git" {
+                    recorder.note_git(entry.path(), is_dir);
+                } else if is_dir && enters {
+                    recorder.note_dir(entry.path());
+                }
+            }
+            enters
         })
         .build_parallel();
     walker.run(|| {
@@ -60,6 +83,9 @@ where
             let entry = match entry {
                 Ok(e) => e,
                 Err(e) => {
+                    if let Some(recorder) = &recorder {
+                        recorder.give_up();
+                    }
                     errors
                         .lock()
                         .expect("no panics while holding the lock")
@@ -67,56 +93,155 @@ where
                     return WalkState::Continue;
                 }
             };
-            if entry.file_type().is_some_and(|t| t.is_symlink()) {
-                if let Some(rel) = RelPath::from_walk(root, entry.path()) {
-                    if select(rel.as_str()) {
-                        let outside = !std::fs::canonicalize(entry.path())
-                            .is_ok_and(|target| target.starts_with(&canonical_root));
-                        links
-                            .lock()
-                            .expect("no panics while holding the lock")
-                            .push((rel, outside));
-                    }
-                }
-                return WalkState::Continue;
-            }
-            if !entry.file_type().is_some_and(|t| t.is_file()) {
-                return WalkState::Continue;
-            }
-            let Some(rel) = RelPath::from_walk(root, entry.path()) else {
-                if let Some(shown) = displayed_path(root, entry.path()) {
-                    if select(shown.as_str()) {
-                        unnamed
-                            .lock()
-                            .expect("no panics while holding the lock")
-                            .push((shown, entry.path().to_path_buf()));
-                    }
-                }
+            let Some(kind) = entry.file_type() else {
                 return WalkState::Continue;
             };
-            if !select(rel.as_str()) {
+            let met = if kind.is_symlink() {
+                match RelPath::from_walk(root, entry.path()) {
+                    Some(rel) => Met::Link(rel, entry.path().to_path_buf()),
+                    None => return WalkState::Continue,
+                }
+            } else if kind.is_file() {
+                match RelPath::from_walk(root, entry.path()) {
+                    Some(rel) => Met::File(rel, entry.path().to_path_buf()),
+                    None => Met::Unnamed(entry.path().to_path_buf()),
+                }
+            } else {
                 return WalkState::Continue;
+            };
+            let found = take_met(root, &canonical_root, &met, &select, &visit);
+            if let Some(recorder) = &recorder {
+                recorder.note(met);
             }
-            scanned.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            if let Some(item) = visit(&rel, entry.path()) {
-                items
-                    .lock()
-                    .expect("no panics while holding the lock")
-                    .push((rel, item));
-            }
+            found.into(&scanned, &items, &links, &unnamed);
             WalkState::Continue
         })
     });
-    let mut items = items.into_inner().unwrap_or_default();
+    if let (Some(memo), Some(recorder)) = (memo, recorder) {
+        if let Some(listing) = Arc::into_inner(recorder).and_then(Recorder::finish) {
+            memo.keep(listing);
+        }
+    }
+    finish(
+        scanned.into_inner(),
+        items.into_inner().unwrap_or_default(),
+        errors.into_inner().unwrap_or_default(),
+        links.into_inner().unwrap_or_default(),
+        unnamed.into_inner().unwrap_or_default(),
+    )
+}
+/// What one entry of a walk gives.
+enum Found<T> {
+    /// A file the selection accepts, and what the visitor returned for it, if anything.
+    Visited(RelPath, Option<T>),
+    /// A link the selection accepts: whether it leads out of the root.
+    Link(RelPath, bool),
+    /// A file whose path is not UTF-8 that the selection accepts, by its displayed path.
+    Unnamed(RelPath, PathBuf),
+    /// Something the selection does not accept.
+    Nothing,
+}
+
+impl<T> Found<T> {
+    fn into(
+        self,
+        scanned: &AtomicU64,
+        items: &Mutex<Vec<(RelPath, T)>>,
+        links: &Mutex<Vec<(RelPath, bool)>>,
+        unnamed: &Mutex<Vec<(RelPath, PathBuf)>>,
+    ) {
+        let lock = "no panics while holding the lock";
+        match self {
+            Found::Visited(rel, item) => {
+                scanned.fetch_add(1, Ordering::Relaxed);
+                if let Some(item) = item {
+                    items.lock().expect(lock).push((rel, item));
+                }
+            }
+            Found::Link(rel, outside) => links.lock().expect(lock).push((rel, outside)),
+            Found::Unnamed(shown, path) => unnamed.lock().expect(lock).push((shown, path)),
+            Found::Nothing => {}
+        }
+    }
+}
+
+/// What `met` gives under `select` and `visit`.
+fn take_met<T, S, V>(
+    root: &Path,
+    canonical_root: &Path,
+    met: &Met,
+    select: &S,
+    visit: &V,
+) -> Found<T>
+where
+    S: Fn(&str) -> bool,
+    V: Fn(&RelPath, &Path) -> Option<T>,
+{
+    match met {
+        Met::File(rel, path) if select(rel.as_str()) => {
+            Found::Visited(rel.clone(), visit(rel, path))
+        }
+        Met::Link(rel, path) if select(rel.as_str()) => {
+            let outside =
+                !std::fs::canonicalize(path).is_ok_and(|target| target.starts_with(canonical_root));
+            Found::Link(rel.clone(), outside)
+        }
+        Met::Unnamed(path) => match displayed_path(root, path) {
+            Some(shown) if select(shown.as_str()) => Found::Unnamed(shown, path.clone()),
+            _ => Found::Nothing,
+        },
+        _ => Found::Nothing,
+    }
+}
+
+/// [`scan`] over the files of a kept listing, on as many threads as the walker would use.
+fn scan_listing<T, S, V>(root: &Path, met: &[Met], select: S, visit: V) -> ScanOutput<T>
+where
+    T: Send,
+    S: Fn(&str) -> bool + Sync,
+    V: Fn(&RelPath, &Path) -> Option<T> + Sync,
+{
+    let canonical_root = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
+    let (items, links, unnamed) = (Mutex::default(), Mutex::default(), Mutex::default());
+    let scanned = AtomicU64::new(0);
+    let next = AtomicUsize::new(0);
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(12));
+    std::thread::scope(|scope| {
+        for _ in 0..threads {
+            scope.spawn(|| loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                let Some(one) = met.get(i) else {
+                    break;
+                };
+                take_met(root, &canonical_root, one, &select, &visit)
+                    .into(&scanned, &items, &links, &unnamed);
+            });
+        }
+    });
+    finish(
+        scanned.into_inner(),
+        items.into_inner().unwrap_or_default(),
+        Vec::new(),
+        links.into_inner().unwrap_or_default(),
+        unnamed.into_inner().unwrap_or_default(),
+    )
+}
+
+/// The output of a walk, in the order of paths.
+fn finish<T>(
+    scanned: u64,
+    mut items: Vec<(RelPath, T)>,
+    errors: Vec<String>,
+    mut links: Vec<(RelPath, bool)>,
+    mut unnamed: Vec<(RelPath, PathBuf)>,
+) -> ScanOutput<T> {
     items.sort_by(|a, b| a.0.cmp(&b.0));
-    let mut links = links.into_inner().unwrap_or_default();
     links.sort();
-    let mut unnamed = unnamed.into_inner().unwrap_or_default();
     unnamed.sort();
     ScanOutput {
-        scanned: scanned.into_inner(),
+        scanned,
         items,
-        errors: errors.into_inner().unwrap_or_default(),
+        errors,
         links,
         unnamed,
     }
@@ -125,13 +250,18 @@ where
 /// [`scan`], for callers that only read: files whose path is not UTF-8 are visited too (after the
 /// others, under their displayed path), so that a count over the tree is never short of them. A
 /// caller that writes must use [`scan`] and report [`ScanOutput::unnamed`] instead.
-pub(crate) fn scan_to_read<T, S, V>(root: &Path, select: S, visit: V) -> ScanOutput<T>
+pub(crate) fn scan_to_read<T, S, V>(
+    root: &Path,
+    memo: Option<&ListingMemo>,
+    select: S,
+    visit: V,
+) -> ScanOutput<T>
 where
     T: Send,
     S: Fn(&str) -> bool + Sync,
     V: Fn(&RelPath, &Path) -> Option<T> + Sync,
 {
-    let mut out = scan(root, select, &visit);
+    let mut out = scan(root, memo, select, &visit);
     for (shown, path) in &out.unnamed {
         out.scanned += 1;
         if let Some(item) = visit(shown, path) {
@@ -166,8 +296,10 @@ fn open_noatime(path: &Path) -> std::io::Result<std::fs::File> {
 
 /// Reads a whole file into a new buffer.
 pub(crate) fn read_file(path: &Path) -> std::io::Result<Vec<u8>> {
+    let mut file = open_noatime(path)?;
+    let size = file.metadata().map_or(0, |m| m.len());
     let mut bytes = Vec::new();
-    let len = read_into(&mut open_noatime(path)?, &mut bytes)?;
+    let len = read_into(&mut file, size, &mut bytes)?;
     bytes.truncate(len);
     Ok(bytes)
 }
@@ -185,13 +317,29 @@ thread_local! {
 /// `overlap` bytes of the window before it (so that nothing up to `overlap` bytes long is cut in
 /// two). As soon as `admits` says yes, the whole file is read and returned; `None` when it never
 /// does, having seen every byte. An empty file is shown as one empty window.
+#[cfg(test)]
 pub(crate) fn read_if(
     path: &Path,
     overlap: usize,
-    mut admits: impl FnMut(&[u8]) -> bool,
+    admits: impl FnMut(&[u8]) -> bool,
 ) -> std::io::Result<Option<Vec<u8>>> {
+    read_if_seen(path, overlap, admits).map(|(bytes, _)| bytes)
+}
+
+/// [`read_if`], with the file's status as it was before the first byte was read.
+pub(crate) fn read_if_seen(
+    path: &Path,
+    overlap: usize,
+    mut admits: impl FnMut(&[u8]) -> bool,
+) -> std::io::Result<(Option<Vec<u8>>, Seen)> {
     use std::io::{Read, Seek};
     let mut file = open_noatime(path)?;
+    let taken = std::time::SystemTime::now();
+    let meta = file.metadata()?;
+    let seen = Seen {
+        stamp: Stamp::of(&meta),
+        taken,
+    };
     let admitted = CHUNK_BUFFER.with(|cell| -> std::io::Result<bool> {
         let mut own = Vec::new();
         let mut shared = cell.try_borrow_mut();
@@ -224,25 +372,23 @@ pub(crate) fn read_if(
         }
     })?;
     if !admitted {
-        return Ok(None);
+        return Ok((None, seen));
     }
     file.seek(std::io::SeekFrom::Start(0))?;
     let mut bytes = Vec::new();
-    let len = read_into(&mut file, &mut bytes)?;
+    let len = read_into(&mut file, meta.len(), &mut bytes)?;
     bytes.truncate(len);
-    Ok(Some(bytes))
+    Ok((Some(bytes), seen))
 }
 
 /// Reads everything `file` holds into the front of `buffer` and returns its length (the buffer's
-/// own length is only the part of it initialised).
-fn read_into(file: &mut std::fs::File, buffer: &mut Vec<u8>) -> std::io::Result<usize> {
+/// own length is only the part of it initialised). `size`: what the file's status says it holds.
+fn read_into(file: &mut std::fs::File, size: u64, buffer: &mut Vec<u8>) -> std::io::Result<usize> {
     use std::io::Read;
-    // Room for the whole file and the read that finds its end, if its size is known.
-    if let Ok(meta) = file.metadata() {
-        let wanted = usize::try_from(meta.len()).unwrap_or(0).saturating_add(1);
-        if buffer.len() < wanted {
-            buffer.resize(wanted, 0);
-        }
+    // Room for the whole file and the read that finds its end.
+    let wanted = usize::try_from(size).unwrap_or(0).saturating_add(1);
+    if buffer.len() < wanted {
+        buffer.resize(wanted, 0);
     }
     let mut len = 0;
     loop {
@@ -292,7 +438,7 @@ mod tests {
         let outside = tempfile::tempdir().unwrap();
         fs::write(outside.path().join("x.py"), "x").unwrap();
         std::os::unix::fs::symlink(outside.path().join("x.py"), root.join("out.py")).unwrap();
-        let out = scan(root, |p| p.ends_with(".py"), |_, _| Some(()));
+        let out = scan(root, None, |p| p.ends_with(".py"), |_, _| Some(()));
         let paths: Vec<&str> = out.items.iter().map(|(p, _)| p.as_str()).collect();
         assert_eq!(paths, vec!["a.py", "pkg/b.py"]);
         assert_eq!(out.scanned, 2);

@@ -178,3 +178,76 @@ fn walk_files(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     }
     out
 }
+
+/// A run remembers what its first walk met and which files lacked its words; a phase between two
+/// walks that creates a file, gives an unchanged-looking file a site, and changes an ignore file
+/// must be seen by the next walk, whether the tree had just been written (its directories are
+/// then compared by name) or had stood still (their status is trusted).
+#[test]
+fn what_a_phase_changes_between_two_walks_is_seen_by_the_next_walk() {
+    for settled in [false, true] {
+        let sb = Sandbox::empty(
+            r#"
+id: between
+files:
+  include: ["**/*.py"]
+phases:
+  - name: preflight
+    kind: validate
+    checks:
+      - name: sites exist
+        python: { pattern: 'await get_websocket_manager($$$A)' }
+        expect: ">= 1"
+  - name: more
+    kind: command
+    argv: [sh, -c, 'mkdir -p late && printf "async def g():\n    return await get_websocket_manager(9)\n" > late/new.py && printf "async def h():\n    return await get_websocket_manager(8)\n" > app/quiet.py && printf "nothing/\n" > .gitignore']
+  - { name: backup, kind: backup }
+  - name: fix
+    kind: patch
+    edits:
+      - name: drop await
+        python: { pattern: 'await get_websocket_manager($$$A)', rewrite: 'get_websocket_manager($$$A)' }
+  - name: postflight
+    kind: validate
+    checks:
+      - name: none left
+        python: { pattern: 'await get_websocket_manager($$$A)' }
+        expect: "== 0"
+"#,
+        );
+        sb.write(
+            "app/m.py",
+            "async def f():\n    return await get_websocket_manager(1)\n",
+        );
+        // Same length as what the command writes there, so only its status tells it changed.
+        let quiet = "async def h():\n    return await get_something_else_ab(8)\n";
+        assert_eq!(
+            quiet.len(),
+            "async def h():\n    return await get_websocket_manager(8)\n".len()
+        );
+        sb.write("app/quiet.py", quiet);
+        sb.write(".gitignore", "build/\n");
+        sb.write(
+            "build/b.py",
+            "async def b():\n    return await get_websocket_manager(2)\n",
+        );
+        if settled {
+            // Older than the second a status must stand still to be trusted.
+            std::thread::sleep(std::time::Duration::from_millis(1100));
+        }
+        let run = sb.remedy(&["run", sb.plan_str()]);
+        assert_eq!(run.code, 0, "settled {settled}: {}", run.stderr);
+        for (rel, call) in [
+            ("app/m.py", "get_websocket_manager(1)"),
+            ("late/new.py", "get_websocket_manager(9)"),
+            ("app/quiet.py", "get_websocket_manager(8)"),
+            ("build/b.py", "get_websocket_manager(2)"),
+        ] {
+            let text = sb.read(rel);
+            assert!(
+                text.contains(&format!("return {call}")) && !text.contains("await"),
+                "settled {settled}: {rel} was not patched:\n{text}"
+            );
+        }
+    }
+}

@@ -311,7 +311,8 @@ async fn check_and_replace(
         let changes = changes.clone();
         let root = ctx.root.clone();
         let expected: Vec<String> = outcome.files.iter().map(|f| f.before.clone()).collect();
-        blocking(move || write_changes(&root, &changes, &expected)).await?
+        let listing = ctx.listing.clone();
+        blocking(move || write_changes(&root, &changes, &expected, &listing)).await?
     };
     match writes {
         Ok(w) => Ok(w),

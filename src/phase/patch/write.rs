@@ -6,6 +6,7 @@ use crate::error::{Error, Result};
 use crate::fsutil::replace::{replace_file, Replaced};
 use crate::fsutil::{self, Durability};
 use crate::state::checkpoint::FileState;
+use crate::tree::listing::ListingMemo;
 
 use super::PlannedChange;
 
@@ -25,6 +26,7 @@ pub(super) fn write_changes(
     root: &std::path::Path,
     changes: &[PlannedChange],
     expected: &[String],
+    listing: &ListingMemo,
 ) -> Result<Writes> {
     let mut drifted = Vec::new();
     for (change, before) in changes.iter().zip(expected) {
@@ -43,6 +45,15 @@ pub(super) fn write_changes(
             ),
             help: "let whatever is editing the tree finish, then `remedy resume`".into(),
         });
+    }
+    let mut dirs: Vec<std::path::PathBuf> = changes
+        .iter()
+        .filter_map(|c| Some(c.rel.to_path(root).parent()?.to_path_buf()))
+        .collect();
+    dirs.sort();
+    dirs.dedup();
+    for dir in &dirs {
+        listing.before_writing_in(dir);
     }
     let results: Vec<std::sync::OnceLock<Replaced>> =
         changes.iter().map(|_| std::sync::OnceLock::new()).collect();
@@ -233,7 +244,7 @@ mod tests {
             .collect();
         // Someone edits b.py between the scan and the write.
         std::fs::write(root.join("b.py"), "y = await f()  # mine\n").unwrap();
-        let err = write_changes(root, &changes, &expected).unwrap_err();
+        let err = write_changes(root, &changes, &expected, &ListingMemo::default()).unwrap_err();
         assert!(err.to_string().contains("b.py"), "{err}");
         assert!(matches!(err, Error::Refused { .. }));
         assert_eq!(
@@ -246,7 +257,7 @@ mod tests {
         );
         // Unchanged targets are written.
         std::fs::write(root.join("b.py"), "y = await f()\n").unwrap();
-        let writes = write_changes(root, &changes, &expected).unwrap();
+        let writes = write_changes(root, &changes, &expected, &ListingMemo::default()).unwrap();
         assert!(writes.error.is_none());
         assert_eq!(writes.states, [FileState::Written, FileState::Written]);
         assert_eq!(
