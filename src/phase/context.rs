@@ -13,7 +13,7 @@ use crate::edit::prefilter::{Gate, Needles};
 use crate::edit::symbols::ModuleIndex;
 use crate::edit::EditContext;
 use crate::error::Result;
-use crate::plan::{Phase, PhaseConfig, Plan};
+use crate::plan::{CheckKind, Phase, PhaseConfig, Plan};
 use crate::process::ChildGroups;
 use crate::state::checkpoint::{Checkpoint, Outcome, PytestOutcome, StateDir};
 use crate::state::objects::ObjectStore;
@@ -67,10 +67,12 @@ pub(crate) struct PhaseContext {
     /// affected selection in a dry run (a real run reads them from the checkpoint).
     pub(crate) planned_changes: Arc<Mutex<Vec<String>>>,
     /// The files this run read through without finding the needles it looked for, so that a
-    /// later phase looking for the same ones does not read them again.
-    pub(crate) absent: Arc<AbsenceMemo>,
-    /// What the last walk of the root met, for later walks while it still holds.
-    pub(crate) listing: Arc<ListingMemo>,
+    /// later phase looking for the same ones does not read them again; `None` when the plan walks
+    /// the root once at most, which then saves the cost of remembering.
+    pub(crate) absent: Option<Arc<AbsenceMemo>>,
+    /// What the last walk of the root met, for later walks while it still holds (`None` as for
+    /// `absent`).
+    pub(crate) listing: Option<Arc<ListingMemo>>,
 }
 
 /// A scan kept for one patch phase.
@@ -112,15 +114,16 @@ impl PhaseContext {
             all.extend(n.strings()?);
             Some(all)
         });
-        if let Some(strings) = &strings {
-            if self.absent.holds_none(rel, path, strings) {
+        let absent = self.absent.as_deref().zip(strings.as_deref());
+        if let Some((absent, strings)) = absent {
+            if absent.holds_none(rel, path, strings) {
                 return Ok(None);
             }
         }
         let gate = Gate::new(needles);
         let (bytes, seen) = scan::read_if_seen(path, gate.overlap(), |window| gate.admits(window))?;
-        if let (None, Some(strings)) = (&bytes, &strings) {
-            self.absent.remember(rel, seen, strings);
+        if let (None, Some((absent, strings))) = (&bytes, absent) {
+            absent.remember(rel, seen, strings);
         }
         Ok(bytes)
     }
@@ -180,6 +183,7 @@ impl PhaseContext {
         reusable: HashMap<String, PytestOutcome>,
     ) -> PhaseContext {
         let overlay = Arc::new(Mutex::new(HashMap::new()));
+        let remembers = walks_in(&plan) > 1;
         PhaseContext {
             root: root.to_path_buf(),
             plan,
@@ -191,8 +195,8 @@ impl PhaseContext {
             reusable: Arc::new(reusable),
             kept_scan: Arc::default(),
             planned_changes: Arc::default(),
-            absent: Arc::default(),
-            listing: Arc::default(),
+            absent: remembers.then(Arc::default),
+            listing: remembers.then(Arc::default),
         }
     }
 
@@ -217,6 +221,36 @@ impl PhaseContext {
             _ => self.modules.forget_all(),
         }
     }
+}
+
+/// How many of `plan`'s phases walk the whole root: validate phases with a `pattern` or `python`
+/// check, backup phases, and patch phases but one that a backup phase protecting it alone hands
+/// its scan.
+fn walks_in(plan: &Plan) -> usize {
+    let handed: Vec<&str> = plan
+        .phases
+        .iter()
+        .filter_map(|p| match &p.config {
+            PhaseConfig::Backup { patch_phases } if patch_phases.len() == 1 => {
+                Some(patch_phases[0].as_str())
+            }
+            _ => None,
+        })
+        .collect();
+    plan.phases
+        .iter()
+        .filter(|p| match &p.config {
+            PhaseConfig::Validate { checks } => checks.iter().any(|c| {
+                matches!(
+                    c.kind,
+                    CheckKind::Pattern { .. } | CheckKind::Structural { .. }
+                )
+            }),
+            PhaseConfig::Backup { .. } => true,
+            PhaseConfig::Patch { .. } => !handed.contains(&p.name.as_str()),
+            _ => false,
+        })
+        .count()
 }
 
 /// The index of the modules under `root` as the run sees them (the dry-run `overlay` first),

@@ -227,7 +227,7 @@ fn count_in_one_walk(
     let cx = ctx.edit_context();
     let out = scan::scan_to_read(
         &ctx.root,
-        Some(&ctx.listing),
+        ctx.listing.as_deref(),
         |p| checks.iter().any(|(_, c)| c.selects(p)),
         |rel, path| {
             let selecting: Vec<usize> = (0..checks.len())

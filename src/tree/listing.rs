@@ -34,10 +34,10 @@ const IGNORE_FILES: [&str; 2] = [".gitignore", ".ignore"];
 /// What a walk met, in the order it met them.
 #[derive(Debug, Clone)]
 pub(crate) enum Met {
-    /// A regular file, by its path relative to the root and on disk.
-    File(RelPath, PathBuf),
+    /// A regular file, by its path relative to the root.
+    File(RelPath),
     /// A symbolic link, never followed.
-    Link(RelPath, PathBuf),
+    Link(RelPath),
     /// A regular file whose path is not UTF-8: its path on disk.
     Unnamed(PathBuf),
 }

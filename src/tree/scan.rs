@@ -98,22 +98,22 @@ where
             };
             let met = if kind.is_symlink() {
                 match RelPath::from_walk(root, entry.path()) {
-                    Some(rel) => Met::Link(rel, entry.path().to_path_buf()),
+                    Some(rel) => Met::Link(rel),
                     None => return WalkState::Continue,
                 }
             } else if kind.is_file() {
                 match RelPath::from_walk(root, entry.path()) {
-                    Some(rel) => Met::File(rel, entry.path().to_path_buf()),
+                    Some(rel) => Met::File(rel),
                     None => Met::Unnamed(entry.path().to_path_buf()),
                 }
             } else {
                 return WalkState::Continue;
             };
-            let found = take_met(root, &canonical_root, &met, &select, &visit);
             if let Some(recorder) = &recorder {
-                recorder.note(met);
+                recorder.note(met.clone());
             }
-            found.into(&scanned, &items, &links, &unnamed);
+            take_met(root, &canonical_root, met, entry.path(), &select, &visit)
+                .into(&scanned, &items, &links, &unnamed);
             WalkState::Continue
         })
     });
@@ -165,11 +165,12 @@ impl<T> Found<T> {
     }
 }
 
-/// What `met` gives under `select` and `visit`.
+/// What `met`, on disk at `path`, gives under `select` and `visit`.
 fn take_met<T, S, V>(
     root: &Path,
     canonical_root: &Path,
-    met: &Met,
+    met: Met,
+    path: &Path,
     select: &S,
     visit: &V,
 ) -> Found<T>
@@ -178,16 +179,17 @@ where
     V: Fn(&RelPath, &Path) -> Option<T>,
 {
     match met {
-        Met::File(rel, path) if select(rel.as_str()) => {
-            Found::Visited(rel.clone(), visit(rel, path))
+        Met::File(rel) if select(rel.as_str()) => {
+            let item = visit(&rel, path);
+            Found::Visited(rel, item)
         }
-        Met::Link(rel, path) if select(rel.as_str()) => {
+        Met::Link(rel) if select(rel.as_str()) => {
             let outside =
                 !std::fs::canonicalize(path).is_ok_and(|target| target.starts_with(canonical_root));
-            Found::Link(rel.clone(), outside)
+            Found::Link(rel, outside)
         }
-        Met::Unnamed(path) => match displayed_path(root, path) {
-            Some(shown) if select(shown.as_str()) => Found::Unnamed(shown, path.clone()),
+        Met::Unnamed(path) => match displayed_path(root, &path) {
+            Some(shown) if select(shown.as_str()) => Found::Unnamed(shown, path),
             _ => Found::Nothing,
         },
         _ => Found::Nothing,
@@ -213,7 +215,12 @@ where
                 let Some(one) = met.get(i) else {
                     break;
                 };
-                take_met(root, &canonical_root, one, &select, &visit)
+                let path = match one {
+                    Met::File(rel) | Met::Link(rel) if !select(rel.as_str()) => continue,
+                    Met::File(rel) | Met::Link(rel) => rel.to_path(root),
+                    Met::Unnamed(path) => path.clone(),
+                };
+                take_met(root, &canonical_root, one.clone(), &path, &select, &visit)
                     .into(&scanned, &items, &links, &unnamed);
             });
         }

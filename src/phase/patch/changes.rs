@@ -66,7 +66,7 @@ pub(crate) fn compute_changes(edits: &[Edit], ctx: &PhaseContext) -> ChangeSet {
     let cx = ctx.edit_context();
     let out = scan::scan(
         &ctx.root,
-        Some(&ctx.listing),
+        ctx.listing.as_deref(),
         |p| edits.iter().any(|e| e.selection.matches(p)),
         |rel, path| {
             let (result, set_aside) = plan_file(rel, path, edits, ctx, &cx);

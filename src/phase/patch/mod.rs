@@ -312,7 +312,7 @@ async fn check_and_replace(
         let root = ctx.root.clone();
         let expected: Vec<String> = outcome.files.iter().map(|f| f.before.clone()).collect();
         let listing = ctx.listing.clone();
-        blocking(move || write_changes(&root, &changes, &expected, &listing)).await?
+        blocking(move || write_changes(&root, &changes, &expected, listing.as_deref())).await?
     };
     match writes {
         Ok(w) => Ok(w),

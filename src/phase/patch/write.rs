@@ -26,7 +26,7 @@ pub(super) fn write_changes(
     root: &std::path::Path,
     changes: &[PlannedChange],
     expected: &[String],
-    listing: &ListingMemo,
+    listing: Option<&ListingMemo>,
 ) -> Result<Writes> {
     let mut drifted = Vec::new();
     for (change, before) in changes.iter().zip(expected) {
@@ -46,14 +46,18 @@ pub(super) fn write_changes(
             help: "let whatever is editing the tree finish, then `remedy resume`".into(),
         });
     }
-    let mut dirs: Vec<std::path::PathBuf> = changes
-        .iter()
-        .filter_map(|c| Some(c.rel.to_path(root).parent()?.to_path_buf()))
-        .collect();
-    dirs.sort();
-    dirs.dedup();
-    for dir in &dirs {
-        listing.before_writing_in(dir);
+    // Each replacement moves its directory's status: a walk's kept listing notes the
+    // directories first, to compare their names instead.
+    if let Some(listing) = listing {
+        let mut dirs: Vec<std::path::PathBuf> = changes
+            .iter()
+            .filter_map(|c| Some(c.rel.to_path(root).parent()?.to_path_buf()))
+            .collect();
+        dirs.sort();
+        dirs.dedup();
+        for dir in &dirs {
+            listing.before_writing_in(dir);
+        }
     }
     let results: Vec<std::sync::OnceLock<Replaced>> =
         changes.iter().map(|_| std::sync::OnceLock::new()).collect();
@@ -244,7 +248,7 @@ mod tests {
             .collect();
         // Someone edits b.py between the scan and the write.
         std::fs::write(root.join("b.py"), "y = await f()  # mine\n").unwrap();
-        let err = write_changes(root, &changes, &expected, &ListingMemo::default()).unwrap_err();
+        let err = write_changes(root, &changes, &expected, None).unwrap_err();
         assert!(err.to_string().contains("b.py"), "{err}");
         assert!(matches!(err, Error::Refused { .. }));
         assert_eq!(
@@ -257,7 +261,7 @@ mod tests {
         );
         // Unchanged targets are written.
         std::fs::write(root.join("b.py"), "y = await f()\n").unwrap();
-        let writes = write_changes(root, &changes, &expected, &ListingMemo::default()).unwrap();
+        let writes = write_changes(root, &changes, &expected, None).unwrap();
         assert!(writes.error.is_none());
         assert_eq!(writes.states, [FileState::Written, FileState::Written]);
         assert_eq!(
