@@ -9,9 +9,14 @@
 //! the names are swapped back, so the target holds that process's bytes again, and the caller hears
 //! [`Replaced::Drifted`]. Otherwise the old file is removed. A write that completed before the swap
 //! is thus either part of the checked content or makes the check fail; nothing that completed is
-//! lost. What remains is in docs/recovery.md: a writer that keeps a descriptor open across the swap
-//! writes into the old file, and a write that opens the target in the instant between the swap and
-//! the swap back lands in the new file, which is removed.
+//! lost. A writer that keeps a descriptor open across the swap could write into the old file after
+//! it was read back: the old file is read back only once no descriptor is open on it for writing
+//! (a read lease, which also makes a new open for writing wait until the old file is removed), and
+//! when one stays open for 200 ms the names are swapped back, so that the writer's file is at the
+//! target again. The new content is removed after a swap back only if no one opened it for
+//! writing in between; otherwise it is kept and the caller hears an error naming it. Where leases
+//! are refused (a file system without them, a file of another owner without `CAP_LEASE`), what
+//! remains is in docs/recovery.md.
 //!
 //! The content is also checked just before the swap, so that a file changed earlier is never
 //! swapped at all: the swap back is only for a write in the instant between that check and the
@@ -112,11 +117,19 @@ fn replace_file_with(
     if existing.is_some() {
         match exchange(&tmp, path) {
             Ok(()) => {
-                // `tmp` now names the replaced file.
+                // `tmp` now names the replaced file. A writer that opened it before the swap
+                // could still write into it: it is read back once no one has it open to write.
                 if let Some(expected) = expect {
-                    let swapped_out = fs::read(&tmp);
-                    if swapped_out.as_ref().map(|b| hash_bytes(b)).ok().as_deref() != Some(expected)
-                    {
+                    let mut closed = kept_from_writers(&tmp);
+                    // Read through the leased descriptor: another open, even remedy's, would
+                    // break the lease.
+                    let swapped_out = match closed.as_mut() {
+                        Some(lease) => lease.read(),
+                        None => fs::read(&tmp),
+                    };
+                    let unchanged = swapped_out.as_ref().map(|b| hash_bytes(b)).ok().as_deref()
+                        == Some(expected);
+                    if !unchanged || closed.as_ref().is_some_and(|c| !c.alone) {
                         if let Err(e) = exchange(&tmp, path) {
                             let kept = tmp.keep().map_err(|e| e.error);
                             return Err(Error::Other(anyhow::anyhow!(
@@ -126,9 +139,32 @@ fn replace_file_with(
                             )));
                         }
                         swapped_out.map_err(|e| Error::io("read back", path, e))?;
-                        // Dropping `tmp` removes the new content, now at the temporary path.
+                        // `tmp` names the new content again. A writer that opened the target
+                        // between the two swaps wrote into it, or may: then it is kept.
+                        drop(closed);
+                        let ours = parts.concat();
+                        let untouched = match kept_from_writers(&tmp) {
+                            Some(mut lease) => lease.alone && lease.read().is_ok_and(|b| b == ours),
+                            None => fs::read(&tmp).is_ok_and(|b| b == ours),
+                        };
+                        if !untouched {
+                            let kept = tmp.keep().map_err(|e| e.error);
+                            return Err(Error::Other(anyhow::anyhow!(
+                                "another process wrote to {} while it was being replaced, into remedy's version, which is kept at {}",
+                                path.display(),
+                                kept.map_or_else(|e| format!("an unknown path ({e})"), |p| p.display().to_string())
+                            )));
+                        }
                         return Ok(Replaced::Drifted);
                     }
+                    // Removed while the lease is held: no one can have opened it since the check.
+                    tmp.close()
+                        .map_err(|e| Error::io("remove the replaced version of", path, e))?;
+                    drop(closed);
+                    if durability == Durability::Synced {
+                        sync_dir(dir)?;
+                    }
+                    return Ok(Replaced::Done);
                 }
                 tmp.close()
                     .map_err(|e| Error::io("remove the replaced version of", path, e))?;
@@ -148,6 +184,51 @@ fn replace_file_with(
         sync_dir(dir)?;
     }
     Ok(Replaced::Done)
+}
+
+/// How long a replaced file may stay open for writing elsewhere before the replacement gives way.
+const OPEN_ELSEWHERE_WAIT: std::time::Duration = std::time::Duration::from_millis(200);
+
+/// A file remedy holds a read lease on, or tried to: the kernel grants one only while no
+/// descriptor is open for writing on the file, and makes an open for writing wait while it is
+/// held. Readers (a pager, an editor that only reads) do not stand in the way.
+struct Lease {
+    /// Whether no one had the file open for writing when the lease was granted.
+    alone: bool,
+    file: File,
+}
+
+impl Lease {
+    fn read(&mut self) -> io::Result<Vec<u8>> {
+        use std::io::{Read, Seek};
+        self.file.seek(io::SeekFrom::Start(0))?;
+        let mut bytes = Vec::new();
+        self.file.read_to_end(&mut bytes)?;
+        Ok(bytes)
+    }
+}
+
+/// Waits until no process holds the file at `path` open for writing, up to
+/// [`OPEN_ELSEWHERE_WAIT`], and keeps it so (a read lease) until the returned value is dropped. `None` where leases are not
+/// available (another owner without `CAP_LEASE`, a file system without them): then nothing is known.
+fn kept_from_writers(path: &Path) -> Option<Lease> {
+    let file = File::open(path).ok()?;
+    let deadline = std::time::Instant::now() + OPEN_ELSEWHERE_WAIT;
+    loop {
+        // SAFETY: F_SETLEASE takes an int argument and only reads the descriptor.
+        let rc = unsafe { libc::fcntl(file.as_raw_fd(), libc::F_SETLEASE, libc::F_RDLCK) };
+        if rc == 0 {
+            return Some(Lease { alone: true, file });
+        }
+        let err = io::Error::last_os_error();
+        if err.raw_os_error() != Some(libc::EAGAIN) {
+            return None;
+        }
+        if std::time::Instant::now() >= deadline {
+            return Some(Lease { alone: false, file });
+        }
+        std::thread::sleep(std::time::Duration::from_millis(1));
+    }
 }
 
 /// Whether the file at `path` has content hash `expected` (a file that cannot be read has not).
@@ -317,6 +398,60 @@ mod tests {
         assert_eq!(outcome, Replaced::Drifted);
         assert_eq!(fs::read_to_string(&p).unwrap(), "x = await f()\n# mine\n");
         assert_eq!(entries(dir.path()), 1, "the temporary file is removed");
+    }
+
+    /// A writer that opened the file before the swap and writes after it: while it holds the file
+    /// open, the replacement gives way, so what it writes later lands in the file at the path.
+    #[test]
+    fn a_writer_holding_the_file_open_across_the_swap_keeps_its_write() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("f.py");
+        fs::write(&p, "x = await f()\n").unwrap();
+        let expected = hash_of(&p);
+        let mut held = None;
+        let outcome = replace_file_with(
+            &p,
+            &[b"x = f()\n"],
+            None,
+            Some(&expected),
+            Durability::Batched,
+            &mut || held = Some(fs::OpenOptions::new().append(true).open(&p).unwrap()),
+        )
+        .unwrap();
+        held.unwrap().write_all(b"# mine\n").unwrap();
+        assert_eq!(outcome, Replaced::Drifted);
+        assert_eq!(fs::read_to_string(&p).unwrap(), "x = await f()\n# mine\n");
+        assert_eq!(entries(dir.path()), 1, "the temporary file is removed");
+    }
+
+    /// A writer that closes the file soon after the swap without writing: the replacement waits
+    /// for it, then goes ahead.
+    #[test]
+    fn a_file_closed_soon_after_the_swap_is_replaced() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("f.py");
+        fs::write(&p, "x = await f()\n").unwrap();
+        let expected = hash_of(&p);
+        let mut closer = None;
+        let outcome = replace_file_with(
+            &p,
+            &[b"x = f()\n"],
+            None,
+            Some(&expected),
+            Durability::Batched,
+            &mut || {
+                let f = fs::File::open(&p).unwrap();
+                closer = Some(std::thread::spawn(move || {
+                    std::thread::sleep(std::time::Duration::from_millis(20));
+                    drop(f);
+                }));
+            },
+        )
+        .unwrap();
+        closer.unwrap().join().unwrap();
+        assert_eq!(outcome, Replaced::Done);
+        assert_eq!(fs::read_to_string(&p).unwrap(), "x = f()\n");
+        assert_eq!(entries(dir.path()), 1);
     }
 
     #[test]
