@@ -110,9 +110,11 @@ impl PhaseContext {
         if let Some(text) = self.overlaid(rel) {
             return Ok(Some(text.into_bytes()));
         }
-        let strings: Option<Vec<Needle>> = needles.iter().try_fold(Vec::new(), |mut all, n| {
-            all.extend(n.strings()?);
-            Some(all)
+        let strings: Option<Vec<Needle>> = self.absent.as_ref().and_then(|_| {
+            needles.iter().try_fold(Vec::new(), |mut all, n| {
+                all.extend(n.strings()?);
+                Some(all)
+            })
         });
         let absent = self.absent.as_deref().zip(strings.as_deref());
         if let Some((absent, strings)) = absent {
@@ -121,8 +123,13 @@ impl PhaseContext {
             }
         }
         let gate = Gate::new(needles);
-        let (bytes, seen) = scan::read_if_seen(path, gate.overlap(), |window| gate.admits(window))?;
-        if let (None, Some((absent, strings))) = (&bytes, absent) {
+        let (bytes, seen) = scan::read_if_seen(
+            path,
+            gate.overlap(),
+            |window| gate.admits(window),
+            absent.is_some(),
+        )?;
+        if let (None, Some(seen), Some((absent, strings))) = (&bytes, seen, absent) {
             absent.remember(rel, seen, strings);
         }
         Ok(bytes)

@@ -58,6 +58,11 @@ impl Stamp {
         }
     }
 
+    /// The file's length in bytes.
+    pub(crate) fn len(&self) -> u64 {
+        self.len
+    }
+
     /// Whether the status had stood still for [`SETTLING`] at `taken`, when it was read.
     pub(super) fn settled_at(&self, taken: SystemTime) -> bool {
         let Ok(now) = taken.duration_since(UNIX_EPOCH) else {

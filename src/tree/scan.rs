@@ -330,22 +330,28 @@ pub(crate) fn read_if(
     overlap: usize,
     admits: impl FnMut(&[u8]) -> bool,
 ) -> std::io::Result<Option<Vec<u8>>> {
-    read_if_seen(path, overlap, admits).map(|(bytes, _)| bytes)
+    read_if_seen(path, overlap, admits, false).map(|(bytes, _)| bytes)
 }
 
-/// [`read_if`], with the file's status as it was before the first byte was read.
+/// [`read_if`], with the file's status as it was before the first byte was read when `see` asks
+/// for it (it costs a system call per file).
 pub(crate) fn read_if_seen(
     path: &Path,
     overlap: usize,
     mut admits: impl FnMut(&[u8]) -> bool,
-) -> std::io::Result<(Option<Vec<u8>>, Seen)> {
+    see: bool,
+) -> std::io::Result<(Option<Vec<u8>>, Option<Seen>)> {
     use std::io::{Read, Seek};
     let mut file = open_noatime(path)?;
-    let taken = std::time::SystemTime::now();
-    let meta = file.metadata()?;
-    let seen = Seen {
-        stamp: Stamp::of(&meta),
-        taken,
+    let seen = if see {
+        let taken = std::time::SystemTime::now();
+        let meta = file.metadata()?;
+        Some(Seen {
+            stamp: Stamp::of(&meta),
+            taken,
+        })
+    } else {
+        None
     };
     let admitted = CHUNK_BUFFER.with(|cell| -> std::io::Result<bool> {
         let mut own = Vec::new();
@@ -382,8 +388,12 @@ pub(crate) fn read_if_seen(
         return Ok((None, seen));
     }
     file.seek(std::io::SeekFrom::Start(0))?;
+    let size = match &seen {
+        Some(seen) => seen.stamp.len(),
+        None => file.metadata().map_or(0, |m| m.len()),
+    };
     let mut bytes = Vec::new();
-    let len = read_into(&mut file, meta.len(), &mut bytes)?;
+    let len = read_into(&mut file, size, &mut bytes)?;
     bytes.truncate(len);
     Ok((Some(bytes), seen))
 }
