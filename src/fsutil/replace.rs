@@ -377,24 +377,30 @@ mod tests {
         fs::read_dir(dir).unwrap().count()
     }
 
-    #[test]
-    fn a_write_just_before_the_swap_is_swapped_back_and_the_temporary_file_removed() {
-        let dir = tempfile::tempdir().unwrap();
-        let p = dir.path().join("f.py");
-        fs::write(&p, "x = await f()\n").unwrap();
-        let expected = hash_of(&p);
-        let outcome = replace_file_with(
-            &p,
+    /// Replaces `x = await f()` at `p` with `x = f()`, calling `before_swap` between the last
+    /// check and the swap.
+    fn replace_unawaited(p: &Path, before_swap: &mut dyn FnMut()) -> Replaced {
+        fs::write(p, "x = await f()\n").unwrap();
+        let expected = hash_of(p);
+        replace_file_with(
+            p,
             &[b"x = f()\n"],
             None,
             Some(&expected),
             Durability::Batched,
-            &mut || {
-                let mut f = fs::OpenOptions::new().append(true).open(&p).unwrap();
-                f.write_all(b"# mine\n").unwrap();
-            },
+            before_swap,
         )
-        .unwrap();
+        .unwrap()
+    }
+
+    #[test]
+    fn a_write_just_before_the_swap_is_swapped_back_and_the_temporary_file_removed() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("f.py");
+        let outcome = replace_unawaited(&p, &mut || {
+            let mut f = fs::OpenOptions::new().append(true).open(&p).unwrap();
+            f.write_all(b"# mine\n").unwrap();
+        });
         assert_eq!(outcome, Replaced::Drifted);
         assert_eq!(fs::read_to_string(&p).unwrap(), "x = await f()\n# mine\n");
         assert_eq!(entries(dir.path()), 1, "the temporary file is removed");
@@ -406,18 +412,10 @@ mod tests {
     fn a_writer_holding_the_file_open_across_the_swap_keeps_its_write() {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("f.py");
-        fs::write(&p, "x = await f()\n").unwrap();
-        let expected = hash_of(&p);
         let mut held = None;
-        let outcome = replace_file_with(
-            &p,
-            &[b"x = f()\n"],
-            None,
-            Some(&expected),
-            Durability::Batched,
-            &mut || held = Some(fs::OpenOptions::new().append(true).open(&p).unwrap()),
-        )
-        .unwrap();
+        let outcome = replace_unawaited(&p, &mut || {
+            held = Some(fs::OpenOptions::new().append(true).open(&p).unwrap());
+        });
         held.unwrap().write_all(b"# mine\n").unwrap();
         assert_eq!(outcome, Replaced::Drifted);
         assert_eq!(fs::read_to_string(&p).unwrap(), "x = await f()\n# mine\n");
@@ -425,32 +423,28 @@ mod tests {
     }
 
     /// A writer that closes the file soon after the swap without writing: the replacement waits
-    /// for it, then goes ahead.
+    /// for it, then goes ahead. A reader holding the file open does not stand in the way.
     #[test]
-    fn a_file_closed_soon_after_the_swap_is_replaced() {
+    fn a_file_closed_soon_after_the_swap_is_replaced_and_a_reader_is_no_obstacle() {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("f.py");
-        fs::write(&p, "x = await f()\n").unwrap();
-        let expected = hash_of(&p);
         let mut closer = None;
-        let outcome = replace_file_with(
-            &p,
-            &[b"x = f()\n"],
-            None,
-            Some(&expected),
-            Durability::Batched,
-            &mut || {
-                let f = fs::File::open(&p).unwrap();
-                closer = Some(std::thread::spawn(move || {
-                    std::thread::sleep(std::time::Duration::from_millis(20));
-                    drop(f);
-                }));
-            },
-        )
-        .unwrap();
+        let outcome = replace_unawaited(&p, &mut || {
+            let f = fs::OpenOptions::new().append(true).open(&p).unwrap();
+            closer = Some(std::thread::spawn(move || {
+                std::thread::sleep(std::time::Duration::from_millis(20));
+                drop(f);
+            }));
+        });
         closer.unwrap().join().unwrap();
         assert_eq!(outcome, Replaced::Done);
         assert_eq!(fs::read_to_string(&p).unwrap(), "x = f()\n");
+        assert_eq!(entries(dir.path()), 1);
+        let mut reader = None;
+        let outcome = replace_unawaited(&p, &mut || reader = Some(fs::File::open(&p).unwrap()));
+        assert_eq!(outcome, Replaced::Done);
+        assert_eq!(fs::read_to_string(&p).unwrap(), "x = f()\n");
+        drop(reader);
         assert_eq!(entries(dir.path()), 1);
     }
 
