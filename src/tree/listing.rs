@@ -15,7 +15,9 @@
 //! A listing is not kept when the walk met an error, when a directory's status had changed less
 //! than a second before it was taken (a clock tick could hide a change made right after), or
 //! when a directory holds a `.git` file (a linked worktree, whose exclude file the walker finds by
-//! following it).
+//! following it). A `.git` is seen when the walker shows it; one that an ignore rule hides (a
+//! `.gitignore` listing `.git`) is not, and a change to its exclude file during the run would go
+//! unseen by the listing.
 
 use std::collections::HashMap;
 use std::os::unix::ffi::OsStrExt;
