@@ -364,12 +364,7 @@ fn render_patch(md: &mut String, name: &str, o: &PatchOutcome, images: Images<'_
             crate::words::count_of(&o.files, "file"),
         );
     }
-    let drifted: Vec<String> = o
-        .files
-        .iter()
-        .filter(|f| f.state == FileState::Drifted)
-        .map(|f| code(f.path.as_str()))
-        .collect();
+    let drifted: Vec<String> = o.drifted().map(|p| code(p.as_str())).collect();
     if !drifted.is_empty() {
         let _ = writeln!(
             md,

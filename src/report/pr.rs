@@ -273,12 +273,7 @@ fn write_sites(md: &mut String, cp: &Checkpoint) {
             }
             md.push('\n');
         }
-        let drifted: Vec<String> = o
-            .files
-            .iter()
-            .filter(|f| f.state == FileState::Drifted)
-            .map(|f| inline(f.path.as_str()))
-            .collect();
+        let drifted: Vec<String> = o.drifted().map(|p| inline(p.as_str())).collect();
         if !drifted.is_empty() {
             let _ = writeln!(
                 md,

@@ -259,6 +259,17 @@ pub(crate) struct PatchOutcome {
     pub(crate) unresolved: Vec<UnresolvedSite>,
 }
 
+impl PatchOutcome {
+    /// The files another process changed while the patch was being written, which were left as
+    /// that process wrote them.
+    pub(crate) fn drifted(&self) -> impl Iterator<Item = &RelPath> {
+        self.files
+            .iter()
+            .filter(|f| f.state == FileState::Drifted)
+            .map(|f| &f.path)
+    }
+}
+
 /// The write-ahead record of one patched file: recorded before the file is replaced.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct FileChange {

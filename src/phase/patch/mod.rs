@@ -337,12 +337,7 @@ async fn record_writes(
     for (f, state) in outcome.files.iter_mut().zip(&writes.states) {
         f.state = *state;
     }
-    let drifted: Vec<&str> = outcome
-        .files
-        .iter()
-        .filter(|f| f.state == FileState::Drifted)
-        .map(|f| f.path.as_str())
-        .collect();
+    let drifted: Vec<&str> = outcome.drifted().map(|p| p.as_str()).collect();
     if writes.error.is_some() || !drifted.is_empty() {
         record_outcome(journal, phase, Some(Outcome::Patch(outcome.clone()))).await?;
     }
