@@ -272,18 +272,24 @@ impl<'s> Reader<'s> {
         }
     }
 
-    fn import(&mut self, n: Node) {
+    /// The dotted names an import statement `n` imports, without their `as` aliases.
+    fn imported_names(&self, n: Node) -> Vec<String> {
         let mut cursor = n.walk();
-        for name in n.children_by_field_name("name", &mut cursor) {
-            let dotted = if name.kind() == "aliased_import" {
-                name.child_by_field_name("name")
-            } else {
-                Some(name)
-            };
-            if let Some(d) = dotted {
-                let module = dotted_text(self.text(d));
-                self.out.absolute.push((module, Vec::new()));
-            }
+        n.children_by_field_name("name", &mut cursor)
+            .filter_map(|name| {
+                if name.kind() == "aliased_import" {
+                    name.child_by_field_name("name")
+                } else {
+                    Some(name)
+                }
+            })
+            .map(|d| dotted_text(self.text(d)))
+            .collect()
+    }
+
+    fn import(&mut self, n: Node) {
+        for module in self.imported_names(n) {
+            self.out.absolute.push((module, Vec::new()));
         }
     }
 
@@ -291,18 +297,7 @@ impl<'s> Reader<'s> {
         let Some(module) = n.child_by_field_name("module_name") else {
             return;
         };
-        let mut names = Vec::new();
-        let mut cursor = n.walk();
-        for name in n.children_by_field_name("name", &mut cursor) {
-            let dotted = if name.kind() == "aliased_import" {
-                name.child_by_field_name("name")
-            } else {
-                Some(name)
-            };
-            if let Some(d) = dotted {
-                names.push(dotted_text(self.text(d)));
-            }
-        }
+        let names = self.imported_names(n);
         if module.kind() == "relative_import" {
             let text = dotted_text(self.text(module));
             let level = text.chars().take_while(|c| *c == '.').count();
