@@ -113,7 +113,7 @@ where
                 recorder.note(met.clone());
             }
             take_met(root, &canonical_root, met, entry.path(), &select, &visit)
-                .into(&scanned, &items, &links, &unnamed);
+                .add_to(&scanned, &items, &links, &unnamed);
             WalkState::Continue
         })
     });
@@ -143,7 +143,7 @@ enum Found<T> {
 }
 
 impl<T> Found<T> {
-    fn into(
+    fn add_to(
         self,
         scanned: &AtomicU64,
         items: &Mutex<Vec<(RelPath, T)>>,
@@ -221,7 +221,7 @@ where
                     Met::Unnamed(path) => path.clone(),
                 };
                 take_met(root, &canonical_root, one.clone(), &path, &select, &visit)
-                    .into(&scanned, &items, &links, &unnamed);
+                    .add_to(&scanned, &items, &links, &unnamed);
             });
         }
     });
