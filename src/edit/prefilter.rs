@@ -128,6 +128,15 @@ impl<'n> Gate<'n> {
             .unwrap_or(0)
     }
 
+    /// Every string these needles stand for, each of which a file this gate turned down lacks;
+    /// `None` when some needles know no strings.
+    pub(crate) fn strings(&self) -> Option<Vec<Needle<'n>>> {
+        self.needles.iter().try_fold(Vec::new(), |mut all, n| {
+            all.extend(n.strings()?);
+            Some(all)
+        })
+    }
+
     /// Whether the next window of the file holds some edit's needles: from then on the file has
     /// to be read whole. A window's edges count as word boundaries, which can only let a file
     /// through, never keep one out.

@@ -17,7 +17,7 @@ use crate::plan::{CheckKind, Phase, PhaseConfig, Plan};
 use crate::process::ChildGroups;
 use crate::state::checkpoint::{Checkpoint, Outcome, PytestOutcome, StateDir};
 use crate::state::objects::ObjectStore;
-use crate::tree::absent::{AbsenceMemo, Needle};
+use crate::tree::absent::AbsenceMemo;
 use crate::tree::listing::ListingMemo;
 use crate::tree::paths::RelPath;
 use crate::tree::scan;
@@ -110,19 +110,14 @@ impl PhaseContext {
         if let Some(text) = self.overlaid(rel) {
             return Ok(Some(text.into_bytes()));
         }
-        let strings: Option<Vec<Needle>> = self.absent.as_ref().and_then(|_| {
-            needles.iter().try_fold(Vec::new(), |mut all, n| {
-                all.extend(n.strings()?);
-                Some(all)
-            })
-        });
+        let gate = Gate::new(needles);
+        let strings = self.absent.as_ref().and_then(|_| gate.strings());
         let absent = self.absent.as_deref().zip(strings.as_deref());
         if let Some((absent, strings)) = absent {
             if absent.holds_none(rel, path, strings) {
                 return Ok(None);
             }
         }
-        let gate = Gate::new(needles);
         let (bytes, seen) = scan::read_if_seen(
             path,
             gate.overlap(),
