@@ -27,9 +27,62 @@ pub(crate) fn parse_uncached(source: &str) -> Option<(Tree, usize)> {
     parse_with(source, None)
 }
 
+/// Parses only `parts` of `source`: sorted, disjoint byte ranges, each from the start of a line
+/// to the start of another (or the end), as `Statements::parts_holding` gives them. The tree's
+/// nodes have the offsets and positions they have in the whole file, and the text between the
+/// parts is skipped as if it were not there. Kept like [`parse`]'s trees, by text and parts.
+pub(crate) fn parse_parts(source: &str, parts: &[Range<usize>]) -> Option<(Tree, usize)> {
+    super::tree_cache::tree_of_parts(source, parts, || {
+        let offset = bom_len(source);
+        let text = &source[offset..];
+        let ranges = included_ranges(text, parts, offset);
+        with_parser(|parser| {
+            let set = parser.set_included_ranges(&ranges).is_ok();
+            let tree = set.then(|| parser.parse(text, None)).flatten();
+            // Back to the whole text for the next parse on this thread.
+            let _ = parser.set_included_ranges(&[]);
+            tree
+        })
+        .map(|tree| (tree, offset))
+    })
+}
+
+/// `parts` of a file (offsets in the file, whose byte-order mark takes `offset` bytes) as ranges of
+/// `text`, the file after that mark, with their rows and columns.
+fn included_ranges(text: &str, parts: &[Range<usize>], offset: usize) -> Vec<tree_sitter::Range> {
+    let bytes = text.as_bytes();
+    let (mut at, mut row, mut line_start) = (0, 0, 0);
+    let mut point = |to: usize| {
+        for nl in memchr::memchr_iter(b'\n', &bytes[at..to]) {
+            row += 1;
+            line_start = at + nl + 1;
+        }
+        at = to;
+        Point::new(row, to - line_start)
+    };
+    parts
+        .iter()
+        .map(|part| {
+            let start = part.start.saturating_sub(offset).min(bytes.len());
+            let end = part.end.saturating_sub(offset).clamp(start, bytes.len());
+            tree_sitter::Range {
+                start_byte: start,
+                start_point: point(start),
+                end_byte: end,
+                end_point: point(end),
+            }
+        })
+        .collect()
+}
+
 /// Parses `source`, reusing `old` (already edited to match `source`) where it still applies.
 fn parse_with(source: &str, old: Option<&Tree>) -> Option<(Tree, usize)> {
     let offset = bom_len(source);
+    with_parser(|parser| parser.parse(&source[offset..], old)).map(|t| (t, offset))
+}
+
+/// Runs `f` with this thread's Python parser.
+fn with_parser<R>(f: impl FnOnce(&mut Parser) -> Option<R>) -> Option<R> {
     PARSER.with(|cell| {
         let mut slot = cell.borrow_mut();
         if slot.is_none() {
@@ -39,8 +92,7 @@ fn parse_with(source: &str, old: Option<&Tree>) -> Option<(Tree, usize)> {
                 .ok()?;
             *slot = Some(parser);
         }
-        let parser = slot.as_mut()?;
-        parser.parse(&source[offset..], old).map(|t| (t, offset))
+        f(slot.as_mut()?)
     })
 }
 
@@ -223,6 +275,30 @@ pub(crate) fn indentation_gets_worse(old: &LazyStatements, new: &str) -> bool {
         return false;
     };
     after.indentation_errors(new) > before.indentation_errors(old.text())
+}
+
+/// Whether `new`, which is `old` changed in one place, keeps its syntax as far as parsing the
+/// statements around that place tells (see [`changes_keep_syntax`]); `false` proves nothing.
+pub(crate) fn change_keeps_syntax(old: &str, new: &str) -> bool {
+    let (a, b) = (old.as_bytes(), new.as_bytes());
+    let mut prefix = a.iter().zip(b).take_while(|(x, y)| x == y).count();
+    while !old.is_char_boundary(prefix) {
+        prefix -= 1;
+    }
+    let most = a.len().min(b.len()) - prefix;
+    let mut suffix = a
+        .iter()
+        .rev()
+        .zip(b.iter().rev())
+        .take(most)
+        .take_while(|(x, y)| x == y)
+        .count();
+    while !old.is_char_boundary(a.len() - suffix) || !new.is_char_boundary(b.len() - suffix) {
+        suffix -= 1;
+    }
+    let change = (prefix..a.len() - suffix, &new[prefix..b.len() - suffix]);
+    let statements = LazyStatements::new(old);
+    changes_keep_syntax(&statements, &[change]) && !indentation_gets_worse(&statements, new)
 }
 
 pub(crate) fn changes_keep_syntax(

@@ -10,6 +10,10 @@
 
 use std::ops::Range;
 
+mod parts;
+
+pub(crate) use parts::word_hits;
+
 /// A logical line: one or more physical lines joined by open brackets, strings or backslashes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Line {
@@ -94,7 +98,8 @@ impl Unit {
     /// and every later logical line must start with that indentation (a shallower line would end
     /// the block around it in the file).
     pub(crate) fn keeps_shape(&self, old: &str, new: &str) -> bool {
-        if old.ends_with('\n') && !new.ends_with('\n') {
+        // A top-level statement may go altogether; anything else that ended a line still must.
+        if old.ends_with('\n') && !new.ends_with('\n') && !(new.is_empty() && self.indent == 0) {
             return false;
         }
         if self.indent == 0 {

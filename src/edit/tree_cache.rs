@@ -4,11 +4,12 @@
 //! A validate phase's symbol-aware checks, the backup phase's computation of the patch, the patch
 //! itself, the names check after an edit (which parses the original and the edited text) and a
 //! postflight check after the patch (which parses what the patch wrote) all see the same texts. The
-//! cache is keyed by a hash of the text alone, so it is never stale: a file that changed is a new
-//! text. It holds at most [`BUDGET`] bytes of source, the oldest texts leaving first, and texts
+//! cache is keyed by a hash of the text alone (and of the parts parsed, for a tree of some parts of
+//! it: see `python::parse_parts`), so it is never stale: a file that changed is a new text. It holds at most [`BUDGET`] bytes of source, the oldest texts leaving first, and texts
 //! shorter than [`SMALLEST`] (pattern snippets, import lines) are parsed each time.
 
 use std::collections::{HashMap, VecDeque};
+use std::ops::Range;
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
 use tree_sitter::Tree;
@@ -68,6 +69,21 @@ fn keep(key: blake3::Hash, entry: Arc<Entry>) {
     cache.entries.insert(key, entry);
 }
 
+/// The key of the tree of `parts` of `source` (the whole text when there are none).
+fn key_of(source: &str, parts: &[Range<usize>]) -> blake3::Hash {
+    if parts.is_empty() {
+        return blake3::hash(source.as_bytes());
+    }
+    let mut hasher = blake3::Hasher::new();
+    hasher.update(source.as_bytes());
+    hasher.update(b"\0parts");
+    for part in parts {
+        hasher.update(&(part.start as u64).to_le_bytes());
+        hasher.update(&(part.end as u64).to_le_bytes());
+    }
+    hasher.finalize()
+}
+
 /// The tree of `source` (and the length of a byte-order mark the parser did not see): the kept
 /// one when this text was seen lately, else the one `make` gives (a whole parse, or an
 /// incremental one after an edit), kept.
@@ -75,20 +91,34 @@ pub(super) fn tree_of(
     source: &str,
     make: impl FnOnce() -> Option<(Tree, usize)>,
 ) -> Option<(Tree, usize)> {
+    tree_of_parts(source, &[], make)
+}
+
+/// [`tree_of`] for the tree of some `parts` of `source` only (all of it when there are none).
+pub(super) fn tree_of_parts(
+    source: &str,
+    parts: &[Range<usize>],
+    make: impl FnOnce() -> Option<(Tree, usize)>,
+) -> Option<(Tree, usize)> {
     if source.len() < SMALLEST {
         return make();
     }
-    let key = blake3::hash(source.as_bytes());
+    let key = key_of(source, parts);
     if let Some(entry) = lookup(&key) {
         return Some((entry.tree.clone(), entry.offset));
     }
     let (tree, offset) = make()?;
+    let len = if parts.is_empty() {
+        source.len()
+    } else {
+        parts.iter().map(|p| p.len()).sum()
+    };
     keep(
         key,
         Arc::new(Entry {
             tree: tree.clone(),
             offset,
-            len: source.len(),
+            len,
             symbols: Mutex::default(),
         }),
     );
@@ -103,10 +133,12 @@ pub(super) fn kept(source: &str) -> Option<(Tree, usize)> {
     lookup(&blake3::hash(source.as_bytes())).map(|e| (e.tree.clone(), e.offset))
 }
 
-/// The symbols of the file at `rel` holding `source`, whose tree is `tree`: the kept ones when
-/// this text at this path was looked at lately, else built and kept with the text's tree.
+/// The symbols of the file at `rel` holding `source`, whose tree is `tree` (of its `parts` only,
+/// when there are some): the kept ones when this text at this path was looked at lately, else
+/// built and kept with the text's tree.
 pub(crate) fn symbols_of(
     source: &str,
+    parts: &[Range<usize>],
     tree: &Tree,
     offset: usize,
     rel: &RelPath,
@@ -115,7 +147,7 @@ pub(crate) fn symbols_of(
     if source.len() < SMALLEST {
         return build();
     }
-    let Some(entry) = lookup(&blake3::hash(source.as_bytes())) else {
+    let Some(entry) = lookup(&key_of(source, parts)) else {
         return build();
     };
     let find = |list: &Vec<(String, Arc<FileSymbols>)>| {
@@ -179,9 +211,12 @@ mod tests {
         let (tree, offset) = python::parse(&text).unwrap();
         let a = RelPath::parse("pkg_a/mod.py").unwrap();
         let b = RelPath::parse("pkg_b/mod.py").unwrap();
-        let of_a = symbols_of(&text, &tree, offset, &a);
-        let of_b = symbols_of(&text, &tree, offset, &b);
-        assert!(Arc::ptr_eq(&of_a, &symbols_of(&text, &tree, offset, &a)));
+        let of_a = symbols_of(&text, &[], &tree, offset, &a);
+        let of_b = symbols_of(&text, &[], &tree, offset, &b);
+        assert!(Arc::ptr_eq(
+            &of_a,
+            &symbols_of(&text, &[], &tree, offset, &a)
+        ));
         assert!(!Arc::ptr_eq(&of_a, &of_b));
     }
 }
