@@ -1,12 +1,16 @@
 //! Parsing only as much of a file as structural queries need: the statement units around the
-//! occurrences of their patterns' words when that is enough, else the whole file. Parsing is the
-//! cost of structural edits, and most of a file lies far from any match.
+//! occurrences of their patterns' words when that is enough, the parts of the file that hold a
+//! symbol's names for a symbol-aware query, else the whole file. Parsing is the cost of structural
+//! edits, and most of a file lies far from any match.
+
+use tree_sitter::Node;
 
 use super::context::EditContext;
 use super::lines::LineIndex;
-use super::statements::{LazyStatements, Placement, Unit};
-use super::structural::{ParsedFile, Query, Reach, Unresolved, Verdict};
-use super::symbols::Resolution;
+use super::literal::Word;
+use super::statements::{word_hits, LazyStatements, Placement, Unit};
+use super::structural::{alias_after, last_names, ParsedFile, Query, Reach, Unresolved, Verdict};
+use super::symbols::{ModuleIndex, Resolution};
 use crate::tree::paths::RelPath;
 
 /// A parsed part of a file: the whole file, or one unit of it (see [`statements`]).
@@ -34,6 +38,16 @@ pub(super) fn with_parsed<R>(
     visit: impl FnOnce(&[Piece]) -> R,
 ) -> R {
     let text = statements.text();
+    if let Some(file) = parse_symbol_parts(statements, rel, cx, queries, whole_blocks) {
+        let pieces: Vec<Piece> = file
+            .map(|file| Piece {
+                file,
+                placement: Placement::WHOLE,
+            })
+            .into_iter()
+            .collect();
+        return visit(&pieces);
+    }
     if let Some(units) = units_for(statements, queries, whole_blocks) {
         let sources: Vec<(String, Placement)> = units.iter().map(|u| u.source(text)).collect();
         let pieces: Option<Vec<Piece>> = sources
@@ -61,6 +75,166 @@ pub(super) fn with_parsed<R>(
     visit(&whole)
 }
 
+/// Names that bind a module through `importlib` (see `symbols::walk::ImportCall`): a name that a
+/// symbol's reference starts with may be bound by such a call, whose meaning depends on theirs.
+const IMPORT_CALL_WORDS: &[&str] = &["importlib", "import_module", "__import__"];
+
+/// For symbol-aware `queries` only (see [`Reach::Parts`]): the file parsed in the parts that hold
+/// what their symbols' references are spelled with and what binds those names (see
+/// [`symbol_words`]), `Some(None)` when no part holds any. `None` when the whole file must be
+/// parsed: a query that is not symbol-aware, a file the statement lexer cannot follow, parts that
+/// do not parse cleanly, or a reference starting with a name the words left out (a chain split
+/// over lines); what the parts give is then what the whole file would.
+fn parse_symbol_parts<'a>(
+    statements: &LazyStatements<'a>,
+    rel: &'a RelPath,
+    cx: &'a EditContext,
+    queries: &[&Query],
+    whole_blocks: bool,
+) -> Option<Option<ParsedFile<'a>>> {
+    if queries.is_empty() || queries.iter().any(|q| q.reach() != Reach::Parts) {
+        return None;
+    }
+    let text = statements.text();
+    let mut spellings = Vec::new();
+    let mut words = Vec::new();
+    // The run's other symbols too: the parts are then the same for every query of the run, and
+    // one parse of the text serves them all.
+    let mut symbols: Vec<&str> = queries
+        .iter()
+        .map(|q| q.pattern.symbol())
+        .collect::<Option<_>>()?;
+    symbols.extend(cx.symbols.iter().map(String::as_str));
+    symbols.sort_unstable();
+    symbols.dedup();
+    for symbol in symbols {
+        let (names, all) = symbol_words(symbol, text, &cx.modules);
+        spellings.extend(names);
+        words.extend(all);
+    }
+    spellings.sort();
+    spellings.dedup();
+    words.sort();
+    words.dedup();
+    let hits = word_hits(text, &words);
+    let split_classes = !whole_blocks && queries.iter().all(|q| q.sees_members_alone());
+    let parts = statements.get()?.parts_holding(text, &hits, split_classes);
+    if parts.is_empty() {
+        return Some(None);
+    }
+    if parts.iter().map(|p| p.len()).sum::<usize>() == text.len() {
+        return None;
+    }
+    let file = ParsedFile::parse_parts(text, rel, &cx.modules, parts)?;
+    if file.has_error() || !spellings_start_with(&file, &spellings, &words) {
+        return None;
+    }
+    let aliases = file.symbols().aliases_of(&spellings);
+    if aliases.iter().any(|a| words.binary_search(a).is_err()) {
+        return None;
+    }
+    Some(Some(file))
+}
+
+/// What the references to `symbol` in `text` can be spelled with, and every name whose statements
+/// a parse must see to resolve them: the symbol's last names (its own and its definition's) and
+/// the names the file imports it under (`... NAME as ALIAS`); then also the names that such a
+/// spelling is an attribute of (`module` in `module.NAME`, `app` in `app.ws.NAME`), as the text
+/// spells them, and the names of `importlib`'s calls. Every binding of a name spells it, so the
+/// statements that hold these are all a resolution of the references looks at.
+fn symbol_words(symbol: &str, text: &str, modules: &ModuleIndex) -> (Vec<String>, Vec<String>) {
+    let mut spellings = last_names(symbol, modules);
+    for name in spellings.clone() {
+        for at in Word::new(&name).find_iter(text) {
+            if let Some(alias) = alias_after(&text[at + name.len()..]) {
+                spellings.push(alias.to_string());
+            }
+        }
+    }
+    spellings.sort();
+    spellings.dedup();
+    let mut words = spellings.clone();
+    for name in &spellings {
+        for at in Word::new(name).find_iter(text) {
+            if let Some(root) = chain_root_before(&text[..at]) {
+                words.push(root.to_string());
+            }
+        }
+    }
+    words.extend(IMPORT_CALL_WORDS.iter().map(|w| w.to_string()));
+    (spellings, words)
+}
+
+/// The first name of the dotted chain that `before` ends with (`a` for `x = a.b.`), if it ends
+/// with one written on one line.
+fn chain_root_before(before: &str) -> Option<&str> {
+    let mut rest = before.strip_suffix('.')?;
+    loop {
+        let trimmed = rest.trim_end_matches([' ', '\t']);
+        let start = trimmed
+            .char_indices()
+            .rev()
+            .take_while(|(_, c)| c.is_alphanumeric() || *c == '_')
+            .last()
+            .map(|(i, _)| i)?;
+        let name = &trimmed[start..];
+        match trimmed[..start]
+            .trim_end_matches([' ', '\t'])
+            .strip_suffix('.')
+        {
+            Some(more) => rest = more,
+            None => return Some(name),
+        }
+    }
+}
+
+/// Whether every reference to a spelling in the parsed parts starts with a name among `words`:
+/// the spelling itself, or the first name of the attribute chain it ends (a chain whose first
+/// part is not a name, `f().NAME`, resolves to nothing whatever the file binds).
+fn spellings_start_with(file: &ParsedFile, spellings: &[String], words: &[String]) -> bool {
+    let root = file.root();
+    for name in spellings {
+        for at in Word::new(name).find_iter(file.content) {
+            let start = file.tree_offset(at);
+            let Some(node) = root.descendant_for_byte_range(start, start + name.len()) else {
+                continue;
+            };
+            if node.kind() != "identifier" || node.byte_range() != (start..start + name.len()) {
+                continue;
+            }
+            let first = chain_start(node);
+            if first.kind() == "identifier"
+                && words
+                    .binary_search_by(|w| w.as_str().cmp(&file.content[file.span(first)]))
+                    .is_err()
+            {
+                return false;
+            }
+        }
+    }
+    true
+}
+
+/// The first part of the attribute chain that `name` ends (`a` in `a.b.name`), or `name`.
+fn chain_start(name: Node) -> Node {
+    let mut top = name;
+    while let Some(parent) = top.parent().filter(|p| {
+        p.kind() == "attribute"
+            && p.child_by_field_name("attribute")
+                .is_some_and(|a| a.id() == top.id())
+    }) {
+        top = parent;
+    }
+    let mut first = top;
+    while first.kind() == "attribute" {
+        match first.child_by_field_name("object") {
+            Some(object) => first = object,
+            None => break,
+        }
+    }
+    first
+}
+
 /// The units that hold every match of `queries` in the text; `None` when the whole file is needed.
 fn units_for(
     statements: &LazyStatements,
@@ -72,7 +246,7 @@ fn units_for(
     let mut anchors = Vec::new();
     for query in queries {
         match query.reach() {
-            Reach::File => return None,
+            Reach::File | Reach::Parts => return None,
             Reach::TopLevel => top_level_only = true,
             Reach::Statement => {}
         }
@@ -235,6 +409,158 @@ mod tests {
             }
         }
         assert!(compared > 10_000, "{compared}");
+    }
+
+    /// The sites of symbol-aware queries, and their verdicts, found in the parts of a file that
+    /// hold the symbols' names are those found in the whole file's tree, on real code: with
+    /// attribute chains, aliases, local bindings, star imports, context patterns and comments.
+    #[test]
+    fn symbol_sites_in_parts_agree_with_the_whole_file() {
+        let query =
+            |p: &str, symbol: &str, not_inside: Option<&str>, comment: Option<&str>| Query {
+                not_inside: not_inside
+                    .map(|i| structural::Pattern::compile(i, None).unwrap())
+                    .into_iter()
+                    .collect(),
+                unless_comment: comment.map(str::to_string),
+                ..Query::new(structural::Pattern::compile(p, Some(symbol)).unwrap())
+            };
+        let queries = [
+            query("join($$$A)", "os.path.join", None, None),
+            query("getcwd()", "os.getcwd", None, None),
+            query(
+                "compile($$$A)",
+                "re.compile",
+                Some("def $F($$$P): $$$B"),
+                None,
+            ),
+            query("OrderedDict($$$A)", "collections.OrderedDict", None, None),
+            query("Optional[$T]", "typing.Optional", None, None),
+            query("exit($$$A)", "sys.exit", None, Some("noqa")),
+            query("warn($$$A)", "warnings.warn", Some("with $$$W: $$$B"), None),
+            query("deepcopy", "copy.deepcopy", None, None),
+        ];
+        for q in &queries {
+            assert_eq!(q.reach(), Reach::Parts, "{}", q.describe());
+        }
+        let cx = EditContext::with_symbols(
+            crate::edit::symbols::ModuleIndex::detached(),
+            std::sync::Arc::new(vec!["os.path.join".to_string()]),
+        );
+        let rel = RelPath::parse("pkg/m.py").unwrap();
+        let (mut in_parts, mut sites, mut unresolved) = (0, 0, 0);
+        for (path, text) in test_corpus::python_files(4_000_000) {
+            let whole = ParsedFile::parse(&text, &rel, &cx.modules).unwrap();
+            if whole.has_error() {
+                continue;
+            }
+            let lines = LineIndex::new(&text);
+            for query in &queries {
+                if !query.could_match(&text) {
+                    continue;
+                }
+                let (mut counted, mut left) = (Vec::new(), Vec::new());
+                for (m, verdict) in query.find_all(&whole) {
+                    let line = lines.line_of(m.range.start);
+                    match verdict {
+                        Verdict::Counts => counted.push(line),
+                        Verdict::Unresolved(why) => left.push((line, why)),
+                        Verdict::LeftAlone(_) => {}
+                    }
+                }
+                let statements = LazyStatements::new(&text);
+                if let Some(Some(_)) = parse_symbol_parts(&statements, &rel, &cx, &[query], false) {
+                    in_parts += 1;
+                }
+                let got = structural_check_sites(query, &rel, &text, &cx);
+                assert_eq!(
+                    got,
+                    (counted, left),
+                    "{}: {}",
+                    path.display(),
+                    query.describe()
+                );
+                sites += got.0.len();
+                unresolved += got.1.len();
+            }
+        }
+        assert!(in_parts > 200, "{in_parts} files were looked at in parts");
+        assert!(
+            sites > 200 && unresolved > 10,
+            "{sites} sites, {unresolved} unresolved"
+        );
+    }
+
+    /// The forms a reference's resolution depends on, each far from the site in a file whose other
+    /// statements are many: the parts give the verdicts the whole file gives.
+    #[test]
+    fn symbol_sites_in_parts_see_every_binding_that_decides() {
+        let filler = "def unrelated_{}(a, b):\n    return [a * b for _ in range(3)]\n\n\n";
+        let fill = |n: usize| -> String {
+            (0..n)
+                .map(|i| filler.replace("{}", &i.to_string()))
+                .collect()
+        };
+        let text = format!(
+            "import importlib\nimport app.ws.manager as wsm\nfrom app.ws import manager\n\
+             from app.ws.manager import get_manager as gm\n{}\
+             try:\n    from app.ws.manager import get_manager\nexcept ImportError:\n    get_manager = None\n\n\
+             dynamic = importlib.import_module(\"app.ws.manager\")\n{}\
+             class Service(Base):\n    get_manager = staticmethod(lambda: None)\n\n    def other(self):\n        return 1\n\n\
+             \x20   async def run(self, get_manager=None):\n        await get_manager()\n        await gm()\n\n\
+             \x20   async def go(self):\n        await wsm.get_manager()\n        await manager.get_manager()\n\
+             \x20       await dynamic.get_manager()\n        await get_manager()\n        await (wsm\n            .get_manager())\n\n\
+             \x20   direct = get_manager()\n\n\
+             def later():\n    global wsm\n    wsm = object()\n\n\n{}\
+             async def star_user():\n    await get_manager()\n",
+            fill(40),
+            fill(40),
+            fill(40)
+        );
+        let query = Query::new(
+            structural::Pattern::compile("await get_manager()", Some("app.ws.manager.get_manager"))
+                .unwrap(),
+        );
+        let cx = EditContext::detached();
+        let rel = RelPath::parse("svc/m.py").unwrap();
+        let whole = ParsedFile::parse(&text, &rel, &cx.modules).unwrap();
+        assert!(!whole.has_error());
+        let lines = LineIndex::new(&text);
+        let expected: Vec<(u64, Verdict)> = query
+            .find_all(&whole)
+            .into_iter()
+            .map(|(m, v)| (lines.line_of(m.range.start), v))
+            .collect();
+        let mut got = Vec::new();
+        for_each_verdict(&query, &rel, &text, &cx, |line, v| got.push((line, v)));
+        assert_eq!(got, expected);
+        assert!(expected.len() >= 7, "{expected:?}");
+        // The chain split over lines starts with a name the words have (`wsm`), so the parts
+        // serve; with a star import the file is still read in parts.
+        let statements = LazyStatements::new(&text);
+        let Some(Some(parts)) = parse_symbol_parts(&statements, &rel, &cx, &[&query], false) else {
+            panic!("the file is read in parts");
+        };
+        // Of the 120 unrelated functions, none is parsed.
+        assert!(
+            parts.root().named_child_count() < 20,
+            "{}",
+            parts.root().to_sexp()
+        );
+        let with_star = format!(
+            "from app.ws.star import *\n{}",
+            text.replace("from app.ws.manager import get_manager as gm\n", "")
+        );
+        let whole = ParsedFile::parse(&with_star, &rel, &cx.modules).unwrap();
+        let lines = LineIndex::new(&with_star);
+        let expected: Vec<(u64, Verdict)> = query
+            .find_all(&whole)
+            .into_iter()
+            .map(|(m, v)| (lines.line_of(m.range.start), v))
+            .collect();
+        let mut got = Vec::new();
+        for_each_verdict(&query, &rel, &with_star, &cx, |line, v| got.push((line, v)));
+        assert_eq!(got, expected);
     }
 
     /// Structural matches found in statement units are those found in the whole file's tree, for

@@ -13,7 +13,7 @@ use crate::edit::prefilter::{Gate, Needles};
 use crate::edit::symbols::ModuleIndex;
 use crate::edit::EditContext;
 use crate::error::Result;
-use crate::plan::{CheckKind, Phase, PhaseConfig, Plan};
+use crate::plan::{CheckKind, EditKind, Phase, PhaseConfig, Plan};
 use crate::process::ChildGroups;
 use crate::state::checkpoint::{Checkpoint, Outcome, PytestOutcome, StateDir};
 use crate::state::objects::ObjectStore;
@@ -73,6 +73,8 @@ pub(crate) struct PhaseContext {
     /// What the last walk of the root met, for later walks while it still holds (`None` as for
     /// `absent`).
     pub(crate) listing: Option<Arc<ListingMemo>>,
+    /// The symbols of the plan's symbol-aware checks and edits (see [`EditContext::symbols`]).
+    pub(crate) symbols: Arc<Vec<String>>,
 }
 
 /// A scan kept for one patch phase.
@@ -186,6 +188,7 @@ impl PhaseContext {
     ) -> PhaseContext {
         let overlay = Arc::new(Mutex::new(HashMap::new()));
         let remembers = walks_in(&plan) > 1;
+        let symbols = Arc::new(symbols_in(&plan));
         PhaseContext {
             root: root.to_path_buf(),
             plan,
@@ -199,13 +202,14 @@ impl PhaseContext {
             planned_changes: Arc::default(),
             absent: remembers.then(Arc::default),
             listing: remembers.then(Arc::default),
+            symbols,
         }
     }
 
     /// What structural edits and checks share in this phase: the run's index of modules, and a
     /// count of the files this phase parses.
     pub(crate) fn edit_context(&self) -> EditContext {
-        EditContext::new(self.modules.clone())
+        EditContext::with_symbols(self.modules.clone(), self.symbols.clone())
     }
 
     /// Makes the index of modules forget what `phase` (which ended with `result`, if it ended)
@@ -253,6 +257,40 @@ fn walks_in(plan: &Plan) -> usize {
             _ => false,
         })
         .count()
+}
+
+/// The symbols of `plan`'s symbol-aware `python` checks and edits, sorted, each once.
+fn symbols_in(plan: &Plan) -> Vec<String> {
+    let mut symbols: Vec<String> = plan
+        .phases
+        .iter()
+        .flat_map(|p| {
+            let queries: Vec<&crate::edit::structural::Query> = match &p.config {
+                PhaseConfig::Validate { checks } => checks
+                    .iter()
+                    .filter_map(|c| match &c.kind {
+                        CheckKind::Structural { query, .. } => Some(query.as_ref()),
+                        _ => None,
+                    })
+                    .collect(),
+                PhaseConfig::Patch { edits } => edits
+                    .iter()
+                    .filter_map(|e| match &e.kind {
+                        EditKind::Python { query, .. } => Some(query.as_ref()),
+                        _ => None,
+                    })
+                    .collect(),
+                _ => Vec::new(),
+            };
+            queries
+                .into_iter()
+                .filter_map(|q| q.pattern.symbol().map(str::to_string))
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    symbols.sort();
+    symbols.dedup();
+    symbols
 }
 
 /// The index of the modules under `root` as the run sees them (the dry-run `overlay` first),

@@ -49,6 +49,9 @@ pub(crate) struct ParsedFile<'a> {
     /// Length of a byte-order mark the parser did not see: tree offsets + this = content offsets.
     pub(super) offset: usize,
     pub(super) modules: &'a ModuleIndex,
+    /// The parts of `content` the tree was parsed from (see `python::parse_parts`); none when it
+    /// is the whole file's.
+    parts: Vec<Range<usize>>,
     symbols: std::cell::OnceCell<std::sync::Arc<FileSymbols>>,
 }
 
@@ -59,14 +62,62 @@ impl<'a> ParsedFile<'a> {
         modules: &'a ModuleIndex,
     ) -> Option<ParsedFile<'a>> {
         let (tree, offset) = python::parse(content)?;
-        Some(ParsedFile {
+        Some(ParsedFile::of_tree(
+            content,
+            rel,
+            modules,
+            tree,
+            offset,
+            Vec::new(),
+        ))
+    }
+
+    /// The file at `rel` holding `content`, with only `parts` of it parsed (see
+    /// `python::parse_parts`): what lies between them is not in the tree, nor in its symbols.
+    pub(crate) fn parse_parts(
+        content: &'a str,
+        rel: &'a RelPath,
+        modules: &'a ModuleIndex,
+        parts: Vec<Range<usize>>,
+    ) -> Option<ParsedFile<'a>> {
+        let (tree, offset) = python::parse_parts(content, &parts)?;
+        Some(ParsedFile::of_tree(
+            content, rel, modules, tree, offset, parts,
+        ))
+    }
+
+    fn of_tree(
+        content: &'a str,
+        rel: &'a RelPath,
+        modules: &'a ModuleIndex,
+        tree: tree_sitter::Tree,
+        offset: usize,
+        parts: Vec<Range<usize>>,
+    ) -> ParsedFile<'a> {
+        ParsedFile {
             content,
             rel,
             tree,
             offset,
             modules,
+            parts,
             symbols: std::cell::OnceCell::new(),
-        })
+        }
+    }
+
+    /// The tree's root node.
+    pub(crate) fn root(&self) -> Node<'_> {
+        self.tree.root_node()
+    }
+
+    /// Where a node of the tree lies in the content.
+    pub(crate) fn span(&self, node: Node) -> Range<usize> {
+        self.range(node)
+    }
+
+    /// The offset in the tree of a byte offset in the content.
+    pub(crate) fn tree_offset(&self, at: usize) -> usize {
+        at.saturating_sub(self.offset)
     }
 
     /// Whether the parser met a syntax error anywhere in the file.
@@ -82,9 +133,15 @@ impl<'a> ParsedFile<'a> {
         node.start_byte() + self.offset..node.end_byte() + self.offset
     }
 
-    pub(super) fn symbols(&self) -> &FileSymbols {
+    pub(crate) fn symbols(&self) -> &FileSymbols {
         self.symbols.get_or_init(|| {
-            crate::edit::tree_cache::symbols_of(self.content, &self.tree, self.offset, self.rel)
+            crate::edit::tree_cache::symbols_of(
+                self.content,
+                &self.parts,
+                &self.tree,
+                self.offset,
+                self.rel,
+            )
         })
     }
 
@@ -257,14 +314,8 @@ impl Matcher<'_, '_> {
     /// The last names a reference to `symbol` can end with: its own last name, and its
     /// definition's when a re-export renames it.
     fn symbol_names(&self, symbol: &str) -> &[String] {
-        self.symbol_names.get_or_init(|| {
-            let mut names = vec![last_part(symbol).to_string()];
-            let canonical = self.file.modules.canonical(symbol);
-            if last_part(&canonical) != names[0] {
-                names.push(last_part(&canonical).to_string());
-            }
-            names
-        })
+        self.symbol_names
+            .get_or_init(|| last_names(symbol, self.file.modules))
     }
 
     /// The names the file imports `symbol` under (`from m import target as alias`). Only a file
@@ -523,6 +574,30 @@ fn followed_by_as(rest: &str) -> bool {
     let rest = rest.trim_start_matches(|c: char| c.is_whitespace() || c == '\\');
     rest.strip_prefix("as")
         .is_some_and(|after| after.starts_with(|c: char| c.is_whitespace()))
+}
+
+/// The last names a reference to `symbol` can end with: its own last name, and its definition's
+/// (through `modules`) when a re-export renames it.
+pub(crate) fn last_names(symbol: &str, modules: &ModuleIndex) -> Vec<String> {
+    let mut names = vec![last_part(symbol).to_string()];
+    let canonical = modules.canonical(symbol);
+    if last_part(&canonical) != names[0] {
+        names.push(last_part(&canonical).to_string());
+    }
+    names
+}
+
+/// The name `import ... NAME as ALIAS` gives when `rest` is what follows `NAME`.
+pub(crate) fn alias_after(rest: &str) -> Option<&str> {
+    let rest = rest.trim_start_matches(|c: char| c.is_whitespace() || c == '\\');
+    let after = rest
+        .strip_prefix("as")
+        .filter(|after| after.starts_with(|c: char| c.is_whitespace()))?;
+    let alias = after.trim_start_matches(|c: char| c.is_whitespace() || c == '\\');
+    let len = alias
+        .find(|c: char| !(c.is_alphanumeric() || c == '_'))
+        .unwrap_or(alias.len());
+    (len > 0).then(|| &alias[..len])
 }
 
 /// The last part of a dotted name.

@@ -70,8 +70,12 @@ pub(crate) enum Reach {
     /// The top-level statement around each occurrence: the pattern is a compound statement, or
     /// `inside`/`not_inside` look at a match's ancestors.
     TopLevel,
-    /// The whole file: `symbol:` or `in_class` follow the file's imports, `unless_comment` looks
-    /// at the lines above a statement, or the pattern has no literal word.
+    /// The statements holding a name the pattern's symbol can be spelled with, a name such a
+    /// spelling is an attribute of, or what binds either (see [`Query::spellings_in`]): a
+    /// reference's name is resolved through the bindings that spell it.
+    Parts,
+    /// The whole file: `in_class` or a context pattern's symbol follow the file's imports,
+    /// `unless_comment` looks at the lines above a statement, or the pattern has no literal word.
     File,
 }
 
@@ -134,14 +138,16 @@ impl Query {
     }
 
     pub(crate) fn reach(&self) -> Reach {
-        let mut patterns = std::iter::once(&self.pattern)
-            .chain(&self.inside)
-            .chain(&self.not_inside);
-        if patterns.any(|p| p.symbol.is_some())
-            || self.anchor().is_none()
-            || self.unless_comment.is_some()
-            || !self.in_class.is_empty()
-        {
+        let context_symbol = self
+            .inside
+            .iter()
+            .chain(&self.not_inside)
+            .any(|p| p.symbol.is_some());
+        if context_symbol || self.anchor().is_none() || !self.in_class.is_empty() {
+            Reach::File
+        } else if self.pattern.symbol.is_some() {
+            Reach::Parts
+        } else if self.unless_comment.is_some() {
             Reach::File
         } else if !self.inside.is_empty()
             || !self.not_inside.is_empty()
@@ -155,6 +161,26 @@ impl Query {
         } else {
             Reach::Statement
         }
+    }
+
+    /// Whether the query's matches and their contexts are found as well in a class narrowed to
+    /// the members that hold its words (see `Statements::parts_holding`): none of its patterns is
+    /// a class, a decorated definition or a block, which could see the members left out.
+    pub(crate) fn sees_members_alone(&self) -> bool {
+        let main = std::iter::once((&self.pattern, true));
+        let context = self
+            .inside
+            .iter()
+            .chain(&self.not_inside)
+            .map(|p| (p, false));
+        main.chain(context).all(|(p, is_main)| match p.root.kind() {
+            Some(kind) => !matches!(
+                kind,
+                "class_definition" | "decorated_definition" | "block" | "module"
+            ),
+            // A pattern that is only the symbol matches names, never a statement.
+            None => is_main && p.symbol.is_some(),
+        })
     }
 
     /// The pattern's longest literal word: every match contains it.
