@@ -7,7 +7,7 @@ use super::apply::{map_back, splice, Replacement};
 use super::context::EditContext;
 use super::error::EditError;
 use super::imports::error::ImportError;
-use super::imports::finish::{finish_edit, Unfinished};
+use super::imports::finish::{finish_edit, finish_substitution, Unfinished};
 use super::imports::names::NameProblemKind;
 use super::imports::spec::ImportSpec;
 use super::lines::LineIndex;
@@ -50,17 +50,26 @@ pub(super) fn finish_python(
         // Nothing to add, nothing left unused, no name got worse.
         return Ok(edited);
     }
-    if tree.is_none() {
-        remember_passes(original, history);
-    }
-    match finish_edit(
-        original,
-        tree,
-        edited,
-        &specs,
-        is_package_init,
-        move_annotation_imports,
-    ) {
+    let substituted = (specs.is_empty() && !move_annotation_imports)
+        .then(|| names_substituted(original, history))
+        .flatten();
+    let finished = match substituted {
+        Some(changed) => finish_substitution(original, edited, &changed, is_package_init),
+        None => {
+            if tree.is_none() {
+                remember_passes(original, history);
+            }
+            finish_edit(
+                original,
+                tree,
+                edited,
+                &specs,
+                is_package_init,
+                move_annotation_imports,
+            )
+        }
+    };
+    match finished {
         Ok(text) => Ok(text),
         Err(Unfinished::Import { needed: k, error }) => {
             let (edit, spec) = &needed[k];
@@ -180,6 +189,39 @@ fn remember_passes(original: &str, history: &[Vec<Replacement>]) {
         super::python::remember_edited(&text, &next, changes);
         text = next;
     }
+}
+
+/// When every replacement of every pass only puts names in the place of others (see
+/// [`unchanged::names_substituted`](super::imports::unchanged::names_substituted)): those names,
+/// sorted, each once.
+fn names_substituted(original: &str, history: &[Vec<Replacement>]) -> Option<Vec<String>> {
+    use super::imports::unchanged::names_substituted;
+    let mut text = std::borrow::Cow::Borrowed(original);
+    let mut changed = Vec::new();
+    for (i, pass) in history.iter().enumerate() {
+        for r in pass {
+            // A replacement may take part of a word (`_legacy` of `f_legacy`): the words it
+            // touches are compared whole.
+            let is_word = |c: char| c.is_alphanumeric() || c == '_';
+            let start = text[..r.range.start].trim_end_matches(is_word).len();
+            let end = r.range.end
+                + (text[r.range.end..].len()
+                    - text[r.range.end..].trim_start_matches(is_word).len());
+            let inserted = format!(
+                "{}{}{}",
+                &text[start..r.range.start],
+                r.text,
+                &text[r.range.end..end]
+            );
+            changed.extend(names_substituted(&text[start..end], &inserted)?);
+        }
+        if i + 1 < history.len() {
+            text = std::borrow::Cow::Owned(splice(&text, pass));
+        }
+    }
+    changed.sort();
+    changed.dedup();
+    Some(changed)
 }
 
 /// Whether every replacement of every pass leaves the names of the file as they were (see

@@ -86,6 +86,43 @@ pub(crate) fn finish_edit(
     }
 }
 
+/// [`finish_edit`] for an edit that only put some names in the place of others, token for token
+/// (see `unchanged::names_substituted`): no other name's use or binding changed, so the names
+/// `changed` (those taken out and those put in) are the only ones whose imports can go unused or
+/// that can become undefined, and only the statements that spell them are analysed.
+pub(crate) fn finish_substitution(
+    original: &str,
+    edited: String,
+    changed: &[String],
+    is_package_init: bool,
+) -> Result<String, Unfinished> {
+    let old = Names::of_only(original, changed);
+    let new = old.as_ref().and_then(|_| Names::of_only(&edited, changed));
+    let (Some(old), Some(new)) = (old, new) else {
+        return finish_edit(original, None, edited.clone(), &[], is_package_init, false);
+    };
+    let removed = if is_package_init {
+        None
+    } else {
+        Some(remove_imports_left_unused_in(&old, &new, &edited)).filter(|r| *r != edited)
+    };
+    let problem = match &removed {
+        Some(changed_text) => match Names::of_only(changed_text, changed) {
+            Some(after) => names_got_worse_in(&old, &after, changed_text),
+            None => {
+                names_got_worse_in(&Names::of(original), &Names::of(changed_text), changed_text)
+            }
+        },
+        None => names_got_worse_in(&old, &new, &edited),
+    };
+    let text = removed.unwrap_or(edited);
+    match problem {
+        Some(p) if is_package_init && p.kind == NameProblemKind::UnusedImport => Ok(text),
+        Some(p) => Err(Unfinished::Names(p)),
+        None => Ok(text),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -179,5 +216,73 @@ mod tests {
         let edited = original.replace("x = get()", "x = 1");
         let out = finish_edit(original, None, edited.clone(), &[], true, false).unwrap();
         assert_eq!(out, edited);
+    }
+
+    /// On real code, a name put in the place of another at a call (a name bound nowhere, a
+    /// builtin, another imported name) is finished by looking at the statements that spell the
+    /// two names exactly as by looking at the whole file: the same text, or the same refusal.
+    #[test]
+    fn a_substitution_is_finished_as_the_whole_file_would_be() {
+        let (mut compared, mut in_parts, mut refused, mut removed) = (0, 0, 0, 0);
+        for (path, text) in crate::edit::test_corpus::python_files(600_000) {
+            let Some((tree, _)) = crate::edit::python::parse(&text) else {
+                continue;
+            };
+            if tree.root_node().has_error() {
+                continue;
+            }
+            let imported: Vec<String> = Names::of(&text)
+                .imports()
+                .iter()
+                .flat_map(|s| s.bound().map(|b| b.name).collect::<Vec<_>>())
+                .collect();
+            let mut calls = Vec::new();
+            let mut stack = vec![tree.root_node()];
+            while let Some(node) = stack.pop() {
+                if node.kind() == "call" {
+                    if let Some(f) = node.child_by_field_name("function") {
+                        if f.kind() == "identifier" {
+                            calls.push(f.byte_range());
+                        }
+                    }
+                }
+                let mut cursor = node.walk();
+                stack.extend(node.children(&mut cursor));
+            }
+            calls.sort_by_key(|r| r.start);
+            let step = (calls.len() / 3).max(1);
+            for range in calls.iter().step_by(step).take(3) {
+                let old = &text[range.clone()];
+                let others = ["zz_bound_nowhere", "len"]
+                    .into_iter()
+                    .map(str::to_string)
+                    .chain(imported.iter().filter(|n| *n != old).take(1).cloned());
+                for new in others {
+                    let edited = format!("{}{new}{}", &text[..range.start], &text[range.end..]);
+                    let mut changed = vec![old.to_string(), new.clone()];
+                    changed.sort();
+                    let whole = finish_edit(&text, None, edited.clone(), &[], false, false);
+                    if Names::of_only(&text, &changed).is_some() {
+                        in_parts += 1;
+                    }
+                    let parts = finish_substitution(&text, edited.clone(), &changed, false);
+                    assert_eq!(parts, whole, "{}: {old} -> {new}", path.display());
+                    compared += 1;
+                    match &whole {
+                        Err(_) => refused += 1,
+                        Ok(t) if t.len() < edited.len() => removed += 1,
+                        Ok(_) => {}
+                    }
+                }
+            }
+        }
+        assert!(
+            compared > 300 && in_parts * 10 > compared * 9,
+            "{compared} {in_parts}"
+        );
+        assert!(
+            refused > 50 && removed > 20,
+            "{refused} refused, {removed} imports removed"
+        );
     }
 }

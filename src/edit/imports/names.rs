@@ -16,6 +16,7 @@ use tree_sitter::Node;
 use super::builtins::is_builtin;
 use super::statements::{imports_in, ImportKind, ImportStatement};
 use crate::edit::python;
+use crate::edit::statements::{word_hits, Statements};
 use crate::edit::LineIndex;
 
 /// The names a file binds and uses.
@@ -34,6 +35,9 @@ pub(crate) struct Names<'s> {
     module_bound: HashMap<&'s str, usize>,
     has_star_import: bool,
     imports: Vec<ImportStatement>,
+    /// The only names the analysis answers for, sorted, when it saw just the statements that
+    /// spell them (see [`Names::of_only`]); `None` when it saw the whole file.
+    only: Option<Vec<String>>,
 }
 
 impl<'s> Names<'s> {
@@ -43,6 +47,35 @@ impl<'s> Names<'s> {
             Some((tree, offset)) => Names::in_tree(tree.root_node(), source, offset),
             None => Names::default(),
         }
+    }
+
+    /// [`Names::of`] for the names `only` alone, from a parse of the statements that spell one of
+    /// them (and the star imports): every binding and every use of a name spells it, in code, in a
+    /// string annotation, in a type comment or in `__all__`, so what the analysis says of these
+    /// names is what the whole file's would. `None` when the statement lexer cannot follow the
+    /// file or those statements do not parse cleanly: the whole file must be analysed then.
+    pub(crate) fn of_only(source: &'s str, only: &[String]) -> Option<Names<'s>> {
+        let statements = Statements::scan(source)?;
+        let parts = statements.parts_holding(source, &word_hits(source, only), true);
+        if parts.is_empty() {
+            return None;
+        }
+        let (tree, offset) = python::parse_parts(source, &parts)?;
+        if tree.root_node().has_error() {
+            return None;
+        }
+        let mut names = Names::in_tree(tree.root_node(), source, offset);
+        let mut only = only.to_vec();
+        only.sort();
+        names.only = Some(only);
+        Some(names)
+    }
+
+    /// Whether the analysis answers for `name` (see [`Names::of_only`]).
+    pub(crate) fn answers_for(&self, name: &str) -> bool {
+        self.only
+            .as_ref()
+            .is_none_or(|only| only.binary_search_by(|n| n.as_str().cmp(name)).is_ok())
     }
 
     /// [`Names::of`] over a tree already parsed.
@@ -167,7 +200,7 @@ pub(crate) fn names_got_worse(before: &str, after: &str) -> Option<NameProblem> 
 pub(crate) fn names_got_worse_in(old: &Names, new: &Names, after: &str) -> Option<NameProblem> {
     let mut problems = Vec::new();
     for (name, line) in &new.referenced {
-        if new.is_undefined(name) && !old.is_undefined(name) {
+        if new.answers_for(name) && new.is_undefined(name) && !old.is_undefined(name) {
             problems.push(NameProblem {
                 line: *line,
                 name: name.to_string(),
@@ -176,7 +209,8 @@ pub(crate) fn names_got_worse_in(old: &Names, new: &Names, after: &str) -> Optio
         }
     }
     let unused_before: HashSet<String> = old.unused_imports().into_iter().map(|u| u.0).collect();
-    let unused_after = new.unused_imports();
+    let mut unused_after = new.unused_imports();
+    unused_after.retain(|(name, _)| new.answers_for(name));
     if unused_after.iter().any(|(n, _)| !unused_before.contains(n)) {
         let lines = LineIndex::new(after);
         for (name, at) in unused_after {

@@ -35,7 +35,10 @@ pub(crate) fn remove_imports_left_unused(
 /// for a file that is not a package's `__init__.py`.
 pub(crate) fn remove_imports_left_unused_in(old: &Names, new: &Names, after: &str) -> String {
     let gone = |bound: &Bound| {
-        old.is_used(&bound.name) && !new.is_used(&bound.name) && !new.is_exported(&bound.name)
+        new.answers_for(&bound.name)
+            && old.is_used(&bound.name)
+            && !new.is_used(&bound.name)
+            && !new.is_exported(&bound.name)
     };
     let edits = removals(after, new.imports(), |_, bound| gone(bound), true);
     if edits.is_empty() {
@@ -160,6 +163,9 @@ pub(crate) fn move_type_only_imports(source: &str) -> Result<String, ImportError
 /// Whether `new` has more syntax errors than `old`; `old` is parsed again only if `new` has any.
 /// `new` is `old` changed in one place: its tree is `old`'s, when that is kept, reparsed there.
 fn gets_worse(old: &str, new: &str) -> bool {
+    if python::change_keeps_syntax(old, new) {
+        return false;
+    }
     python::remember_rewritten(old, new);
     let errors = python::error_count(new);
     errors > 0 && errors > python::error_count(old)

@@ -23,6 +23,56 @@ pub(crate) fn keeps_names(removed: &str, inserted: &str) -> bool {
     inserted.next().is_none()
 }
 
+/// Words that are not names: Python's keywords, its soft keywords, and the two names
+/// tree-sitter-python reads as statements of Python 2.
+const NOT_NAMES: &[&str] = &[
+    "False", "None", "True", "and", "as", "assert", "async", "await", "break", "class", "continue",
+    "def", "del", "elif", "else", "except", "finally", "for", "from", "global", "if", "import",
+    "in", "is", "lambda", "nonlocal", "not", "or", "pass", "raise", "return", "try", "while",
+    "with", "yield", "match", "case", "type", "_", "print", "exec",
+];
+
+/// When `inserted`, replacing `removed`, is its tokens in order with some names put in the place of
+/// others (and some [`NEUTRAL_KEYWORDS`] dropped, layout aside): the names taken out and put in.
+/// Every other identifier keeps its role, so only these names can become undefined or leave an
+/// import unused. `None` for any other change.
+pub(crate) fn names_substituted(removed: &str, inserted: &str) -> Option<Vec<String>> {
+    let is_name = |t: &str| {
+        t.chars()
+            .next()
+            .is_some_and(|c| is_word_char(c) && !c.is_ascii_digit())
+            && !NOT_NAMES.contains(&t)
+    };
+    // A word before a quote is a string's prefix (`f'{x}'`), whose change changes what the
+    // string holds: not a name.
+    let names = |text| {
+        let all = tokens(text);
+        let prefixes: Vec<bool> = (0..all.len())
+            .map(|i| all.get(i + 1).is_some_and(|t| *t == "'" || *t == "\""))
+            .collect();
+        all.into_iter().zip(prefixes).collect::<Vec<_>>()
+    };
+    let mut inserted = names(inserted).into_iter().peekable();
+    let mut changed = Vec::new();
+    for (token, prefix) in names(removed) {
+        match inserted.peek() {
+            Some(&(next, _)) if next == token => {
+                inserted.next();
+            }
+            _ if NEUTRAL_KEYWORDS.contains(&token) => {}
+            Some(&(next, next_prefix))
+                if is_name(token) && is_name(next) && !prefix && !next_prefix =>
+            {
+                changed.push(token.to_string());
+                changed.push(next.to_string());
+                inserted.next();
+            }
+            _ => return None,
+        }
+    }
+    inserted.next().is_none().then_some(changed)
+}
+
 /// Words (runs of identifier characters) and every other character but whitespace, in order.
 fn tokens(text: &str) -> Vec<&str> {
     let mut out = Vec::new();
@@ -78,5 +128,33 @@ mod tests {
         assert!(!keeps_names("f('List[int]')", "f('Dict')"));
         assert!(!keeps_names("await f(x)\n", ""));
         assert!(!keeps_names("notx", "x"));
+    }
+
+    #[test]
+    fn names_put_in_the_place_of_others_are_told_apart_from_other_changes() {
+        let changed = |a, b| names_substituted(a, b);
+        assert_eq!(
+            changed("await legacy(ctx, x.y)", "current(ctx, x.y)"),
+            Some(vec!["legacy".to_string(), "current".to_string()])
+        );
+        assert_eq!(changed("np.float(x)", "np.double(x)").unwrap().len(), 2);
+        assert_eq!(changed("f(x)", "f(x)"), Some(Vec::new()));
+        // A word in a comment is put in the place of another too: where it is a name (a type
+        // comment), only its own uses change.
+        assert_eq!(
+            changed("f(x)  # type: A", "f(x)  # type: B").unwrap().len(),
+            2
+        );
+        // A name for a keyword, a keyword for a name, a new token, a lost one, a word before a
+        // quote (it may be a string's prefix).
+        assert_eq!(changed("f(x)", "f(None)"), None);
+        assert_eq!(changed("f('a')", "f('b')"), None);
+        assert_eq!(changed("f'{x}'", "b'{x}'"), None);
+        assert_eq!(changed("f(rb\"x\")", "f(br\"x\")"), None);
+        assert_eq!(changed("lambda: x", "y: x"), None);
+        assert_eq!(changed("f(x)", "f(x, y)"), None);
+        assert_eq!(changed("np.float(x)", "float(x)"), None);
+        assert_eq!(changed("f(x)", "f(1)"), None);
+        assert_eq!(changed("match(x)", "other(x)"), None);
     }
 }
