@@ -280,23 +280,8 @@ pub(crate) fn indentation_gets_worse(old: &LazyStatements, new: &str) -> bool {
 /// Whether `new`, which is `old` changed in one place, keeps its syntax as far as parsing the
 /// statements around that place tells (see [`changes_keep_syntax`]); `false` proves nothing.
 pub(crate) fn change_keeps_syntax(old: &str, new: &str) -> bool {
-    let (a, b) = (old.as_bytes(), new.as_bytes());
-    let mut prefix = a.iter().zip(b).take_while(|(x, y)| x == y).count();
-    while !old.is_char_boundary(prefix) {
-        prefix -= 1;
-    }
-    let most = a.len().min(b.len()) - prefix;
-    let mut suffix = a
-        .iter()
-        .rev()
-        .zip(b.iter().rev())
-        .take(most)
-        .take_while(|(x, y)| x == y)
-        .count();
-    while !old.is_char_boundary(a.len() - suffix) || !new.is_char_boundary(b.len() - suffix) {
-        suffix -= 1;
-    }
-    let change = (prefix..a.len() - suffix, &new[prefix..b.len() - suffix]);
+    let (start, old_end, new_end) = super::span::differing(old, new);
+    let change = (start..old_end, &new[start..new_end]);
     let statements = LazyStatements::new(old);
     changes_keep_syntax(&statements, &[change]) && !indentation_gets_worse(&statements, new)
 }
