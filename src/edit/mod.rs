@@ -9,14 +9,15 @@
 //! refactorings of `refactor`, and the imports and names check of `imports`); `pass_changes` what the structural edits of one pass would change; `pieces` parses only the
 //! statements structural queries need; `context` is what edits
 //! share during a phase; `error` says why an edit was refused; `lines` maps offsets to lines;
-//! `span` finds where two versions of a text differ; `tree_cache` keeps the trees of the texts
-//! parsed lately, by content.
+//! `span` finds where two versions of a text differ; `kept` holds what was worked out from the
+//! texts looked at lately, by content, within a budget; `tree_cache` keeps their trees with it.
 
 mod apply;
 mod beyond_passes;
 mod context;
 mod error;
 pub(crate) mod imports;
+mod kept;
 mod lines;
 pub(crate) mod literal;
 mod pass_changes;

@@ -271,7 +271,7 @@ pub(crate) fn indentation_gets_worse(old: &LazyStatements, new: &str) -> bool {
     let Some(before) = old.get() else {
         return false;
     };
-    let Some(after) = Statements::scan(new) else {
+    let Some(after) = Statements::of(new) else {
         return false;
     };
     after.indentation_errors(new) > before.indentation_errors(old.text())

@@ -9,6 +9,9 @@
 //! own quote), it gives up and the caller parses the whole file, as it would without it.
 
 use std::ops::Range;
+use std::sync::{Arc, LazyLock};
+
+use super::kept::Kept;
 
 mod parts;
 
@@ -117,10 +120,11 @@ impl Unit {
 }
 
 /// A file's [`Statements`], lexed on first use: most files never need them, and a file that does
-/// is lexed once for every question asked about it.
+/// is lexed once for every question asked about it (and, kept by [`Statements::of`], once for the
+/// questions of every phase).
 pub(crate) struct LazyStatements<'t> {
     text: &'t str,
-    lexed: std::cell::OnceCell<Option<Statements>>,
+    lexed: std::cell::OnceCell<Option<Arc<Statements>>>,
 }
 
 impl<'t> LazyStatements<'t> {
@@ -138,10 +142,19 @@ impl<'t> LazyStatements<'t> {
     /// The statements, or `None` when the lexer cannot be sure where they are.
     pub(crate) fn get(&self) -> Option<&Statements> {
         self.lexed
-            .get_or_init(|| Statements::scan(self.text))
-            .as_ref()
+            .get_or_init(|| Statements::of(self.text))
+            .as_deref()
     }
 }
+
+/// Bytes of source whose statements are kept; they take about as much again.
+const KEPT_BYTES: usize = 64 << 20;
+
+/// Texts shorter than this are lexed each time: hashing them costs about as much.
+const KEPT_SMALLEST: usize = 4096;
+
+/// The statements of the texts lexed lately, by content, or `None` where the lexer gave up.
+static KEPT: LazyLock<Kept<Option<Arc<Statements>>>> = LazyLock::new(|| Kept::new(KEPT_BYTES));
 
 /// The logical lines of a file.
 #[derive(Debug)]
@@ -151,6 +164,22 @@ pub(crate) struct Statements {
 }
 
 impl Statements {
+    /// The statements of `text` ([`Statements::scan`]): the kept ones when this text was lexed
+    /// lately. The checks of a validate phase, the edits of a patch, their checks after each pass
+    /// and the phases after them ask about the same texts.
+    pub(crate) fn of(text: &str) -> Option<Arc<Statements>> {
+        if text.len() < KEPT_SMALLEST {
+            return Statements::scan(text).map(Arc::new);
+        }
+        let key = blake3::hash(text.as_bytes());
+        let kept = KEPT.get(&key).unwrap_or_else(|| {
+            let lexed = Arc::new(Statements::scan(text).map(Arc::new));
+            KEPT.keep(key, lexed.clone(), text.len());
+            lexed
+        });
+        (*kept).clone()
+    }
+
     /// Lexes `text`; `None` when the lexer cannot be sure where statements are.
     pub(crate) fn scan(text: &str) -> Option<Statements> {
         let bytes = text.as_bytes();

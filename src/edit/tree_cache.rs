@@ -8,12 +8,12 @@
 //! it: see `python::parse_parts`), so it is never stale: a file that changed is a new text. It holds at most [`BUDGET`] bytes of source, the oldest texts leaving first, and texts
 //! shorter than [`SMALLEST`] (pattern snippets, import lines) are parsed each time.
 
-use std::collections::{HashMap, VecDeque};
 use std::ops::Range;
-use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+use std::sync::{Arc, LazyLock, Mutex};
 
 use tree_sitter::Tree;
 
+use super::kept::Kept;
 use super::symbols::FileSymbols;
 use crate::tree::paths::RelPath;
 
@@ -27,46 +27,14 @@ const SMALLEST: usize = 1024;
 struct Entry {
     tree: Tree,
     offset: usize,
-    len: usize,
     /// Symbols per path: the same text at two paths is two modules.
     symbols: Mutex<Vec<(String, Arc<FileSymbols>)>>,
 }
 
-#[derive(Default)]
-struct Cache {
-    entries: HashMap<blake3::Hash, Arc<Entry>>,
-    order: VecDeque<blake3::Hash>,
-    bytes: usize,
-}
-
-fn cache() -> MutexGuard<'static, Cache> {
-    static CACHE: OnceLock<Mutex<Cache>> = OnceLock::new();
-    CACHE
-        .get_or_init(Mutex::default)
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
-}
+static KEPT: LazyLock<Kept<Entry>> = LazyLock::new(|| Kept::new(BUDGET));
 
 fn lookup(key: &blake3::Hash) -> Option<Arc<Entry>> {
-    cache().entries.get(key).cloned()
-}
-
-fn keep(key: blake3::Hash, entry: Arc<Entry>) {
-    let mut cache = cache();
-    if cache.entries.contains_key(&key) || entry.len > BUDGET {
-        return;
-    }
-    while cache.bytes + entry.len > BUDGET {
-        let Some(oldest) = cache.order.pop_front() else {
-            break;
-        };
-        if let Some(gone) = cache.entries.remove(&oldest) {
-            cache.bytes -= gone.len;
-        }
-    }
-    cache.bytes += entry.len;
-    cache.order.push_back(key);
-    cache.entries.insert(key, entry);
+    KEPT.get(key)
 }
 
 /// The key of the tree of `parts` of `source` (the whole text when there are none).
@@ -113,15 +81,12 @@ pub(super) fn tree_of_parts(
     } else {
         parts.iter().map(|p| p.len()).sum()
     };
-    keep(
-        key,
-        Arc::new(Entry {
-            tree: tree.clone(),
-            offset,
-            len,
-            symbols: Mutex::default(),
-        }),
-    );
+    let entry = Entry {
+        tree: tree.clone(),
+        offset,
+        symbols: Mutex::default(),
+    };
+    KEPT.keep(key, Arc::new(entry), len);
     Some((tree, offset))
 }
 

@@ -55,7 +55,7 @@ impl<'s> Names<'s> {
     /// names is what the whole file's would. `None` when the statement lexer cannot follow the
     /// file or those statements do not parse cleanly: the whole file must be analysed then.
     pub(crate) fn of_only(source: &'s str, only: &[String]) -> Option<Names<'s>> {
-        let statements = Statements::scan(source)?;
+        let statements = Statements::of(source)?;
         let parts = statements.parts_holding(source, &word_hits(source, only), true);
         if parts.is_empty() {
             return None;
