@@ -638,7 +638,7 @@ mod tests {
         assert_eq!(got, vec!["gm(1)", "app.get_manager(2)"]);
         // `app` (for the re-export) and `app.wm` (the definition) are looked into; neither
         // `app.big` nor `app.other` is.
-        assert_eq!(index.parsed(), 2);
+        assert_eq!(index.loaded(), 2);
     }
 
     #[test]

@@ -1,6 +1,13 @@
 //! The modules under the root, read and parsed on demand (each at most once, whichever thread asks
 //! first), for following re-exports and class hierarchies from one module into another.
 //!
+//! Following a re-export asks what one module binds one name to. That is answered from the
+//! statements that spell the name (every binding of a name spells it; `importlib`'s names are
+//! added for a module bound by a call), parsed alone, and the whole module is parsed only when
+//! those do not parse cleanly, the lexer cannot follow the file, or another question (a class's
+//! bases) needs all of it: the module of a file that merely defines a name of its own is asked
+//! about that one name.
+//!
 //! One index serves a whole run: every check and edit of every phase holds a handle to the same
 //! modules, so a module that a dozen symbol-aware checks and edits look into is still parsed once.
 //! A phase that rewrites files says which ones ([`ModuleIndex::forget_files`]) and only those
@@ -11,15 +18,33 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
-use super::file::{settle, FileSymbols, Resolution};
+use super::file::{settle, Binding, FileSymbols, Resolution};
 use crate::edit::python;
+use crate::edit::statements::{word_hits, Statements};
 use crate::tree::paths::RelPath;
 
 /// Reads a module's source by its path relative to the root (`None` when absent or unreadable).
 pub(crate) type ModuleReader = Box<dyn Fn(&RelPath) -> Option<String> + Send + Sync>;
 
-/// A module's top-level symbols once it has been looked for: `None` when it is not in the root.
-type ModuleCell = Arc<OnceLock<Option<Arc<FileSymbols>>>>;
+/// A module once it has been looked for: `None` when it is not in the root.
+type ModuleCell = Arc<OnceLock<Option<Arc<Module>>>>;
+
+/// The names whose statements are parsed with any name asked about: what binds a module from an
+/// `importlib` call.
+const IMPORT_CALL_WORDS: [&str; 3] = ["importlib", "import_module", "__import__"];
+
+/// A module of the root: its text, and what it binds, worked out as it is asked.
+struct Module {
+    rel: RelPath,
+    text: String,
+    /// All its top-level symbols, once something needed them all.
+    whole: OnceLock<Option<Arc<FileSymbols>>>,
+    /// The module-level bindings of single names, each from the statements spelling it.
+    names: Mutex<HashMap<String, NameCell>>,
+}
+
+/// A name's module-level bindings once they have been worked out: `None` when it has none.
+type NameCell = Arc<OnceLock<Option<Vec<Binding>>>>;
 
 /// Finds modules under the root and what they bind at top level, for following re-exports;
 /// shared by the scan's threads and by every phase of a run, each module parsed at most once
@@ -36,8 +61,8 @@ struct Shared {
     /// Each name's definition once re-exports are followed. An answer may depend on any module
     /// along the way, so forgetting any module forgets all of these.
     canonical: Mutex<HashMap<String, String>>,
-    /// How many modules were parsed, for telling a shared index from one rebuilt per phase.
-    parsed: AtomicU64,
+    /// How many modules were read, for telling a shared index from one rebuilt per phase.
+    loaded: AtomicU64,
 }
 
 impl std::fmt::Debug for ModuleIndex {
@@ -75,15 +100,15 @@ impl ModuleIndex {
                 read,
                 modules: Mutex::default(),
                 canonical: Mutex::default(),
-                parsed: AtomicU64::new(0),
+                loaded: AtomicU64::new(0),
             }),
         }
     }
 
-    /// How many modules this index has parsed so far.
+    /// How many modules this index has read so far.
     #[cfg(test)]
-    pub(crate) fn parsed(&self) -> u64 {
-        self.shared.parsed.load(Ordering::Relaxed)
+    pub(crate) fn loaded(&self) -> u64 {
+        self.shared.loaded.load(Ordering::Relaxed)
     }
 
     /// Forgets the modules held in `files` (paths relative to the root), so that they are read
@@ -136,8 +161,9 @@ impl ModuleIndex {
 
     /// One re-export step: the longest module prefix of `name` that exists decides.
     fn step(&self, name: &str, depth: usize) -> Option<String> {
-        let (_, symbols, rest) = self.split(name)?;
-        let bindings = symbols.exports()?.get(rest[0])?;
+        let (module, rest) = self.split(name)?;
+        let bindings = self.bindings_of(&module, rest[0])?;
+        let bindings = &bindings;
         let nested = |n: &str| self.canonical_at(n, depth + 1);
         let canonical = (depth < MAX_NESTING).then_some(&nested as &dyn Fn(&str) -> String);
         let Resolution::Qualified(target) = settle(bindings, canonical) else {
@@ -150,42 +176,99 @@ impl ModuleIndex {
         })
     }
 
-    /// The longest module prefix of `name` that is a module in the root, its symbols, and the
-    /// rest of the name's parts (never empty).
-    pub(super) fn split<'n>(
-        &self,
-        name: &'n str,
-    ) -> Option<(String, Arc<FileSymbols>, Vec<&'n str>)> {
+    /// The longest module prefix of `name` that is a module in the root, and the rest of the
+    /// name's parts (never empty).
+    fn split<'n>(&self, name: &'n str) -> Option<(Arc<Module>, Vec<&'n str>)> {
         let parts: Vec<&str> = name.split('.').collect();
         (1..parts.len()).rev().find_map(|split| {
-            let module = parts[..split].join(".");
-            let symbols = self.module(&module)?;
-            Some((module, symbols, parts[split..].to_vec()))
+            let module = self.found(&parts[..split].join("."))?;
+            Some((module, parts[split..].to_vec()))
         })
     }
 
-    /// The top-level symbols of `module`, parsed the first time any thread asks.
-    pub(super) fn module(&self, module: &str) -> Option<Arc<FileSymbols>> {
+    /// Module `module` of the root, read the first time any thread asks.
+    fn found(&self, module: &str) -> Option<Arc<Module>> {
         let read = self.shared.read.as_ref()?;
         let cell = lock(&self.shared.modules)
             .entry(module.to_string())
             .or_default()
             .clone();
-        // The map's lock is released before parsing, so threads asking for other modules go on;
-        // threads asking for this one wait on its cell instead of parsing it again.
+        // The map's lock is released before reading, so threads asking for other modules go on;
+        // threads asking for this one wait on its cell instead of reading it again.
         cell.get_or_init(|| {
             let base = module.replace('.', "/");
             let (rel, text) = [format!("{base}/__init__.py"), format!("{base}.py")]
                 .into_iter()
                 .filter_map(|p| RelPath::parse(&p).ok())
                 .find_map(|rel| read(&rel).map(|text| (rel, text)))?;
-            let (tree, offset) = python::parse(&text)?;
-            self.shared.parsed.fetch_add(1, Ordering::Relaxed);
-            let mut symbols = FileSymbols::build(tree.root_node(), &text[offset..], &rel);
-            symbols.retain_module_scope();
-            Some(Arc::new(symbols))
+            self.shared.loaded.fetch_add(1, Ordering::Relaxed);
+            Some(Arc::new(Module {
+                rel,
+                text,
+                whole: OnceLock::new(),
+                names: Mutex::default(),
+            }))
         })
         .clone()
+    }
+
+    /// The top-level symbols of `module`, parsed the first time any thread asks.
+    pub(super) fn module(&self, module: &str) -> Option<Arc<FileSymbols>> {
+        self.whole(&*self.found(module)?)
+    }
+
+    fn whole(&self, module: &Module) -> Option<Arc<FileSymbols>> {
+        module
+            .whole
+            .get_or_init(|| {
+                let (tree, offset) = python::parse(&module.text)?;
+                let text = &module.text[offset..];
+                let mut symbols = FileSymbols::build(tree.root_node(), text, &module.rel);
+                symbols.retain_module_scope();
+                Some(Arc::new(symbols))
+            })
+            .clone()
+    }
+
+    /// What `module` binds `name` to at module level (`None` when it does not bind it): from
+    /// the whole module's symbols when they are at hand, else from the statements that spell the
+    /// name, parsed alone, the first time any thread asks.
+    fn bindings_of(&self, module: &Module, name: &str) -> Option<Vec<Binding>> {
+        if let Some(whole) = module.whole.get() {
+            return whole.as_ref()?.exports()?.get(name).cloned();
+        }
+        let cell = lock(&module.names)
+            .entry(name.to_string())
+            .or_default()
+            .clone();
+        cell.get_or_init(|| match self.bindings_in_parts(module, name) {
+            Some(found) => found,
+            None => self.whole(module)?.exports()?.get(name).cloned(),
+        })
+        .clone()
+    }
+
+    /// [`ModuleIndex::bindings_of`] from the statements of `module` that spell `name` (or an
+    /// `importlib` name); `None` when they cannot vouch for the answer: the lexer cannot follow
+    /// the file, the statements are the whole file, or they do not parse cleanly on their own.
+    fn bindings_in_parts(&self, module: &Module, name: &str) -> Option<Option<Vec<Binding>>> {
+        let text = &module.text;
+        let mut words = vec![name.to_string()];
+        words.extend(IMPORT_CALL_WORDS.iter().map(|w| w.to_string()));
+        let hits = word_hits(text, &words);
+        let parts = Statements::of(text)?.parts_holding(text, &hits, false);
+        if parts.is_empty() {
+            return Some(None);
+        }
+        if parts.iter().map(|p| p.len()).sum::<usize>() == text.len() {
+            return None;
+        }
+        let (tree, offset) = python::parse_parts(text, &parts)?;
+        if tree.root_node().has_error() {
+            return None;
+        }
+        let symbols = FileSymbols::build(tree.root_node(), &text[offset..], &module.rel);
+        Some(symbols.exports().and_then(|e| e.get(name).cloned()))
     }
 }
 
@@ -212,6 +295,90 @@ mod tests {
         assert!(!ModuleIndex::detached().same_symbol("app.core.get", "app.core.wm.get"));
     }
 
+    fn module(rel: &str, text: &str) -> Module {
+        Module {
+            rel: RelPath::parse(rel).unwrap(),
+            text: text.to_string(),
+            whole: OnceLock::new(),
+            names: Mutex::default(),
+        }
+    }
+
+    /// Every name a module binds, and a few it only uses, as the statements spelling it say and as
+    /// the whole module says; how many were answered from the statements alone.
+    fn compare_names(index: &ModuleIndex, module: &Module, extra: &[&str]) -> (usize, usize) {
+        let whole = index.whole(module).unwrap();
+        let exports = whole.exports().cloned().unwrap_or_default();
+        let mut names: Vec<&str> = exports.keys().map(String::as_str).collect();
+        names.extend(extra);
+        let (mut compared, mut in_parts) = (0, 0);
+        for name in names {
+            let expected = exports.get(name).cloned();
+            if let Some(found) = index.bindings_in_parts(module, name) {
+                assert_eq!(found, expected, "{name} in {}", module.rel.as_str());
+                in_parts += 1;
+            }
+            compared += 1;
+        }
+        (compared, in_parts)
+    }
+
+    #[test]
+    fn a_names_bindings_from_the_statements_spelling_it_are_the_whole_modules() {
+        let index = ModuleIndex::detached();
+        let (mut compared, mut in_parts) = (0, 0);
+        for (path, text) in crate::edit::test_corpus::python_files(2_000_000) {
+            let stem = path.file_stem().unwrap().to_string_lossy().to_string();
+            let module = module(&format!("lib/{stem}.py"), &text);
+            let (c, p) = compare_names(&index, &module, &["os", "sys", "self", "unbound_name"]);
+            compared += c;
+            in_parts += p;
+        }
+        assert!(compared > 2_000, "{compared} names compared");
+        assert!(
+            in_parts * 2 > compared,
+            "{in_parts} of {compared} from the statements alone"
+        );
+    }
+
+    #[test]
+    fn a_names_bindings_from_its_statements_see_fallbacks_imports_by_call_and_globals() {
+        let filler = "def unrelated(x):\n    return x + 1\n\n".repeat(60);
+        let text = format!(
+            "import importlib\n{filler}\
+             try:\n    from pkg.wm import get\nexcept ImportError:\n    get = None\n{filler}\
+             mod = importlib.import_module(\"pkg.other\")\n{filler}\
+             def setup():\n    global configured\n    configured = True\n{filler}\
+             if True:\n    def conditional():\n        pass\n{filler}\
+             class Holder:\n    inner = 1\n"
+        );
+        let index = ModuleIndex::detached();
+        let module = module("pkg/mod.py", &text);
+        let (compared, in_parts) = compare_names(&index, &module, &["inner"]);
+        assert_eq!(
+            compared, in_parts,
+            "every name answered from its statements"
+        );
+        let at = |name: &str| index.bindings_in_parts(&module, name).unwrap();
+        assert_eq!(
+            at("mod"),
+            Some(vec![Binding::Qualified("pkg.other".into())]),
+            "bound by importlib"
+        );
+        assert_eq!(
+            at("get"),
+            Some(vec![
+                Binding::Qualified("pkg.wm.get".into()),
+                Binding::Fallback
+            ])
+        );
+        assert_eq!(
+            at("conditional"),
+            Some(vec![Binding::Qualified("pkg.mod.conditional".into())])
+        );
+        assert_eq!(at("inner"), None, "a class attribute is no module binding");
+    }
+
     #[test]
     fn parses_each_module_once_for_every_handle_until_it_is_forgotten() {
         use std::sync::atomic::AtomicBool;
@@ -227,7 +394,7 @@ mod tests {
         let other = index.clone();
         assert!(index.same_symbol("app.core.get", "app.core.wm.get"));
         assert!(other.same_symbol("app.core.get", "app.core.wm.get"));
-        assert_eq!(index.parsed(), 2, "both handles share the two modules");
+        assert_eq!(index.loaded(), 2, "both handles share the two modules");
         rewritten.store(true, Ordering::Relaxed);
         // A file that is no module, and a module nobody asked for, change nothing.
         let readme = RelPath::parse("app/core/README.md").unwrap();
@@ -235,16 +402,16 @@ mod tests {
         other.forget_files([&readme, &wm]);
         assert!(index.same_symbol("app.core.get", "app.core.wm.get"));
         assert_eq!(
-            index.parsed(),
+            index.loaded(),
             3,
             "only the forgotten module is parsed again"
         );
         let init = RelPath::parse("app/core/__init__.py").unwrap();
         other.forget_files([&init]);
         assert!(!index.same_symbol("app.core.get", "app.core.wm.get"));
-        assert_eq!(index.parsed(), 4);
+        assert_eq!(index.loaded(), 4);
         index.forget_all();
         assert!(!other.same_symbol("app.core.get", "app.core.wm.get"));
-        assert_eq!(index.parsed(), 6);
+        assert_eq!(index.loaded(), 6);
     }
 }
