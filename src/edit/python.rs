@@ -34,17 +34,30 @@ pub(crate) fn parse_uncached(source: &str) -> Option<(Tree, usize)> {
 pub(crate) fn parse_parts(source: &str, parts: &[Range<usize>]) -> Option<(Tree, usize)> {
     super::tree_cache::tree_of_parts(source, parts, || {
         let offset = bom_len(source);
-        let text = &source[offset..];
-        let ranges = included_ranges(text, parts, offset);
-        with_parser(|parser| {
-            let set = parser.set_included_ranges(&ranges).is_ok();
-            let tree = set.then(|| parser.parse(text, None)).flatten();
-            // Back to the whole text for the next parse on this thread.
-            let _ = parser.set_included_ranges(&[]);
-            tree
-        })
-        .map(|tree| (tree, offset))
+        let ranges = included_ranges(&source[offset..], parts, offset);
+        // A text an edit made from one whose same parts were parsed: that tree, edited, is
+        // reused where the edits did not change it.
+        let old = super::tree_cache::edited_parts_tree(source, &ranges);
+        parse_ranges(source, &ranges, old.as_ref())
     })
+}
+
+/// Parses the `ranges` of `source` (after its byte-order mark) anew, reusing `old` (a tree of the
+/// same ranges of a text edited into `source`, its edits applied) where it still applies.
+fn parse_ranges(
+    source: &str,
+    ranges: &[tree_sitter::Range],
+    old: Option<&Tree>,
+) -> Option<(Tree, usize)> {
+    let offset = bom_len(source);
+    with_parser(|parser| {
+        let set = parser.set_included_ranges(ranges).is_ok();
+        let tree = set.then(|| parser.parse(&source[offset..], old)).flatten();
+        // Back to the whole text for the next parse on this thread.
+        let _ = parser.set_included_ranges(&[]);
+        tree
+    })
+    .map(|tree| (tree, offset))
 }
 
 /// `parts` of a file (offsets in the file, whose byte-order mark takes `offset` bytes) as ranges of
@@ -132,52 +145,78 @@ impl ParsedSource {
         new: &str,
         changes: impl Iterator<Item = (Range<usize>, &'a str)>,
     ) -> Option<ParsedSource> {
-        let changes: Vec<(Range<usize>, &str)> = changes.collect();
-        let offset = self.offset;
-        // An edit that touches the byte-order mark changes what the parser sees from its first
-        // byte: nothing to reuse.
-        if bom_len(new) != offset || changes.iter().any(|(r, _)| r.start < offset) {
+        let Some(edits) = input_edits(old, new, self.offset, changes) else {
             return ParsedSource::new(new);
-        }
-        let old = &old[offset..];
-        let starts = points_at(
-            old,
-            changes
-                .iter()
-                .flat_map(|(r, _)| [r.start - offset, r.end - offset]),
-        );
+        };
         let mut tree = self.tree.clone();
-        // Edits are applied last first, so that the text before each one is still the old text and
-        // the positions computed on it hold.
-        for (i, (range, text)) in changes.iter().enumerate().rev() {
-            let (start, old_end) = (range.start - offset, range.end - offset);
-            let start_position = starts[2 * i];
-            tree.edit(&InputEdit {
-                start_byte: start,
-                old_end_byte: old_end,
-                new_end_byte: start + text.len(),
-                start_position,
-                old_end_position: starts[2 * i + 1],
-                new_end_position: advance(start_position, text),
-            });
+        for edit in &edits {
+            tree.edit(edit);
         }
         parse_with(new, Some(&tree)).map(|(tree, offset)| ParsedSource { tree, offset })
     }
 }
 
+/// The edits that make the tree of `old` (whose byte-order mark takes `offset` bytes) one of
+/// `new`, which is `old` with `changes` applied (sorted, non-overlapping `(range in old,
+/// replacement text)` pairs), in the order to apply them: last first, so that the text before
+/// each is still the old text and the positions computed on it hold. `None` when a change touches
+/// the byte-order mark, which changes what the parser sees from its first byte.
+fn input_edits<'a>(
+    old: &str,
+    new: &str,
+    offset: usize,
+    changes: impl Iterator<Item = (Range<usize>, &'a str)>,
+) -> Option<Vec<InputEdit>> {
+    let changes: Vec<(Range<usize>, &str)> = changes.collect();
+    if bom_len(new) != offset
+        || bom_len(old) != offset
+        || changes.iter().any(|(r, _)| r.start < offset)
+    {
+        return None;
+    }
+    let old = &old[offset..];
+    let starts = points_at(
+        old,
+        changes
+            .iter()
+            .flat_map(|(r, _)| [r.start - offset, r.end - offset]),
+    );
+    let edits = changes.iter().enumerate().rev().map(|(i, (range, text))| {
+        let (start, old_end) = (range.start - offset, range.end - offset);
+        let start_position = starts[2 * i];
+        InputEdit {
+            start_byte: start,
+            old_end_byte: old_end,
+            new_end_byte: start + text.len(),
+            start_position,
+            old_end_position: starts[2 * i + 1],
+            new_end_position: advance(start_position, text),
+        }
+    });
+    Some(edits.collect())
+}
+
 /// Keeps the tree of `new` (`old` with `changes` applied, sorted and apart) for its next parse,
 /// made by reparsing the kept tree of `old` where the changes are: an edited file is parsed again
 /// by the next pass, the names check and later checks, and the incremental parse costs a
-/// fraction of a whole one. Nothing is kept when `old`'s tree is not.
+/// fraction of a whole one. Nothing is kept when `old`'s tree is not. What made `new` from `old`
+/// is noted too, so that a later parse of some parts of `new` reuses a tree of parts of `old`
+/// (see [`parse_parts`]).
 pub(crate) fn remember_edited<'a>(
     old: &str,
     new: &str,
     changes: impl Iterator<Item = (Range<usize>, &'a str)>,
 ) {
+    let Some(edits) = input_edits(old, new, bom_len(old), changes) else {
+        return;
+    };
+    super::tree_cache::note_edited(old, new, &edits);
     super::tree_cache::tree_of(new, || {
-        let (tree, offset) = super::tree_cache::kept(old)?;
-        let parsed = (ParsedSource { tree, offset }).reparse_edited(old, new, changes)?;
-        Some((parsed.tree, parsed.offset))
+        let (mut tree, _) = super::tree_cache::kept(old)?;
+        for edit in &edits {
+            tree.edit(edit);
+        }
+        parse_with(new, Some(&tree))
     });
 }
 
@@ -584,6 +623,89 @@ mod tests {
                 whole.root_node().byte_range()
             );
         }
+    }
+
+    /// Every node of `tree`, in order: kind and byte range.
+    fn nodes(tree: &Tree) -> Vec<(&'static str, Range<usize>)> {
+        let mut out = Vec::new();
+        let mut cursor = tree.walk();
+        loop {
+            let node = cursor.node();
+            out.push((node.kind(), node.byte_range()));
+            if cursor.goto_first_child() || cursor.goto_next_sibling() {
+                continue;
+            }
+            loop {
+                if !cursor.goto_parent() {
+                    return out;
+                }
+                if cursor.goto_next_sibling() {
+                    break;
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn an_edited_texts_parts_reparsed_from_its_originals_are_a_fresh_parse() {
+        use crate::edit::statements::{word_hits, Statements};
+        let (mut compared, mut reused) = (0, 0);
+        for (_, old) in crate::edit::test_corpus::python_files(1_500_000) {
+            if old.len() < 2048 {
+                continue;
+            }
+            // The first function defined at top level: renamed, a line added to its body, and a
+            // comment added halfway through the file, inside a part or between two.
+            let Some(at) = old.find("\ndef ").map(|at| at + 5) else {
+                continue;
+            };
+            let len = old[at..].find('(').unwrap_or(0);
+            let Some(body) = old[at..].find(":\n").map(|n| at + n + 2) else {
+                continue;
+            };
+            if len == 0 {
+                continue;
+            }
+            let name = &old[at..at + len];
+            let renamed = format!("{name}_renamed");
+            let words = [name.to_string(), "import".to_string()];
+            let Some(statements) = Statements::of(&old) else {
+                continue;
+            };
+            let old_parts = statements.parts_holding(&old, &word_hits(&old, &words), false);
+            parse_parts(&old, &old_parts).unwrap();
+            let half = old[..old.len() / 2].rfind('\n').map_or(0, |n| n + 1);
+            let mut changes = vec![
+                (at..at + len, renamed.as_str()),
+                (body..body, "    extra_line = 1\n"),
+            ];
+            if half > body {
+                changes.push((half..half, "# a comment\n"));
+            }
+            let mut new = old.clone();
+            for (range, text) in changes.iter().rev() {
+                new.replace_range(range.clone(), text);
+            }
+            remember_edited(&old, &new, changes.iter().cloned());
+            let words = [words[0].clone(), words[1].clone(), renamed.clone()];
+            let Some(statements) = Statements::of(&new) else {
+                continue;
+            };
+            let new_parts = statements.parts_holding(&new, &word_hits(&new, &words), false);
+            let ranges = included_ranges(&new, &new_parts, 0);
+            let reusable = super::super::tree_cache::edited_parts_tree(&new, &ranges).is_some();
+            let (kept, _) = parse_parts(&new, &new_parts).unwrap();
+            let (fresh, _) = parse_ranges(&new, &ranges, None).unwrap();
+            assert_eq!(nodes(&kept), nodes(&fresh));
+            assert_eq!(kept.root_node().has_error(), fresh.root_node().has_error());
+            compared += 1;
+            reused += usize::from(reusable);
+        }
+        assert!(compared > 20, "{compared} files compared");
+        assert!(
+            reused * 2 > compared,
+            "{reused} of {compared} reused their original's parts"
+        );
     }
 
     #[test]

@@ -11,7 +11,7 @@
 use std::ops::Range;
 use std::sync::{Arc, LazyLock, Mutex};
 
-use tree_sitter::Tree;
+use tree_sitter::{InputEdit, Tree};
 
 use super::kept::Kept;
 use super::symbols::FileSymbols;
@@ -32,6 +32,17 @@ struct Entry {
 }
 
 static KEPT: LazyLock<Kept<Entry>> = LazyLock::new(|| Kept::new(BUDGET));
+
+/// Of each text whose parts were parsed lately, the keys of those trees, the latest last.
+static PARTS_OF: LazyLock<Kept<Mutex<Vec<blake3::Hash>>>> = LazyLock::new(|| Kept::new(BUDGET));
+
+/// How many trees of parts of one text [`edited_parts_tree`] looks through.
+const PARTS_PER_TEXT: usize = 4;
+
+/// Of each text an edit made lately, the text it was made from and the edits that make a tree of
+/// that text one of this text.
+static EDITED_FROM: LazyLock<Kept<(blake3::Hash, Vec<InputEdit>)>> =
+    LazyLock::new(|| Kept::new(BUDGET));
 
 fn lookup(key: &blake3::Hash) -> Option<Arc<Entry>> {
     KEPT.get(key)
@@ -87,7 +98,50 @@ pub(super) fn tree_of_parts(
         symbols: Mutex::default(),
     };
     KEPT.keep(key, Arc::new(entry), len);
+    if !parts.is_empty() {
+        let text = blake3::hash(source.as_bytes());
+        PARTS_OF.keep(text, Arc::default(), len);
+        if let Some(keys) = PARTS_OF.get(&text) {
+            let mut keys = keys.lock().unwrap_or_else(|p| p.into_inner());
+            if keys.len() == PARTS_PER_TEXT {
+                keys.remove(0);
+            }
+            keys.push(key);
+        }
+    }
     Some((tree, offset))
+}
+
+/// Notes that `edits` (in the order to apply them) made `new` from `old`, for
+/// [`edited_parts_tree`].
+pub(super) fn note_edited(old: &str, new: &str, edits: &[InputEdit]) {
+    if new.len() < SMALLEST || old.len() < SMALLEST {
+        return;
+    }
+    let from = (blake3::hash(old.as_bytes()), edits.to_vec());
+    EDITED_FROM.keep(blake3::hash(new.as_bytes()), Arc::new(from), new.len());
+}
+
+/// For `source`, made lately by an edit of a text whose parts were parsed: that tree, edited to
+/// match `source`, for an incremental parse of the `ranges` of `source`, when its own included
+/// ranges, edited, are those. Only then: tree-sitter would also reuse a tree of other ranges,
+/// but what it gives is not always what a fresh parse of the new ranges gives (a block that a
+/// range boundary ended can stay ended).
+pub(super) fn edited_parts_tree(source: &str, ranges: &[tree_sitter::Range]) -> Option<Tree> {
+    if source.len() < SMALLEST {
+        return None;
+    }
+    let from = EDITED_FROM.get(&blake3::hash(source.as_bytes()))?;
+    let (old, edits) = &*from;
+    let keys = PARTS_OF.get(old)?;
+    let keys = keys.lock().unwrap_or_else(|p| p.into_inner()).clone();
+    keys.iter().rev().find_map(|key| {
+        let mut tree = lookup(key)?.tree.clone();
+        for edit in edits {
+            tree.edit(edit);
+        }
+        (tree.included_ranges() == ranges).then_some(tree)
+    })
 }
 
 /// The kept tree of `source`, if it is kept.
