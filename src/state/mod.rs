@@ -7,6 +7,7 @@ pub(crate) mod baseline_cache;
 pub(crate) mod checkpoint;
 pub(crate) mod lock;
 pub(crate) mod objects;
+mod outcome;
 pub(crate) mod selection;
 
 /// The folder inside the root where remedy keeps its state. The scanner never enters it.
