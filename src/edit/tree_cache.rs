@@ -48,13 +48,14 @@ fn lookup(key: &blake3::Hash) -> Option<Arc<Entry>> {
     KEPT.get(key)
 }
 
-/// The key of the tree of `parts` of `source` (the whole text when there are none).
-fn key_of(source: &str, parts: &[Range<usize>]) -> blake3::Hash {
+/// The key of the tree of `parts` of the text whose hash is `text` (all of it when there are
+/// none).
+fn key_of(text: &blake3::Hash, parts: &[Range<usize>]) -> blake3::Hash {
     if parts.is_empty() {
-        return blake3::hash(source.as_bytes());
+        return *text;
     }
     let mut hasher = blake3::Hasher::new();
-    hasher.update(source.as_bytes());
+    hasher.update(text.as_bytes());
     hasher.update(b"\0parts");
     for part in parts {
         hasher.update(&(part.start as u64).to_le_bytes());
@@ -82,7 +83,8 @@ pub(super) fn tree_of_parts(
     if source.len() < SMALLEST {
         return make();
     }
-    let key = key_of(source, parts);
+    let text = blake3::hash(source.as_bytes());
+    let key = key_of(&text, parts);
     if let Some(entry) = lookup(&key) {
         return Some((entry.tree.clone(), entry.offset));
     }
@@ -99,7 +101,6 @@ pub(super) fn tree_of_parts(
     };
     KEPT.keep(key, Arc::new(entry), len);
     if !parts.is_empty() {
-        let text = blake3::hash(source.as_bytes());
         PARTS_OF.keep(text, Arc::default(), len);
         if let Some(keys) = PARTS_OF.get(&text) {
             let mut keys = keys.lock().unwrap_or_else(|p| p.into_inner());
@@ -166,7 +167,7 @@ pub(crate) fn symbols_of(
     if source.len() < SMALLEST {
         return build();
     }
-    let Some(entry) = lookup(&key_of(source, parts)) else {
+    let Some(entry) = lookup(&key_of(&blake3::hash(source.as_bytes()), parts)) else {
         return build();
     };
     let find = |list: &Vec<(String, Arc<FileSymbols>)>| {
