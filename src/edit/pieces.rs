@@ -10,7 +10,7 @@ use super::lines::LineIndex;
 use super::literal::Word;
 use super::statements::{word_hits, LazyStatements, Placement, Unit};
 use super::structural::{alias_after, last_names, ParsedFile, Query, Reach, Unresolved, Verdict};
-use super::symbols::{ModuleIndex, Resolution};
+use super::symbols::{ModuleIndex, Resolution, IMPORT_CALL_WORDS};
 use crate::tree::paths::RelPath;
 
 /// A parsed part of a file: the whole file, or one unit of it (see [`statements`]).
@@ -74,10 +74,6 @@ pub(super) fn with_parsed<R>(
         .collect();
     visit(&whole)
 }
-
-/// Names that bind a module through `importlib` (see `symbols::walk::ImportCall`): a name that a
-/// symbol's reference starts with may be bound by such a call, whose meaning depends on theirs.
-const IMPORT_CALL_WORDS: &[&str] = &["importlib", "import_module", "__import__"];
 
 /// For symbol-aware `queries` only (see [`Reach::Parts`]): the file parsed in the parts that hold
 /// what their symbols' references are spelled with and what binds those names (see

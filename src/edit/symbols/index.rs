@@ -29,9 +29,9 @@ pub(crate) type ModuleReader = Box<dyn Fn(&RelPath) -> Option<String> + Send + S
 /// A module once it has been looked for: `None` when it is not in the root.
 type ModuleCell = Arc<OnceLock<Option<Arc<Module>>>>;
 
-/// The names whose statements are parsed with any name asked about: what binds a module from an
-/// `importlib` call.
-const IMPORT_CALL_WORDS: [&str; 3] = ["importlib", "import_module", "__import__"];
+/// Names that bind a module through `importlib` (see `walk::ImportCall`): a parse of only the
+/// statements that spell some names takes theirs too, since such a call may bind one of them.
+pub(crate) const IMPORT_CALL_WORDS: [&str; 3] = ["importlib", "import_module", "__import__"];
 
 /// A module of the root: its text, and what it binds, worked out as it is asked.
 struct Module {

@@ -50,4 +50,4 @@ mod walk;
 pub(crate) use classes::enclosing_class;
 pub(crate) use file::FileSymbols;
 pub(crate) use file::Resolution;
-pub(crate) use index::ModuleIndex;
+pub(crate) use index::{ModuleIndex, IMPORT_CALL_WORDS};
