@@ -6,6 +6,7 @@ use std::path::Path;
 
 use crate::error::{Error, Result};
 
+pub(crate) mod parallel;
 pub(crate) mod replace;
 
 /// How much a write waits for the disk.

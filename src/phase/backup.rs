@@ -42,7 +42,7 @@ pub(crate) async fn execute(
         .iter()
         .map(|c| BackedUpFile {
             path: c.rel.clone(),
-            hash: fsutil::hash_bytes(&c.before),
+            hash: c.before_hash.clone(),
             mode: c.mode,
             size: c.before.len() as u64,
         })

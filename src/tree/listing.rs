@@ -27,6 +27,7 @@ use std::sync::{Arc, Mutex};
 use std::time::SystemTime;
 
 use super::absent::Stamp;
+use crate::fsutil::parallel;
 use crate::state::STATE_DIR;
 use crate::tree::paths::RelPath;
 
@@ -76,16 +77,13 @@ pub(crate) struct Listing {
 impl Listing {
     /// Whether the tree still holds what this listing says: same names in every directory read,
     /// same ignore files.
+    /// Thousands of statuses on a large tree: they are taken on every core.
     fn holds(&self) -> bool {
-        self.ignores
-            .iter()
-            .all(|(path, stamp)| status(path) == *stamp)
-            && self
-                .dirs
-                .lock()
-                .expect("listing holders do not panic")
-                .values()
-                .all(DirState::holds)
+        parallel::all(&self.ignores, |(path, stamp)| status(path) == *stamp) && {
+            let dirs = self.dirs.lock().expect("listing holders do not panic");
+            let dirs: Vec<&DirState> = dirs.values().collect();
+            parallel::all(&dirs, |dir| dir.holds())
+        }
     }
 }
 

@@ -12,8 +12,10 @@ use crate::tree::scan;
 
 use super::super::unresolved::unresolved_action;
 use super::super::PhaseContext;
+use super::write::diffstat;
 
-/// One file's planned change.
+/// One file's planned change, with what the phases after the scan record of it: the hashes of
+/// both sides and the lines added and removed, worked out on the scan's threads.
 #[derive(Debug, Clone)]
 pub(crate) struct PlannedChange {
     pub(crate) rel: RelPath,
@@ -21,6 +23,32 @@ pub(crate) struct PlannedChange {
     pub(crate) after: String,
     pub(crate) mode: u32,
     pub(crate) sites: Vec<(u64, usize)>,
+    pub(crate) before_hash: String,
+    pub(crate) after_hash: String,
+    /// Lines added and removed.
+    pub(crate) diffstat: (u64, u64),
+}
+
+impl PlannedChange {
+    pub(crate) fn new(
+        rel: RelPath,
+        before: Vec<u8>,
+        after: String,
+        mode: u32,
+        sites: Vec<(u64, usize)>,
+    ) -> PlannedChange {
+        let diffstat = diffstat(&String::from_utf8_lossy(&before), &after);
+        PlannedChange {
+            rel,
+            before_hash: fsutil::hash_bytes(&before),
+            after_hash: fsutil::hash_bytes(after.as_bytes()),
+            before,
+            after,
+            mode,
+            sites,
+            diffstat,
+        }
+    }
 }
 
 /// Everything a patch phase would do to the tree.
@@ -182,13 +210,13 @@ fn plan_file(
                     set_aside,
                 );
             }
-            Some(Ok(PlannedChange {
-                rel: rel.clone(),
-                before: bytes,
-                after: fe.content,
-                mode: fsutil::mode_of(&meta),
-                sites: fe.sites,
-            }))
+            Some(Ok(PlannedChange::new(
+                rel.clone(),
+                bytes,
+                fe.content,
+                fsutil::mode_of(&meta),
+                fe.sites,
+            )))
         }
         Err(e) => Some(Err(Err(e))),
     };

@@ -10,7 +10,7 @@ mod changes;
 mod write;
 
 pub(crate) use changes::{compute_changes, ChangeSet, PlannedChange};
-use write::{diffstat, write_changes, Writes};
+use write::{write_changes, Writes};
 
 use std::sync::Arc;
 
@@ -165,12 +165,11 @@ fn planned_outcome(edits: &[Edit], set: &ChangeSet) -> PatchOutcome {
         for (i, t) in touched.iter().enumerate() {
             edit_counts[i].files += u64::from(*t);
         }
-        let before_text = String::from_utf8_lossy(&change.before);
-        let (lines_added, lines_removed) = diffstat(&before_text, &change.after);
+        let (lines_added, lines_removed) = change.diffstat;
         files.push(FileChange {
             path: change.rel.clone(),
-            before: fsutil::hash_bytes(&change.before),
-            after: fsutil::hash_bytes(change.after.as_bytes()),
+            before: change.before_hash.clone(),
+            after: change.after_hash.clone(),
             mode: change.mode,
             state: FileState::Intended,
             sites: change

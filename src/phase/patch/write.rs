@@ -4,7 +4,7 @@
 
 use crate::error::{Error, Result};
 use crate::fsutil::replace::{replace_file, Replaced};
-use crate::fsutil::{self, Durability};
+use crate::fsutil::{self, parallel, Durability};
 use crate::state::checkpoint::FileState;
 use crate::tree::listing::ListingMemo;
 
@@ -28,14 +28,27 @@ pub(super) fn write_changes(
     expected: &[String],
     listing: Option<&ListingMemo>,
 ) -> Result<Writes> {
-    let mut drifted = Vec::new();
-    for (change, before) in changes.iter().zip(expected) {
-        let path = change.rel.to_path(root);
+    let items: Vec<usize> = (0..changes.len()).collect();
+    let drifted_at = std::sync::Mutex::new(Vec::new());
+    parallel::try_for_each(&items, |&i| {
+        let path = changes[i].rel.to_path(root);
         let now = std::fs::read(&path).map_err(|e| Error::io("read", &path, e))?;
-        if &fsutil::hash_bytes(&now) != before {
-            drifted.push(change.rel.to_string());
+        if fsutil::hash_bytes(&now) != expected[i] {
+            drifted_at
+                .lock()
+                .expect("no panics while holding the lock")
+                .push(i);
         }
-    }
+        Ok(())
+    })?;
+    let mut drifted_at = drifted_at
+        .into_inner()
+        .expect("no panics while holding the lock");
+    drifted_at.sort_unstable();
+    let drifted: Vec<String> = drifted_at
+        .iter()
+        .map(|&i| changes[i].rel.to_string())
+        .collect();
     if !drifted.is_empty() {
         return Err(Error::Refused {
             message: format!(
@@ -61,8 +74,7 @@ pub(super) fn write_changes(
     }
     let results: Vec<std::sync::OnceLock<Replaced>> =
         changes.iter().map(|_| std::sync::OnceLock::new()).collect();
-    let items: Vec<usize> = (0..changes.len()).collect();
-    let written = try_for_each_parallel(&items, |&i| {
+    let written = parallel::try_for_each(&items, |&i| {
         let change = &changes[i];
         let replaced = replace_file(
             &change.rel.to_path(root),
@@ -87,49 +99,6 @@ pub(super) fn write_changes(
         states,
         error: written.and(synced).err(),
     })
-}
-
-/// Runs `work` on every item on up to one thread per core, and stops at the first error. Creating
-/// files is mostly kernel time spent allocating inodes, which spreads over the cores.
-fn try_for_each_parallel<T: Sync>(
-    items: &[T],
-    work: impl Fn(&T) -> Result<()> + Sync,
-) -> Result<()> {
-    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-    let threads = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(items.len());
-    if threads <= 1 {
-        return items.iter().try_for_each(work);
-    }
-    let next = AtomicUsize::new(0);
-    let stop = AtomicBool::new(false);
-    let first_error = std::sync::Mutex::new(None);
-    std::thread::scope(|s| {
-        for _ in 0..threads {
-            s.spawn(|| {
-                while !stop.load(Ordering::Relaxed) {
-                    let Some(item) = items.get(next.fetch_add(1, Ordering::Relaxed)) else {
-                        break;
-                    };
-                    if let Err(e) = work(item) {
-                        stop.store(true, Ordering::Relaxed);
-                        first_error
-                            .lock()
-                            .expect("no panics while holding the lock")
-                            .get_or_insert(e);
-                    }
-                }
-            });
-        }
-    });
-    match first_error
-        .into_inner()
-        .expect("no panics while holding the lock")
-    {
-        Some(e) => Err(e),
-        None => Ok(()),
-    }
 }
 
 /// Lines added and removed. Lines before the first difference and after the last are the same
@@ -225,13 +194,13 @@ mod tests {
 
     fn change(root: &std::path::Path, name: &str, before: &str, after: &str) -> PlannedChange {
         std::fs::write(root.join(name), before).unwrap();
-        PlannedChange {
-            rel: RelPath::parse(name).unwrap(),
-            before: before.as_bytes().to_vec(),
-            after: after.into(),
-            mode: 0o644,
-            sites: vec![(1, 0)],
-        }
+        PlannedChange::new(
+            RelPath::parse(name).unwrap(),
+            before.as_bytes().to_vec(),
+            after.into(),
+            0o644,
+            vec![(1, 0)],
+        )
     }
 
     #[test]
@@ -268,28 +237,5 @@ mod tests {
             std::fs::read_to_string(root.join("b.py")).unwrap(),
             "y = f()\n"
         );
-    }
-
-    use std::sync::atomic::{AtomicUsize, Ordering};
-
-    #[test]
-    fn parallel_work_visits_every_item_and_reports_an_error() {
-        let items: Vec<usize> = (0..100).collect();
-        let seen = AtomicUsize::new(0);
-        try_for_each_parallel(&items, |i| {
-            seen.fetch_add(*i, Ordering::Relaxed);
-            Ok(())
-        })
-        .unwrap();
-        assert_eq!(seen.into_inner(), (0..100).sum::<usize>());
-        let err = try_for_each_parallel(&items, |i| {
-            if *i == 7 {
-                Err(Error::Other(anyhow::anyhow!("item 7")))
-            } else {
-                Ok(())
-            }
-        })
-        .unwrap_err();
-        assert!(err.to_string().contains("item 7"), "{err}");
     }
 }
