@@ -27,6 +27,8 @@ const SMALLEST: usize = 1024;
 struct Entry {
     tree: Tree,
     offset: usize,
+    /// The parts of the text the tree is of; empty for the whole text.
+    parts: Vec<Range<usize>>,
     /// Symbols per path: the same text at two paths is two modules.
     symbols: Mutex<Vec<(String, Arc<FileSymbols>)>>,
 }
@@ -97,6 +99,7 @@ pub(super) fn tree_of_parts(
     let entry = Entry {
         tree: tree.clone(),
         offset,
+        parts: parts.to_vec(),
         symbols: Mutex::default(),
     };
     KEPT.keep(key, Arc::new(entry), len);
@@ -142,6 +145,50 @@ pub(super) fn edited_parts_tree(source: &str, ranges: &[tree_sitter::Range]) -> 
             tree.edit(edit);
         }
         (tree.included_ranges() == ranges).then_some(tree)
+    })
+}
+
+/// The symbols of the file at `rel` holding `source` built lately on a clean tree of at least
+/// `parts` of it (sorted and disjoint, as `Statements::parts_holding` gives them): of the whole
+/// text, or of parts that cover each of these.
+pub(crate) fn covering_symbols(
+    source: &str,
+    parts: &[Range<usize>],
+    rel: &RelPath,
+) -> Option<Arc<FileSymbols>> {
+    if source.len() < SMALLEST {
+        return None;
+    }
+    let text = blake3::hash(source.as_bytes());
+    let mut keys = vec![text];
+    if let Some(of_parts) = PARTS_OF.get(&text) {
+        keys.extend(of_parts.lock().unwrap_or_else(|p| p.into_inner()).iter());
+    }
+    keys.iter().find_map(|key| {
+        let entry = lookup(key)?;
+        if !covers(&entry.parts, parts) || entry.tree.root_node().has_error() {
+            return None;
+        }
+        let list = entry.symbols.lock().unwrap_or_else(|p| p.into_inner());
+        list.iter()
+            .find(|(path, _)| path == rel.as_str())
+            .map(|(_, s)| s.clone())
+    })
+}
+
+/// Whether the ranges `outer` (sorted and disjoint; none: everything) hold every range of `inner`.
+fn covers(outer: &[Range<usize>], inner: &[Range<usize>]) -> bool {
+    if outer.is_empty() {
+        return true;
+    }
+    let mut at = 0;
+    inner.iter().all(|part| {
+        while outer.get(at).is_some_and(|o| o.end < part.end) {
+            at += 1;
+        }
+        outer
+            .get(at)
+            .is_some_and(|o| o.start <= part.start && part.end <= o.end)
     })
 }
 
@@ -238,5 +285,56 @@ mod tests {
             &symbols_of(&text, &[], &tree, offset, &a)
         ));
         assert!(!Arc::ptr_eq(&of_a, &of_b));
+    }
+
+    #[test]
+    fn kept_symbols_answer_for_parts_their_tree_covers() {
+        let text = format!(
+            "import os\n{}def one():\n    return os.sep\n{}def two():\n    pass\n",
+            "a = 1\n".repeat(200),
+            "b = 2\n".repeat(200)
+        );
+        let rel = RelPath::parse("pkg/covered.py").unwrap();
+        let line = |needle: &str| {
+            let start = text.find(needle).unwrap();
+            start..start + text[start..].find("\n").unwrap() + 1
+        };
+        let (import, one, two) = (line("import os"), line("def one"), line("def two"));
+        let one = one.start..one.end + line("    return os.sep").len();
+        let parsed = vec![import.clone(), one.clone()];
+        assert!(
+            covering_symbols(&text, &parsed, &rel).is_none(),
+            "nothing kept yet"
+        );
+        let (tree, offset) = python::parse_parts(&text, &parsed).unwrap();
+        let kept = symbols_of(&text, &parsed, &tree, offset, &rel);
+        let found = covering_symbols(&text, std::slice::from_ref(&import), &rel).unwrap();
+        assert!(Arc::ptr_eq(&kept, &found));
+        assert!(covering_symbols(&text, &parsed, &rel).is_some());
+        assert!(covering_symbols(&text, &[import.clone(), two], &rel).is_none());
+        assert!(covering_symbols(&text, &single(import.start..one.end), &rel).is_none());
+        let other = RelPath::parse("pkg/elsewhere.py").unwrap();
+        assert!(covering_symbols(&text, std::slice::from_ref(&import), &other).is_none());
+        // A tree with an error vouches for nothing.
+        let broken = text.replace("return os.sep", "return os.sep)");
+        let broken_parts = vec![import.clone(), one.start..one.end + 1];
+        let (tree, offset) = python::parse_parts(&broken, &broken_parts).unwrap();
+        assert!(tree.root_node().has_error());
+        symbols_of(&broken, &broken_parts, &tree, offset, &rel);
+        assert!(covering_symbols(&broken, std::slice::from_ref(&import), &rel).is_none());
+    }
+
+    fn single(range: Range<usize>) -> Vec<Range<usize>> {
+        vec![range]
+    }
+
+    #[test]
+    fn covering_ranges_hold_each_inner_range_whole() {
+        assert!(covers(&[], &single(3..9)));
+        assert!(covers(&[0..10, 20..30], &[0..4, 4..10, 22..30]));
+        assert!(!covers(&[0..10, 20..30], &single(5..21)));
+        assert!(!covers(&[0..10, 20..30], &single(10..12)));
+        assert!(!covers(&single(0..10), &[0..4, 30..40]));
+        assert!(covers(&single(0..10), &[]));
     }
 }

@@ -19,8 +19,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
 use super::file::{settle, Binding, FileSymbols, Resolution};
-use crate::edit::python;
 use crate::edit::statements::{word_hits, Statements};
+use crate::edit::{python, tree_cache};
 use crate::tree::paths::RelPath;
 
 /// Reads a module's source by its path relative to the root (`None` when absent or unreadable).
@@ -251,17 +251,24 @@ impl ModuleIndex {
     /// [`ModuleIndex::bindings_of`] from the statements of `module` that spell `name` (or an
     /// `importlib` name); `None` when they cannot vouch for the answer: the lexer cannot follow
     /// the file, the statements are the whole file, or they do not parse cleanly on their own.
+    /// Of a class, only the members that spell one are among them: a member binds a name of the
+    /// module only by declaring it `global`, which spells it.
     fn bindings_in_parts(&self, module: &Module, name: &str) -> Option<Option<Vec<Binding>>> {
         let text = &module.text;
         let mut words = vec![name.to_string()];
         words.extend(IMPORT_CALL_WORDS.iter().map(|w| w.to_string()));
         let hits = word_hits(text, &words);
-        let parts = Statements::of(text)?.parts_holding(text, &hits, false);
+        let parts = Statements::of(text)?.parts_holding(text, &hits, true);
         if parts.is_empty() {
             return Some(None);
         }
         if parts.iter().map(|p| p.len()).sum::<usize>() == text.len() {
             return None;
+        }
+        // The file a query is looking at (a module defining a function of the symbol's name)
+        // was parsed lately in parts holding these, or whole: its symbols bind `name` the same.
+        if let Some(symbols) = tree_cache::covering_symbols(text, &parts, &module.rel) {
+            return Some(symbols.exports().and_then(|e| e.get(name).cloned()));
         }
         let (tree, offset) = python::parse_parts(text, &parts)?;
         if tree.root_node().has_error() {
@@ -350,11 +357,12 @@ mod tests {
              mod = importlib.import_module(\"pkg.other\")\n{filler}\
              def setup():\n    global configured\n    configured = True\n{filler}\
              if True:\n    def conditional():\n        pass\n{filler}\
-             class Holder:\n    inner = 1\n"
+             class Holder:\n    inner = 1\n{filler}\
+             \x20   def setup_late(self):\n        global late\n        late = 1\n{filler}"
         );
         let index = ModuleIndex::detached();
         let module = module("pkg/mod.py", &text);
-        let (compared, in_parts) = compare_names(&index, &module, &["inner"]);
+        let (compared, in_parts) = compare_names(&index, &module, &["inner", "late"]);
         assert_eq!(
             compared, in_parts,
             "every name answered from its statements"
@@ -377,6 +385,48 @@ mod tests {
             Some(vec![Binding::Qualified("pkg.mod.conditional".into())])
         );
         assert_eq!(at("inner"), None, "a class attribute is no module binding");
+    }
+
+    /// A query that parsed the parts of a module holding more words than one name (its file is a
+    /// module defining a function of the symbol's name) leaves symbols that answer for the name.
+    #[test]
+    fn a_names_bindings_come_from_a_kept_parse_covering_its_statements() {
+        let index = ModuleIndex::detached();
+        let (mut compared, mut covered) = (0, 0);
+        for (path, text) in crate::edit::test_corpus::python_files(400_000) {
+            let stem = path.file_stem().unwrap().to_string_lossy().to_string();
+            let module = module(&format!("covered/{stem}.py"), &text);
+            let Some(statements) = Statements::of(&text) else {
+                continue;
+            };
+            let whole = index.whole(&module).unwrap();
+            let exports = whole.exports().cloned().unwrap_or_default();
+            let mut names: Vec<&String> = exports.keys().collect();
+            names.sort();
+            for name in names.into_iter().take(8) {
+                let mut words = vec![name.clone(), "self".to_string(), "return".to_string()];
+                words.extend(IMPORT_CALL_WORDS.iter().map(|w| w.to_string()));
+                let parts = statements.parts_holding(&text, &word_hits(&text, &words), true);
+                let Some((tree, offset)) = python::parse_parts(&text, &parts) else {
+                    continue;
+                };
+                tree_cache::symbols_of(&text, &parts, &tree, offset, &module.rel);
+                let mut own = vec![name.clone()];
+                own.extend(IMPORT_CALL_WORDS.iter().map(|w| w.to_string()));
+                let own = statements.parts_holding(&text, &word_hits(&text, &own), true);
+                if !tree.root_node().has_error()
+                    && tree_cache::covering_symbols(&text, &own, &module.rel).is_some()
+                {
+                    covered += 1;
+                }
+                if let Some(found) = index.bindings_in_parts(&module, name) {
+                    assert_eq!(found, exports.get(name).cloned(), "{name} in {stem}");
+                }
+                compared += 1;
+            }
+        }
+        assert!(compared > 100, "{compared} names compared");
+        assert!(covered * 2 > compared, "{covered} of {compared} covered");
     }
 
     #[test]
