@@ -3,14 +3,18 @@
 //! symbol's names for a symbol-aware query, else the whole file. Parsing is the cost of structural
 //! edits, and most of a file lies far from any match.
 
+use std::ops::Range;
+use std::sync::{Arc, LazyLock};
+
 use tree_sitter::Node;
 
 use super::context::EditContext;
+use super::kept::Kept;
 use super::lines::LineIndex;
 use super::literal::Word;
 use super::statements::{word_hits, LazyStatements, Placement, Unit};
 use super::structural::{alias_after, last_names, ParsedFile, Query, Reach, Unresolved, Verdict};
-use super::symbols::{ModuleIndex, Resolution, IMPORT_CALL_WORDS};
+use super::symbols::{Resolution, IMPORT_CALL_WORDS};
 use crate::tree::paths::RelPath;
 
 /// A parsed part of a file: the whole file, or one unit of it (see [`statements`]).
@@ -80,7 +84,9 @@ pub(super) fn with_parsed<R>(
 /// [`symbol_words`]), `Some(None)` when no part holds any. `None` when the whole file must be
 /// parsed: a query that is not symbol-aware, a file the statement lexer cannot follow, parts that
 /// do not parse cleanly, or a reference starting with a name the words left out (a chain split
-/// over lines); what the parts give is then what the whole file would.
+/// over lines); what the parts give is then what the whole file would. Which it is depends only on
+/// the text, its path, the names of the run's symbols and whether classes are split: it is worked
+/// out once for each (see [`CHOSEN`]).
 fn parse_symbol_parts<'a>(
     statements: &LazyStatements<'a>,
     rel: &'a RelPath,
@@ -92,8 +98,6 @@ fn parse_symbol_parts<'a>(
         return None;
     }
     let text = statements.text();
-    let mut spellings = Vec::new();
-    let mut words = Vec::new();
     // The run's other symbols too: the parts are then the same for every query of the run, and
     // one parse of the text serves them all.
     let mut symbols: Vec<&str> = queries
@@ -103,8 +107,81 @@ fn parse_symbol_parts<'a>(
     symbols.extend(cx.symbols.iter().map(String::as_str));
     symbols.sort_unstable();
     symbols.dedup();
-    for symbol in symbols {
-        let (names, all) = symbol_words(symbol, text, &cx.modules);
+    let names: Vec<Vec<String>> = symbols
+        .iter()
+        .map(|symbol| last_names(symbol, &cx.modules))
+        .collect();
+    let split_classes = !whole_blocks && queries.iter().all(|q| q.sees_members_alone());
+    let key = (text.len() >= CHOSEN_SMALLEST).then(|| choice_key(text, rel, split_classes, &names));
+    if let Some(chosen) = key.as_ref().and_then(|key| CHOSEN.get(key)) {
+        return match &*chosen {
+            Choice::Whole => None,
+            Choice::Nothing => Some(None),
+            Choice::Parts(parts) => {
+                ParsedFile::parse_parts(text, rel, &cx.modules, parts.clone()).map(Some)
+            }
+        };
+    }
+    let (choice, file) = choose_parts(statements, rel, cx, split_classes, names);
+    if let Some(key) = key {
+        CHOSEN.keep(key, Arc::new(choice), text.len());
+    }
+    file
+}
+
+/// What [`parse_symbol_parts`] chose for a text: the whole file, nothing, or these parts.
+enum Choice {
+    Whole,
+    Nothing,
+    Parts(Vec<Range<usize>>),
+}
+
+/// Bytes of source whose [`Choice`] is kept: the choice itself takes a few bytes per part.
+const CHOSEN_BYTES: usize = 64 << 20;
+
+/// Texts shorter than this are worked out each time: hashing them costs about as much.
+const CHOSEN_SMALLEST: usize = 4096;
+
+/// The choices made lately, by text, path, the names of the run's symbols and the splitting of
+/// classes (see [`choice_key`]). A run's checks and edits ask about the same texts with the same
+/// symbols phase after phase.
+static CHOSEN: LazyLock<Kept<Choice>> = LazyLock::new(|| Kept::new(CHOSEN_BYTES));
+
+/// What a [`Choice`] depends on, hashed: the text, the path of the file holding it, whether
+/// classes are split, and the last names of each symbol (which follow the run's modules).
+fn choice_key(
+    text: &str,
+    rel: &RelPath,
+    split_classes: bool,
+    names: &[Vec<String>],
+) -> blake3::Hash {
+    let mut hasher = blake3::Hasher::new();
+    hasher.update(blake3::hash(text.as_bytes()).as_bytes());
+    hasher.update(&[u8::from(split_classes)]);
+    for part in std::iter::once(rel.as_str()).chain(
+        names
+            .iter()
+            .flat_map(|n| n.iter().map(String::as_str).chain(["\0"])),
+    ) {
+        hasher.update(&(part.len() as u64).to_le_bytes());
+        hasher.update(part.as_bytes());
+    }
+    hasher.finalize()
+}
+
+/// [`parse_symbol_parts`] worked out: the choice, and the file it gives.
+fn choose_parts<'a>(
+    statements: &LazyStatements<'a>,
+    rel: &'a RelPath,
+    cx: &'a EditContext,
+    split_classes: bool,
+    names: Vec<Vec<String>>,
+) -> (Choice, Option<Option<ParsedFile<'a>>>) {
+    let text = statements.text();
+    let mut spellings = Vec::new();
+    let mut words = Vec::new();
+    for last in names {
+        let (names, all) = symbol_words(last, text);
         spellings.extend(names);
         words.extend(all);
     }
@@ -113,33 +190,38 @@ fn parse_symbol_parts<'a>(
     words.sort();
     words.dedup();
     let hits = word_hits(text, &words);
-    let split_classes = !whole_blocks && queries.iter().all(|q| q.sees_members_alone());
-    let parts = statements.get()?.parts_holding(text, &hits, split_classes);
+    let Some(lexed) = statements.get() else {
+        return (Choice::Whole, None);
+    };
+    let parts = lexed.parts_holding(text, &hits, split_classes);
     if parts.is_empty() {
-        return Some(None);
+        return (Choice::Nothing, Some(None));
     }
     if parts.iter().map(|p| p.len()).sum::<usize>() == text.len() {
-        return None;
+        return (Choice::Whole, None);
     }
-    let file = ParsedFile::parse_parts(text, rel, &cx.modules, parts)?;
+    let Some(file) = ParsedFile::parse_parts(text, rel, &cx.modules, parts.clone()) else {
+        return (Choice::Whole, None);
+    };
     if file.has_error() || !spellings_start_with(&file, &spellings, &words) {
-        return None;
+        return (Choice::Whole, None);
     }
     let aliases = file.symbols().aliases_of(&spellings);
     if aliases.iter().any(|a| words.binary_search(a).is_err()) {
-        return None;
+        return (Choice::Whole, None);
     }
-    Some(Some(file))
+    (Choice::Parts(parts), Some(Some(file)))
 }
 
-/// What the references to `symbol` in `text` can be spelled with, and every name whose statements
-/// a parse must see to resolve them: the symbol's last names (its own and its definition's) and
+/// What the references to a symbol whose `last_names` are these (its own and its definition's) can
+/// be spelled with in `text`, and every name whose statements a parse must see to resolve them:
+/// those names and
 /// the names the file imports it under (`... NAME as ALIAS`); then also the names that such a
 /// spelling is an attribute of (`module` in `module.NAME`, `app` in `app.ws.NAME`), as the text
 /// spells them, and the names of `importlib`'s calls. Every binding of a name spells it, so the
 /// statements that hold these are all a resolution of the references looks at.
-fn symbol_words(symbol: &str, text: &str, modules: &ModuleIndex) -> (Vec<String>, Vec<String>) {
-    let mut spellings = last_names(symbol, modules);
+fn symbol_words(last_names: Vec<String>, text: &str) -> (Vec<String>, Vec<String>) {
+    let mut spellings = last_names;
     for name in spellings.clone() {
         for at in Word::new(&name).find_iter(text) {
             if let Some(alias) = alias_after(&text[at + name.len()..]) {
@@ -370,7 +452,6 @@ fn match_lines(query: &Query, rel: &RelPath, content: &str, cx: &EditContext) ->
 
 #[cfg(test)]
 mod tests {
-    use std::ops::Range;
 
     use super::*;
     use crate::edit::{python, structural, test_corpus};
@@ -485,6 +566,67 @@ mod tests {
             sites > 200 && unresolved > 10,
             "{sites} sites, {unresolved} unresolved"
         );
+    }
+
+    /// The parts chosen for a text are kept by what they depend on: the same text asked about with
+    /// other symbols, or at another path, gets its own choice.
+    #[test]
+    fn a_texts_parts_are_chosen_again_for_other_symbols_and_paths() {
+        let filler = (0..80)
+            .map(|i| format!("def filler_{i}(a):\n    return a + {i}\n\n\n"))
+            .collect::<String>();
+        let text = format!(
+            "from app.one import first\nfrom app.two import second\n{filler}\
+             async def uses_first():\n    await first()\n\n\n{filler}\
+             async def uses_second():\n    await second()\n"
+        );
+        let query = |pattern: &str, symbol: &str| {
+            Query::new(structural::Pattern::compile(pattern, Some(symbol)).unwrap())
+        };
+        let (first, second) = (
+            query("await first()", "app.one.first"),
+            query("await second()", "app.two.second"),
+        );
+        let rel = RelPath::parse("svc/uses.py").unwrap();
+        let parsed_defs = |query: &Query, rel: &RelPath| -> Vec<String> {
+            let cx = EditContext::detached();
+            let statements = LazyStatements::new(&text);
+            let Some(Some(file)) = parse_symbol_parts(&statements, rel, &cx, &[query], false)
+            else {
+                panic!("read in parts");
+            };
+            let root = file.root();
+            let mut cursor = root.walk();
+            root.named_children(&mut cursor)
+                .filter(|n| n.kind() == "function_definition")
+                .filter_map(|n| n.child_by_field_name("name"))
+                .map(|n| file.content[file.span(n)].to_string())
+                .collect()
+        };
+        for _ in 0..2 {
+            assert_eq!(parsed_defs(&first, &rel), ["uses_first"]);
+            assert_eq!(parsed_defs(&second, &rel), ["uses_second"]);
+        }
+        let other = RelPath::parse("svc/again.py").unwrap();
+        assert_eq!(parsed_defs(&second, &other), ["uses_second"]);
+        let keys = [
+            choice_key(&text, &rel, false, &[vec!["first".into()]]),
+            choice_key(&text, &rel, true, &[vec!["first".into()]]),
+            choice_key(&text, &other, false, &[vec!["first".into()]]),
+            choice_key(&text, &rel, false, &[vec!["first".into(), "x".into()]]),
+            choice_key(
+                &text,
+                &rel,
+                false,
+                &[vec!["first".into()], vec!["x".into()]],
+            ),
+            choice_key(&text[1..], &rel, false, &[vec!["first".into()]]),
+        ];
+        for (i, a) in keys.iter().enumerate() {
+            for b in &keys[i + 1..] {
+                assert_ne!(a, b);
+            }
+        }
     }
 
     /// The forms a reference's resolution depends on, each far from the site in a file whose other
