@@ -3,7 +3,6 @@
 //! symbol's names for a symbol-aware query, else the whole file. Parsing is the cost of structural
 //! edits, and most of a file lies far from any match.
 
-use std::ops::Range;
 use std::sync::{Arc, LazyLock};
 
 use tree_sitter::Node;
@@ -13,7 +12,9 @@ use super::kept::Kept;
 use super::lines::LineIndex;
 use super::literal::Word;
 use super::statements::{word_hits, LazyStatements, Placement, Unit};
-use super::structural::{alias_after, last_names, ParsedFile, Query, Reach, Unresolved, Verdict};
+use super::structural::{
+    alias_after, last_names, KeptParts, ParsedFile, Query, Reach, Unresolved, Verdict,
+};
 use super::symbols::{Resolution, IMPORT_CALL_WORDS};
 use crate::tree::paths::RelPath;
 
@@ -117,27 +118,34 @@ fn parse_symbol_parts<'a>(
         return match &*chosen {
             Choice::Whole => None,
             Choice::Nothing => Some(None),
-            Choice::Parts(parts) => {
-                ParsedFile::parse_parts(text, rel, &cx.modules, parts.clone()).map(Some)
-            }
+            Choice::Parts(kept) => Some(Some(ParsedFile::rebuilt(text, rel, &cx.modules, kept))),
         };
     }
     let (choice, file) = choose_parts(statements, rel, cx, split_classes, names);
     if let Some(key) = key {
-        CHOSEN.keep(key, Arc::new(choice), text.len());
+        let len = match &choice {
+            Choice::Parts(kept) => kept.len(),
+            _ => CHOICE_WITHOUT_TREE,
+        };
+        CHOSEN.keep(key, Arc::new(choice), len);
     }
     file
 }
 
-/// What [`parse_symbol_parts`] chose for a text: the whole file, nothing, or these parts.
+/// What [`parse_symbol_parts`] chose for a text: the whole file, nothing, or the file parsed in
+/// these parts, with its symbols (taken again without hashing the text for the caches).
 enum Choice {
     Whole,
     Nothing,
-    Parts(Vec<Range<usize>>),
+    Parts(KeptParts),
 }
 
-/// Bytes of source whose [`Choice`] is kept: the choice itself takes a few bytes per part.
-const CHOSEN_BYTES: usize = 64 << 20;
+/// Bytes of source whose trees of parts [`CHOSEN`] holds, as the tree cache does
+/// (`tree_cache::BUDGET`); the other choices take a few bytes each.
+const CHOSEN_BYTES: usize = 32 << 20;
+
+/// What a choice without a tree counts for against [`CHOSEN_BYTES`].
+const CHOICE_WITHOUT_TREE: usize = 256;
 
 /// Texts shorter than this are worked out each time: hashing them costs about as much.
 const CHOSEN_SMALLEST: usize = 4096;
@@ -200,7 +208,7 @@ fn choose_parts<'a>(
     if parts.iter().map(|p| p.len()).sum::<usize>() == text.len() {
         return (Choice::Whole, None);
     }
-    let Some(file) = ParsedFile::parse_parts(text, rel, &cx.modules, parts.clone()) else {
+    let Some(file) = ParsedFile::parse_parts(text, rel, &cx.modules, parts) else {
         return (Choice::Whole, None);
     };
     if file.has_error() || !spellings_start_with(&file, &spellings, &words) {
@@ -210,7 +218,7 @@ fn choose_parts<'a>(
     if aliases.iter().any(|a| words.binary_search(a).is_err()) {
         return (Choice::Whole, None);
     }
-    (Choice::Parts(parts), Some(Some(file)))
+    (Choice::Parts(file.kept_parts()), Some(Some(file)))
 }
 
 /// What the references to a symbol whose `last_names` are these (its own and its definition's) can
@@ -452,6 +460,7 @@ fn match_lines(query: &Query, rel: &RelPath, content: &str, cx: &EditContext) ->
 
 #[cfg(test)]
 mod tests {
+    use std::ops::Range;
 
     use super::*;
     use crate::edit::{python, structural, test_corpus};

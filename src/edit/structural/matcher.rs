@@ -42,6 +42,21 @@ impl Match {
 }
 
 /// A file parsed once for all the structural edits and checks that look at it.
+/// A [`ParsedFile`] of some parts, held apart from its content (see [`ParsedFile::kept_parts`]).
+pub(crate) struct KeptParts {
+    tree: tree_sitter::Tree,
+    offset: usize,
+    parts: Vec<Range<usize>>,
+    symbols: std::sync::Arc<FileSymbols>,
+}
+
+impl KeptParts {
+    /// Bytes of source the tree is of.
+    pub(crate) fn len(&self) -> usize {
+        self.parts.iter().map(|p| p.len()).sum()
+    }
+}
+
 pub(crate) struct ParsedFile<'a> {
     pub(crate) content: &'a str,
     pub(crate) rel: &'a RelPath,
@@ -84,6 +99,36 @@ impl<'a> ParsedFile<'a> {
         Some(ParsedFile::of_tree(
             content, rel, modules, tree, offset, parts,
         ))
+    }
+
+    /// What of this file can rebuild it for the same content and path without the caches (see
+    /// [`ParsedFile::rebuilt`]): its tree, the parts it is of, and its symbols.
+    pub(crate) fn kept_parts(&self) -> KeptParts {
+        KeptParts {
+            tree: self.tree.clone(),
+            offset: self.offset,
+            parts: self.parts.clone(),
+            symbols: std::sync::Arc::clone(self.symbols_arc()),
+        }
+    }
+
+    /// The file `kept` was taken from: `content` and `rel` must be that file's.
+    pub(crate) fn rebuilt(
+        content: &'a str,
+        rel: &'a RelPath,
+        modules: &'a ModuleIndex,
+        kept: &KeptParts,
+    ) -> ParsedFile<'a> {
+        let file = ParsedFile::of_tree(
+            content,
+            rel,
+            modules,
+            kept.tree.clone(),
+            kept.offset,
+            kept.parts.clone(),
+        );
+        let _ = file.symbols.set(kept.symbols.clone());
+        file
     }
 
     fn of_tree(
@@ -134,6 +179,10 @@ impl<'a> ParsedFile<'a> {
     }
 
     pub(crate) fn symbols(&self) -> &FileSymbols {
+        self.symbols_arc()
+    }
+
+    fn symbols_arc(&self) -> &std::sync::Arc<FileSymbols> {
         self.symbols.get_or_init(|| {
             crate::edit::tree_cache::symbols_of(
                 self.content,

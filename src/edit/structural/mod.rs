@@ -30,7 +30,7 @@ mod query;
 mod rewrite;
 mod syntax;
 
-pub(crate) use matcher::{alias_after, last_names, ParsedFile};
+pub(crate) use matcher::{alias_after, last_names, KeptParts, ParsedFile};
 pub(crate) use pattern::Pattern;
 pub(crate) use query::{Query, Reach, Unresolved, Verdict};
 pub(crate) use rewrite::{removal_for, removal_range, replacement_for, Rewrite};
