@@ -215,12 +215,12 @@ fn breaking_replacement<'r>(
     }
     // tree-sitter forgives some indentation Python refuses (an unexpected indent, a header
     // with no block): those are counted on the statement lexer's lines.
-    if python::indentation_gets_worse(statements, new_text) {
+    if python::indentation_gets_worse(statements, new_text, &changes) {
         let culprit = chosen
             .iter()
             .find(|r| {
                 let alone = splice(text, std::slice::from_ref(r));
-                python::indentation_gets_worse(statements, &alone)
+                python::indentation_gets_worse(statements, &alone, &[(r.range.clone(), &r.text)])
             })
             .unwrap_or(&chosen[0]);
         return Some(culprit);

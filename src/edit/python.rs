@@ -7,7 +7,7 @@ use std::ops::Range;
 
 use tree_sitter::{InputEdit, Node, Parser, Point, Tree};
 
-use super::statements::{LazyStatements, Statements};
+use super::statements::LazyStatements;
 use crate::plan::Skip;
 
 thread_local! {
@@ -306,11 +306,17 @@ pub(crate) fn skipped_ranges_around(
 /// Whether `new`, the text of `old` after an edit, breaks Python's indentation rules in more places
 /// than `old` did. `false` when either text is one the statement lexer does not follow: the
 /// tree-sitter check is then all there is.
-pub(crate) fn indentation_gets_worse(old: &LazyStatements, new: &str) -> bool {
+/// `changes` (sorted, disjoint ranges of `old` and their replacements) made `new`: its statements
+/// are then `old`'s, lexed again only around them.
+pub(crate) fn indentation_gets_worse(
+    old: &LazyStatements,
+    new: &str,
+    changes: &[(Range<usize>, &str)],
+) -> bool {
     let Some(before) = old.get() else {
         return false;
     };
-    let Some(after) = Statements::of(new) else {
+    let Some(after) = before.of_edited(old.text(), new, changes) else {
         return false;
     };
     after.indentation_errors(new) > before.indentation_errors(old.text())
@@ -322,7 +328,8 @@ pub(crate) fn change_keeps_syntax(old: &str, new: &str) -> bool {
     let (start, old_end, new_end) = super::span::differing(old, new);
     let change = (start..old_end, &new[start..new_end]);
     let statements = LazyStatements::new(old);
-    changes_keep_syntax(&statements, &[change]) && !indentation_gets_worse(&statements, new)
+    changes_keep_syntax(&statements, std::slice::from_ref(&change))
+        && !indentation_gets_worse(&statements, new, &[change])
 }
 
 pub(crate) fn changes_keep_syntax(

@@ -14,6 +14,7 @@ use std::sync::{Arc, LazyLock};
 use super::kept::Kept;
 
 mod parts;
+mod relex;
 
 pub(crate) use parts::word_hits;
 
@@ -190,21 +191,26 @@ impl Statements {
         while lexer.at < bytes.len() {
             lines.push(lexer.line()?);
         }
+        Some(Statements::of_lines(lines, bytes.len()))
+    }
+
+    /// The statements of a text `len` bytes long whose logical lines, as the lexer gave them,
+    /// are `lines`: the first starts at 0 (before a byte-order mark), and each line that begins a
+    /// top-level statement is marked so.
+    fn of_lines(mut lines: Vec<Line>, len: usize) -> Statements {
         if let Some(first) = lines.first_mut() {
             first.start = 0;
         }
         let mut after_decorator = false;
         for line in &mut lines {
+            line.top = false;
             if line.indent > 0 || line.kind == Kind::Blank {
                 continue;
             }
             line.top = line.kind != Kind::Clause && !after_decorator;
             after_decorator = line.kind == Kind::Decorator;
         }
-        Some(Statements {
-            lines,
-            len: bytes.len(),
-        })
+        Statements { lines, len }
     }
 
     /// The smallest unit around `range`: the simple statement that contains all of it, or else the
