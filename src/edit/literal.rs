@@ -20,6 +20,11 @@ impl Word {
         self.finder.needle().len()
     }
 
+    /// The search for the word's bytes, wherever they are (part of a longer identifier too).
+    pub(crate) fn finder(&self) -> &Finder<'static> {
+        &self.finder
+    }
+
     /// The word itself.
     pub(crate) fn as_bytes(&self) -> &[u8] {
         self.finder.needle()

@@ -97,6 +97,15 @@ impl Needles {
         }
     }
 
+    /// The searchers of the strings these needles stand for; `None` when no strings are known.
+    fn finders(&self) -> Option<Vec<&Finder<'static>>> {
+        match self {
+            Needles::Unknown => None,
+            Needles::Word(word) => Some(vec![word.finder()]),
+            Needles::AnyOf(finders) => Some(finders.iter().collect()),
+        }
+    }
+
     /// The length of the longest string, which is how much of one chunk the next must repeat.
     fn longest(&self) -> usize {
         match self {
@@ -111,11 +120,39 @@ impl Needles {
 #[derive(Debug)]
 pub(crate) struct Gate<'n> {
     needles: Vec<&'n Needles>,
+    /// One of the needles' strings that every other one contains, when there are several: a
+    /// window without it holds none of them, and one pass over the window tells (the checks of a
+    /// plan often look for names that share one, `get_manager` and `get_manager_async`).
+    core: Option<&'n Finder<'static>>,
 }
 
 impl<'n> Gate<'n> {
     pub(crate) fn new(needles: Vec<&'n Needles>) -> Gate<'n> {
-        Gate { needles }
+        let core = Gate::core_of(&needles);
+        Gate { needles, core }
+    }
+
+    fn core_of(needles: &[&'n Needles]) -> Option<&'n Finder<'static>> {
+        let finders: Vec<&'n Finder<'static>> = needles
+            .iter()
+            .map(|n| n.finders())
+            .collect::<Option<Vec<_>>>()?
+            .into_iter()
+            .flatten()
+            .collect();
+        if finders.len() < 2 {
+            return None;
+        }
+        finders
+            .iter()
+            .filter(|core| {
+                let core = core.needle();
+                finders
+                    .iter()
+                    .all(|f| f.needle().windows(core.len()).any(|w| w == core))
+            })
+            .max_by_key(|core| core.needle().len())
+            .copied()
     }
 
     /// How many bytes at the end of one window to show again at the start of the next, so that
@@ -141,6 +178,9 @@ impl<'n> Gate<'n> {
     /// to be read whole. A window's edges count as word boundaries, which can only let a file
     /// through, never keep one out.
     pub(crate) fn admits(&self, window: &[u8]) -> bool {
+        if self.core.is_some_and(|core| core.find(window).is_none()) {
+            return false;
+        }
         self.needles
             .iter()
             .any(|needles| needles.is_in_bytes(window))
@@ -180,6 +220,39 @@ mod tests {
             );
         }
         whole
+    }
+
+    /// Names that share one: the gate looks for the shared one first, and admits exactly what
+    /// asking each needle admits.
+    #[test]
+    fn a_string_every_needle_holds_is_looked_for_first() {
+        let word = |w: &str| Needles::Word(Box::new(Word::new(w)));
+        let (base, async_, legacy, other) = (
+            word("get_manager"),
+            word("get_manager_async"),
+            word("get_manager_legacy"),
+            word("unrelated"),
+        );
+        let shared = Gate::new(vec![&async_, &base, &legacy]);
+        assert_eq!(shared.core.map(|c| c.needle()), Some(&b"get_manager"[..]));
+        assert!(Gate::new(vec![&base, &other]).core.is_none());
+        assert!(Gate::new(vec![&base]).core.is_none());
+        let unknown = Needles::Unknown;
+        assert!(Gate::new(vec![&base, &async_, &unknown]).core.is_none());
+        let texts = [
+            "x = get_manager()\n",
+            "await get_manager_async()\n",
+            "get_manager_legacy(1)\n",
+            "my_get_manager_thing()\n",
+            "get_manage()\n",
+            "nothing here\n",
+        ];
+        for text in texts {
+            let each = [&async_, &base, &legacy]
+                .iter()
+                .any(|n| n.is_in_bytes(text.as_bytes()));
+            assert_eq!(shared.admits(text.as_bytes()), each, "{text:?}");
+        }
     }
 
     #[test]
