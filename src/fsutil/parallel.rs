@@ -20,29 +20,15 @@ pub(crate) fn try_for_each<T: Sync>(
     items: &[T],
     work: impl Fn(&T) -> Result<()> + Sync,
 ) -> Result<()> {
-    let threads = threads_for(items.len());
-    if threads <= 1 {
-        return items.iter().try_for_each(work);
-    }
-    let next = AtomicUsize::new(0);
-    let stop = AtomicBool::new(false);
     let first_error = Mutex::new(None);
-    std::thread::scope(|s| {
-        for _ in 0..threads {
-            s.spawn(|| {
-                while !stop.load(Ordering::Relaxed) {
-                    let Some(item) = items.get(next.fetch_add(1, Ordering::Relaxed)) else {
-                        break;
-                    };
-                    if let Err(e) = work(item) {
-                        stop.store(true, Ordering::Relaxed);
-                        first_error
-                            .lock()
-                            .expect("no panics while holding the lock")
-                            .get_or_insert(e);
-                    }
-                }
-            });
+    until_false(items, |item| match work(item) {
+        Ok(()) => true,
+        Err(e) => {
+            first_error
+                .lock()
+                .expect("no panics while holding the lock")
+                .get_or_insert(e);
+            false
         }
     });
     match first_error
@@ -56,27 +42,33 @@ pub(crate) fn try_for_each<T: Sync>(
 
 /// Whether `holds` is true of every item; the threads stop at the first item it is false of.
 pub(crate) fn all<T: Sync>(items: &[T], holds: impl Fn(&T) -> bool + Sync) -> bool {
+    until_false(items, holds)
+}
+
+/// Runs `go_on` on the items, taken in turn by one thread per core, until it returns `false` for
+/// one of them (then the threads stop taking more); whether it never did.
+fn until_false<T: Sync>(items: &[T], go_on: impl Fn(&T) -> bool + Sync) -> bool {
     let threads = threads_for(items.len());
     if threads <= 1 {
-        return items.iter().all(holds);
+        return items.iter().all(go_on);
     }
     let next = AtomicUsize::new(0);
-    let failed = AtomicBool::new(false);
+    let stopped = AtomicBool::new(false);
     std::thread::scope(|s| {
         for _ in 0..threads {
             s.spawn(|| {
-                while !failed.load(Ordering::Relaxed) {
+                while !stopped.load(Ordering::Relaxed) {
                     let Some(item) = items.get(next.fetch_add(1, Ordering::Relaxed)) else {
                         break;
                     };
-                    if !holds(item) {
-                        failed.store(true, Ordering::Relaxed);
+                    if !go_on(item) {
+                        stopped.store(true, Ordering::Relaxed);
                     }
                 }
             });
         }
     });
-    !failed.into_inner()
+    !stopped.into_inner()
 }
 
 #[cfg(test)]
