@@ -33,6 +33,19 @@ struct Entry {
     symbols: Mutex<Vec<(String, Arc<FileSymbols>)>>,
 }
 
+impl Entry {
+    /// The symbols of the file at `rel` built on this tree, if they were.
+    fn symbols_at(&self, rel: &RelPath) -> Option<Arc<FileSymbols>> {
+        symbols_in(&self.symbols.lock().unwrap_or_else(|p| p.into_inner()), rel)
+    }
+}
+
+fn symbols_in(list: &[(String, Arc<FileSymbols>)], rel: &RelPath) -> Option<Arc<FileSymbols>> {
+    list.iter()
+        .find(|(path, _)| path == rel.as_str())
+        .map(|(_, s)| s.clone())
+}
+
 static KEPT: LazyLock<Kept<Entry>> = LazyLock::new(|| Kept::new(BUDGET));
 
 /// Of each text whose parts were parsed lately, the keys of those trees, the latest last.
@@ -169,10 +182,7 @@ pub(crate) fn covering_symbols(
         if !covers(&entry.parts, parts) || entry.tree.root_node().has_error() {
             return None;
         }
-        let list = entry.symbols.lock().unwrap_or_else(|p| p.into_inner());
-        list.iter()
-            .find(|(path, _)| path == rel.as_str())
-            .map(|(_, s)| s.clone())
+        entry.symbols_at(rel)
     })
 }
 
@@ -217,17 +227,12 @@ pub(crate) fn symbols_of(
     let Some(entry) = lookup(&key_of(&blake3::hash(source.as_bytes()), parts)) else {
         return build();
     };
-    let find = |list: &Vec<(String, Arc<FileSymbols>)>| {
-        list.iter()
-            .find(|(path, _)| path == rel.as_str())
-            .map(|(_, s)| s.clone())
-    };
-    if let Some(found) = find(&entry.symbols.lock().unwrap_or_else(|p| p.into_inner())) {
+    if let Some(found) = entry.symbols_at(rel) {
         return found;
     }
     let built = build();
     let mut list = entry.symbols.lock().unwrap_or_else(|p| p.into_inner());
-    if let Some(found) = find(&list) {
+    if let Some(found) = symbols_in(&list, rel) {
         return found;
     }
     list.push((rel.as_str().to_string(), built.clone()));
