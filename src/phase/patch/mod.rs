@@ -103,7 +103,7 @@ pub(crate) async fn execute(
     // (3) The write-ahead record.
     record_outcome(journal, &phase.name, Some(Outcome::Patch(outcome.clone()))).await?;
     // (4) Nothing changed under our feet since the scan, then (5) replace the files.
-    let writes = check_and_replace(phase, ctx, journal, &changes, &outcome).await?;
+    let writes = check_and_replace(phase, ctx, journal, &changes).await?;
     // (6) Recorded as written, each file as far as it got.
     record_writes(journal, &phase.name, &mut outcome, writes).await?;
     Ok(PhaseResult {
@@ -300,7 +300,6 @@ async fn check_and_replace(
     ctx: &PhaseContext,
     journal: &SharedJournal,
     changes: &Arc<Vec<PlannedChange>>,
-    outcome: &PatchOutcome,
 ) -> Result<Writes> {
     ctx.ui.progress(
         &phase.name,
@@ -309,9 +308,8 @@ async fn check_and_replace(
     let writes = {
         let changes = changes.clone();
         let root = ctx.root.clone();
-        let expected: Vec<String> = outcome.files.iter().map(|f| f.before.clone()).collect();
         let listing = ctx.listing.clone();
-        blocking(move || write_changes(&root, &changes, &expected, listing.as_deref())).await?
+        blocking(move || write_changes(&root, &changes, listing.as_deref())).await?
     };
     match writes {
         Ok(w) => Ok(w),

@@ -19,13 +19,12 @@ pub(super) struct Writes {
 }
 
 /// Steps (4) and (5): refuses the whole batch if any target no longer has the content it was read
-/// with (`expected` before-hashes, one per change), and only then replaces the files. Each
+/// with (each change's before-hash), and only then replaces the files. Each
 /// replacement checks again, atomically, that the file it swaps out still has that content; a file
 /// that does not is left with the content another process gave it, and is `Drifted`.
 pub(super) fn write_changes(
     root: &std::path::Path,
     changes: &[PlannedChange],
-    expected: &[String],
     listing: Option<&ListingMemo>,
 ) -> Result<Writes> {
     let items: Vec<usize> = (0..changes.len()).collect();
@@ -33,7 +32,7 @@ pub(super) fn write_changes(
     parallel::try_for_each(&items, |&i| {
         let path = changes[i].rel.to_path(root);
         let now = std::fs::read(&path).map_err(|e| Error::io("read", &path, e))?;
-        if fsutil::hash_bytes(&now) != expected[i] {
+        if fsutil::hash_bytes(&now) != changes[i].before_hash {
             drifted_at
                 .lock()
                 .expect("no panics while holding the lock")
@@ -80,7 +79,7 @@ pub(super) fn write_changes(
             &change.rel.to_path(root),
             &[change.after.as_bytes()],
             Some(change.mode),
-            Some(&expected[i]),
+            Some(&change.before_hash),
             Durability::Batched,
         )?;
         let _ = results[i].set(replaced);
@@ -211,13 +210,9 @@ mod tests {
             change(root, "a.py", "x = await f()\n", "x = f()\n"),
             change(root, "b.py", "y = await f()\n", "y = f()\n"),
         ];
-        let expected: Vec<String> = changes
-            .iter()
-            .map(|c| fsutil::hash_bytes(&c.before))
-            .collect();
         // Someone edits b.py between the scan and the write.
         std::fs::write(root.join("b.py"), "y = await f()  # mine\n").unwrap();
-        let err = write_changes(root, &changes, &expected, None).unwrap_err();
+        let err = write_changes(root, &changes, None).unwrap_err();
         assert!(err.to_string().contains("b.py"), "{err}");
         assert!(matches!(err, Error::Refused { .. }));
         assert_eq!(
@@ -230,7 +225,7 @@ mod tests {
         );
         // Unchanged targets are written.
         std::fs::write(root.join("b.py"), "y = await f()\n").unwrap();
-        let writes = write_changes(root, &changes, &expected, None).unwrap();
+        let writes = write_changes(root, &changes, None).unwrap();
         assert!(writes.error.is_none());
         assert_eq!(writes.states, [FileState::Written, FileState::Written]);
         assert_eq!(
