@@ -76,14 +76,19 @@ pub(crate) struct Listing {
 
 impl Listing {
     /// Whether the tree still holds what this listing says: same names in every directory read,
-    /// same ignore files.
-    /// Thousands of statuses on a large tree: they are taken on every core.
+    /// same ignore files. The directories' statuses, thousands on a large tree, are taken on every
+    /// core; the ignore files are few.
     fn holds(&self) -> bool {
-        parallel::all(&self.ignores, |(path, stamp)| status(path) == *stamp) && {
-            let dirs = self.dirs.lock().expect("listing holders do not panic");
-            let dirs: Vec<&DirState> = dirs.values().collect();
-            parallel::all(&dirs, |dir| dir.holds())
+        if !self
+            .ignores
+            .iter()
+            .all(|(path, stamp)| status(path) == *stamp)
+        {
+            return false;
         }
+        let dirs = self.dirs.lock().expect("listing holders do not panic");
+        let dirs: Vec<&DirState> = dirs.values().collect();
+        parallel::all(&dirs, |dir| dir.holds())
     }
 }
 
