@@ -36,6 +36,8 @@ import subprocess
 import sys
 import time
 
+from page_cache import warm
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 CORPUS_VERSION = "v2"
 P1 = r"await\s+get_websocket_manager\("
@@ -70,20 +72,6 @@ def check(name, version, copy, entries):
         return False
     print(f"    ok: {name}: every planted file is `{version}`, byte for byte")
     return True
-
-
-def warm(root):
-    """Reads every file under `root`, so that the next run finds the tree in the page cache."""
-    stack = [root]
-    while stack:
-        with os.scandir(stack.pop()) as entries:
-            for entry in entries:
-                if entry.is_dir(follow_symlinks=False):
-                    stack.append(entry.path)
-                elif entry.is_file(follow_symlinks=False):
-                    with open(entry.path, "rb") as f:
-                        while f.read(1 << 20):
-                            pass
 
 
 def phase_durations(remedy, root):
