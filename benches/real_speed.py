@@ -4,15 +4,9 @@
 Run through benches/real-speed.sh, which finds or installs ripgrep and builds remedy. The corpus
 is built once and cached (BENCH_DIR, default $TMPDIR/remedy-real-bench); one copy is made, and
 before every run the planted files are copied back from the corpus and remedy's state folder is
-removed, then `sync`, as in patch_speed.py, and then every file of the copy is read once. Machines
-whose memory is reclaimed by a monitor of page ages (DAMON, as on the shared machines) drop from
-the page cache files not read for some seconds; without the read, each contender would pay for
-reading from disk a share of the tree that depends on how long ago the one before it ran, and the
-ratios would move with that rather than with the tools (rg+sed alone was seen to vary from 0.19 s
-to 0.32 s). With it, every contender starts on a tree in memory, as after a build or a search a
-moment before. Contenders alternate round after round and the medians
-and ratios are printed. Each pair compares a remedy plan with the rg+sed pipeline doing the same
-textual work:
+removed, then `sync`, and every file of the copy is read once (page_cache.py says why), as in
+patch_speed.py. Contenders alternate round after round and the medians and ratios are printed.
+Each pair compares a remedy plan with the rg+sed pipeline doing the same textual work:
 
 - `structural` (benches/plans/real-structural.yaml, backup + one structural edit) and `symbol`
   (real-symbol.yaml, the same edit with `symbol:`) against `rg+sed` (one substitution);
