@@ -58,6 +58,17 @@ impl Stamp {
         }
     }
 
+    /// [`Stamp::of`] for a status read by `stat(2)` itself: the same fields as std takes them.
+    pub(crate) fn of_stat(st: &libc::stat) -> Stamp {
+        Stamp {
+            dev: st.st_dev,
+            ino: st.st_ino,
+            len: st.st_size as u64,
+            mtime: (st.st_mtime, st.st_mtime_nsec),
+            ctime: (st.st_ctime, st.st_ctime_nsec),
+        }
+    }
+
     /// The file's length in bytes.
     pub(crate) fn len(&self) -> u64 {
         self.len
@@ -136,8 +147,7 @@ impl AbsenceMemo {
                 _ => return false,
             }
         };
-        std::fs::symlink_metadata(path)
-            .is_ok_and(|meta| meta.is_file() && Stamp::of(&meta) == stamp)
+        super::through_dir::status_of(path).is_ok_and(|(now, is_file)| is_file && now == stamp)
     }
 
     /// Records that the file at `rel`, whose status was `seen` before it was read through, holds

@@ -7,3 +7,4 @@ pub(crate) mod created;
 pub(crate) mod listing;
 pub(crate) mod paths;
 pub(crate) mod scan;
+pub(crate) mod through_dir;

@@ -14,6 +14,7 @@ use crate::state::STATE_DIR;
 use crate::tree::absent::{Seen, Stamp};
 use crate::tree::listing::{ListingMemo, Met, Recorder};
 use crate::tree::paths::RelPath;
+use crate::tree::through_dir::{self, Walk};
 
 /// The result of one walk.
 #[derive(Debug)]
@@ -58,6 +59,7 @@ where
     let unnamed = Mutex::new(Vec::new());
     let canonical_root = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
     let scanned = AtomicU64::new(0);
+    let walk = Walk::start();
     let noting = recorder.clone();
     let walker = WalkBuilder::new(root)
         .hidden(false)
@@ -112,7 +114,7 @@ where
             if let Some(recorder) = &recorder {
                 recorder.note(met.clone());
             }
-            take_met(root, &canonical_root, met, entry.path(), &select, &visit)
+            walk.visit(|| take_met(root, &canonical_root, met, entry.path(), &select, &visit))
                 .add_to(&scanned, &items, &links, &unnamed);
             WalkState::Continue
         })
@@ -207,6 +209,7 @@ where
     let (items, links, unnamed) = (Mutex::default(), Mutex::default(), Mutex::default());
     let scanned = AtomicU64::new(0);
     let next = AtomicUsize::new(0);
+    let walk = Walk::start();
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(12));
     std::thread::scope(|scope| {
         for _ in 0..threads {
@@ -220,7 +223,7 @@ where
                     Met::File(rel) | Met::Link(rel) => rel.to_path(root),
                     Met::Unnamed(path) => path.clone(),
                 };
-                take_met(root, &canonical_root, one.clone(), &path, &select, &visit)
+                walk.visit(|| take_met(root, &canonical_root, one.clone(), &path, &select, &visit))
                     .add_to(&scanned, &items, &links, &unnamed);
             });
         }
@@ -285,25 +288,9 @@ fn displayed_path(root: &Path, path: &Path) -> Option<RelPath> {
     RelPath::parse(&rel.to_string_lossy()).ok()
 }
 
-/// Opens a file for reading without updating its access time where the system allows it: a scan
-/// reads every selected file, and on a freshly checked-out tree each atime update dirties an inode
-/// that the next `syncfs` then has to write.
-fn open_noatime(path: &Path) -> std::io::Result<std::fs::File> {
-    use std::os::unix::fs::OpenOptionsExt;
-    match std::fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NOATIME)
-        .open(path)
-    {
-        // O_NOATIME is refused on files the caller does not own.
-        Err(e) if e.raw_os_error() == Some(libc::EPERM) => std::fs::File::open(path),
-        other => other,
-    }
-}
-
 /// Reads a whole file into a new buffer.
 pub(crate) fn read_file(path: &Path) -> std::io::Result<Vec<u8>> {
-    let mut file = open_noatime(path)?;
+    let mut file = through_dir::open_noatime(path)?;
     let size = file.metadata().map_or(0, |m| m.len());
     let mut bytes = Vec::new();
     let len = read_into(&mut file, size, &mut bytes)?;
@@ -342,7 +329,7 @@ pub(crate) fn read_if_seen(
     see: bool,
 ) -> std::io::Result<(Option<Vec<u8>>, Option<Seen>)> {
     use std::io::{Read, Seek};
-    let mut file = open_noatime(path)?;
+    let mut file = through_dir::open_noatime(path)?;
     let seen = if see {
         let taken = std::time::SystemTime::now();
         let meta = file.metadata()?;
