@@ -13,6 +13,7 @@ use super::pass_changes::{keep_blocks, structural_replacements, PassChanges};
 use super::python;
 use super::regex;
 use super::statements::LazyStatements;
+use super::structural::Verdict;
 use crate::plan::{Edit, EditKind};
 use crate::tree::paths::RelPath;
 
@@ -39,17 +40,26 @@ pub(crate) struct FileEdit {
     pub(crate) sites: Vec<(u64, usize)>,
 }
 
+/// A structural edit's match that the first pass does not simply edit: the edit's index, the
+/// match's 1-based line in the original, and the query's verdict on it.
+pub(crate) type SetAsideSite = (usize, u64, Verdict);
+
 /// Applies `edits` (with their indexes in the phase) to `content`. `None` when nothing changes.
 ///
 /// The first pass applies every edit to the original text; as long as a pass changed something,
 /// structural edits run again on its result (regex edits keep their single pass). Every pass
 /// refuses overlapping edits and re-parses a Python file to refuse new syntax errors, and every
 /// line reported refers to the original file.
-pub(crate) fn apply_edits(
+///
+/// `set_aside` receives the matches of the structural edits that the first pass saw and did not
+/// simply edit, in the order it met them: those an edit's context keeps, and those whose symbol
+/// resolves to nothing. It stays `None` when an error stopped that pass before it saw them all.
+pub(crate) fn apply_edits_noting(
     path: &RelPath,
     content: &str,
     edits: &[(usize, &Edit)],
     cx: &EditContext,
+    set_aside: &mut Option<Vec<SetAsideSite>>,
 ) -> Result<Option<FileEdit>, EditError> {
     let is_python = python::is_python_path(path.as_str());
     let has_structural = is_python && edits.iter().any(|(_, e)| e.is_structural());
@@ -101,7 +111,15 @@ pub(crate) fn apply_edits(
         let PassChanges {
             replacements,
             removals,
+            set_aside: kept,
         } = changes;
+        if pass == 0 {
+            *set_aside = Some(
+                kept.into_iter()
+                    .map(|m| (m.edit, original_lines().line_of(m.offset), m.verdict))
+                    .collect(),
+            );
+        }
         if replacements.is_empty() {
             break;
         }
@@ -326,6 +344,16 @@ pub(super) fn splice(content: &str, replacements: &[Replacement]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// [`apply_edits_noting`] without the sites set aside.
+    fn apply_edits(
+        path: &RelPath,
+        content: &str,
+        edits: &[(usize, &Edit)],
+        cx: &EditContext,
+    ) -> Result<Option<FileEdit>, EditError> {
+        apply_edits_noting(path, content, edits, cx, &mut None)
+    }
     use crate::edit::structural::{self, Query};
     use crate::plan::{Selection, Skip};
 

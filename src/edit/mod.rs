@@ -34,8 +34,8 @@ pub(crate) mod symbols;
 mod test_corpus;
 mod tree_cache;
 
-pub(crate) use apply::{apply_edits, Replacement};
+pub(crate) use apply::{apply_edits_noting, Replacement, SetAsideSite};
 pub(crate) use context::EditContext;
 pub(crate) use error::EditError;
 pub(crate) use lines::LineIndex;
-pub(crate) use pieces::{set_aside_lines, structural_check_sites};
+pub(crate) use pieces::{set_aside_lines, structural_check_sites, SetAside};

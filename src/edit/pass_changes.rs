@@ -9,7 +9,7 @@ use super::context::EditContext;
 use super::error::EditError;
 use super::pieces::with_parsed;
 use super::statements::LazyStatements;
-use super::structural::{self, Query};
+use super::structural::{self, Query, Verdict};
 use crate::plan::{Edit, EditKind};
 use crate::tree::paths::RelPath;
 
@@ -33,6 +33,19 @@ pub(super) struct PassChanges {
     pub(super) replacements: Vec<Replacement>,
     /// The replacements that remove a statement of a block.
     pub(super) removals: Vec<BlockRemoval>,
+    /// The structural edits' matches that are not simply edited (see [`SetAsideMatch`]).
+    pub(super) set_aside: Vec<SetAsideMatch>,
+}
+
+/// A match of a structural edit's pattern whose verdict is not simply "edit it": its context
+/// keeps it, or its symbol's name resolves to nothing.
+#[derive(Debug, Clone)]
+pub(crate) struct SetAsideMatch {
+    /// The edit's index in its phase.
+    pub(crate) edit: usize,
+    /// Where the match starts in the pass's text.
+    pub(crate) offset: usize,
+    pub(crate) verdict: Verdict,
 }
 
 /// The structural edits' replacements on `text`, which is parsed only when it contains the
@@ -50,6 +63,7 @@ pub(super) fn structural_replacements(
     let PassChanges {
         replacements: out,
         removals,
+        set_aside,
     } = changes;
     let candidates: Vec<_> = edits
         .iter()
@@ -74,10 +88,21 @@ pub(super) fn structural_replacements(
     with_parsed(statements, path, cx, &queries, whole_blocks, |pieces| {
         for piece in pieces {
             for (index, query, rewrite) in &candidates {
-                for m in query.find(&piece.file) {
+                for (m, verdict) in query.find_all(&piece.file) {
                     let Some(at) = piece.to_file(m.range.start) else {
                         continue;
                     };
+                    let edited = query.edits(&verdict);
+                    if !matches!(verdict, Verdict::Counts) {
+                        set_aside.push(SetAsideMatch {
+                            edit: *index,
+                            offset: at,
+                            verdict,
+                        });
+                    }
+                    if !edited {
+                        continue;
+                    }
                     if let Some(removal) = structural::removal_for(&m, rewrite, &piece.file) {
                         let (Some(start), Some(end)) = (
                             piece.to_file(removal.statement.start),

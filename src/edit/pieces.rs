@@ -386,6 +386,21 @@ pub(crate) struct SetAside {
     pub(crate) unresolved: Vec<(u64, Resolution)>,
 }
 
+impl SetAside {
+    /// The sites set aside among these matches, given by line and verdict in file order.
+    pub(crate) fn of_verdicts(verdicts: impl Iterator<Item = (u64, Verdict)>) -> SetAside {
+        let mut out = SetAside::default();
+        for (line, verdict) in verdicts {
+            match verdict {
+                Verdict::Counts => {}
+                Verdict::LeftAlone(reason) => out.left_alone.push((line, reason)),
+                Verdict::Unresolved(why) => out.unresolved.push((line, why)),
+            }
+        }
+        out
+    }
+}
+
 /// The sites of `content` that `query` sets aside (see [`SetAside`]): the sites an edit
 /// deliberately leaves alone, and those it cannot tell are the symbol. Not counted as a parse: it
 /// looks again at a file the edit already parsed.
@@ -395,16 +410,14 @@ pub(crate) fn set_aside_lines(
     content: &str,
     cx: &EditContext,
 ) -> SetAside {
-    let mut out = SetAside::default();
     if !query.sets_aside() || !query.could_match(content) {
-        return out;
+        return SetAside::default();
     }
-    for_each_verdict(query, rel, content, cx, |line, verdict| match verdict {
-        Verdict::Counts => {}
-        Verdict::LeftAlone(reason) => out.left_alone.push((line, reason)),
-        Verdict::Unresolved(why) => out.unresolved.push((line, why)),
+    let mut verdicts = Vec::new();
+    for_each_verdict(query, rel, content, cx, |line, verdict| {
+        verdicts.push((line, verdict));
     });
-    out
+    SetAside::of_verdicts(verdicts.into_iter())
 }
 
 /// Every structural match of `query` in `content`, by its 1-based line, with the query's verdict,

@@ -169,6 +169,25 @@ pub(crate) fn covering_symbols(
     parts: &[Range<usize>],
     rel: &RelPath,
 ) -> Option<Arc<FileSymbols>> {
+    covering(source, parts, |entry| entry.symbols_at(rel))
+}
+
+/// A clean tree of `source` kept lately that holds at least `parts` of it (sorted and disjoint):
+/// of the whole text, or of parts that cover each of these; with the length of a byte-order mark
+/// the parser did not see. It may hold more of the text than `parts`.
+pub(crate) fn covering_tree(source: &str, parts: &[Range<usize>]) -> Option<(Tree, usize)> {
+    covering(source, parts, |entry| {
+        Some((entry.tree.clone(), entry.offset))
+    })
+}
+
+/// The first of the clean kept trees of `source` that cover `parts` for which `take` gives
+/// something.
+fn covering<R>(
+    source: &str,
+    parts: &[Range<usize>],
+    mut take: impl FnMut(&Entry) -> Option<R>,
+) -> Option<R> {
     if source.len() < SMALLEST {
         return None;
     }
@@ -182,7 +201,7 @@ pub(crate) fn covering_symbols(
         if !covers(&entry.parts, parts) || entry.tree.root_node().has_error() {
             return None;
         }
-        entry.symbols_at(rel)
+        take(&entry)
     })
 }
 

@@ -10,14 +10,15 @@
 //! them, for the same reason.
 
 use std::collections::{HashMap, HashSet};
+use std::ops::Range;
 
 use tree_sitter::Node;
 
 use super::builtins::is_builtin;
 use super::statements::{imports_in, ImportKind, ImportStatement};
-use crate::edit::python;
 use crate::edit::statements::{word_hits, Statements};
 use crate::edit::LineIndex;
+use crate::edit::{python, tree_cache};
 
 /// The names a file binds and uses.
 #[derive(Debug, Default)]
@@ -60,11 +61,18 @@ impl<'s> Names<'s> {
         if parts.is_empty() {
             return None;
         }
-        let (tree, offset) = python::parse_parts(source, &parts)?;
+        // A tree kept from a look at more of the file serves, walked where these parts are.
+        let (tree, offset, within) = match tree_cache::covering_tree(source, &parts) {
+            Some((tree, offset)) => (tree, offset, Some(parts.as_slice())),
+            None => {
+                let (tree, offset) = python::parse_parts(source, &parts)?;
+                (tree, offset, None)
+            }
+        };
         if tree.root_node().has_error() {
             return None;
         }
-        let mut names = Names::in_tree(tree.root_node(), source, offset);
+        let mut names = Names::in_tree_within(tree.root_node(), source, offset, within);
         let mut only = only.to_vec();
         only.sort();
         names.only = Some(only);
@@ -80,13 +88,30 @@ impl<'s> Names<'s> {
 
     /// [`Names::of`] over a tree already parsed.
     pub(crate) fn in_tree(root: Node, source: &'s str, offset: usize) -> Names<'s> {
+        Names::in_tree_within(root, source, offset, None)
+    }
+
+    /// [`Names::in_tree`] for the nodes of the tree that reach into `within` only (byte ranges of
+    /// `source`, sorted and disjoint), when given: the statements of a tree of more of the file
+    /// than the ones asked about are left out, as if the tree held those alone.
+    fn in_tree_within(
+        root: Node,
+        source: &'s str,
+        offset: usize,
+        within: Option<&[Range<usize>]>,
+    ) -> Names<'s> {
+        let mut imports = imports_in(root, source, offset);
+        if let Some(parts) = within {
+            imports.retain(|s| overlap(parts, s.range.clone()).is_some());
+        }
         let mut names = Names {
-            imports: imports_in(root, source, offset),
+            imports,
             ..Names::default()
         };
         Walk {
             source,
             offset,
+            within,
             names: &mut names,
         }
         .run(root);
@@ -250,11 +275,15 @@ struct Context {
     exports: bool,
     /// Function and class bodies and comprehensions around the node: 0 at module level.
     depth: u32,
+    /// The node lies inside the ranges the walk is limited to (or it is not limited).
+    within: bool,
 }
 
 struct Walk<'a, 's> {
     source: &'s str,
     offset: usize,
+    /// The byte ranges of `source` whose nodes the walk visits; all when `None`.
+    within: Option<&'a [Range<usize>]>,
     names: &'a mut Names<'s>,
 }
 
@@ -291,6 +320,7 @@ impl<'s> Walk<'_, 's> {
             types: false,
             exports: false,
             depth: 0,
+            within: self.within.is_none(),
         };
         let mut stack = vec![(root, start)];
         while let Some((node, ctx)) = stack.pop() {
@@ -299,6 +329,19 @@ impl<'s> Walk<'_, 's> {
     }
 
     fn visit<'t>(&mut self, node: Node<'t>, ctx: Context, stack: &mut Vec<(Node<'t>, Context)>) {
+        let ctx = match (ctx.within, self.within) {
+            (false, Some(parts)) => {
+                let range = node.start_byte() + self.offset..node.end_byte() + self.offset;
+                match overlap(parts, range) {
+                    None => return,
+                    Some(inside) => Context {
+                        within: inside,
+                        ..ctx
+                    },
+                }
+            }
+            _ => ctx,
+        };
         let with = |mode: Mode| Context { mode, ..ctx };
         let field = |name: &str| node.child_by_field_name(name);
         let kind = node.kind();
@@ -595,6 +638,16 @@ fn is_identifier(kind: &str) -> bool {
 fn push_children<'t>(node: Node<'t>, ctx: Context, stack: &mut Vec<(Node<'t>, Context)>) {
     let mut cursor = node.walk();
     stack.extend(node.named_children(&mut cursor).map(|c| (c, ctx)));
+}
+
+/// Whether `range` reaches into one of `parts` (sorted and disjoint): `None` when it does not,
+/// else whether it lies inside that one.
+fn overlap(parts: &[Range<usize>], range: Range<usize>) -> Option<bool> {
+    let first = parts.partition_point(|p| p.end <= range.start);
+    let part = parts
+        .get(first)
+        .filter(|p| p.start < range.end.max(range.start + 1))?;
+    Some(part.start <= range.start && range.end <= part.end)
 }
 
 /// The identifier-like words of `text`.

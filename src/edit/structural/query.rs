@@ -215,13 +215,18 @@ impl Query {
     pub(crate) fn find(&self, file: &ParsedFile) -> Vec<Match> {
         self.find_all(file)
             .into_iter()
-            .filter(|(_, v)| match v {
-                Verdict::Counts => true,
-                Verdict::Unresolved(_) => self.unresolved == Unresolved::Edit,
-                Verdict::LeftAlone(_) => false,
-            })
+            .filter(|(_, v)| self.edits(v))
             .map(|(m, _)| m)
             .collect()
+    }
+
+    /// Whether a match with this verdict is edited (or counted): see [`Query::find`].
+    pub(crate) fn edits(&self, verdict: &Verdict) -> bool {
+        match verdict {
+            Verdict::Counts => true,
+            Verdict::Unresolved(_) => self.unresolved == Unresolved::Edit,
+            Verdict::LeftAlone(_) => false,
+        }
     }
 
     /// Every structural match of the pattern in `file`, with what the query makes of it, in the

@@ -191,8 +191,9 @@ fn plan_file(
             )
         }
     };
-    let set_aside = set_aside_in(rel, text, &applicable, cx);
-    let edited = edit::apply_edits(rel, text, &applicable, cx);
+    let mut seen = None;
+    let edited = edit::apply_edits_noting(rel, text, &applicable, cx, &mut seen);
+    let set_aside = set_aside_in(rel, text, &applicable, cx, seen);
     let result = match edited {
         Ok(None) => None,
         Ok(Some(fe)) => {
@@ -226,20 +227,30 @@ fn plan_file(
 /// The sites the edits' patterns match in `text` but that are not simply edited: those their
 /// context keeps from changing (a structural edit's `inside`, `not_inside`, `in_class` and
 /// `unless_comment`, a regex edit's `skip` of strings and comments, a `methods` edit's classes),
-/// and those where a symbol-aware edit's name resolves to nothing.
+/// and those where a symbol-aware edit's name resolves to nothing. `seen`: the structural edits'
+/// such sites as the edits' first pass found them, when it looked at them all; they are looked
+/// for again otherwise.
 fn set_aside_in(
     rel: &RelPath,
     text: &str,
     applicable: &[(usize, &Edit)],
     cx: &edit::EditContext,
+    seen: Option<Vec<edit::SetAsideSite>>,
 ) -> SetAside {
     let mut out = SetAside::default();
-    for (_, e) in applicable {
+    for (i, e) in applicable {
         let sites = match &e.kind {
             crate::plan::EditKind::Python { query, .. }
                 if edit::python::is_python_path(rel.as_str()) =>
             {
-                let found = edit::set_aside_lines(query, rel, text, cx);
+                let found = match &seen {
+                    Some(seen) => edit::SetAside::of_verdicts(
+                        seen.iter()
+                            .filter(|(edit, _, _)| edit == i)
+                            .map(|(_, line, verdict)| (*line, verdict.clone())),
+                    ),
+                    None => edit::set_aside_lines(query, rel, text, cx),
+                };
                 out.unresolved
                     .extend(
                         found
