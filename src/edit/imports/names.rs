@@ -827,4 +827,66 @@ __all__.extend(["h"])
         let reexport = "from m import a as a\nfrom n import b\n__all__ = ['b']\n";
         assert_eq!(names_got_worse("", reexport), None);
     }
+
+    /// What the analysis says of `names`, as a test compares it.
+    fn answers(names: &Names, asked: &[&str]) -> Vec<String> {
+        let mut out: Vec<String> = asked
+            .iter()
+            .map(|n| {
+                format!(
+                    "{n}: used {} undefined {} bound at {:?}",
+                    names.is_used(n),
+                    names.is_undefined(n),
+                    names.module_binding(n)
+                )
+            })
+            .collect();
+        out.extend(
+            names
+                .unused_imports()
+                .into_iter()
+                .map(|(n, at)| format!("unused {n} at {at}")),
+        );
+        out.extend(
+            names
+                .imports()
+                .iter()
+                .map(|i| format!("import on line {}", i.line)),
+        );
+        out
+    }
+
+    #[test]
+    fn a_kept_tree_of_the_whole_file_answers_as_a_parse_of_the_statements_asked_about() {
+        let mut body = String::from(
+            "import os\nfrom app.ws import get_manager, helper\nfrom extras import *\n\n\n",
+        );
+        body.push_str("class Service:\n    def other(self):\n        return os.getcwd()\n\n");
+        body.push_str("    async def run(self, ctx):\n        return get_manager(ctx)\n\n\n");
+        for i in 0..40 {
+            body.push_str(&format!(
+                "def filler_{i}(x):\n    return helper(x) + {i}\n\n\n"
+            ));
+        }
+        body.push_str(
+            "async def main(ctx):\n    manager = get_manager(ctx)\n    return manager\n\n\n",
+        );
+        let only = vec!["get_manager".to_string(), "get_manager_legacy".to_string()];
+        let asked = ["get_manager", "get_manager_legacy", "manager"];
+        // A text no tree is kept of is parsed in the statements asked about.
+        let alone = format!("{body}LAST = 1\n");
+        let parsed = Names::of_only(&alone, &only).unwrap();
+        // The same statements in a text whose whole tree is kept, walked where they are.
+        let kept = format!("{body}LAST = 2\n");
+        python::parse(&kept).unwrap();
+        let everything = 0..kept.len();
+        assert!(tree_cache::covering_tree(&kept, std::slice::from_ref(&everything)).is_some());
+        let walked = Names::of_only(&kept, &only).unwrap();
+        assert_eq!(answers(&walked, &asked), answers(&parsed, &asked));
+        assert_eq!(walked.has_star_import, parsed.has_star_import);
+        // The statements asked about are all it saw: not the use of `os` in another method.
+        assert!(!walked.is_used("os"));
+        assert_eq!(walked.imports().len(), parsed.imports().len());
+        assert!(Names::of(&kept).is_used("os"));
+    }
 }
