@@ -11,7 +11,7 @@ use super::context::EditContext;
 use super::kept::Kept;
 use super::lines::LineIndex;
 use super::literal::Word;
-use super::statements::{word_hits, LazyStatements, Placement, Unit};
+use super::statements::{word_hits, LazyStatements, Narrowing, Placement, Unit};
 use super::structural::{
     alias_after, last_names, KeptParts, ParsedFile, Query, Reach, Unresolved, Verdict,
 };
@@ -112,8 +112,14 @@ fn parse_symbol_parts<'a>(
         .iter()
         .map(|symbol| last_names(symbol, &cx.modules))
         .collect();
-    let split_classes = !whole_blocks && queries.iter().all(|q| q.sees_members_alone());
-    let key = (text.len() >= CHOSEN_SMALLEST).then(|| choice_key(text, rel, split_classes, &names));
+    let narrowing = if whole_blocks || !queries.iter().all(|q| q.sees_members_alone()) {
+        Narrowing::None
+    } else if queries.iter().all(|q| q.sees_statements_alone()) {
+        Narrowing::Definitions
+    } else {
+        Narrowing::Classes
+    };
+    let key = (text.len() >= CHOSEN_SMALLEST).then(|| choice_key(text, rel, narrowing, &names));
     if let Some(chosen) = key.as_ref().and_then(|key| CHOSEN.get(key)) {
         return match &*chosen {
             Choice::Whole => None,
@@ -121,7 +127,7 @@ fn parse_symbol_parts<'a>(
             Choice::Parts(kept) => Some(Some(ParsedFile::rebuilt(text, rel, &cx.modules, kept))),
         };
     }
-    let (choice, file) = choose_parts(statements, rel, cx, split_classes, names);
+    let (choice, file) = choose_parts(statements, rel, cx, narrowing, names);
     if let Some(key) = key {
         let len = match &choice {
             Choice::Parts(kept) => kept.len(),
@@ -160,12 +166,12 @@ static CHOSEN: LazyLock<Kept<Choice>> = LazyLock::new(|| Kept::new(CHOSEN_BYTES)
 fn choice_key(
     text: &str,
     rel: &RelPath,
-    split_classes: bool,
+    narrowing: Narrowing,
     names: &[Vec<String>],
 ) -> blake3::Hash {
     let mut hasher = blake3::Hasher::new();
     hasher.update(blake3::hash(text.as_bytes()).as_bytes());
-    hasher.update(&[u8::from(split_classes)]);
+    hasher.update(&[narrowing as u8]);
     for part in std::iter::once(rel.as_str()).chain(
         names
             .iter()
@@ -182,7 +188,7 @@ fn choose_parts<'a>(
     statements: &LazyStatements<'a>,
     rel: &'a RelPath,
     cx: &'a EditContext,
-    split_classes: bool,
+    narrowing: Narrowing,
     names: Vec<Vec<String>>,
 ) -> (Choice, Option<Option<ParsedFile<'a>>>) {
     let text = statements.text();
@@ -201,7 +207,7 @@ fn choose_parts<'a>(
     let Some(lexed) = statements.get() else {
         return (Choice::Whole, None);
     };
-    let parts = lexed.parts_holding(text, &hits, split_classes);
+    let parts = lexed.parts_holding(text, &hits, narrowing);
     if parts.is_empty() {
         return (Choice::Nothing, Some(None));
     }
@@ -632,17 +638,23 @@ mod tests {
         let other = RelPath::parse("svc/again.py").unwrap();
         assert_eq!(parsed_defs(&second, &other), ["uses_second"]);
         let keys = [
-            choice_key(&text, &rel, false, &[vec!["first".into()]]),
-            choice_key(&text, &rel, true, &[vec!["first".into()]]),
-            choice_key(&text, &other, false, &[vec!["first".into()]]),
-            choice_key(&text, &rel, false, &[vec!["first".into(), "x".into()]]),
+            choice_key(&text, &rel, Narrowing::None, &[vec!["first".into()]]),
+            choice_key(&text, &rel, Narrowing::Classes, &[vec!["first".into()]]),
+            choice_key(&text, &rel, Narrowing::Definitions, &[vec!["first".into()]]),
+            choice_key(&text, &other, Narrowing::None, &[vec!["first".into()]]),
             choice_key(
                 &text,
                 &rel,
-                false,
+                Narrowing::None,
+                &[vec!["first".into(), "x".into()]],
+            ),
+            choice_key(
+                &text,
+                &rel,
+                Narrowing::None,
                 &[vec!["first".into()], vec!["x".into()]],
             ),
-            choice_key(&text[1..], &rel, false, &[vec!["first".into()]]),
+            choice_key(&text[1..], &rel, Narrowing::None, &[vec!["first".into()]]),
         ];
         for (i, a) in keys.iter().enumerate() {
             for b in &keys[i + 1..] {

@@ -505,6 +505,7 @@ fn collect_functions<'s>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::edit::statements::Narrowing;
 
     const ALL: Skip = Skip {
         strings: true,
@@ -679,7 +680,8 @@ mod tests {
             let Some(statements) = Statements::of(&old) else {
                 continue;
             };
-            let old_parts = statements.parts_holding(&old, &word_hits(&old, &words), false);
+            let old_parts =
+                statements.parts_holding(&old, &word_hits(&old, &words), Narrowing::None);
             parse_parts(&old, &old_parts).unwrap();
             let half = old[..old.len() / 2].rfind('\n').map_or(0, |n| n + 1);
             let mut changes = vec![
@@ -698,7 +700,8 @@ mod tests {
             let Some(statements) = Statements::of(&new) else {
                 continue;
             };
-            let new_parts = statements.parts_holding(&new, &word_hits(&new, &words), false);
+            let new_parts =
+                statements.parts_holding(&new, &word_hits(&new, &words), Narrowing::None);
             let ranges = included_ranges(&new, &new_parts, 0);
             let reusable = super::super::tree_cache::edited_parts_tree(&new, &ranges).is_some();
             let (kept, _) = parse_parts(&new, &new_parts).unwrap();

@@ -16,7 +16,7 @@ use super::kept::Kept;
 mod parts;
 mod relex;
 
-pub(crate) use parts::word_hits;
+pub(crate) use parts::{word_hits, Narrowing};
 
 /// A logical line: one or more physical lines joined by open brackets, strings or backslashes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -16,7 +16,7 @@ use tree_sitter::Node;
 
 use super::builtins::is_builtin;
 use super::statements::{imports_in, ImportKind, ImportStatement};
-use crate::edit::statements::{word_hits, Statements};
+use crate::edit::statements::{word_hits, Narrowing, Statements};
 use crate::edit::LineIndex;
 use crate::edit::{python, tree_cache};
 
@@ -57,7 +57,9 @@ impl<'s> Names<'s> {
     /// file or those statements do not parse cleanly: the whole file must be analysed then.
     pub(crate) fn of_only(source: &'s str, only: &[String]) -> Option<Names<'s>> {
         let statements = Statements::of(source)?;
-        let parts = statements.parts_holding(source, &word_hits(source, only), true);
+        // Classes only: a function's statements left out would be missing from the count of
+        // statements of its block that an import's removal looks at.
+        let parts = statements.parts_holding(source, &word_hits(source, only), Narrowing::Classes);
         if parts.is_empty() {
             return None;
         }

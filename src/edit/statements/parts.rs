@@ -1,6 +1,7 @@
 //! The parts of a file to parse so that the statements holding some words come out of the parser
-//! as they would from the whole file: each top-level statement that holds one, and of a class only
-//! its header and the members that hold one.
+//! as they would from the whole file: each top-level statement that holds one, of a class only its
+//! header and the members that hold one, and (where the question allows it) of a function only its
+//! header and the statements of its body that hold one.
 //!
 //! A symbol-aware query needs the statements around its sites, where the names they start with
 //! are bound (every binding of a name spells it), and nothing else: the rest of a file is parsed
@@ -12,18 +13,33 @@ use std::ops::Range;
 use super::{Kind, Line, Statements};
 use crate::edit::literal::Word;
 
+/// Which definitions [`Statements::parts_holding`] narrows to the statements of their body that
+/// hold a hit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) enum Narrowing {
+    /// None: every statement holding a hit is kept whole.
+    None,
+    /// Classes, to their header and the members that hold one.
+    Classes,
+    /// Classes, and functions to their header and the statements of their body that hold one.
+    /// A question about names can take it: a statement of a function's body that does not spell
+    /// a name neither binds nor uses it. A question about the statements themselves (how many a
+    /// block holds, a pattern that is a whole function) cannot.
+    Definitions,
+}
+
 impl Statements {
     /// The sorted, disjoint byte ranges of `text` (the text these statements were lexed from) to
     /// parse for the statements that hold one of `hits`: every top-level statement holding one,
-    /// with the comments and blank lines after it. With `split_classes`, a class whose header
-    /// holds none is narrowed to its header and the members that hold one, each narrowed the same
-    /// way; a class whose layout the lexer cannot vouch for (a member indented unlike the first)
-    /// is kept whole.
+    /// with the comments and blank lines after it. A definition `narrowing` names whose header
+    /// holds none is narrowed to its header and the statements of its body that hold one, each
+    /// narrowed the same way; one whose layout the lexer cannot vouch for (a statement of the body
+    /// indented unlike the first) is kept whole.
     pub(crate) fn parts_holding(
         &self,
         text: &str,
         hits: &[Range<usize>],
-        split_classes: bool,
+        narrowing: Narrowing,
     ) -> Vec<Range<usize>> {
         let mut hit_lines: Vec<usize> = hits
             .iter()
@@ -45,7 +61,7 @@ impl Statements {
         for (k, &first) in tops.iter().enumerate() {
             let end = tops.get(k + 1).copied().unwrap_or(self.lines.len());
             if holds(&hit_lines, first..end) {
-                self.statement_parts(text, first..end, &hit_lines, split_classes, &mut parts);
+                self.statement_parts(text, first..end, &hit_lines, narrowing, &mut parts);
             }
         }
         let mut merged: Vec<Range<usize>> = Vec::with_capacity(parts.len());
@@ -69,15 +85,11 @@ impl Statements {
         text: &str,
         lines: Range<usize>,
         hit_lines: &[usize],
-        split_classes: bool,
+        narrowing: Narrowing,
         out: &mut Vec<Range<usize>>,
     ) {
         let whole = self.start_of(lines.start)..self.start_of(lines.end);
-        let members = if split_classes {
-            self.class_members(text, lines.clone())
-        } else {
-            None
-        };
+        let members = self.members(text, lines.clone(), narrowing);
         let Some((header_end, members)) = members else {
             out.push(whole);
             return;
@@ -89,19 +101,33 @@ impl Statements {
         out.push(self.start_of(lines.start)..self.start_of(header_end));
         for member in members {
             if holds(hit_lines, member.clone()) {
-                self.statement_parts(text, member, hit_lines, split_classes, out);
+                self.statement_parts(text, member, hit_lines, narrowing, out);
             }
         }
     }
 
-    /// When the statement on `lines` is a class whose body is a block of members at one
-    /// indentation: the line its first member starts on (the header, with its decorators and any
-    /// comment lines before that member, ends there), and each member's lines.
-    fn class_members(&self, text: &str, lines: Range<usize>) -> Option<(usize, Vec<Range<usize>>)> {
+    /// When the statement on `lines` is a definition that `narrowing` narrows, whose body is a
+    /// block of statements at one indentation: the line its first member (statement of the body)
+    /// starts on (the header, with its decorators and any comment lines before that member, ends
+    /// there), and each member's lines.
+    fn members(
+        &self,
+        text: &str,
+        lines: Range<usize>,
+        narrowing: Narrowing,
+    ) -> Option<(usize, Vec<Range<usize>>)> {
+        if narrowing == Narrowing::None {
+            return None;
+        }
         let header = (lines.clone())
             .find(|&i| !matches!(self.lines[i].kind, Kind::Decorator | Kind::Blank))?;
         let line = &self.lines[header];
-        if line.kind != Kind::Compound || !line.opens_block || !is_class(text, line) {
+        let narrowed = match keyword_of(text, line) {
+            Some("class") => true,
+            Some("def") => narrowing == Narrowing::Definitions,
+            _ => false,
+        };
+        if line.kind != Kind::Compound || !line.opens_block || !narrowed {
             return None;
         }
         let body = header + 1..lines.end;
@@ -175,26 +201,43 @@ fn indentation<'t>(text: &'t str, line: &Line) -> &'t str {
     &own[bom..bom + line.indent]
 }
 
-/// Whether `line` (a compound statement's header) begins with `class`.
-fn is_class(text: &str, line: &Line) -> bool {
+/// The definition keyword `line` (a compound statement's header) begins with: `class`, or `def`
+/// (after `async` too).
+fn keyword_of<'t>(text: &'t str, line: &Line) -> Option<&'t str> {
     let own = text[line.start..line.end].trim_start_matches('\u{feff}');
-    own[line.indent..]
-        .strip_prefix("class")
-        .and_then(|rest| rest.bytes().next())
-        .is_some_and(|b| !(b.is_ascii_alphanumeric() || b == b'_' || b >= 0x80))
+    let own = &own[line.indent..];
+    let own = match word_at_start(own, "async") {
+        Some(rest) if rest.starts_with([' ', '\t', '\\']) => {
+            rest.trim_start_matches([' ', '\t', '\\', '\r', '\n'])
+        }
+        _ => own,
+    };
+    ["class", "def"]
+        .into_iter()
+        .find(|k| word_at_start(own, k).is_some())
+}
+
+/// What follows `word` when `text` starts with it as a whole word.
+fn word_at_start<'t>(text: &'t str, word: &str) -> Option<&'t str> {
+    let rest = text.strip_prefix(word)?;
+    let ends = rest
+        .bytes()
+        .next()
+        .is_some_and(|b| !(b.is_ascii_alphanumeric() || b == b'_' || b >= 0x80));
+    ends.then_some(rest)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn parts<'t>(text: &'t str, word: &str, split: bool) -> Vec<&'t str> {
+    fn parts<'t>(text: &'t str, word: &str, narrowing: Narrowing) -> Vec<&'t str> {
         let s = Statements::scan(text).unwrap();
         let hits: Vec<Range<usize>> = text
             .match_indices(word)
             .map(|(at, w)| at..at + w.len())
             .collect();
-        s.parts_holding(text, &hits, split)
+        s.parts_holding(text, &hits, narrowing)
             .into_iter()
             .map(|r| &text[r])
             .collect()
@@ -205,7 +248,7 @@ mod tests {
     #[test]
     fn a_class_is_narrowed_to_its_header_and_the_members_holding_a_word() {
         assert_eq!(
-            parts(CLASS, "hit", true),
+            parts(CLASS, "hit", Narrowing::Classes),
             vec![
                 "@decorated\nclass C(Base):\n",
                 "    def b(self):\n        try:\n            pass\n        except E:\n            hit()\n\n    class Inner:\n        def c(self):\n            hit()\n\n",
@@ -214,11 +257,11 @@ mod tests {
         );
         // The docstring is the first member: the header ends where it starts.
         assert_eq!(
-            parts(CLASS, "getcwd", true)[0],
+            parts(CLASS, "getcwd", Narrowing::Classes)[0],
             "@decorated\nclass C(Base):\n"
         );
         assert_eq!(
-            parts(CLASS, "getcwd", true)[1],
+            parts(CLASS, "getcwd", Narrowing::Classes)[1],
             "    @property\n    def a(self):\n        return os.getcwd()\n\n"
         );
     }
@@ -228,10 +271,49 @@ mod tests {
         let whole = &CLASS[CLASS.find("@decorated").unwrap()..CLASS.find("def f").unwrap()];
         // Without splitting, the class and the function after it are one part.
         let from_class = &CLASS[CLASS.find("@decorated").unwrap()..];
-        assert_eq!(parts(CLASS, "hit", false), vec![from_class]);
-        assert_eq!(parts(CLASS, "Base", true), vec![whole]);
+        assert_eq!(parts(CLASS, "hit", Narrowing::None), vec![from_class]);
+        assert_eq!(parts(CLASS, "Base", Narrowing::Classes), vec![whole]);
         // A member indented unlike the first keeps its class whole.
         let mixed = "class C:\n    def a(self):\n        hit()\n\tdef b(self):\n\t\tpass\n";
-        assert_eq!(parts(mixed, "hit", true), vec![mixed]);
+        assert_eq!(parts(mixed, "hit", Narrowing::Classes), vec![mixed]);
+    }
+
+    const FUNCTION: &str = "import os\n\n\n@route(\"/\")\nasync def handler(request):\n    \"\"\"Doc.\"\"\"\n    user = request.user\n    try:\n        hit(user)\n    except E:\n        pass\n    log(user)\n\n    def inner():\n        x = 1\n        return hit(x)\n\n    return inner\n\n\ndef one(): return hit()\n";
+
+    #[test]
+    fn a_function_is_narrowed_to_its_header_and_the_statements_holding_a_word() {
+        assert_eq!(
+            parts(FUNCTION, "hit", Narrowing::Definitions),
+            vec![
+                "@route(\"/\")\nasync def handler(request):\n",
+                "    try:\n        hit(user)\n    except E:\n        pass\n",
+                "    def inner():\n",
+                "        return hit(x)\n\n",
+                "def one(): return hit()\n",
+            ]
+        );
+        // Narrowing classes only, or nothing, keeps the function whole.
+        let whole = &FUNCTION[FUNCTION.find("@route").unwrap()..];
+        assert_eq!(parts(FUNCTION, "hit", Narrowing::Classes), vec![whole]);
+        assert_eq!(parts(FUNCTION, "hit", Narrowing::None), vec![whole]);
+        // A header that holds the word keeps its function whole.
+        let handler =
+            &FUNCTION[FUNCTION.find("@route").unwrap()..FUNCTION.find("def one").unwrap()];
+        assert_eq!(
+            parts(FUNCTION, "request", Narrowing::Definitions),
+            vec![handler]
+        );
+    }
+
+    #[test]
+    fn only_definitions_are_narrowed_and_async_def_is_one() {
+        let text = "async  def f():\n    a = 1\n    hit()\n\n\nif x:\n    a = 1\n    hit()\n\n\nasyncdef = 1\n";
+        assert_eq!(
+            parts(text, "hit", Narrowing::Definitions),
+            vec![
+                "async  def f():\n",
+                "    hit()\n\n\nif x:\n    a = 1\n    hit()\n\n\n"
+            ]
+        );
     }
 }

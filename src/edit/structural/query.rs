@@ -167,6 +167,31 @@ impl Query {
     /// the members that hold its words (see `Statements::parts_holding`): none of its patterns is
     /// a class, a decorated definition or a block, which could see the members left out.
     pub(crate) fn sees_members_alone(&self) -> bool {
+        self.sees_alone(&[
+            "class_definition",
+            "decorated_definition",
+            "block",
+            "module",
+        ])
+    }
+
+    /// Whether the query's matches and their contexts are found as well in a function narrowed to
+    /// the statements of its body that hold its words (see `Statements::parts_holding`), and in a
+    /// class narrowed to its members: none of its patterns is a function, a class, a decorated
+    /// definition or a block. A context is an ancestor of a match, so one that is not a
+    /// definition holds the statement with the match, which is kept whole.
+    pub(crate) fn sees_statements_alone(&self) -> bool {
+        self.sees_alone(&[
+            "function_definition",
+            "class_definition",
+            "decorated_definition",
+            "block",
+            "module",
+        ])
+    }
+
+    /// Whether none of the query's patterns is one of these kinds of node.
+    fn sees_alone(&self, kinds: &[&str]) -> bool {
         let main = std::iter::once((&self.pattern, true));
         let context = self
             .inside
@@ -174,10 +199,7 @@ impl Query {
             .chain(&self.not_inside)
             .map(|p| (p, false));
         main.chain(context).all(|(p, is_main)| match p.root.kind() {
-            Some(kind) => !matches!(
-                kind,
-                "class_definition" | "decorated_definition" | "block" | "module"
-            ),
+            Some(kind) => !kinds.contains(&kind),
             // A pattern that is only the symbol matches names, never a statement.
             None => is_main && p.symbol.is_some(),
         })
@@ -548,6 +570,22 @@ mod tests {
             .into_iter()
             .map(|(m, v)| (src[m.range].to_string(), v))
             .collect()
+    }
+
+    #[test]
+    fn only_a_query_without_definition_patterns_sees_a_function_narrowed() {
+        let plain = Query::new(Pattern::compile("await get($$$A)", Some("app.wm.get")).unwrap());
+        assert!(plain.sees_statements_alone() && plain.sees_members_alone());
+        let mut in_with = plain.clone();
+        in_with.not_inside = vec![pattern("with pytest.raises($$$E): $$$B")];
+        assert!(in_with.sees_statements_alone());
+        // A function's body narrowed to some statements could fail a pattern of the function.
+        let mut in_def = plain.clone();
+        in_def.inside = vec![pattern("def $F($$$P): $$$B")];
+        assert!(!in_def.sees_statements_alone() && in_def.sees_members_alone());
+        let mut in_class = plain.clone();
+        in_class.not_inside = vec![pattern("class $C: $$$B")];
+        assert!(!in_class.sees_statements_alone() && !in_class.sees_members_alone());
     }
 
     #[test]

@@ -19,7 +19,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
 use super::file::{settle, Binding, FileSymbols, Resolution};
-use crate::edit::statements::{word_hits, Statements};
+use crate::edit::statements::{word_hits, Narrowing, Statements};
 use crate::edit::{python, tree_cache};
 use crate::tree::paths::RelPath;
 
@@ -258,7 +258,7 @@ impl ModuleIndex {
         let mut words = vec![name.to_string()];
         words.extend(IMPORT_CALL_WORDS.iter().map(|w| w.to_string()));
         let hits = word_hits(text, &words);
-        let parts = Statements::of(text)?.parts_holding(text, &hits, true);
+        let parts = Statements::of(text)?.parts_holding(text, &hits, Narrowing::Definitions);
         if parts.is_empty() {
             return Some(None);
         }
@@ -406,14 +406,22 @@ mod tests {
             for name in names.into_iter().take(8) {
                 let mut words = vec![name.clone(), "self".to_string(), "return".to_string()];
                 words.extend(IMPORT_CALL_WORDS.iter().map(|w| w.to_string()));
-                let parts = statements.parts_holding(&text, &word_hits(&text, &words), true);
+                let parts = statements.parts_holding(
+                    &text,
+                    &word_hits(&text, &words),
+                    Narrowing::Definitions,
+                );
                 let Some((tree, offset)) = python::parse_parts(&text, &parts) else {
                     continue;
                 };
                 tree_cache::symbols_of(&text, &parts, &tree, offset, &module.rel);
                 let mut own = vec![name.clone()];
                 own.extend(IMPORT_CALL_WORDS.iter().map(|w| w.to_string()));
-                let own = statements.parts_holding(&text, &word_hits(&text, &own), true);
+                let own = statements.parts_holding(
+                    &text,
+                    &word_hits(&text, &own),
+                    Narrowing::Definitions,
+                );
                 if !tree.root_node().has_error()
                     && tree_cache::covering_symbols(&text, &own, &module.rel).is_some()
                 {
