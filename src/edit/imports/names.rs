@@ -57,9 +57,8 @@ impl<'s> Names<'s> {
     /// file or those statements do not parse cleanly: the whole file must be analysed then.
     pub(crate) fn of_only(source: &'s str, only: &[String]) -> Option<Names<'s>> {
         let statements = Statements::of(source)?;
-        // Classes only: a function's statements left out would be missing from the count of
-        // statements of its block that an import's removal looks at.
-        let parts = statements.parts_holding(source, &word_hits(source, only), Narrowing::Classes);
+        let parts =
+            statements.parts_holding(source, &word_hits(source, only), Narrowing::Definitions);
         if parts.is_empty() {
             return None;
         }

@@ -23,8 +23,8 @@ pub(crate) enum Narrowing {
     Classes,
     /// Classes, and functions to their header and the statements of their body that hold one.
     /// A question about names can take it: a statement of a function's body that does not spell
-    /// a name neither binds nor uses it. A question about the statements themselves (how many a
-    /// block holds, a pattern that is a whole function) cannot.
+    /// a name neither binds nor uses it. A question about the statements themselves (a pattern
+    /// that is a whole function) cannot.
     Definitions,
 }
 
@@ -33,8 +33,9 @@ impl Statements {
     /// parse for the statements that hold one of `hits`: every top-level statement holding one,
     /// with the comments and blank lines after it. A definition `narrowing` names whose header
     /// holds none is narrowed to its header and the statements of its body that hold one, each
-    /// narrowed the same way; one whose layout the lexer cannot vouch for (a statement of the body
-    /// indented unlike the first) is kept whole.
+    /// narrowed the same way. One is kept whole when the lexer cannot vouch for its layout (a
+    /// statement of the body indented unlike the first), or when one of its body's own statements
+    /// is an import that holds a hit, so that a block an import is removed from is seen whole.
     pub(crate) fn parts_holding(
         &self,
         text: &str,
@@ -89,7 +90,7 @@ impl Statements {
         out: &mut Vec<Range<usize>>,
     ) {
         let whole = self.start_of(lines.start)..self.start_of(lines.end);
-        let members = self.members(text, lines.clone(), narrowing);
+        let members = self.members(text, lines.clone(), hit_lines, narrowing);
         let Some((header_end, members)) = members else {
             out.push(whole);
             return;
@@ -114,6 +115,7 @@ impl Statements {
         &self,
         text: &str,
         lines: Range<usize>,
+        hit_lines: &[usize],
         narrowing: Narrowing,
     ) -> Option<(usize, Vec<Range<usize>>)> {
         if narrowing == Narrowing::None {
@@ -149,6 +151,14 @@ impl Statements {
                 return None;
             }
             if member.indent == indentation.len() {
+                // An import of the body that holds a hit keeps the body whole: whether removing
+                // it leaves the block empty depends on every statement of the block.
+                if member.kind == Kind::Simple
+                    && holds(hit_lines, i..i + 1)
+                    && is_import(&text[member.start + indentation.len()..member.end])
+                {
+                    return None;
+                }
                 if !after_decorator && member.kind != Kind::Clause {
                     starts.push(i);
                 }
@@ -215,6 +225,11 @@ fn keyword_of<'t>(text: &'t str, line: &Line) -> Option<&'t str> {
     ["class", "def"]
         .into_iter()
         .find(|k| word_at_start(own, k).is_some())
+}
+
+/// Whether the statement `text` starts with is an import.
+fn is_import(text: &str) -> bool {
+    word_at_start(text, "import").is_some() || word_at_start(text, "from").is_some()
 }
 
 /// What follows `word` when `text` starts with it as a whole word.
@@ -302,6 +317,18 @@ mod tests {
         assert_eq!(
             parts(FUNCTION, "request", Narrowing::Definitions),
             vec![handler]
+        );
+    }
+
+    #[test]
+    fn a_definition_whose_body_imports_a_word_is_kept_whole() {
+        let text = "def f():\n    from m import hit\n    a = 1\n    return hit()\n\n\nclass C:\n    import hit\n    b = 2\n";
+        assert_eq!(parts(text, "hit", Narrowing::Definitions), vec![text]);
+        // An import that does not hold the word does not.
+        let other = "def f():\n    from m import other\n    a = 1\n    return hit()\n";
+        assert_eq!(
+            parts(other, "hit", Narrowing::Definitions),
+            vec!["def f():\n", "    return hit()\n"]
         );
     }
 
