@@ -234,12 +234,7 @@ fn is_import(text: &str) -> bool {
 
 /// What follows `word` when `text` starts with it as a whole word.
 fn word_at_start<'t>(text: &'t str, word: &str) -> Option<&'t str> {
-    let rest = text.strip_prefix(word)?;
-    let ends = rest
-        .bytes()
-        .next()
-        .is_some_and(|b| !(b.is_ascii_alphanumeric() || b == b'_' || b >= 0x80));
-    ends.then_some(rest)
+    (super::word_at(text.as_bytes(), 0) == word).then(|| &text[word.len()..])
 }
 
 #[cfg(test)]
