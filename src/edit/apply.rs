@@ -344,6 +344,8 @@ pub(super) fn splice(content: &str, replacements: &[Replacement]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::edit::structural::{self, Query};
+    use crate::plan::{Selection, Skip};
 
     /// [`apply_edits_noting`] without the sites set aside.
     fn apply_edits(
@@ -354,8 +356,6 @@ mod tests {
     ) -> Result<Option<FileEdit>, EditError> {
         apply_edits_noting(path, content, edits, cx, &mut None)
     }
-    use crate::edit::structural::{self, Query};
-    use crate::plan::{Selection, Skip};
 
     fn edit(name: &str, re: &str, replace: &str, skip: Skip) -> Edit {
         Edit {
